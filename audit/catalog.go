@@ -1,0 +1,177 @@
+// Package audit turns credential reports and password policies into
+// findings. Every check is a pure function of (row or policy, thresholds,
+// as-of time): no I/O and no wall clock, so a run is reproducible.
+package audit
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Severity ranks a finding. Higher values are more severe.
+type Severity uint8
+
+// The severities, least severe first.
+const (
+	Low Severity = iota + 1
+	Medium
+	High
+	Critical
+)
+
+// Severities lists every severity, most severe first, for reports.
+var Severities = []Severity{Critical, High, Medium, Low}
+
+// String returns the lower-case name used in every output.
+func (s Severity) String() string {
+	switch s {
+	case Low:
+		return "low"
+	case Medium:
+		return "medium"
+	case High:
+		return "high"
+	case Critical:
+		return "critical"
+	}
+	return fmt.Sprintf("severity(%d)", uint8(s))
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *Severity) UnmarshalText(b []byte) error {
+	for _, v := range Severities {
+		if v.String() == string(b) {
+			*s = v
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown severity %q", b)
+}
+
+// The stable check IDs. They appear in findings.json, the workbook, the
+// Markdown and exception files: never rename one.
+const (
+	RootAccessKeyActive      = "root-access-key-active"
+	RootMFADisabled          = "root-mfa-disabled"
+	RootUsedRecently         = "root-used-recently"
+	ConsoleMFAMissing        = "console-mfa-missing"
+	ConsolePasswordUnused    = "console-password-unused"
+	AccessKeyNotRotated      = "access-key-not-rotated"
+	AccessKeyUnused          = "access-key-unused"
+	MultipleActiveAccessKeys = "multiple-active-access-keys"
+	UserInactive             = "user-inactive"
+	PasswordPolicyMissing    = "password-policy-missing"
+	PasswordPolicyMinLength  = "password-policy-min-length"
+	PasswordPolicyReuse      = "password-policy-reuse"
+	PasswordPolicySymbols    = "password-policy-symbols"
+	PasswordPolicyNumbers    = "password-policy-numbers"
+	PasswordPolicyUppercase  = "password-policy-uppercase"
+	PasswordPolicyLowercase  = "password-policy-lowercase"
+	PasswordPolicyMaxAge     = "password-policy-max-age"
+)
+
+// Check describes one rule of the catalog.
+type Check struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Severity    Severity `json:"severity"`     // default severity; user-inactive may lower it
+	CIS         string   `json:"cis"`          // CIS AWS Foundations Benchmark v3.0.0 control
+	SecurityHub string   `json:"security_hub"` // AWS Security Hub control
+	Family      string   `json:"family"`       // report grouping: root, mfa, keys, inactive, password-policy
+}
+
+// Checks is the check catalog, in the order reports list it.
+var Checks = []Check{
+	{RootAccessKeyActive, "Root user has an active access key", Critical, "1.4", "IAM.4", "root"},
+	{RootMFADisabled, "Root user has no MFA", Critical, "1.5", "IAM.9", "root"},
+	{RootUsedRecently, "Root user was used recently", High, "1.7", "", "root"},
+	{ConsoleMFAMissing, "Console user without MFA", High, "1.10", "IAM.5", "mfa"},
+	{ConsolePasswordUnused, "Console password unused", Medium, "1.12", "IAM.8", "inactive"},
+	{AccessKeyNotRotated, "Access key not rotated", Medium, "1.14", "IAM.3", "keys"},
+	{AccessKeyUnused, "Active access key unused", Medium, "1.12", "IAM.8", "keys"},
+	{MultipleActiveAccessKeys, "User has two active access keys", Low, "1.13", "", "keys"},
+	{UserInactive, "User inactive", Medium, "1.12", "", "inactive"},
+	{PasswordPolicyMissing, "No account password policy", Medium, "1.8, 1.9", "IAM.7", "password-policy"},
+	{PasswordPolicyMinLength, "Password policy minimum length too short", Medium, "1.8", "IAM.15", "password-policy"},
+	{PasswordPolicyReuse, "Password policy allows password reuse", Medium, "1.9", "IAM.16", "password-policy"},
+	{PasswordPolicySymbols, "Password policy does not require symbols", Low, "", "IAM.7", "password-policy"},
+	{PasswordPolicyNumbers, "Password policy does not require numbers", Low, "", "IAM.7", "password-policy"},
+	{PasswordPolicyUppercase, "Password policy does not require uppercase letters", Low, "", "IAM.7", "password-policy"},
+	{PasswordPolicyLowercase, "Password policy does not require lowercase letters", Low, "", "IAM.7", "password-policy"},
+	{PasswordPolicyMaxAge, "Passwords do not expire within the maximum age", Low, "", "IAM.7", "password-policy"},
+}
+
+var checksByID = func() map[string]Check {
+	m := make(map[string]Check, len(Checks))
+	for _, c := range Checks {
+		m[c.ID] = c
+	}
+	return m
+}()
+
+// LookupCheck returns the catalog entry for id.
+func LookupCheck(id string) (Check, bool) {
+	c, ok := checksByID[id]
+	return c, ok
+}
+
+// Days is a whole number of days that may be absent (JSON null).
+type Days struct {
+	N     int
+	Valid bool
+}
+
+// DaysOf returns a valid Days holding n.
+func DaysOf(n int) Days { return Days{N: n, Valid: true} }
+
+// MarshalJSON renders d as a number, or null when it is not valid.
+func (d Days) MarshalJSON() ([]byte, error) {
+	if !d.Valid {
+		return []byte("null"), nil
+	}
+	return json.Marshal(d.N)
+}
+
+// UnmarshalJSON reads a number or null.
+func (d *Days) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*d = Days{}
+		return nil
+	}
+	d.Valid = true
+	return json.Unmarshal(b, &d.N)
+}
+
+// Finding is one failed check for one principal's credential.
+// Its identity is (AccountID, Principal, Check, Credential).
+type Finding struct {
+	AccountID   string   `json:"account_id"`
+	AccountName string   `json:"account_name"`
+	Principal   string   `json:"principal"`
+	ARN         string   `json:"arn"`
+	Check       string   `json:"check"`
+	Severity    Severity `json:"severity"`
+	Credential  string   `json:"credential"`
+	AgeDays     Days     `json:"age_days"`
+	Detail      string   `json:"detail"`
+	CIS         string   `json:"cis"`
+	SecurityHub string   `json:"security_hub"`
+}
+
+// Less orders findings by account, principal, check and credential, the
+// order of findings.json and every report.
+func Less(a, b *Finding) bool {
+	if a.AccountID != b.AccountID {
+		return a.AccountID < b.AccountID
+	}
+	if a.Principal != b.Principal {
+		return a.Principal < b.Principal
+	}
+	if a.Check != b.Check {
+		return a.Check < b.Check
+	}
+	return a.Credential < b.Credential
+}

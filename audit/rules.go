@@ -1,0 +1,273 @@
+package audit
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/reporter-dev/reporter/collect/credreport"
+	"github.com/reporter-dev/reporter/collect/passwordpolicy"
+)
+
+// Account names the account a report came from.
+type Account struct {
+	ID   string
+	Name string
+}
+
+// Evaluator applies the catalog with fixed thresholds and a fixed "now".
+type Evaluator struct {
+	Thresholds Thresholds
+	AsOf       time.Time
+}
+
+// AgeDays returns the whole days from t to e.AsOf, rounded down.
+func (e *Evaluator) AgeDays(t time.Time) int {
+	d := e.AsOf.Sub(t)
+	days := int(d / (24 * time.Hour))
+	if d < 0 && d%(24*time.Hour) != 0 {
+		days--
+	}
+	return days
+}
+
+// AppendRow appends the findings for one credential-report row to dst.
+// The root row is judged only by the root-* checks.
+func (e *Evaluator) AppendRow(dst []Finding, acct Account, r *credreport.Row) []Finding {
+	if r.IsRoot() {
+		return e.appendRoot(dst, acct, r)
+	}
+	th := e.Thresholds
+	emit := func(check, credential string, age Days, detail string) {
+		dst = append(dst, newFinding(acct, r, check, credential, age, detail))
+	}
+
+	if r.PasswordEnabled.True() {
+		if r.MFAActive.False() {
+			emit(ConsoleMFAMissing, "password", Days{}, "console password enabled without MFA")
+		}
+		since, what := r.PasswordLastUsed, "last used"
+		if !since.Valid() {
+			since, what = r.PasswordLastChanged, "never used; set"
+		}
+		if !since.Valid() {
+			since, what = r.UserCreationTime, "never used; user created"
+		}
+		if since.Valid() {
+			if age := e.AgeDays(since.Time); age > th.UnusedCredentialDays {
+				emit(ConsolePasswordUnused, "password", DaysOf(age),
+					fmt.Sprintf("password %s %s (%d days ago; limit %d)", what, day(since.Time), age, th.UnusedCredentialDays))
+			}
+		}
+	}
+
+	for i := range r.AccessKeys {
+		k := &r.AccessKeys[i]
+		if !k.Active.True() {
+			continue
+		}
+		cred := fmt.Sprintf("access_key_%d", i+1)
+		if k.LastRotated.Valid() {
+			if age := e.AgeDays(k.LastRotated.Time); age > th.KeyRotationDays {
+				emit(AccessKeyNotRotated, cred, DaysOf(age),
+					fmt.Sprintf("access key %d last rotated %s (%d days ago; limit %d)", i+1, day(k.LastRotated.Time), age, th.KeyRotationDays))
+			}
+		}
+		since, what := k.LastUsed, "last used"
+		if !since.Valid() {
+			since, what = k.LastRotated, "never used; created"
+		}
+		if !since.Valid() {
+			since, what = r.UserCreationTime, "never used; user created"
+		}
+		if since.Valid() {
+			if age := e.AgeDays(since.Time); age > th.UnusedCredentialDays {
+				detail := fmt.Sprintf("access key %d %s %s (%d days ago; limit %d)", i+1, what, day(since.Time), age, th.UnusedCredentialDays)
+				if k.LastUsed.Valid() && k.LastUsedService != "" {
+					detail += fmt.Sprintf(", by %s", usedWhere(k))
+				}
+				emit(AccessKeyUnused, cred, DaysOf(age), detail)
+			}
+		}
+	}
+
+	if r.AccessKeys[0].Active.True() && r.AccessKeys[1].Active.True() {
+		emit(MultipleActiveAccessKeys, "user", Days{}, "access keys 1 and 2 are both active")
+	}
+
+	e.appendInactive(&dst, acct, r)
+	return dst
+}
+
+// appendInactive applies user-inactive: no use of any credential for longer
+// than the limit, counted from creation when nothing was ever used.
+func (e *Evaluator) appendInactive(dst *[]Finding, acct Account, r *credreport.Row) {
+	latest, ok := latestOf(r.PasswordLastUsed, r.AccessKeys[0].LastUsed, r.AccessKeys[1].LastUsed)
+	what := "last activity"
+	if !ok {
+		if !r.UserCreationTime.Valid() {
+			return
+		}
+		latest, what = r.UserCreationTime.Time, "no activity ever; created"
+	}
+	age := e.AgeDays(latest)
+	if age <= e.Thresholds.InactiveUserDays {
+		return
+	}
+	f := newFinding(acct, r, UserInactive, "user", DaysOf(age),
+		fmt.Sprintf("%s %s (%d days ago; limit %d)", what, day(latest), age, e.Thresholds.InactiveUserDays))
+	if enabled := enabledCredentials(r); enabled == "" {
+		f.Severity = Low
+		f.Detail += "; no credential enabled"
+	} else {
+		f.Detail += "; still enabled: " + enabled
+	}
+	*dst = append(*dst, f)
+}
+
+// appendRoot applies the root-* checks to the root row.
+func (e *Evaluator) appendRoot(dst []Finding, acct Account, r *credreport.Row) []Finding {
+	anyKeyActive := false
+	for i := range r.AccessKeys {
+		k := &r.AccessKeys[i]
+		if !k.Active.True() {
+			continue
+		}
+		anyKeyActive = true
+		age, detail := Days{}, fmt.Sprintf("root access key %d is active", i+1)
+		if k.LastRotated.Valid() {
+			age = DaysOf(e.AgeDays(k.LastRotated.Time))
+			detail += fmt.Sprintf(", created %s", day(k.LastRotated.Time))
+		}
+		if k.LastUsed.Valid() {
+			detail += fmt.Sprintf(", last used %s by %s", day(k.LastUsed.Time), usedWhere(k))
+		} else {
+			detail += ", never used"
+		}
+		dst = append(dst, newFinding(acct, r, RootAccessKeyActive, fmt.Sprintf("access_key_%d", i+1), age, detail))
+	}
+
+	noRootCredentials := r.PasswordEnabled.False() && !anyKeyActive
+	if r.MFAActive.False() && !noRootCredentials {
+		dst = append(dst, newFinding(acct, r, RootMFADisabled, "user", Days{}, "root user has no MFA device"))
+	}
+
+	if latest, ok := latestOf(r.PasswordLastUsed, r.AccessKeys[0].LastUsed, r.AccessKeys[1].LastUsed); ok {
+		if age := e.AgeDays(latest); age <= e.Thresholds.RootUseDays {
+			dst = append(dst, newFinding(acct, r, RootUsedRecently, "user", DaysOf(age),
+				fmt.Sprintf("root user last used %s (%d days ago; limit %d)", latest.Format(time.RFC3339), age, e.Thresholds.RootUseDays)))
+		}
+	}
+	return dst
+}
+
+// AppendPolicy appends the password-policy findings of an account to dst.
+// A policy that was not collected yields none.
+func (e *Evaluator) AppendPolicy(dst []Finding, acct Account, res passwordpolicy.Result) []Finding {
+	emit := func(check, detail string) {
+		c := checksByID[check]
+		dst = append(dst, Finding{
+			AccountID: acct.ID, AccountName: acct.Name, Check: check, Severity: c.Severity,
+			Credential: "account", Detail: detail, CIS: c.CIS, SecurityHub: c.SecurityHub,
+		})
+	}
+	switch res.State {
+	case passwordpolicy.NotCollected:
+		return dst
+	case passwordpolicy.Absent:
+		emit(PasswordPolicyMissing, "the account has no IAM password policy")
+		return dst
+	}
+	p, th := res.Policy, e.Thresholds
+	if n := intOr0(p.MinimumPasswordLength); n < th.MinPasswordLength {
+		emit(PasswordPolicyMinLength, fmt.Sprintf("minimum password length %d (want at least %d)", n, th.MinPasswordLength))
+	}
+	if n := intOr0(p.PasswordReusePrevention); n < th.PasswordReuse {
+		emit(PasswordPolicyReuse, fmt.Sprintf("password reuse prevention remembers %d passwords (want at least %d)", n, th.PasswordReuse))
+	}
+	for _, req := range []struct {
+		check, what string
+		required    bool
+	}{
+		{PasswordPolicySymbols, "symbols", p.RequireSymbols},
+		{PasswordPolicyNumbers, "numbers", p.RequireNumbers},
+		{PasswordPolicyUppercase, "uppercase letters", p.RequireUppercaseCharacters},
+		{PasswordPolicyLowercase, "lowercase letters", p.RequireLowercaseCharacters},
+	} {
+		if !req.required {
+			emit(req.check, "passwords need not contain "+req.what)
+		}
+	}
+	switch age := intOr0(p.MaxPasswordAge); {
+	case age <= 0:
+		emit(PasswordPolicyMaxAge, "passwords never expire")
+	case age > th.MaxPasswordAgeDays:
+		emit(PasswordPolicyMaxAge, fmt.Sprintf("passwords expire after %d days (want at most %d)", age, th.MaxPasswordAgeDays))
+	}
+	return dst
+}
+
+func newFinding(acct Account, r *credreport.Row, check, credential string, age Days, detail string) Finding {
+	c := checksByID[check]
+	return Finding{
+		AccountID: acct.ID, AccountName: acct.Name, Principal: r.User, ARN: r.ARN,
+		Check: check, Severity: c.Severity, Credential: credential, AgeDays: age,
+		Detail: detail, CIS: c.CIS, SecurityHub: c.SecurityHub,
+	}
+}
+
+// latestOf returns the most recent valid time among ts.
+func latestOf(ts ...credreport.Time) (time.Time, bool) {
+	var latest time.Time
+	found := false
+	for _, t := range ts {
+		if t.Valid() && (!found || t.Time.After(latest)) {
+			latest, found = t.Time, true
+		}
+	}
+	return latest, found
+}
+
+// enabledCredentials lists a user's enabled credentials, "" when none.
+func enabledCredentials(r *credreport.Row) string {
+	var s string
+	add := func(name string) {
+		if s != "" {
+			s += ", "
+		}
+		s += name
+	}
+	if r.PasswordEnabled.True() {
+		add("password")
+	}
+	for i := range r.AccessKeys {
+		if r.AccessKeys[i].Active.True() {
+			add(fmt.Sprintf("access key %d", i+1))
+		}
+	}
+	for i := range r.Certs {
+		if r.Certs[i].Active.True() {
+			add(fmt.Sprintf("signing certificate %d", i+1))
+		}
+	}
+	return s
+}
+
+func usedWhere(k *credreport.AccessKey) string {
+	where := k.LastUsedService
+	if where == "" {
+		where = "unknown service"
+	}
+	if k.LastUsedRegion != "" {
+		where += " in " + k.LastUsedRegion
+	}
+	return where
+}
+
+func day(t time.Time) string { return t.Format(time.DateOnly) }
+
+func intOr0(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}

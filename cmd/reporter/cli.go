@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/collect"
+	"github.com/reporter-dev/reporter/collect/sample"
+	"github.com/reporter-dev/reporter/internal/app"
+	"github.com/reporter-dev/reporter/internal/config"
+)
+
+// Exit statuses of the reporter.
+const (
+	exitOK      = 0 // every account was audited
+	exitFatal   = 1 // the run could not be completed; see the log
+	exitUsage   = 2 // bad command line or configuration
+	exitPartial = 3 // the run completed, but some accounts failed
+	// exitDelivery: reports were written locally but archiving or a
+	// notification failed; the run folder (and spool) keep everything.
+	exitDelivery = 4
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+func reporterVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+const usage = `reporter audits the IAM credentials of an AWS Organization.
+
+Commands:
+  run       perform one audit and exit
+  checks    list the check catalog
+  version   print the version
+
+Run 'reporter run -h' for the flags of run.
+Exit status: 0 all accounts audited, 3 some accounts failed (reports still
+written), 4 archive or notification failed (reports kept locally),
+2 usage error, 1 fatal error.
+`
+
+// run executes the command line args and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "run":
+		return runAudit(ctx, args[1:], stdout, stderr)
+	case "checks":
+		return listChecks(stdout)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "reporter", reporterVersion())
+		return exitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "reporter: unknown command %q\n\n%s", args[0], usage)
+	return exitUsage
+}
+
+// runFlags are the parsed flags and configuration of `reporter run`.
+type runFlags struct {
+	cfg  config.Config
+	asOf string
+}
+
+// configPath finds --config in args before the flags are defined, so the
+// file's values become the flags' defaults.
+func configPath(args []string) string {
+	for i, a := range args {
+		for _, name := range []string{"-config", "--config"} {
+			if a == name && i+1 < len(args) {
+				return args[i+1]
+			}
+			if v, ok := strings.CutPrefix(a, name+"="); ok {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
+	f := &runFlags{cfg: config.Default()}
+	if path := configPath(args); path != "" {
+		var err error
+		if f.cfg, err = config.Load(path); err != nil {
+			return nil, err
+		}
+	}
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.String("config", "", "YAML configuration file; flags override it")
+	fs.StringVar(&f.asOf, "as-of", "", "the run's \"now\" for every check, RFC 3339 or YYYY-MM-DD (default: start of the run; the sample's own date for --source sample)")
+	f.cfg.RegisterFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return f, f.cfg.ApplyPresetFlag(fs)
+}
+
+// parseAsOf accepts RFC 3339 or a bare date (midnight UTC).
+func parseAsOf(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("--as-of %q: want RFC 3339 (2026-11-01T06:00:00Z) or a date (2026-11-01)", s)
+}
+
+// openSource turns a --source value into a Source and its default as-of.
+func openSource(spec string) (collect.Source, time.Time, error) {
+	switch {
+	case spec == "sample":
+		return sample.NewSource(), sample.AsOf, nil
+	case strings.HasPrefix(spec, "dir:"):
+		src, err := collect.NewDirSource(strings.TrimPrefix(spec, "dir:"))
+		return src, time.Time{}, err
+	case spec == "":
+		return nil, time.Time{}, errors.New("--source is required: sample, or dir:PATH")
+	}
+	return nil, time.Time{}, fmt.Errorf("unknown --source %q: want sample, or dir:PATH", spec)
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	f, err := parseRunFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "reporter run:", err)
+		return exitUsage
+	}
+	cfg := &f.cfg
+	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	if err != nil {
+		fmt.Fprintln(stderr, "reporter run:", err)
+		return exitUsage
+	}
+	src, asOf, err := openSource(cfg.Source)
+	if err != nil {
+		fmt.Fprintln(stderr, "reporter run:", err)
+		return exitUsage
+	}
+	if f.asOf != "" {
+		if asOf, err = parseAsOf(f.asOf); err != nil {
+			fmt.Fprintln(stderr, "reporter run:", err)
+			return exitUsage
+		}
+	}
+	res, err := app.RunOnce(ctx, app.Options{
+		Source: src, OutDir: cfg.Out, AsOf: asOf, Thresholds: cfg.Thresholds,
+		Version: reporterVersion(), TemplateDir: cfg.Templates, Logger: log,
+	})
+	if err != nil {
+		log.Error("run failed", "err", err)
+		return exitFatal
+	}
+	var archiver app.Archiver
+	var notifiers []app.Notifier
+	deliveryErr := app.Deliver(ctx, log, res, archiver, notifiers)
+	printSummary(stdout, res)
+	if deliveryErr != nil {
+		fmt.Fprintln(stdout, "DELIVERY FAILED:", deliveryErr)
+		return exitDelivery
+	}
+	if res.Partial() {
+		return exitPartial
+	}
+	return exitOK
+}
+
+func printSummary(w io.Writer, res *app.Result) {
+	s := res.Run.Summary
+	audited, expected := s.Coverage()
+	fmt.Fprintf(w, "Run %s (as of %s)\n", res.Run.Run.ID, res.Run.Run.AsOf.Format(time.RFC3339))
+	fmt.Fprintf(w, "Audited %d of %d accounts", audited, expected)
+	if s.AccountsSkipped > 0 {
+		fmt.Fprintf(w, " (%d skipped)", s.AccountsSkipped)
+	}
+	fmt.Fprintf(w, ", %d IAM users, %d findings:", s.Users, s.Findings)
+	for _, sev := range audit.Severities {
+		fmt.Fprintf(w, " %d %s", s.BySeverity[sev.String()], sev)
+	}
+	fmt.Fprintln(w)
+	for _, a := range res.Run.Accounts {
+		if a.Status == "failed" {
+			fmt.Fprintf(w, "FAILED %s (%s): %s\n", a.ID, a.Name, a.Error)
+		}
+	}
+	if res.Run.Run.Error != "" {
+		fmt.Fprintln(w, "INCOMPLETE:", res.Run.Run.Error)
+	}
+	fmt.Fprintf(w, "Reports: %s%c{audit.xlsx, audit.md, findings.json, manifest.json, evidence/}\n", res.Dir, os.PathSeparator)
+}
+
+func listChecks(w io.Writer) int {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHECK\tSEVERITY\tCIS v3.0.0\tSECURITY HUB\tTITLE")
+	for _, c := range audit.Checks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Severity, or(c.CIS, "-"), or(c.SecurityHub, "-"), c.Title)
+	}
+	tw.Flush()
+	return exitOK
+}
+
+func or(s, fallback string) string {
+	if s == "" {
+		return fallback
+	}
+	return s
+}

@@ -1,0 +1,60 @@
+// Package collect gathers each account's credential report and password
+// policy from a Source: a directory, the built-in sample organization, or
+// (in collect/aws) a live AWS Organization.
+package collect
+
+import (
+	"context"
+	"time"
+
+	"github.com/reporter-dev/reporter/collect/passwordpolicy"
+)
+
+// Status is the collection outcome of one account.
+type Status string
+
+// The collection outcomes.
+const (
+	// Collected means the credential report was retrieved.
+	Collected Status = "collected"
+	// Failed means collection or parsing failed; Err says why.
+	Failed Status = "failed"
+	// Skipped means the account was deliberately not audited (for
+	// example because it is suspended); Err says why.
+	Skipped Status = "skipped"
+)
+
+// Account identifies an account of the organization.
+type Account struct {
+	ID   string
+	Name string
+}
+
+// AccountResult is what a Source learned about one account.
+type AccountResult struct {
+	Account Account
+	Status  Status
+	// Err explains a Failed or Skipped account.
+	Err error
+	// Report is the credential report CSV exactly as received, when any
+	// was received (even if it later fails to parse).
+	Report []byte
+	// ReportGeneratedAt is IAM's GeneratedTime of the report; zero when
+	// unknown (for example a directory of CSV files).
+	ReportGeneratedAt time.Time
+	// Policy is the account's password policy.
+	Policy passwordpolicy.Result
+	// Duration is how long collecting this account took.
+	Duration time.Duration
+}
+
+// Source yields one AccountResult per account of the organization.
+type Source interface {
+	// Name describes the source for logs and reports, e.g. "dir:./reports".
+	Name() string
+	// Collect calls sink once per account, never concurrently. A per-account
+	// failure is an AccountResult with Status Failed, not an error; Collect
+	// returns an error only when nothing can be collected at all (for
+	// example the account list cannot be read) or sink returns one.
+	Collect(ctx context.Context, sink func(AccountResult) error) error
+}

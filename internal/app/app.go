@@ -1,0 +1,267 @@
+// Package app runs one audit end to end: it collects every account from a
+// Source, evaluates the checks, writes the run folder (evidence first,
+// manifest last), then hands the finished run to archivers and notifiers.
+//
+// It never touches signals, flags or the process exit status, so it can be
+// embedded in tests and in the scheduler.
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"text/template"
+	"time"
+
+	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/collect"
+	"github.com/reporter-dev/reporter/collect/credreport"
+	"github.com/reporter-dev/reporter/collect/passwordpolicy"
+	"github.com/reporter-dev/reporter/report"
+)
+
+// Options configure one run.
+type Options struct {
+	Source collect.Source
+	// OutDir is the root of the local run folders: OutDir/YYYY/MM/RUN-ID.
+	OutDir string
+	// AsOf is the run's "now" for every check; zero means the start of the run.
+	AsOf       time.Time
+	Thresholds audit.Thresholds
+	Version    string
+	// TemplateDir overrides the built-in report templates when set.
+	TemplateDir string
+	Logger      *slog.Logger
+	// Clock returns the wall-clock time for started/finished stamps;
+	// nil means time.Now. Checks never read it.
+	Clock func() time.Time
+	// Workbook tunes audit.xlsx.
+	Workbook report.WorkbookOptions
+}
+
+// Result is the outcome of a run.
+type Result struct {
+	// Dir is the run folder.
+	Dir string
+	Run *report.Run
+	// Location is where the run was delivered; set by Deliver.
+	Location Location
+	// DeliveryErr holds archive and notification failures; set by Deliver.
+	DeliveryErr error
+}
+
+// Partial reports whether some accounts could not be audited or the run
+// stopped early.
+func (r *Result) Partial() bool {
+	return r.Run.Summary.AccountsFailed > 0 || r.Run.Run.Error != ""
+}
+
+// ErrRunFolderExists means every candidate run folder name is taken.
+var ErrRunFolderExists = errors.New("run folder already exists")
+
+// RunOnce performs one audit and writes its run folder. It returns an
+// error only when the run folder could not be written completely; failed
+// accounts and a source that stopped early are recorded in the result.
+func RunOnce(ctx context.Context, opts Options) (*Result, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	clock := opts.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	tmpl, err := report.Templates(opts.TemplateDir)
+	if err != nil {
+		return nil, err
+	}
+	started := clock().UTC()
+	asOf := opts.AsOf.UTC()
+	if asOf.IsZero() {
+		asOf = started.Truncate(time.Second)
+	}
+	dir, runID, err := newRunFolder(opts.OutDir, asOf)
+	if err != nil {
+		return nil, err
+	}
+	log = log.With("run_id", runID)
+	log.Info("audit started", "source", opts.Source.Name(), "as_of", asOf.Format(time.RFC3339), "dir", dir)
+
+	run := &report.Run{Run: report.RunInfo{
+		ID: runID, AsOf: asOf, StartedAt: started, Version: opts.Version,
+		Source: opts.Source.Name(), Thresholds: opts.Thresholds,
+	}}
+	a := auditor{
+		dir: dir, log: log, run: run,
+		eval: audit.Evaluator{Thresholds: opts.Thresholds, AsOf: asOf},
+	}
+	if err := opts.Source.Collect(ctx, a.account); err != nil {
+		run.Run.Error = fmt.Sprintf("collection stopped: %v", err)
+		log.Error("collection stopped", "err", err)
+	}
+	sort.Slice(run.Findings, func(i, j int) bool { return audit.Less(&run.Findings[i], &run.Findings[j]) })
+	sort.SliceStable(run.Accounts, func(i, j int) bool { return run.Accounts[i].ID < run.Accounts[j].ID })
+	run.Run.FinishedAt = clock().UTC()
+	run.Summarize()
+
+	if err := writeReports(dir, run, a.evidence, tmpl, opts.Workbook); err != nil {
+		return &Result{Dir: dir, Run: run}, fmt.Errorf("run %s: %w (the run folder %s has no manifest and is incomplete)", runID, err, dir)
+	}
+	audited, expected := run.Summary.Coverage()
+	log.Info("audit finished", "audited", audited, "expected", expected,
+		"failed", run.Summary.AccountsFailed, "skipped", run.Summary.AccountsSkipped,
+		"findings", run.Summary.Findings, "dir", dir)
+	return &Result{Dir: dir, Run: run}, nil
+}
+
+// newRunFolder creates OUT/YYYY/MM/RUN-ID, adding -2, -3… when a run with
+// the same as-of already exists, so no earlier run is ever overwritten.
+func newRunFolder(out string, asOf time.Time) (dir, runID string, err error) {
+	base := asOf.Format("20060102T150405Z")
+	parent := filepath.Join(out, asOf.Format("2006"), asOf.Format("01"))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", "", fmt.Errorf("create output folder: %w", err)
+	}
+	for n := 1; n < 1000; n++ {
+		runID = base
+		if n > 1 {
+			runID = fmt.Sprintf("%s-%d", base, n)
+		}
+		dir = filepath.Join(parent, runID)
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir, runID, os.Mkdir(filepath.Join(dir, "evidence"), 0o755)
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return "", "", fmt.Errorf("create run folder: %w", err)
+		}
+	}
+	return "", "", fmt.Errorf("%w: %s", ErrRunFolderExists, filepath.Join(parent, base))
+}
+
+// auditor receives accounts from the source one at a time.
+type auditor struct {
+	dir      string
+	log      *slog.Logger
+	run      *report.Run
+	eval     audit.Evaluator
+	evidence []report.Evidence
+}
+
+// account stores one account's evidence and evaluates it.
+func (a *auditor) account(res collect.AccountResult) error {
+	acct := report.Account{
+		ID: res.Account.ID, Name: res.Account.Name, Status: string(res.Status),
+		PasswordPolicy: res.Policy.State.String(),
+	}
+	if !res.ReportGeneratedAt.IsZero() {
+		t := res.ReportGeneratedAt.UTC()
+		acct.ReportGeneratedAt = &t
+	}
+	if res.Report != nil {
+		path := filepath.Join(a.dir, "evidence", res.Account.ID+".csv")
+		if err := os.WriteFile(path, res.Report, 0o644); err != nil {
+			return fmt.Errorf("save evidence of account %s: %w", res.Account.ID, err)
+		}
+		if res.Status == collect.Collected {
+			a.evidence = append(a.evidence, report.Evidence{AccountID: res.Account.ID, AccountName: res.Account.Name, Path: path})
+		}
+	}
+	if doc := passwordpolicy.MarshalCLIOutput(res.Policy); doc != nil {
+		path := filepath.Join(a.dir, "evidence", res.Account.ID+".password-policy.json")
+		if err := os.WriteFile(path, doc, 0o644); err != nil {
+			return fmt.Errorf("save password policy of account %s: %w", res.Account.ID, err)
+		}
+	}
+
+	var findings []audit.Finding
+	if res.Status == collect.Collected {
+		var err error
+		findings, acct.Users, err = a.evaluate(res)
+		if err != nil {
+			res.Status, res.Err = collect.Failed, err
+			acct.Status = string(collect.Failed)
+			findings = nil
+			a.evidence = a.evidence[:len(a.evidence)-1]
+		}
+	}
+	if res.Err != nil {
+		acct.Error = res.Err.Error()
+	}
+	a.run.Accounts = append(a.run.Accounts, acct)
+	a.run.Findings = append(a.run.Findings, findings...)
+
+	log := a.log.With("account", acct.ID, "name", acct.Name, "status", acct.Status, "duration_ms", res.Duration.Milliseconds())
+	switch res.Status {
+	case collect.Collected:
+		log.Info("account audited", "users", acct.Users, "findings", len(findings))
+	case collect.Skipped:
+		log.Info("account skipped", "reason", acct.Error)
+	default:
+		log.Warn("account failed", "err", acct.Error)
+	}
+	return nil
+}
+
+// evaluate parses the account's report and applies every check.
+func (a *auditor) evaluate(res collect.AccountResult) ([]audit.Finding, int, error) {
+	acct := audit.Account{ID: res.Account.ID, Name: res.Account.Name}
+	rd, err := credreport.NewReader(bytes.NewReader(res.Report), res.Account.ID)
+	if err != nil {
+		return nil, 0, err
+	}
+	var findings []audit.Finding
+	users := 0
+	for {
+		row, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		if !row.IsRoot() {
+			users++
+		}
+		findings = a.eval.AppendRow(findings, acct, &row)
+	}
+	findings = a.eval.AppendPolicy(findings, acct, res.Policy)
+	return findings, users, nil
+}
+
+// writeReports writes findings.json, audit.md and audit.xlsx, then the
+// manifest last.
+func writeReports(dir string, run *report.Run, evidence []report.Evidence, tmpl *template.Template, wb report.WorkbookOptions) error {
+	write := func(name string, render func(io.Writer) error) error {
+		var buf bytes.Buffer
+		if err := render(&buf); err != nil {
+			return fmt.Errorf("render %s: %w", name, err)
+		}
+		return os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644)
+	}
+	if err := write("findings.json", func(w io.Writer) error { return report.WriteJSON(w, run) }); err != nil {
+		return err
+	}
+	if err := write("audit.md", func(w io.Writer) error {
+		return report.WriteMarkdown(w, tmpl, run, report.DefaultMarkdownLimits)
+	}); err != nil {
+		return err
+	}
+	if err := report.WriteWorkbook(filepath.Join(dir, "audit.xlsx"), run, evidence, wb); err != nil {
+		return fmt.Errorf("render audit.xlsx: %w", err)
+	}
+	files, err := report.BuildManifest(dir)
+	if err != nil {
+		return fmt.Errorf("build manifest: %w", err)
+	}
+	summary := run.Summary
+	return report.WriteManifest(dir, &report.Manifest{
+		RunID: run.Run.ID, AsOf: run.Run.AsOf, Version: run.Run.Version, Summary: &summary, Files: files,
+	})
+}

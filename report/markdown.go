@@ -1,0 +1,218 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/templates"
+)
+
+// MarkdownTemplate is the template file audit.md is rendered from.
+const MarkdownTemplate = "audit.md.tmpl"
+
+// MarkdownLimits cap the long tables of audit.md; the workbook has all rows.
+type MarkdownLimits struct {
+	FindingsPerAccount int
+	Accounts           int
+}
+
+// DefaultMarkdownLimits keep audit.md readable on GitHub and in a terminal.
+var DefaultMarkdownLimits = MarkdownLimits{FindingsPerAccount: 50, Accounts: 100}
+
+// Templates loads the report templates from dir, or the built-in ones when
+// dir is empty. Unknown fields in a template are an error.
+func Templates(dir string) (*template.Template, error) {
+	var fsys fs.FS = templates.FS
+	if dir != "" {
+		fsys = os.DirFS(dir)
+	}
+	t, err := template.New("").Option("missingkey=error").Funcs(funcs).ParseFS(fsys, "*.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	return t, nil
+}
+
+var funcs = template.FuncMap{
+	"datetime":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"num":       formatInt,
+	"md":        escapeMarkdown,
+	"principal": func(p string) string { return escapeMarkdown(or(p, "(account)")) },
+	"days": func(d audit.Days) string {
+		if !d.Valid {
+			return "—"
+		}
+		return strconv.Itoa(d.N)
+	},
+}
+
+// WriteMarkdown renders audit.md with tmpl.
+func WriteMarkdown(w io.Writer, tmpl *template.Template, r *Run, limits MarkdownLimits) error {
+	return tmpl.ExecuteTemplate(w, MarkdownTemplate, newMarkdownView(r, limits))
+}
+
+type markdownView struct {
+	Run             RunInfo
+	Summary         Summary
+	Audited         int
+	Expected        int
+	Severities      []severityCount
+	Checks          []checkCount
+	Problems        []Account
+	Accounts        []accountRow
+	ByAccount       []accountFindings
+	OmittedAccounts int
+}
+
+type severityCount struct {
+	Name  string
+	Count int
+}
+
+type checkCount struct {
+	audit.Check
+	Count int
+}
+
+type accountRow struct {
+	Account
+	GeneratedAt                 string
+	Critical, High, Medium, Low int
+}
+
+type accountFindings struct {
+	ID, Name string
+	Findings []audit.Finding
+	Omitted  int
+}
+
+func newMarkdownView(r *Run, limits MarkdownLimits) markdownView {
+	v := markdownView{Run: r.Run, Summary: r.Summary}
+	v.Audited, v.Expected = r.Summary.Coverage()
+	for _, s := range audit.Severities {
+		v.Severities = append(v.Severities, severityCount{s.String(), r.Summary.BySeverity[s.String()]})
+	}
+	for _, c := range audit.Checks {
+		if n := r.Summary.ByCheck[c.ID]; n > 0 {
+			v.Checks = append(v.Checks, checkCount{c, n})
+		}
+	}
+	counts := SeverityByAccount(r.Findings)
+	for _, a := range r.Accounts {
+		if a.Status != StatusCollected {
+			v.Problems = append(v.Problems, a)
+		}
+		c := counts[a.ID]
+		v.Accounts = append(v.Accounts, accountRow{
+			Account: a, GeneratedAt: generatedAt(a),
+			Critical: c[audit.Critical], High: c[audit.High], Medium: c[audit.Medium], Low: c[audit.Low],
+		})
+	}
+	names := map[string]string{}
+	for _, a := range r.Accounts {
+		names[a.ID] = or(a.Name, a.ID)
+	}
+	for _, group := range groupByAccount(r.Findings) {
+		if len(v.ByAccount) == limits.Accounts {
+			v.OmittedAccounts++
+			continue
+		}
+		g := accountFindings{ID: group[0].AccountID, Name: or(names[group[0].AccountID], group[0].AccountID)}
+		sorted := bySeverity(group)
+		if len(sorted) > limits.FindingsPerAccount {
+			g.Omitted = len(sorted) - limits.FindingsPerAccount
+			sorted = sorted[:limits.FindingsPerAccount]
+		}
+		g.Findings = sorted
+		v.ByAccount = append(v.ByAccount, g)
+	}
+	return v
+}
+
+// SeverityByAccount counts findings per account and severity.
+func SeverityByAccount(findings []audit.Finding) map[string]map[audit.Severity]int {
+	m := map[string]map[audit.Severity]int{}
+	for i := range findings {
+		f := &findings[i]
+		if m[f.AccountID] == nil {
+			m[f.AccountID] = map[audit.Severity]int{}
+		}
+		m[f.AccountID][f.Severity]++
+	}
+	return m
+}
+
+// groupByAccount splits findings sorted by account into one slice per account.
+func groupByAccount(findings []audit.Finding) [][]audit.Finding {
+	var groups [][]audit.Finding
+	for start := 0; start < len(findings); {
+		end := start + 1
+		for end < len(findings) && findings[end].AccountID == findings[start].AccountID {
+			end++
+		}
+		groups = append(groups, findings[start:end])
+		start = end
+	}
+	return groups
+}
+
+// bySeverity returns a copy of fs, most severe first, stable otherwise.
+func bySeverity(fs []audit.Finding) []audit.Finding {
+	out := make([]audit.Finding, 0, len(fs))
+	for _, s := range audit.Severities {
+		for _, f := range fs {
+			if f.Severity == s {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+func generatedAt(a Account) string {
+	if a.ReportGeneratedAt == nil {
+		return "not recorded"
+	}
+	return a.ReportGeneratedAt.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// escapeMarkdown keeps table cells intact.
+func escapeMarkdown(s string) string {
+	s = strings.ReplaceAll(s, "\\", "\\\\")
+	s = strings.ReplaceAll(s, "|", "\\|")
+	s = strings.ReplaceAll(s, "<", "&lt;")
+	s = strings.ReplaceAll(s, "\n", " ")
+	return s
+}
+
+// formatInt writes n with thousands separators: 1,412.
+func formatInt(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func or(s, fallback string) string {
+	if s == "" {
+		return fallback
+	}
+	return s
+}

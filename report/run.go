@@ -1,0 +1,114 @@
+// Package report renders a finished audit run: findings.json (the
+// machine-readable contract), audit.md, audit.xlsx and manifest.json.
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"time"
+
+	"github.com/reporter-dev/reporter/audit"
+)
+
+// Account statuses in reports.
+const (
+	StatusCollected = "collected"
+	StatusFailed    = "failed"
+	StatusSkipped   = "skipped"
+)
+
+// RunInfo describes one audit run.
+type RunInfo struct {
+	ID         string           `json:"id"`
+	AsOf       time.Time        `json:"as_of"`
+	StartedAt  time.Time        `json:"started_at"`
+	FinishedAt time.Time        `json:"finished_at"`
+	Version    string           `json:"version"`
+	Source     string           `json:"source"`
+	Thresholds audit.Thresholds `json:"thresholds"`
+	// Error is set when the run could not complete (for example the
+	// account list could not be read); the report then covers only what
+	// was collected before.
+	Error string `json:"error,omitempty"`
+}
+
+// Account is one account's collection outcome.
+type Account struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	Error  string `json:"error"`
+	// Users counts IAM users in the report, the root user excluded.
+	Users             int        `json:"users"`
+	ReportGeneratedAt *time.Time `json:"report_generated_at"`
+	// PasswordPolicy is "present", "absent" or "not collected".
+	PasswordPolicy string `json:"password_policy"`
+}
+
+// Summary holds the headline figures of a run.
+type Summary struct {
+	AccountsTotal   int            `json:"accounts_total"`   // accounts considered, skipped ones included
+	AccountsAudited int            `json:"accounts_audited"` // status collected
+	AccountsFailed  int            `json:"accounts_failed"`
+	AccountsSkipped int            `json:"accounts_skipped"`
+	Users           int            `json:"users"`
+	Findings        int            `json:"findings"`
+	BySeverity      map[string]int `json:"by_severity"`
+	ByCheck         map[string]int `json:"by_check"`
+}
+
+// Coverage is audited / (audited + failed): skipped accounts are not expected to be audited.
+func (s Summary) Coverage() (audited, expected int) {
+	return s.AccountsAudited, s.AccountsAudited + s.AccountsFailed
+}
+
+// Run is everything the renderers need. Findings are sorted with audit.Less.
+type Run struct {
+	Run      RunInfo         `json:"run"`
+	Summary  Summary         `json:"summary"`
+	Accounts []Account       `json:"accounts"`
+	Findings []audit.Finding `json:"findings"`
+}
+
+// Summarize computes r.Summary from the accounts and findings.
+func (r *Run) Summarize() {
+	s := Summary{BySeverity: map[string]int{}, ByCheck: map[string]int{}}
+	for _, sev := range audit.Severities {
+		s.BySeverity[sev.String()] = 0
+	}
+	for _, a := range r.Accounts {
+		s.AccountsTotal++
+		s.Users += a.Users
+		switch a.Status {
+		case StatusCollected:
+			s.AccountsAudited++
+		case StatusFailed:
+			s.AccountsFailed++
+		case StatusSkipped:
+			s.AccountsSkipped++
+		}
+	}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		s.Findings++
+		s.BySeverity[f.Severity.String()]++
+		s.ByCheck[f.Check]++
+	}
+	r.Summary = s
+}
+
+// WriteJSON writes r as findings.json.
+func WriteJSON(w io.Writer, r *Run) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// ReadJSON reads a findings.json document.
+func ReadJSON(rd io.Reader) (*Run, error) {
+	var r Run
+	if err := json.NewDecoder(rd).Decode(&r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}

@@ -1,0 +1,465 @@
+package report
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/collect/credreport"
+)
+
+// ExcelMaxRows is the number of rows an Excel sheet can hold.
+const ExcelMaxRows = 1_048_576
+
+// Evidence names one account's credential report on disk.
+type Evidence struct {
+	AccountID   string
+	AccountName string
+	Path        string
+}
+
+// WorkbookOptions tune the workbook.
+type WorkbookOptions struct {
+	// MaxRowsPerSheet caps the rows of a sheet, header included, before
+	// the Credentials sheet continues on a new one. Zero means Excel's limit.
+	MaxRowsPerSheet int
+}
+
+// WriteWorkbook writes audit.xlsx to path: Summary, Findings, Accounts,
+// Credentials (the raw report rows, continued over several sheets when
+// needed) and Checks. Large sheets are streamed.
+func WriteWorkbook(path string, r *Run, evidence []Evidence, opts WorkbookOptions) (err error) {
+	if opts.MaxRowsPerSheet <= 0 || opts.MaxRowsPerSheet > ExcelMaxRows {
+		opts.MaxRowsPerSheet = ExcelMaxRows
+	}
+	f := excelize.NewFile()
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	w, err := newWorkbook(f)
+	if err != nil {
+		return err
+	}
+	if err := f.SetDocProps(&excelize.DocProperties{
+		Title:       "IAM credential audit " + r.Run.ID,
+		Subject:     "IAM credential report findings as of " + r.Run.AsOf.UTC().Format(time.RFC3339),
+		Creator:     "reporter " + r.Run.Version,
+		Created:     r.Run.FinishedAt.UTC().Format(time.RFC3339),
+		Description: "Findings of the CIS AWS Foundations Benchmark IAM checks over every account's credential report.",
+		Keywords:    "IAM, credential report, CIS, audit",
+		Category:    "Security audit",
+	}); err != nil {
+		return err
+	}
+	steps := []func() error{
+		func() error { return w.summary(r) },
+		func() error { return w.findings(r) },
+		func() error { return w.accounts(r) },
+		func() error { return w.credentials(evidence, opts.MaxRowsPerSheet) },
+		func() error { return w.checks(r) },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	f.SetActiveSheet(0)
+	return f.SaveAs(path)
+}
+
+// workbook holds the file and its shared styles.
+type workbook struct {
+	f                         *excelize.File
+	header, title, bold, date int
+	severity                  map[audit.Severity]int
+}
+
+func newWorkbook(f *excelize.File) (*workbook, error) {
+	w := &workbook{f: f, severity: map[audit.Severity]int{}}
+	var err error
+	style := func(s *excelize.Style) int {
+		if err != nil {
+			return 0
+		}
+		var id int
+		id, err = f.NewStyle(s)
+		return id
+	}
+	w.header = style(&excelize.Style{
+		Font:      &excelize.Font{Bold: true, Color: "FFFFFF"},
+		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"1F3864"}},
+		Alignment: &excelize.Alignment{Vertical: "center"},
+	})
+	w.title = style(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 16}})
+	w.bold = style(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	w.date = style(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd hh:mm:ss")})
+	for sev, colors := range map[audit.Severity][2]string{
+		audit.Critical: {"C00000", "FFFFFF"},
+		audit.High:     {"FF6600", "FFFFFF"},
+		audit.Medium:   {"FFC000", "000000"},
+		audit.Low:      {"DDEBF7", "000000"},
+	} {
+		w.severity[sev] = style(&excelize.Style{
+			Font: &excelize.Font{Bold: true, Color: colors[1]},
+			Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{colors[0]}},
+		})
+	}
+	return w, err
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// column is one column of a streamed table.
+type column struct {
+	Name  string
+	Width float64
+}
+
+// streamTable writes a sheet as an Excel table with a frozen, filtered
+// header. rows is called with a function that writes one row.
+func (w *workbook) streamTable(sheet, table string, cols []column, rows func(add func([]any) error) error) error {
+	if _, err := w.f.NewSheet(sheet); err != nil {
+		return err
+	}
+	sw, err := w.f.NewStreamWriter(sheet)
+	if err != nil {
+		return err
+	}
+	header := make([]any, len(cols))
+	for i, c := range cols {
+		if err := sw.SetColWidth(i+1, i+1, c.Width); err != nil {
+			return err
+		}
+		header[i] = excelize.Cell{StyleID: w.header, Value: c.Name}
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
+	if err := sw.SetRow("A1", header); err != nil {
+		return err
+	}
+	n := 1
+	err = rows(func(values []any) error {
+		n++
+		cell, err := excelize.CoordinatesToCellName(1, n)
+		if err != nil {
+			return err
+		}
+		return sw.SetRow(cell, values)
+	})
+	if err != nil {
+		return fmt.Errorf("sheet %s: %w", sheet, err)
+	}
+	if n == 1 {
+		// A table needs a data row; an empty sheet says so instead.
+		if err := sw.SetRow("A2", []any{"(none)"}); err != nil {
+			return err
+		}
+		n = 2
+	}
+	last, err := excelize.CoordinatesToCellName(len(cols), n)
+	if err != nil {
+		return err
+	}
+	if err := sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: table, StyleName: "TableStyleLight9", ShowRowStripes: ptr(true)}); err != nil {
+		return err
+	}
+	return sw.Flush()
+}
+
+func (w *workbook) findings(r *Run) error {
+	cols := []column{
+		{"Severity", 10}, {"Account ID", 15}, {"Account name", 22}, {"Principal", 24}, {"Check", 28},
+		{"Credential", 14}, {"Age (days)", 11}, {"Detail", 70}, {"CIS v3.0.0", 10}, {"Security Hub", 12}, {"ARN", 50},
+	}
+	return w.streamTable("Findings", "Findings", cols, func(add func([]any) error) error {
+		for _, s := range audit.Severities {
+			for i := range r.Findings {
+				f := &r.Findings[i]
+				if f.Severity != s {
+					continue
+				}
+				var age any
+				if f.AgeDays.Valid {
+					age = f.AgeDays.N
+				}
+				if err := add([]any{
+					excelize.Cell{StyleID: w.severity[f.Severity], Value: f.Severity.String()},
+					f.AccountID, f.AccountName, or(f.Principal, "(account)"), f.Check, f.Credential,
+					age, f.Detail, f.CIS, f.SecurityHub, f.ARN,
+				}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+func (w *workbook) accounts(r *Run) error {
+	cols := []column{
+		{"Account ID", 15}, {"Account name", 24}, {"Status", 11}, {"Error", 60}, {"Users", 8},
+		{"Report generated (UTC)", 21}, {"Password policy", 15}, {"Critical", 9}, {"High", 9}, {"Medium", 9}, {"Low", 9},
+	}
+	counts := SeverityByAccount(r.Findings)
+	return w.streamTable("Accounts", "Accounts", cols, func(add func([]any) error) error {
+		for _, a := range r.Accounts {
+			var generated any = "not recorded"
+			if a.ReportGeneratedAt != nil {
+				generated = excelize.Cell{StyleID: w.date, Value: a.ReportGeneratedAt.UTC()}
+			}
+			c := counts[a.ID]
+			if err := add([]any{a.ID, a.Name, a.Status, a.Error, a.Users, generated, a.PasswordPolicy,
+				c[audit.Critical], c[audit.High], c[audit.Medium], c[audit.Low]}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// credentials streams every collected report's rows, as received, over as
+// many sheets as Excel's row limit requires.
+func (w *workbook) credentials(evidence []Evidence, maxRows int) error {
+	cols := []column{{"Account ID", 15}, {"Account name", 22}}
+	for _, c := range credreport.Columns {
+		cols = append(cols, column{c, 18})
+	}
+	sheet := 1
+	var pending [][]any // a row read but not yet written
+	readers := evidenceRows(evidence)
+	done := false
+	for !done {
+		name, table := "Credentials", "Credentials"
+		if sheet > 1 {
+			name, table = fmt.Sprintf("Credentials (%d)", sheet), fmt.Sprintf("Credentials%d", sheet)
+		}
+		err := w.streamTable(name, table, cols, func(add func([]any) error) error {
+			written := 1
+			for written < maxRows {
+				var row []any
+				if len(pending) > 0 {
+					row, pending = pending[0], pending[1:]
+				} else {
+					var err error
+					row, err = readers()
+					if err == io.EOF {
+						done = true
+						return nil
+					}
+					if err != nil {
+						return err
+					}
+				}
+				if err := add(row); err != nil {
+					return err
+				}
+				written++
+			}
+			// Sheet full: stop if nothing is left.
+			row, err := readers()
+			if err == io.EOF {
+				done = true
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			pending = append(pending, row)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		sheet++
+	}
+	return nil
+}
+
+// evidenceRows returns an iterator over every data row of every evidence
+// file, each prefixed with the account ID and name and laid out in the
+// canonical column order. It returns io.EOF after the last row.
+func evidenceRows(evidence []Evidence) func() ([]any, error) {
+	i := 0
+	var (
+		file  *os.File
+		cr    *csv.Reader
+		index []int // canonical column -> position in this file, -1 if absent
+	)
+	return func() ([]any, error) {
+		for {
+			if cr == nil {
+				if i == len(evidence) {
+					return nil, io.EOF
+				}
+				ev := evidence[i]
+				var err error
+				if file, err = os.Open(ev.Path); err != nil {
+					return nil, err
+				}
+				cr = csv.NewReader(file)
+				header, err := cr.Read()
+				if err != nil {
+					file.Close()
+					return nil, fmt.Errorf("%s: %w", ev.Path, err)
+				}
+				index = canonicalIndex(header)
+			}
+			rec, err := cr.Read()
+			if errors.Is(err, io.EOF) {
+				file.Close()
+				cr = nil
+				i++
+				continue
+			}
+			if err != nil {
+				file.Close()
+				return nil, fmt.Errorf("%s: %w", evidence[i].Path, err)
+			}
+			row := make([]any, 2+len(index))
+			row[0], row[1] = evidence[i].AccountID, evidence[i].AccountName
+			for c, pos := range index {
+				if pos >= 0 && pos < len(rec) {
+					row[2+c] = rec[pos]
+				}
+			}
+			return row, nil
+		}
+	}
+}
+
+func canonicalIndex(header []string) []int {
+	pos := map[string]int{}
+	for i, h := range header {
+		if i == 0 {
+			h = trimBOM(h)
+		}
+		pos[h] = i
+	}
+	index := make([]int, len(credreport.Columns))
+	for i, c := range credreport.Columns {
+		if p, ok := pos[c]; ok {
+			index[i] = p
+		} else {
+			index[i] = -1
+		}
+	}
+	return index
+}
+
+func trimBOM(s string) string {
+	if len(s) >= 3 && s[:3] == "\ufeff" {
+		return s[3:]
+	}
+	return s
+}
+
+func (w *workbook) checks(r *Run) error {
+	cols := []column{{"Check", 28}, {"Title", 50}, {"Severity", 10}, {"CIS v3.0.0", 10}, {"Security Hub", 12}, {"Family", 16}, {"Findings", 10}}
+	return w.streamTable("Checks", "Checks", cols, func(add func([]any) error) error {
+		for _, c := range audit.Checks {
+			if err := add([]any{c.ID, c.Title, excelize.Cell{StyleID: w.severity[c.Severity], Value: c.Severity.String()},
+				c.CIS, c.SecurityHub, c.Family, r.Summary.ByCheck[c.ID]}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// summary fills the first sheet with the run's metadata and headline
+// figures, and a chart of findings by check.
+func (w *workbook) summary(r *Run) error {
+	const sheet = "Summary"
+	f := w.f
+	if err := f.SetSheetName("Sheet1", sheet); err != nil {
+		return err
+	}
+	audited, expected := r.Summary.Coverage()
+	th := r.Run.Thresholds
+	rows := [][]any{
+		{"IAM credential audit"},
+		{},
+		{"Run", r.Run.ID},
+		{"As of (UTC)", r.Run.AsOf.UTC()},
+		{"Started (UTC)", r.Run.StartedAt.UTC()},
+		{"Finished (UTC)", r.Run.FinishedAt.UTC()},
+		{"Source", r.Run.Source},
+		{"Reporter version", r.Run.Version},
+		{"Thresholds", fmt.Sprintf("inactive user %d d, unused credential %d d, key rotation %d d, root use %d d, password length %d, reuse %d, max age %d d",
+			th.InactiveUserDays, th.UnusedCredentialDays, th.KeyRotationDays, th.RootUseDays, th.MinPasswordLength, th.PasswordReuse, th.MaxPasswordAgeDays)},
+		{"Coverage", fmt.Sprintf("audited %s of %s accounts", formatInt(audited), formatInt(expected))},
+		{"Accounts failed", r.Summary.AccountsFailed},
+		{"Accounts skipped", r.Summary.AccountsSkipped},
+		{"IAM users", r.Summary.Users},
+		{"Findings", r.Summary.Findings},
+	}
+	if r.Run.Error != "" {
+		rows = append(rows, []any{"Run error", r.Run.Error})
+	}
+	rows = append(rows, []any{}, []any{"Severity", "Findings"})
+	sevStart := len(rows) + 1
+	for _, s := range audit.Severities {
+		rows = append(rows, []any{s.String(), r.Summary.BySeverity[s.String()]})
+	}
+	rows = append(rows, []any{}, []any{"Check", "Title", "Severity", "CIS v3.0.0", "Security Hub", "Findings"})
+	checkStart := len(rows) + 1
+	for _, c := range audit.Checks {
+		rows = append(rows, []any{c.ID, c.Title, c.Severity.String(), c.CIS, c.SecurityHub, r.Summary.ByCheck[c.ID]})
+	}
+	for i, row := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow(sheet, cell, &row); err != nil {
+			return err
+		}
+	}
+	set := func(cell string, style int) error { return f.SetCellStyle(sheet, cell, cell, style) }
+	if err := set("A1", w.title); err != nil {
+		return err
+	}
+	for i := 3; i < sevStart-2; i++ {
+		if err := set(fmt.Sprintf("A%d", i), w.bold); err != nil {
+			return err
+		}
+	}
+	for _, c := range []string{"B4", "B5", "B6"} {
+		if err := set(c, w.date); err != nil {
+			return err
+		}
+	}
+	for _, hdr := range []int{sevStart - 1, checkStart - 1} {
+		if err := f.SetCellStyle(sheet, fmt.Sprintf("A%d", hdr), fmt.Sprintf("F%d", hdr), w.header); err != nil {
+			return err
+		}
+	}
+	for i, s := range audit.Severities {
+		if err := set(fmt.Sprintf("A%d", sevStart+i), w.severity[s]); err != nil {
+			return err
+		}
+	}
+	for col, width := range map[string]float64{"A": 30, "B": 50, "C": 10, "D": 11, "E": 13, "F": 10} {
+		if err := f.SetColWidth(sheet, col, col, width); err != nil {
+			return err
+		}
+	}
+	checkEnd := checkStart + len(audit.Checks) - 1
+	return f.AddChart(sheet, "H3", &excelize.Chart{
+		Type: excelize.Bar,
+		Series: []excelize.ChartSeries{{
+			Name:       "Findings",
+			Categories: fmt.Sprintf("%s!$A$%d:$A$%d", sheet, checkStart, checkEnd),
+			Values:     fmt.Sprintf("%s!$F$%d:$F$%d", sheet, checkStart, checkEnd),
+		}},
+		Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Findings by check"}}},
+		Legend:    excelize.ChartLegend{Position: "none"},
+		Dimension: excelize.ChartDimension{Width: 640, Height: 420},
+	})
+}
