@@ -28,6 +28,11 @@ const (
 type Account struct {
 	ID   string
 	Name string
+	// OUs are the IDs of the organizational units containing the account,
+	// innermost first; empty when unknown.
+	OUs []string
+	// Tags are the account's Organizations tags, when collected.
+	Tags map[string]string
 }
 
 // AccountResult is what a Source learned about one account.

@@ -43,6 +43,10 @@ type Account struct {
 	ReportGeneratedAt *time.Time `json:"report_generated_at"`
 	// PasswordPolicy is "present", "absent" or "not collected".
 	PasswordPolicy string `json:"password_policy"`
+	// OUs are the organizational units containing the account, innermost first.
+	OUs []string `json:"ous,omitempty"`
+	// Tags are the account's Organizations tags, when collected.
+	Tags map[string]string `json:"tags,omitempty"`
 }
 
 // Summary holds the headline figures of a run.

@@ -134,8 +134,9 @@ func parseAsOf(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("--as-of %q: want RFC 3339 (2026-11-01T06:00:00Z) or a date (2026-11-01)", s)
 }
 
-// openSource turns a --source value into a Source and its default as-of.
-func openSource(spec string) (collect.Source, time.Time, error) {
+// openSource turns the configured source into a Source and its default as-of.
+func openSource(ctx context.Context, cfg *config.Config, log *slog.Logger) (collect.Source, time.Time, error) {
+	spec := cfg.Source
 	switch {
 	case spec == "sample":
 		return sample.NewSource(), sample.AsOf, nil
@@ -178,7 +179,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "reporter run:", err)
 		return exitUsage
 	}
-	src, asOf, err := openSource(cfg.Source)
+	src, asOf, err := openSource(ctx, cfg, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "reporter run:", err)
 		return exitUsage

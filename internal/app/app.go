@@ -159,6 +159,7 @@ func (a *auditor) account(res collect.AccountResult) error {
 	acct := report.Account{
 		ID: res.Account.ID, Name: res.Account.Name, Status: string(res.Status),
 		PasswordPolicy: res.Policy.State.String(),
+		OUs:            res.Account.OUs, Tags: res.Account.Tags,
 	}
 	if !res.ReportGeneratedAt.IsZero() {
 		t := res.ReportGeneratedAt.UTC()
