@@ -44,7 +44,12 @@ var funcs = template.FuncMap{
 	"datetime":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"num":       formatInt,
 	"md":        escapeMarkdown,
-	"principal": func(p string) string { return escapeMarkdown(or(p, "(account)")) },
+	"principal": func(p string) string {
+		if p == "" {
+			return "(account)"
+		}
+		return "`" + strings.ReplaceAll(p, "|", "\\|") + "`"
+	},
 	"days": func(d audit.Days) string {
 		if !d.Valid {
 			return "—"

@@ -114,7 +114,7 @@ func NewReader(src io.Reader, account string) (*Reader, error) {
 		return nil, &ParseError{Account: account, Line: 1, Err: ErrEmpty}
 	}
 	if err != nil {
-		return nil, r.csvError(err)
+		return nil, &ParseError{Account: account, Line: 1, Err: fmt.Errorf("%w (%v)", ErrNotCredentialReport, unwrapCSV(err))}
 	}
 	r.header = append([]string(nil), header...)
 	if len(r.header) > 0 {
@@ -185,6 +185,15 @@ func (r *Reader) csvError(err error) error {
 		return &ParseError{Account: r.account, Line: ce.Line, Err: ce.Err}
 	}
 	return &ParseError{Account: r.account, Err: err}
+}
+
+// unwrapCSV drops encoding/csv's own position prefix from err.
+func unwrapCSV(err error) error {
+	var ce *csv.ParseError
+	if errors.As(err, &ce) {
+		return ce.Err
+	}
+	return err
 }
 
 // rowParser converts the cells of one record, remembering the first bad one.

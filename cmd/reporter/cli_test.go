@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRunExitStatus(t *testing.T) {
+	malformed := t.TempDir()
+	for name, content := range map[string]string{
+		"111122223333.csv": "user,arn,user_creation_time\nalice,arn:aws:iam::111122223333:user/alice,2020-01-01T00:00:00+00:00\n",
+		"444455556666.csv": "<html>not a report</html>",
+	} {
+		if err := os.WriteFile(filepath.Join(malformed, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	config := filepath.Join(t.TempDir(), "reporter.yaml")
+	if err := os.WriteFile(config, []byte("source: sample\npreset: cis\nthresholds:\n  key_rotation_days: 30\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badConfig := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(badConfig, []byte("source: sample\nno_such_key: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		args       []string
+		want       int
+		wantStdout string
+		wantStderr string
+	}{
+		{"sample", []string{"run", "--source", "sample"}, exitOK, "Audited 5 of 5 accounts, 13 IAM users, 28 findings", ""},
+		{"sample with CIS preset", []string{"run", "--source", "sample", "--preset", "cis"}, exitOK, "Audited 5 of 5 accounts", ""},
+		{"config file", []string{"run", "--config", config}, exitOK, "Audited 5 of 5 accounts", ""},
+		{"unknown config key", []string{"run", "--config", badConfig}, exitUsage, "", "no_such_key"},
+		{"malformed report", []string{"run", "--source", "dir:" + malformed, "--as-of", "2026-11-01"}, exitPartial,
+			"FAILED 444455556666", "account failed"},
+		{"missing source", []string{"run"}, exitUsage, "", "--source is required"},
+		{"unknown source", []string{"run", "--source", "ftp:x"}, exitUsage, "", "unknown --source"},
+		{"bad as-of", []string{"run", "--source", "sample", "--as-of", "yesterday"}, exitUsage, "", "--as-of"},
+		{"bad preset", []string{"run", "--source", "sample", "--preset", "strict"}, exitUsage, "", "unknown threshold preset"},
+		{"negative threshold", []string{"run", "--source", "sample", "--rotation-days", "-5"}, exitUsage, "", "must not be negative"},
+		{"missing directory", []string{"run", "--source", "dir:/no/such/dir"}, exitUsage, "", "report directory"},
+		{"unknown command", []string{"frobnicate"}, exitUsage, "", "unknown command"},
+		{"checks", []string{"checks"}, exitOK, "root-access-key-active", ""},
+		{"version", []string{"version"}, exitOK, "reporter ", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := append([]string{}, tt.args...)
+			if args[0] == "run" {
+				args = append(args, "--out", t.TempDir())
+			}
+			got := run(context.Background(), args, &stdout, &stderr)
+			if got != tt.want {
+				t.Fatalf("run(%v) = %d, want %d\nstdout: %s\nstderr: %s", tt.args, got, tt.want, stdout.String(), stderr.String())
+			}
+			if !strings.Contains(stdout.String(), tt.wantStdout) {
+				t.Errorf("stdout = %q, want it to contain %q", stdout.String(), tt.wantStdout)
+			}
+			if !strings.Contains(stderr.String(), tt.wantStderr) {
+				t.Errorf("stderr = %q, want it to contain %q", stderr.String(), tt.wantStderr)
+			}
+		})
+	}
+}
+
+func TestConfigFileThresholds(t *testing.T) {
+	config := filepath.Join(t.TempDir(), "reporter.yaml")
+	if err := os.WriteFile(config, []byte("preset: cis\nthresholds:\n  key_rotation_days: 30\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name                   string
+		args                   []string
+		wantUnused, wantRotate int
+	}{
+		{"defaults", nil, 90, 90},
+		{"file: cis preset plus one override", []string{"--config", config}, 45, 30},
+		{"flag overrides file", []string{"--config", config, "--rotation-days", "60"}, 45, 60},
+		{"preset flag resets file thresholds, explicit flag kept", []string{"--config", config, "--preset", "default", "--unused-days", "10"}, 10, 90},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := parseRunFlags(tt.args, &bytes.Buffer{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := f.cfg.Thresholds; got.UnusedCredentialDays != tt.wantUnused || got.KeyRotationDays != tt.wantRotate {
+				t.Errorf("thresholds = %+v, want unused %d rotation %d", got, tt.wantUnused, tt.wantRotate)
+			}
+		})
+	}
+}

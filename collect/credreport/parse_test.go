@@ -1,0 +1,212 @@
+package credreport
+
+import (
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+const header = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.UTC()
+}
+
+func TestParseSamples(t *testing.T) {
+	tests := []struct {
+		file      string
+		rows      int
+		firstUser string
+	}{
+		{"oil-iambarrel-test.csv", 4, RootUser},
+		{"prowler-iam_avoid_root_usage.csv", 1, RootUser},
+		{"selefra-credential-reports-test.csv", 1, "user-readonly"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			data, err := os.ReadFile("../../../shared/samples/" + tt.file)
+			if err != nil {
+				t.Skipf("shared samples not available: %v", err)
+			}
+			rows, err := Parse(data, "123456789012")
+			if err != nil {
+				t.Fatalf("Parse(%s) error = %v", tt.file, err)
+			}
+			if len(rows) != tt.rows || rows[0].User != tt.firstUser {
+				t.Fatalf("Parse(%s) = %d rows, first %q; want %d rows, first %q", tt.file, len(rows), rows[0].User, tt.rows, tt.firstUser)
+			}
+		})
+	}
+}
+
+func TestParseValues(t *testing.T) {
+	data := header + "\n" +
+		"<root_account>,arn:aws:iam::111122223333:root,2017-06-10T02:35:07+00:00,not_supported,2017-10-22T08:11:09+00:00,not_supported,not_supported,TRUE,false,N/A,N/A,N/A,N/A,False,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n" +
+		`"a,b",arn:aws:iam::111122223333:user/a,b,2020-01-01T00:00:00Z,true,no_information,2020-01-02T00:00:00+02:00,N/A,false,true,2020-01-03T00:00:00+00:00,2020-02-01T10:00:00+00:00,eu-west-1,s3,true,2020-01-04T00:00:00+00:00,N/A,N/A,N/A,true,2020-01-05T00:00:00+00:00,false,N/A`
+	// The second row's quoted user name contains a comma; its arn does not need quotes here.
+	data = strings.Replace(data, "arn:aws:iam::111122223333:user/a,b,", `"arn:aws:iam::111122223333:user/a,b",`, 1)
+	rows, err := Parse([]byte(data), "111122223333")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 {
+		t.Fatalf("got %d rows, want 2", len(rows))
+	}
+	root, u := rows[0], rows[1]
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"root is root", root.IsRoot(), true},
+		{"root line", root.Line, 2},
+		{"root password_enabled kind", root.PasswordEnabled.Kind, NotSupported},
+		{"root password_last_changed kind", root.PasswordLastChanged.Kind, NotSupported},
+		{"root password_last_used", root.PasswordLastUsed.Time, mustTime(t, "2017-10-22T08:11:09Z")},
+		{"root mfa upper-case TRUE", root.MFAActive.True(), true},
+		{"root key 2 mixed-case False", root.AccessKeys[1].Active.False(), true},
+		{"root key 1 last rotated N/A", root.AccessKeys[0].LastRotated.Kind, NotApplicable},
+		{"user with comma", u.User, "a,b"},
+		{"arn with comma", u.ARN, "arn:aws:iam::111122223333:user/a,b"},
+		{"user is not root", u.IsRoot(), false},
+		{"Z timestamp", u.UserCreationTime.Time, mustTime(t, "2020-01-01T00:00:00Z")},
+		{"offset timestamp normalised to UTC", u.PasswordLastChanged.Time, mustTime(t, "2020-01-01T22:00:00Z")},
+		{"no_information", u.PasswordLastUsed.Kind, NoInformation},
+		{"password enabled", u.PasswordEnabled.True(), true},
+		{"mfa false", u.MFAActive.False(), true},
+		{"key 1 region", u.AccessKeys[0].LastUsedRegion, "eu-west-1"},
+		{"key 1 service", u.AccessKeys[0].LastUsedService, "s3"},
+		{"key 2 region N/A is empty", u.AccessKeys[1].LastUsedRegion, ""},
+		{"key 2 last used N/A", u.AccessKeys[1].LastUsed.Valid(), false},
+		{"cert 1 active", u.Certs[0].Active.True(), true},
+		{"cert 2 rotated N/A", u.Certs[1].LastRotated.Kind, NotApplicable},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestParseLayouts(t *testing.T) {
+	row := "alice,arn:aws:iam::111122223333:user/alice,2020-01-01T00:00:00+00:00,true,N/A,N/A,N/A,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A"
+	tests := []struct {
+		name string
+		data string
+		rows int
+	}{
+		{"LF with final newline", header + "\n" + row + "\n", 1},
+		{"LF without final newline", header + "\n" + row, 1},
+		{"CRLF", header + "\r\n" + row + "\r\n" + row + "\r\n", 2},
+		{"UTF-8 BOM", "\ufeff" + header + "\n" + row, 1},
+		{"header only", header + "\n", 0},
+		{"16-column subset in another order", "arn,user,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_2_active,access_key_2_last_rotated,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n" +
+			"arn:aws:iam::1:user/bob,bob,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,2020-01-01T00:00:00+00:00,false,N/A,false,N/A,false,N/A", 1},
+		{"unknown extra column", header + ",future_column\n" + row + ",whatever", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, err := Parse([]byte(tt.data), "111122223333")
+			if err != nil {
+				t.Fatalf("Parse() error = %v", err)
+			}
+			if len(rows) != tt.rows {
+				t.Fatalf("Parse() = %d rows, want %d", len(rows), tt.rows)
+			}
+		})
+	}
+}
+
+func TestParseSubsetMapsByName(t *testing.T) {
+	data := "arn,user,mfa_active,access_key_1_active,access_key_1_last_rotated\n" +
+		"arn:aws:iam::1:user/bob,bob,true,true,2021-05-05T00:00:00+00:00\n"
+	rows, err := Parse([]byte(data), "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rows[0]
+	if r.User != "bob" || r.ARN != "arn:aws:iam::1:user/bob" || !r.MFAActive.True() || !r.AccessKeys[0].Active.True() {
+		t.Errorf("Parse() = %+v; columns not mapped by name", r)
+	}
+	if r.PasswordEnabled.Kind != Missing || r.AccessKeys[0].LastUsed.Kind != Missing {
+		t.Errorf("absent columns: got kinds %v, %v; want missing", r.PasswordEnabled.Kind, r.AccessKeys[0].LastUsed.Kind)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	row := func(mfa, created string) string {
+		return "alice,arn:aws:iam::111122223333:user/alice," + created + ",true,N/A,N/A,N/A," + mfa + ",false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A"
+	}
+	good := row("true", "2020-01-01T00:00:00+00:00")
+	tests := []struct {
+		name   string
+		data   string
+		line   int
+		column string
+		want   error
+	}{
+		{"empty", "", 1, "", ErrEmpty},
+		{"HTML error page", "<html><body>Access denied</body></html>\n", 1, "", ErrNotCredentialReport},
+		{"JSON instead of CSV", `{"Content": "dXNlcg=="}`, 1, "", ErrNotCredentialReport},
+		{"bad boolean", header + "\n" + good + "\n" + row("yes", "2020-01-01T00:00:00+00:00"), 3, "mfa_active", ErrBoolean},
+		{"bad timestamp", header + "\n" + row("true", "01/02/2020"), 2, "user_creation_time", ErrTimestamp},
+		{"timestamp without zone", header + "\n" + row("true", "2020-01-01T00:00:00"), 2, "user_creation_time", ErrTimestamp},
+		{"empty user", header + "\n" + strings.Replace(good, "alice,", ",", 1), 2, "user", ErrUser},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.data), "111122223333")
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("Parse() error = %v, want a *ParseError", err)
+			}
+			if !errors.Is(err, tt.want) || pe.Line != tt.line || pe.Column != tt.column || pe.Account != "111122223333" {
+				t.Fatalf("Parse() error = %#v (%v), want %v at line %d column %q", pe, err, tt.want, tt.line, tt.column)
+			}
+			if !strings.Contains(err.Error(), "account 111122223333") {
+				t.Errorf("error %q does not name the account", err)
+			}
+		})
+	}
+}
+
+func TestParseFieldCount(t *testing.T) {
+	data := header + "\nalice,arn,2020-01-01T00:00:00+00:00\n"
+	_, err := Parse([]byte(data), "111122223333")
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Line != 2 {
+		t.Fatalf("Parse() error = %v, want a ParseError at line 2", err)
+	}
+}
+
+func TestReaderStreams(t *testing.T) {
+	data := header + "\n" + strings.Repeat("u,arn:aws:iam::1:user/u,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n", 3)
+	rd, err := NewReader(strings.NewReader(data), "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(rd.Header()); got != 22 {
+		t.Errorf("Header() has %d columns, want 22", got)
+	}
+	lines := []int{}
+	for {
+		r, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, r.Line)
+	}
+	if len(lines) != 3 || lines[0] != 2 || lines[2] != 4 {
+		t.Errorf("row lines = %v, want [2 3 4]", lines)
+	}
+}

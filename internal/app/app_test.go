@@ -1,0 +1,338 @@
+package app
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/collect"
+	"github.com/reporter-dev/reporter/collect/credreport"
+	"github.com/reporter-dev/reporter/collect/sample"
+	"github.com/reporter-dev/reporter/report"
+)
+
+var update = flag.Bool("update", false, "update golden files")
+
+// fixedClock returns a clock that starts at t and advances a second per call.
+func fixedClock(t time.Time) func() time.Time {
+	return func() time.Time {
+		t = t.Add(time.Second)
+		return t
+	}
+}
+
+func sampleOptions(t *testing.T, src collect.Source) Options {
+	t.Helper()
+	return Options{
+		Source: src, OutDir: t.TempDir(), AsOf: sample.AsOf, Thresholds: audit.DefaultThresholds(),
+		Version: "test", Clock: fixedClock(time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)),
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/app -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file; run go test ./internal/app -update and review the diff\n--- got:\n%s", name, got)
+	}
+}
+
+func TestRunOnceSample(t *testing.T) {
+	res, err := RunOnce(context.Background(), sampleOptions(t, sample.NewSource()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Partial() {
+		t.Fatalf("sample run is partial: %+v", res.Run.Summary)
+	}
+	wantDir := filepath.Join("2026", "11", "20261101T060000Z")
+	if !strings.HasSuffix(res.Dir, wantDir) {
+		t.Errorf("run folder %s, want …/%s", res.Dir, wantDir)
+	}
+	for _, name := range []string{"audit.md", "findings.json"} {
+		data, err := os.ReadFile(filepath.Join(res.Dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, "sample."+name+".golden", data)
+	}
+
+	// Every check of the catalog fires somewhere in the sample, except the
+	// two the sample keeps clean to show a compliant policy.
+	notInSample := map[string]bool{audit.PasswordPolicyNumbers: true, audit.PasswordPolicyUppercase: true, audit.PasswordPolicyLowercase: true}
+	for _, c := range audit.Checks {
+		if res.Run.Summary.ByCheck[c.ID] == 0 && !notInSample[c.ID] {
+			t.Errorf("the sample organization has no %s finding", c.ID)
+		}
+	}
+
+	problems, err := report.VerifyDir(res.Dir)
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("VerifyDir() = %v, %v; want a manifest matching every file", problems, err)
+	}
+	m, err := report.ReadManifest(res.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFiles := []string{"audit.md", "audit.xlsx", "evidence/111111111111.csv", "findings.json"}
+	for _, w := range wantFiles {
+		found := false
+		for _, f := range m.Files {
+			found = found || f.Path == w
+		}
+		if !found {
+			t.Errorf("manifest lacks %s", w)
+		}
+	}
+
+	// Evidence is byte for byte what the source returned.
+	orig, _ := os.ReadFile(filepath.Join("..", "..", "collect", "sample", "org", "333333333333.csv"))
+	saved, _ := os.ReadFile(filepath.Join(res.Dir, "evidence", "333333333333.csv"))
+	if len(orig) == 0 || !bytes.Equal(orig, saved) {
+		t.Errorf("evidence/333333333333.csv differs from the report received")
+	}
+
+	checkWorkbook(t, filepath.Join(res.Dir, "audit.xlsx"), res.Run)
+}
+
+// checkWorkbook reads the workbook back and checks its structure.
+func checkWorkbook(t *testing.T, path string, run *report.Run) {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatalf("open workbook: %v", err)
+	}
+	defer f.Close()
+	if got, want := strings.Join(f.GetSheetList(), ","), "Summary,Findings,Accounts,Credentials,Checks"; got != want {
+		t.Errorf("sheets = %s, want %s", got, want)
+	}
+	rows := func(sheet string) [][]string {
+		r, err := f.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if got := len(rows("Findings")); got != len(run.Findings)+1 {
+		t.Errorf("Findings has %d rows, want %d", got, len(run.Findings)+1)
+	}
+	if got := rows("Findings")[1][0]; got != "critical" {
+		t.Errorf("first finding has severity %q, want critical first", got)
+	}
+	if got := len(rows("Accounts")); got != len(run.Accounts)+1 {
+		t.Errorf("Accounts has %d rows, want %d", got, len(run.Accounts)+1)
+	}
+	wantCreds := 1 + run.Summary.Users + run.Summary.AccountsAudited // users + one root row per account
+	if got := len(rows("Credentials")); got != wantCreds {
+		t.Errorf("Credentials has %d rows, want %d", got, wantCreds)
+	}
+	if got := strings.Join(rows("Credentials")[0][:3], ","); got != "Account ID,Account name,user" {
+		t.Errorf("Credentials header starts %s", got)
+	}
+	for _, sheet := range []string{"Findings", "Accounts", "Credentials"} {
+		tables, err := f.GetTables(sheet)
+		if err != nil || len(tables) != 1 {
+			t.Errorf("sheet %s: tables %v, %v; want one table with filters", sheet, tables, err)
+		}
+		panes, err := f.GetPanes(sheet)
+		if err != nil || !panes.Freeze || panes.YSplit != 1 {
+			t.Errorf("sheet %s: header not frozen (%+v, %v)", sheet, panes, err)
+		}
+	}
+	if got, _ := f.GetCellValue("Summary", "B10"); !strings.HasPrefix(got, "audited ") {
+		t.Errorf("Summary B10 = %q, want the coverage", got)
+	}
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	hasChart := false
+	for _, zf := range zr.File {
+		hasChart = hasChart || zf.Name == "xl/charts/chart1.xml"
+	}
+	if !hasChart {
+		t.Errorf("workbook has no chart")
+	}
+	props, err := f.GetDocProps()
+	if err != nil || !strings.Contains(props.Title, run.Run.ID) || props.Creator == "" {
+		t.Errorf("doc properties %+v, %v", props, err)
+	}
+}
+
+// copySample writes the sample organization into a fresh directory.
+func copySample(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	entries, err := os.ReadDir(filepath.Join("..", "..", "collect", "sample", "org"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join("..", "..", "collect", "sample", "org", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestRunOnceMalformedReportFailsOnlyItsAccount(t *testing.T) {
+	tests := []struct {
+		name      string
+		file      string
+		content   string
+		wantError string
+	}{
+		{"HTML instead of CSV", "666666666666.csv", "<html><body>Service Unavailable</body></html>\n",
+			"account 666666666666: credential report line 1: not a credential report"},
+		{"bad boolean on line 3", "666666666666.csv", strings.Join(credreport.Columns, ",") + "\n" +
+			"<root_account>,arn:aws:iam::666666666666:root,2020-01-01T00:00:00+00:00,not_supported,N/A,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n" +
+			"bob,arn:aws:iam::666666666666:user/bob,2020-01-01T00:00:00+00:00,maybe,N/A,N/A,N/A,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n",
+			"account 666666666666: credential report line 3, column password_enabled: invalid boolean \"maybe\""},
+		{"bad password policy JSON", "666666666666.password-policy.json", "{not json",
+			"666666666666.password-policy.json: password policy JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := copySample(t)
+			if !strings.HasSuffix(tt.file, ".csv") {
+				report := strings.Join(credreport.Columns, ",") + "\n"
+				if err := os.WriteFile(filepath.Join(dir, "666666666666.csv"), []byte(report), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.WriteFile(filepath.Join(dir, tt.file), []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			src, err := collect.NewDirSource(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := RunOnce(context.Background(), sampleOptions(t, src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.Partial() || res.Run.Summary.AccountsFailed != 1 || res.Run.Summary.AccountsAudited != 5 {
+				t.Fatalf("summary = %+v, want 5 audited and 1 failed", res.Run.Summary)
+			}
+			var failed report.Account
+			for _, a := range res.Run.Accounts {
+				if a.ID == "666666666666" {
+					failed = a
+				}
+			}
+			if failed.Status != report.StatusFailed || !strings.Contains(failed.Error, tt.wantError) {
+				t.Errorf("account 666666666666 = %+v, want failed with %q", failed, tt.wantError)
+			}
+			for _, f := range res.Run.Findings {
+				if f.AccountID == "666666666666" {
+					t.Errorf("failed account has finding %+v", f)
+				}
+			}
+			// The malformed evidence is kept and listed in the manifest.
+			if problems, err := report.VerifyDir(res.Dir); err != nil || len(problems) > 0 {
+				t.Errorf("VerifyDir() = %v, %v", problems, err)
+			}
+			md, _ := os.ReadFile(filepath.Join(res.Dir, "audit.md"))
+			if !strings.Contains(string(md), "Accounts not audited") || !strings.Contains(string(md), "666666666666") {
+				t.Errorf("audit.md does not name the failed account")
+			}
+			checkWorkbook(t, filepath.Join(res.Dir, "audit.xlsx"), res.Run)
+		})
+	}
+}
+
+func TestRunOnceNeverOverwritesARun(t *testing.T) {
+	opts := sampleOptions(t, sample.NewSource())
+	var dirs []string
+	for range 3 {
+		res, err := RunOnce(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, filepath.Base(res.Dir))
+	}
+	if got := strings.Join(dirs, " "); got != "20261101T060000Z 20261101T060000Z-2 20261101T060000Z-3" {
+		t.Errorf("run folders = %s", got)
+	}
+}
+
+// failingSource yields one account, then fails.
+type failingSource struct{ collect.Source }
+
+func (s failingSource) Collect(ctx context.Context, sink func(collect.AccountResult) error) error {
+	n := 0
+	err := s.Source.Collect(ctx, func(r collect.AccountResult) error {
+		if n++; n > 1 {
+			return errors.New("organizations:ListAccounts: AccessDenied")
+		}
+		return sink(r)
+	})
+	return err
+}
+
+func TestRunOnceSourceStopsEarly(t *testing.T) {
+	res, err := RunOnce(context.Background(), sampleOptions(t, failingSource{sample.NewSource()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Partial() || !strings.Contains(res.Run.Run.Error, "AccessDenied") || len(res.Run.Accounts) != 1 {
+		t.Fatalf("run = %+v, want an incomplete run with one account", res.Run.Run)
+	}
+	if problems, err := report.VerifyDir(res.Dir); err != nil || len(problems) > 0 {
+		t.Errorf("VerifyDir() = %v, %v", problems, err)
+	}
+}
+
+func TestCredentialsSheetContinuesAcrossSheets(t *testing.T) {
+	opts := sampleOptions(t, sample.NewSource())
+	opts.Workbook.MaxRowsPerSheet = 5 // header + 4 rows per sheet
+	res, err := RunOnce(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(filepath.Join(res.Dir, "audit.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	total, sheets := 0, 0
+	for _, name := range f.GetSheetList() {
+		if !strings.HasPrefix(name, "Credentials") {
+			continue
+		}
+		sheets++
+		rows, _ := f.GetRows(name)
+		if len(rows) > 5 {
+			t.Errorf("%s has %d rows, want at most 5", name, len(rows))
+		}
+		total += len(rows) - 1
+	}
+	want := res.Run.Summary.Users + res.Run.Summary.AccountsAudited
+	if total != want || sheets != (want+3)/4 {
+		t.Errorf("credential rows = %d over %d sheets, want %d rows over %d sheets", total, sheets, want, (want+3)/4)
+	}
+}
