@@ -6,6 +6,7 @@ package audit
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // Severity ranks a finding. Higher values are more severe.
@@ -159,6 +160,47 @@ type Finding struct {
 	Detail      string   `json:"detail"`
 	CIS         string   `json:"cis"`
 	SecurityHub string   `json:"security_hub"`
+	// Since is the date AgeDays counts from (last use, rotation, creation).
+	Since *time.Time `json:"since,omitempty"`
+	// Status is the run-over-run status: new, persisting or resolved.
+	Status string `json:"status,omitempty"`
+	// FirstSeen is the as-of of the first run that reported this finding.
+	FirstSeen *time.Time `json:"first_seen,omitempty"`
+	// Exception is the accepted risk covering this finding; nil when the
+	// finding is open.
+	Exception *Exception `json:"exception,omitempty"`
+}
+
+// Run-over-run statuses of a finding.
+const (
+	StatusNew        = "new"
+	StatusPersisting = "persisting"
+	StatusResolved   = "resolved"
+)
+
+// Open reports whether f counts as open: not covered by an exception.
+func (f *Finding) Open() bool { return f.Exception == nil }
+
+// Key is a finding's identity across runs.
+type Key struct {
+	AccountID, Principal, Check, Credential string
+}
+
+// Key returns f's identity: (account, principal, check, credential).
+func (f *Finding) Key() Key { return Key{f.AccountID, f.Principal, f.Check, f.Credential} }
+
+// Exception is an accepted risk: a reviewed decision to tolerate the
+// findings it matches until it expires.
+type Exception struct {
+	Account    string    `json:"account" yaml:"account"`     // account ID or "*"
+	Principal  string    `json:"principal" yaml:"principal"` // exact name or glob, e.g. svc-*
+	Check      string    `json:"check" yaml:"check"`
+	Reason     string    `json:"reason" yaml:"reason"`
+	Owner      string    `json:"owner" yaml:"owner"`
+	ApprovedBy string    `json:"approved_by" yaml:"approved_by"`
+	Expires    time.Time `json:"expires" yaml:"-"` // valid through this day, UTC
+	// Source locates the entry, e.g. "exceptions.yaml:12".
+	Source string `json:"source" yaml:"-"`
 }
 
 // Less orders findings by account, principal, check and credential, the

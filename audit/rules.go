@@ -37,13 +37,19 @@ func (e *Evaluator) AppendRow(dst []Finding, acct Account, r *credreport.Row) []
 		return e.appendRoot(dst, acct, r)
 	}
 	th := e.Thresholds
-	emit := func(check, credential string, age Days, detail string) {
-		dst = append(dst, newFinding(acct, r, check, credential, age, detail))
+	emit := func(check, credential string, since credreport.Time, age Days, detail string) {
+		f := newFinding(acct, r, check, credential, age, detail)
+		if since.Valid() {
+			t := since.Time
+			f.Since = &t
+		}
+		dst = append(dst, f)
 	}
+	none := credreport.Time{}
 
 	if r.PasswordEnabled.True() {
 		if r.MFAActive.False() {
-			emit(ConsoleMFAMissing, "password", Days{}, "console password enabled without MFA")
+			emit(ConsoleMFAMissing, "password", none, Days{}, "console password enabled without MFA")
 		}
 		since, what := r.PasswordLastUsed, "last used"
 		if !since.Valid() {
@@ -54,7 +60,7 @@ func (e *Evaluator) AppendRow(dst []Finding, acct Account, r *credreport.Row) []
 		}
 		if since.Valid() {
 			if age := e.AgeDays(since.Time); age > th.UnusedCredentialDays {
-				emit(ConsolePasswordUnused, "password", DaysOf(age),
+				emit(ConsolePasswordUnused, "password", since, DaysOf(age),
 					fmt.Sprintf("password %s %s (%d days ago; limit %d)", what, day(since.Time), age, th.UnusedCredentialDays))
 			}
 		}
@@ -68,7 +74,7 @@ func (e *Evaluator) AppendRow(dst []Finding, acct Account, r *credreport.Row) []
 		cred := fmt.Sprintf("access_key_%d", i+1)
 		if k.LastRotated.Valid() {
 			if age := e.AgeDays(k.LastRotated.Time); age > th.KeyRotationDays {
-				emit(AccessKeyNotRotated, cred, DaysOf(age),
+				emit(AccessKeyNotRotated, cred, k.LastRotated, DaysOf(age),
 					fmt.Sprintf("access key %d last rotated %s (%d days ago; limit %d)", i+1, day(k.LastRotated.Time), age, th.KeyRotationDays))
 			}
 		}
@@ -85,13 +91,13 @@ func (e *Evaluator) AppendRow(dst []Finding, acct Account, r *credreport.Row) []
 				if k.LastUsed.Valid() && k.LastUsedService != "" {
 					detail += fmt.Sprintf(", by %s", usedWhere(k))
 				}
-				emit(AccessKeyUnused, cred, DaysOf(age), detail)
+				emit(AccessKeyUnused, cred, since, DaysOf(age), detail)
 			}
 		}
 	}
 
 	if r.AccessKeys[0].Active.True() && r.AccessKeys[1].Active.True() {
-		emit(MultipleActiveAccessKeys, "user", Days{}, "access keys 1 and 2 are both active")
+		emit(MultipleActiveAccessKeys, "user", none, Days{}, "access keys 1 and 2 are both active")
 	}
 
 	e.appendInactive(&dst, acct, r)
@@ -115,6 +121,7 @@ func (e *Evaluator) appendInactive(dst *[]Finding, acct Account, r *credreport.R
 	}
 	f := newFinding(acct, r, UserInactive, "user", DaysOf(age),
 		fmt.Sprintf("%s %s (%d days ago; limit %d)", what, day(latest), age, e.Thresholds.InactiveUserDays))
+	f.Since = &latest
 	if enabled := enabledCredentials(r); enabled == "" {
 		f.Severity = Low
 		f.Detail += "; no credential enabled"
@@ -134,16 +141,21 @@ func (e *Evaluator) appendRoot(dst []Finding, acct Account, r *credreport.Row) [
 		}
 		anyKeyActive = true
 		age, detail := Days{}, fmt.Sprintf("root access key %d is active", i+1)
+		var since *time.Time
 		if k.LastRotated.Valid() {
 			age = DaysOf(e.AgeDays(k.LastRotated.Time))
 			detail += fmt.Sprintf(", created %s", day(k.LastRotated.Time))
+			t := k.LastRotated.Time
+			since = &t
 		}
 		if k.LastUsed.Valid() {
 			detail += fmt.Sprintf(", last used %s by %s", day(k.LastUsed.Time), usedWhere(k))
 		} else {
 			detail += ", never used"
 		}
-		dst = append(dst, newFinding(acct, r, RootAccessKeyActive, fmt.Sprintf("access_key_%d", i+1), age, detail))
+		f := newFinding(acct, r, RootAccessKeyActive, fmt.Sprintf("access_key_%d", i+1), age, detail)
+		f.Since = since
+		dst = append(dst, f)
 	}
 
 	noRootCredentials := r.PasswordEnabled.False() && !anyKeyActive
@@ -153,8 +165,10 @@ func (e *Evaluator) appendRoot(dst []Finding, acct Account, r *credreport.Row) [
 
 	if latest, ok := latestOf(r.PasswordLastUsed, r.AccessKeys[0].LastUsed, r.AccessKeys[1].LastUsed); ok {
 		if age := e.AgeDays(latest); age <= e.Thresholds.RootUseDays {
-			dst = append(dst, newFinding(acct, r, RootUsedRecently, "user", DaysOf(age),
-				fmt.Sprintf("root user last used %s (%d days ago; limit %d)", latest.Format(time.RFC3339), age, e.Thresholds.RootUseDays)))
+			f := newFinding(acct, r, RootUsedRecently, "user", DaysOf(age),
+				fmt.Sprintf("root user last used %s (%d days ago; limit %d)", latest.Format(time.RFC3339), age, e.Thresholds.RootUseDays))
+			f.Since = &latest
+			dst = append(dst, f)
 		}
 	}
 	return dst

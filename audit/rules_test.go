@@ -158,7 +158,9 @@ func TestAppendRow(t *testing.T) {
 		{"key rotated 90 days ago", keyUser(func(k *credreport.AccessKey, _ *credreport.Row) { k.LastRotated = ago(90) }), nil},
 		{"key rotated 91 days ago", keyUser(func(k *credreport.AccessKey, _ *credreport.Row) { k.LastRotated = ago(91) }),
 			[]string{"access-key-not-rotated/access_key_1/medium/91"}},
-		{"inactive old key is fine", keyUser(func(k *credreport.AccessKey, _ *credreport.Row) { k.Active, k.LastRotated, k.LastUsed = no, ago(900), ago(1) }), nil},
+		{"inactive old key is fine", keyUser(func(k *credreport.AccessKey, _ *credreport.Row) {
+			k.Active, k.LastRotated, k.LastUsed = no, ago(900), ago(1)
+		}), nil},
 		{"key used 91 days ago", keyUser(func(k *credreport.AccessKey, r *credreport.Row) { k.LastUsed, r.UserCreationTime = ago(91), ago(91) }),
 			[]string{"access-key-unused/access_key_1/medium/91", "user-inactive/user/medium/91"}},
 		{"key used 90 days ago", keyUser(func(k *credreport.AccessKey, r *credreport.Row) { k.LastUsed, r.UserCreationTime = ago(90), ago(90) }), nil},

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/exceptions"
 	"github.com/reporter-dev/reporter/templates"
 )
 
@@ -41,15 +42,22 @@ func Templates(dir string) (*template.Template, error) {
 }
 
 var funcs = template.FuncMap{
-	"datetime":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
-	"num":       formatInt,
-	"md":        escapeMarkdown,
+	"datetime": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"num":      formatInt,
+	"md":       escapeMarkdown,
 	"principal": func(p string) string {
 		if p == "" {
 			return "(account)"
 		}
 		return "`" + strings.ReplaceAll(p, "|", "\\|") + "`"
 	},
+	"date": func(t *time.Time) string {
+		if t == nil {
+			return "—"
+		}
+		return t.UTC().Format(time.DateOnly)
+	},
+	"day": func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
 	"days": func(d audit.Days) string {
 		if !d.Valid {
 			return "—"
@@ -66,6 +74,7 @@ func WriteMarkdown(w io.Writer, tmpl *template.Template, r *Run, limits Markdown
 type markdownView struct {
 	Run             RunInfo
 	Summary         Summary
+	Changes         *Changes
 	Audited         int
 	Expected        int
 	Severities      []severityCount
@@ -74,6 +83,15 @@ type markdownView struct {
 	Accounts        []accountRow
 	ByAccount       []accountFindings
 	OmittedAccounts int
+	// Excepted and Resolved are capped at FindingsPerAccount rows.
+	Excepted        []audit.Finding
+	ExceptedOmitted int
+	Resolved        []audit.Finding
+	ResolvedOmitted int
+	// ExpiredExceptions and StaleExceptions need someone's attention.
+	ExpiredExceptions []exceptions.Use
+	StaleExceptions   []exceptions.Use
+	ActiveExceptions  int
 }
 
 type severityCount struct {
@@ -99,7 +117,7 @@ type accountFindings struct {
 }
 
 func newMarkdownView(r *Run, limits MarkdownLimits) markdownView {
-	v := markdownView{Run: r.Run, Summary: r.Summary}
+	v := markdownView{Run: r.Run, Summary: r.Summary, Changes: r.Changes}
 	v.Audited, v.Expected = r.Summary.Coverage()
 	for _, s := range audit.Severities {
 		v.Severities = append(v.Severities, severityCount{s.String(), r.Summary.BySeverity[s.String()]})
@@ -124,7 +142,27 @@ func newMarkdownView(r *Run, limits MarkdownLimits) markdownView {
 	for _, a := range r.Accounts {
 		names[a.ID] = or(a.Name, a.ID)
 	}
-	for _, group := range groupByAccount(r.Findings) {
+	var open []audit.Finding
+	for i := range r.Findings {
+		if f := &r.Findings[i]; f.Open() {
+			open = append(open, *f)
+		} else {
+			v.Excepted = append(v.Excepted, *f)
+		}
+	}
+	v.Excepted, v.ExceptedOmitted = capList(v.Excepted, limits.FindingsPerAccount)
+	v.Resolved, v.ResolvedOmitted = capList(bySeverity(r.Resolved), limits.FindingsPerAccount)
+	for _, u := range r.Exceptions {
+		switch u.Status {
+		case exceptions.Expired:
+			v.ExpiredExceptions = append(v.ExpiredExceptions, u)
+		case exceptions.Stale:
+			v.StaleExceptions = append(v.StaleExceptions, u)
+		default:
+			v.ActiveExceptions++
+		}
+	}
+	for _, group := range groupByAccount(open) {
 		if len(v.ByAccount) == limits.Accounts {
 			v.OmittedAccounts++
 			continue
@@ -141,11 +179,21 @@ func newMarkdownView(r *Run, limits MarkdownLimits) markdownView {
 	return v
 }
 
-// SeverityByAccount counts findings per account and severity.
+func capList(fs []audit.Finding, n int) ([]audit.Finding, int) {
+	if len(fs) > n {
+		return fs[:n], len(fs) - n
+	}
+	return fs, 0
+}
+
+// SeverityByAccount counts open findings per account and severity.
 func SeverityByAccount(findings []audit.Finding) map[string]map[audit.Severity]int {
 	m := map[string]map[audit.Severity]int{}
 	for i := range findings {
 		f := &findings[i]
+		if !f.Open() {
+			continue
+		}
 		if m[f.AccountID] == nil {
 			m[f.AccountID] = map[audit.Severity]int{}
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/exceptions"
 )
 
 // Account statuses in reports.
@@ -51,14 +52,23 @@ type Account struct {
 
 // Summary holds the headline figures of a run.
 type Summary struct {
-	AccountsTotal   int            `json:"accounts_total"`   // accounts considered, skipped ones included
-	AccountsAudited int            `json:"accounts_audited"` // status collected
-	AccountsFailed  int            `json:"accounts_failed"`
-	AccountsSkipped int            `json:"accounts_skipped"`
-	Users           int            `json:"users"`
-	Findings        int            `json:"findings"`
-	BySeverity      map[string]int `json:"by_severity"`
-	ByCheck         map[string]int `json:"by_check"`
+	AccountsTotal   int `json:"accounts_total"`   // accounts considered, skipped ones included
+	AccountsAudited int `json:"accounts_audited"` // status collected
+	AccountsFailed  int `json:"accounts_failed"`
+	AccountsSkipped int `json:"accounts_skipped"`
+	Users           int `json:"users"`
+	// Findings counts every finding; Open those not covered by an
+	// exception, Excepted those covered.
+	Findings int `json:"findings"`
+	Open     int `json:"open"`
+	Excepted int `json:"excepted"`
+	// New and Resolved compare with the previous run; both are 0 when
+	// there is none (see Run.Changes).
+	New      int `json:"new"`
+	Resolved int `json:"resolved"`
+	// BySeverity and ByCheck count open findings.
+	BySeverity map[string]int `json:"by_severity"`
+	ByCheck    map[string]int `json:"by_check"`
 }
 
 // Coverage is audited / (audited + failed): skipped accounts are not expected to be audited.
@@ -68,10 +78,26 @@ func (s Summary) Coverage() (audited, expected int) {
 
 // Run is everything the renderers need. Findings are sorted with audit.Less.
 type Run struct {
-	Run      RunInfo         `json:"run"`
-	Summary  Summary         `json:"summary"`
-	Accounts []Account       `json:"accounts"`
+	Run      RunInfo   `json:"run"`
+	Summary  Summary   `json:"summary"`
+	Changes  *Changes  `json:"changes"` // null when there is no previous run
+	Accounts []Account `json:"accounts"`
+	// Findings are this run's findings, open and excepted.
 	Findings []audit.Finding `json:"findings"`
+	// Resolved are the previous run's findings that are gone, in accounts
+	// audited by this run.
+	Resolved []audit.Finding `json:"resolved"`
+	// Exceptions reports how every accepted risk applied.
+	Exceptions []exceptions.Use `json:"exceptions"`
+	// Trend holds earlier runs' open findings, oldest first, this run last.
+	Trend []TrendPoint `json:"-"`
+}
+
+// TrendPoint is one run's open findings by severity.
+type TrendPoint struct {
+	RunID      string
+	AsOf       time.Time
+	BySeverity map[string]int
 }
 
 // Summarize computes r.Summary from the accounts and findings.
@@ -95,14 +121,37 @@ func (r *Run) Summarize() {
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		s.Findings++
+		if f.Status == audit.StatusNew && r.Changes != nil {
+			s.New++
+		}
+		if !f.Open() {
+			s.Excepted++
+			continue
+		}
+		s.Open++
 		s.BySeverity[f.Severity.String()]++
 		s.ByCheck[f.Check]++
 	}
+	s.Resolved = len(r.Resolved)
 	r.Summary = s
 }
 
-// WriteJSON writes r as findings.json.
+// WriteJSON writes r as findings.json. Lists are never null.
 func WriteJSON(w io.Writer, r *Run) error {
+	out := *r
+	if out.Accounts == nil {
+		out.Accounts = []Account{}
+	}
+	if out.Findings == nil {
+		out.Findings = []audit.Finding{}
+	}
+	if out.Resolved == nil {
+		out.Resolved = []audit.Finding{}
+	}
+	if out.Exceptions == nil {
+		out.Exceptions = []exceptions.Use{}
+	}
+	r = &out
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)

@@ -61,8 +61,10 @@ func WriteWorkbook(path string, r *Run, evidence []Evidence, opts WorkbookOption
 	}
 	steps := []func() error{
 		func() error { return w.summary(r) },
-		func() error { return w.findings(r) },
+		func() error { return w.findingSheets(r) },
 		func() error { return w.accounts(r) },
+		func() error { return w.exceptions(r) },
+		func() error { return w.trend(r) },
 		func() error { return w.credentials(evidence, opts.MaxRowsPerSheet) },
 		func() error { return w.checks(r) },
 	}
@@ -77,9 +79,9 @@ func WriteWorkbook(path string, r *Run, evidence []Evidence, opts WorkbookOption
 
 // workbook holds the file and its shared styles.
 type workbook struct {
-	f                         *excelize.File
-	header, title, bold, date int
-	severity                  map[audit.Severity]int
+	f                              *excelize.File
+	header, title, bold, date, day int
+	severity                       map[audit.Severity]int
 }
 
 func newWorkbook(f *excelize.File) (*workbook, error) {
@@ -101,6 +103,7 @@ func newWorkbook(f *excelize.File) (*workbook, error) {
 	w.title = style(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 16}})
 	w.bold = style(&excelize.Style{Font: &excelize.Font{Bold: true}})
 	w.date = style(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd hh:mm:ss")})
+	w.day = style(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd")})
 	for sev, colors := range map[audit.Severity][2]string{
 		audit.Critical: {"C00000", "FFFFFF"},
 		audit.High:     {"FF6600", "FFFFFF"},
@@ -173,35 +176,6 @@ func (w *workbook) streamTable(sheet, table string, cols []column, rows func(add
 		return err
 	}
 	return sw.Flush()
-}
-
-func (w *workbook) findings(r *Run) error {
-	cols := []column{
-		{"Severity", 10}, {"Account ID", 15}, {"Account name", 22}, {"Principal", 24}, {"Check", 28},
-		{"Credential", 14}, {"Age (days)", 11}, {"Detail", 70}, {"CIS v3.0.0", 10}, {"Security Hub", 12}, {"ARN", 50},
-	}
-	return w.streamTable("Findings", "Findings", cols, func(add func([]any) error) error {
-		for _, s := range audit.Severities {
-			for i := range r.Findings {
-				f := &r.Findings[i]
-				if f.Severity != s {
-					continue
-				}
-				var age any
-				if f.AgeDays.Valid {
-					age = f.AgeDays.N
-				}
-				if err := add([]any{
-					excelize.Cell{StyleID: w.severity[f.Severity], Value: f.Severity.String()},
-					f.AccountID, f.AccountName, or(f.Principal, "(account)"), f.Check, f.Credential,
-					age, f.Detail, f.CIS, f.SecurityHub, f.ARN,
-				}); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
 }
 
 func (w *workbook) accounts(r *Run) error {
@@ -360,106 +334,4 @@ func trimBOM(s string) string {
 		return s[3:]
 	}
 	return s
-}
-
-func (w *workbook) checks(r *Run) error {
-	cols := []column{{"Check", 28}, {"Title", 50}, {"Severity", 10}, {"CIS v3.0.0", 10}, {"Security Hub", 12}, {"Family", 16}, {"Findings", 10}}
-	return w.streamTable("Checks", "Checks", cols, func(add func([]any) error) error {
-		for _, c := range audit.Checks {
-			if err := add([]any{c.ID, c.Title, excelize.Cell{StyleID: w.severity[c.Severity], Value: c.Severity.String()},
-				c.CIS, c.SecurityHub, c.Family, r.Summary.ByCheck[c.ID]}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// summary fills the first sheet with the run's metadata and headline
-// figures, and a chart of findings by check.
-func (w *workbook) summary(r *Run) error {
-	const sheet = "Summary"
-	f := w.f
-	if err := f.SetSheetName("Sheet1", sheet); err != nil {
-		return err
-	}
-	audited, expected := r.Summary.Coverage()
-	th := r.Run.Thresholds
-	rows := [][]any{
-		{"IAM credential audit"},
-		{},
-		{"Run", r.Run.ID},
-		{"As of (UTC)", r.Run.AsOf.UTC()},
-		{"Started (UTC)", r.Run.StartedAt.UTC()},
-		{"Finished (UTC)", r.Run.FinishedAt.UTC()},
-		{"Source", r.Run.Source},
-		{"Reporter version", r.Run.Version},
-		{"Thresholds", fmt.Sprintf("inactive user %d d, unused credential %d d, key rotation %d d, root use %d d, password length %d, reuse %d, max age %d d",
-			th.InactiveUserDays, th.UnusedCredentialDays, th.KeyRotationDays, th.RootUseDays, th.MinPasswordLength, th.PasswordReuse, th.MaxPasswordAgeDays)},
-		{"Coverage", fmt.Sprintf("audited %s of %s accounts", formatInt(audited), formatInt(expected))},
-		{"Accounts failed", r.Summary.AccountsFailed},
-		{"Accounts skipped", r.Summary.AccountsSkipped},
-		{"IAM users", r.Summary.Users},
-		{"Findings", r.Summary.Findings},
-	}
-	if r.Run.Error != "" {
-		rows = append(rows, []any{"Run error", r.Run.Error})
-	}
-	rows = append(rows, []any{}, []any{"Severity", "Findings"})
-	sevStart := len(rows) + 1
-	for _, s := range audit.Severities {
-		rows = append(rows, []any{s.String(), r.Summary.BySeverity[s.String()]})
-	}
-	rows = append(rows, []any{}, []any{"Check", "Title", "Severity", "CIS v3.0.0", "Security Hub", "Findings"})
-	checkStart := len(rows) + 1
-	for _, c := range audit.Checks {
-		rows = append(rows, []any{c.ID, c.Title, c.Severity.String(), c.CIS, c.SecurityHub, r.Summary.ByCheck[c.ID]})
-	}
-	for i, row := range rows {
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := f.SetSheetRow(sheet, cell, &row); err != nil {
-			return err
-		}
-	}
-	set := func(cell string, style int) error { return f.SetCellStyle(sheet, cell, cell, style) }
-	if err := set("A1", w.title); err != nil {
-		return err
-	}
-	for i := 3; i < sevStart-2; i++ {
-		if err := set(fmt.Sprintf("A%d", i), w.bold); err != nil {
-			return err
-		}
-	}
-	for _, c := range []string{"B4", "B5", "B6"} {
-		if err := set(c, w.date); err != nil {
-			return err
-		}
-	}
-	for _, hdr := range []int{sevStart - 1, checkStart - 1} {
-		if err := f.SetCellStyle(sheet, fmt.Sprintf("A%d", hdr), fmt.Sprintf("F%d", hdr), w.header); err != nil {
-			return err
-		}
-	}
-	for i, s := range audit.Severities {
-		if err := set(fmt.Sprintf("A%d", sevStart+i), w.severity[s]); err != nil {
-			return err
-		}
-	}
-	for col, width := range map[string]float64{"A": 30, "B": 50, "C": 10, "D": 11, "E": 13, "F": 10} {
-		if err := f.SetColWidth(sheet, col, col, width); err != nil {
-			return err
-		}
-	}
-	checkEnd := checkStart + len(audit.Checks) - 1
-	return f.AddChart(sheet, "H3", &excelize.Chart{
-		Type: excelize.Bar,
-		Series: []excelize.ChartSeries{{
-			Name:       "Findings",
-			Categories: fmt.Sprintf("%s!$A$%d:$A$%d", sheet, checkStart, checkEnd),
-			Values:     fmt.Sprintf("%s!$F$%d:$F$%d", sheet, checkStart, checkEnd),
-		}},
-		Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Findings by check"}}},
-		Legend:    excelize.ChartLegend{Position: "none"},
-		Dimension: excelize.ChartDimension{Width: 640, Height: 420},
-	})
 }

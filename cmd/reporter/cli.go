@@ -16,6 +16,7 @@ import (
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/collect"
 	"github.com/reporter-dev/reporter/collect/sample"
+	"github.com/reporter-dev/reporter/exceptions"
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
 )
@@ -190,9 +191,15 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return exitUsage
 		}
 	}
+	excs, err := loadExceptions(cfg, asOf)
+	if err != nil {
+		fmt.Fprintln(stderr, "reporter run:", err)
+		return exitUsage
+	}
 	res, err := app.RunOnce(ctx, app.Options{
 		Source: src, OutDir: cfg.Out, AsOf: asOf, Thresholds: cfg.Thresholds,
 		Version: reporterVersion(), TemplateDir: cfg.Templates, Logger: log,
+		Exceptions: excs,
 	})
 	if err != nil {
 		log.Error("run failed", "err", err)
@@ -212,6 +219,23 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return exitOK
 }
 
+// loadExceptions reads and validates the accepted-risks file, if any.
+// The run's as-of is needed to bound expiry dates; when it is not known
+// yet (the run starts now), today is used.
+func loadExceptions(cfg *config.Config, asOf time.Time) ([]audit.Exception, error) {
+	if cfg.Exceptions == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(cfg.Exceptions)
+	if err != nil {
+		return nil, fmt.Errorf("exceptions: %w", err)
+	}
+	if asOf.IsZero() {
+		asOf = time.Now().UTC()
+	}
+	return exceptions.Parse(data, cfg.Exceptions, asOf, cfg.ExceptionsMaxDays)
+}
+
 func printSummary(w io.Writer, res *app.Result) {
 	s := res.Run.Summary
 	audited, expected := s.Coverage()
@@ -220,11 +244,22 @@ func printSummary(w io.Writer, res *app.Result) {
 	if s.AccountsSkipped > 0 {
 		fmt.Fprintf(w, " (%d skipped)", s.AccountsSkipped)
 	}
-	fmt.Fprintf(w, ", %d IAM users, %d findings:", s.Users, s.Findings)
+	fmt.Fprintf(w, ", %d IAM users, %d open findings:", s.Users, s.Open)
 	for _, sev := range audit.Severities {
 		fmt.Fprintf(w, " %d %s", s.BySeverity[sev.String()], sev)
 	}
+	if s.Excepted > 0 {
+		fmt.Fprintf(w, "; %d excepted", s.Excepted)
+	}
 	fmt.Fprintln(w)
+	if ch := res.Run.Changes; ch != nil {
+		fmt.Fprintf(w, "Since run %s: %d new, %d resolved\n", ch.PreviousRunID, s.New, s.Resolved)
+	}
+	for _, u := range res.Run.Exceptions {
+		if u.Status != exceptions.Active {
+			fmt.Fprintf(w, "Exception %s (%s %s in %s): %s\n", u.Source, u.Check, u.Principal, u.Account, strings.ToUpper(u.Status))
+		}
+	}
 	for _, a := range res.Run.Accounts {
 		if a.Status == "failed" {
 			fmt.Fprintf(w, "FAILED %s (%s): %s\n", a.ID, a.Name, a.Error)

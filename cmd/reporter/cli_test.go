@@ -27,6 +27,10 @@ func TestRunExitStatus(t *testing.T) {
 	if err := os.WriteFile(badConfig, []byte("source: sample\nno_such_key: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	badExceptions := filepath.Join(t.TempDir(), "exceptions.yaml")
+	if err := os.WriteFile(badExceptions, []byte("exceptions:\n  - account: \"*\"\n    principal: \"*\"\n    check: no-such-check\n    reason: r\n    owner: o\n    approved_by: a\n    expires: 2026-12-01\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name       string
 		args       []string
@@ -34,12 +38,13 @@ func TestRunExitStatus(t *testing.T) {
 		wantStdout string
 		wantStderr string
 	}{
-		{"sample", []string{"run", "--source", "sample"}, exitOK, "Audited 5 of 5 accounts, 13 IAM users, 28 findings", ""},
+		{"sample", []string{"run", "--source", "sample"}, exitOK, "Audited 5 of 5 accounts, 13 IAM users, 28 open findings", ""},
 		{"sample with CIS preset", []string{"run", "--source", "sample", "--preset", "cis"}, exitOK, "Audited 5 of 5 accounts", ""},
 		{"config file", []string{"run", "--config", config}, exitOK, "Audited 5 of 5 accounts", ""},
 		{"unknown config key", []string{"run", "--config", badConfig}, exitUsage, "", "no_such_key"},
 		{"malformed report", []string{"run", "--source", "dir:" + malformed, "--as-of", "2026-11-01"}, exitPartial,
 			"FAILED 444455556666", "account failed"},
+		{"invalid exceptions file", []string{"run", "--source", "sample", "--exceptions", badExceptions}, exitUsage, "", `exceptions.yaml:4: unknown check "no-such-check"`},
 		{"missing source", []string{"run"}, exitUsage, "", "--source is required"},
 		{"unknown source", []string{"run", "--source", "ftp:x"}, exitUsage, "", "unknown --source"},
 		{"bad as-of", []string{"run", "--source", "sample", "--as-of", "yesterday"}, exitUsage, "", "--as-of"},

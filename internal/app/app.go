@@ -23,6 +23,8 @@ import (
 	"github.com/reporter-dev/reporter/collect"
 	"github.com/reporter-dev/reporter/collect/credreport"
 	"github.com/reporter-dev/reporter/collect/passwordpolicy"
+	"github.com/reporter-dev/reporter/exceptions"
+	"github.com/reporter-dev/reporter/internal/history"
 	"github.com/reporter-dev/reporter/report"
 )
 
@@ -43,7 +45,15 @@ type Options struct {
 	Clock func() time.Time
 	// Workbook tunes audit.xlsx.
 	Workbook report.WorkbookOptions
+	// Exceptions are the accepted risks to apply.
+	Exceptions []audit.Exception
+	// History finds earlier runs for run-over-run changes and the trend;
+	// nil means the run folders under OutDir.
+	History history.Store
 }
+
+// TrendRuns is how many runs, this one included, the trend chart shows.
+const TrendRuns = 12
 
 // Result is the outcome of a run.
 type Result struct {
@@ -107,8 +117,9 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 	}
 	sort.Slice(run.Findings, func(i, j int) bool { return audit.Less(&run.Findings[i], &run.Findings[j]) })
 	sort.SliceStable(run.Accounts, func(i, j int) bool { return run.Accounts[i].ID < run.Accounts[j].ID })
+	run.Exceptions = exceptions.Apply(run.Findings, opts.Exceptions, asOf)
+	compareWithHistory(ctx, log, opts, run)
 	run.Run.FinishedAt = clock().UTC()
-	run.Summarize()
 
 	if err := writeReports(dir, run, a.evidence, tmpl, opts.Workbook); err != nil {
 		return &Result{Dir: dir, Run: run}, fmt.Errorf("run %s: %w (the run folder %s has no manifest and is incomplete)", runID, err, dir)
@@ -118,6 +129,26 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 		"failed", run.Summary.AccountsFailed, "skipped", run.Summary.AccountsSkipped,
 		"findings", run.Summary.Findings, "dir", dir)
 	return &Result{Dir: dir, Run: run}, nil
+}
+
+// compareWithHistory marks findings new, persisting or resolved against
+// the previous run, and adds the trend of earlier runs. A history that
+// cannot be read is logged, and the run treated as the first.
+func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run *report.Run) {
+	store := opts.History
+	if store == nil {
+		store = history.Local{Root: opts.OutDir}
+	}
+	prev, err := history.Previous(ctx, store, log, run.Run.AsOf, run.Run.ID)
+	if err != nil {
+		log.Warn("previous runs unavailable; every finding is reported as new", "err", err)
+	}
+	report.Compare(run, prev)
+	runs, err := store.Runs(ctx)
+	if err != nil {
+		runs = nil
+	}
+	run.Trend = history.Trend(runs, run, TrendRuns)
 }
 
 // newRunFolder creates OUT/YYYY/MM/RUN-ID, adding -2, -3… when a run with

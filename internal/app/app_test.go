@@ -122,7 +122,8 @@ func checkWorkbook(t *testing.T, path string, run *report.Run) {
 		t.Fatalf("open workbook: %v", err)
 	}
 	defer f.Close()
-	if got, want := strings.Join(f.GetSheetList(), ","), "Summary,Findings,Accounts,Credentials,Checks"; got != want {
+	want := "Summary,Findings,Excepted,Resolved,Inactive users,Unrotated keys,MFA gaps,Root account,Password policy,Accounts,Exceptions,Trend,Credentials,Checks"
+	if got := strings.Join(f.GetSheetList(), ","); got != want {
 		t.Errorf("sheets = %s, want %s", got, want)
 	}
 	rows := func(sheet string) [][]string {
@@ -132,8 +133,36 @@ func checkWorkbook(t *testing.T, path string, run *report.Run) {
 		}
 		return r
 	}
-	if got := len(rows("Findings")); got != len(run.Findings)+1 {
-		t.Errorf("Findings has %d rows, want %d", got, len(run.Findings)+1)
+	// A sheet with no data row shows "(none)" under its header.
+	dataRows := func(n int) int { return 1 + max(n, 1) }
+	if got := len(rows("Findings")); got != dataRows(run.Summary.Open) {
+		t.Errorf("Findings has %d rows, want %d", got, dataRows(run.Summary.Open))
+	}
+	if got := len(rows("Excepted")); got != dataRows(run.Summary.Excepted) {
+		t.Errorf("Excepted has %d rows, want %d", got, dataRows(run.Summary.Excepted))
+	}
+	if got := len(rows("Resolved")); got != dataRows(len(run.Resolved)) {
+		t.Errorf("Resolved has %d rows, want %d", got, dataRows(len(run.Resolved)))
+	}
+	if got := len(rows("Trend")); got != dataRows(len(run.Trend)) {
+		t.Errorf("Trend has %d rows, want %d", got, dataRows(len(run.Trend)))
+	}
+	families := map[string]int{}
+	for i := range run.Findings {
+		if fd := &run.Findings[i]; fd.Open() {
+			families[fd.Check]++
+		}
+	}
+	for sheet, n := range map[string]int{
+		"Inactive users":  families[audit.UserInactive] + families[audit.ConsolePasswordUnused],
+		"Unrotated keys":  families[audit.AccessKeyNotRotated] + families[audit.AccessKeyUnused] + families[audit.MultipleActiveAccessKeys],
+		"MFA gaps":        families[audit.ConsoleMFAMissing] + families[audit.RootMFADisabled],
+		"Root account":    families[audit.RootAccessKeyActive] + families[audit.RootMFADisabled] + families[audit.RootUsedRecently],
+		"Password policy": families[audit.PasswordPolicyMissing] + families[audit.PasswordPolicyMinLength] + families[audit.PasswordPolicyReuse] + families[audit.PasswordPolicySymbols] + families[audit.PasswordPolicyNumbers] + families[audit.PasswordPolicyUppercase] + families[audit.PasswordPolicyLowercase] + families[audit.PasswordPolicyMaxAge],
+	} {
+		if got := len(rows(sheet)); got != dataRows(n) {
+			t.Errorf("%s has %d rows, want %d", sheet, got, dataRows(n))
+		}
 	}
 	if got := rows("Findings")[1][0]; got != "critical" {
 		t.Errorf("first finding has severity %q, want critical first", got)
@@ -148,7 +177,7 @@ func checkWorkbook(t *testing.T, path string, run *report.Run) {
 	if got := strings.Join(rows("Credentials")[0][:3], ","); got != "Account ID,Account name,user" {
 		t.Errorf("Credentials header starts %s", got)
 	}
-	for _, sheet := range []string{"Findings", "Accounts", "Credentials"} {
+	for _, sheet := range []string{"Findings", "Excepted", "Resolved", "Inactive users", "Accounts", "Credentials"} {
 		tables, err := f.GetTables(sheet)
 		if err != nil || len(tables) != 1 {
 			t.Errorf("sheet %s: tables %v, %v; want one table with filters", sheet, tables, err)
@@ -158,20 +187,22 @@ func checkWorkbook(t *testing.T, path string, run *report.Run) {
 			t.Errorf("sheet %s: header not frozen (%+v, %v)", sheet, panes, err)
 		}
 	}
-	if got, _ := f.GetCellValue("Summary", "B10"); !strings.HasPrefix(got, "audited ") {
-		t.Errorf("Summary B10 = %q, want the coverage", got)
+	if got, _ := f.GetCellValue("Summary", "B12"); !strings.HasPrefix(got, "audited ") {
+		t.Errorf("Summary B12 = %q, want the coverage", got)
 	}
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer zr.Close()
-	hasChart := false
+	charts := 0
 	for _, zf := range zr.File {
-		hasChart = hasChart || zf.Name == "xl/charts/chart1.xml"
+		if strings.HasPrefix(zf.Name, "xl/charts/chart") {
+			charts++
+		}
 	}
-	if !hasChart {
-		t.Errorf("workbook has no chart")
+	if charts != 2 {
+		t.Errorf("workbook has %d charts, want 2 (findings by check, trend)", charts)
 	}
 	props, err := f.GetDocProps()
 	if err != nil || !strings.Contains(props.Title, run.Run.ID) || props.Creator == "" {

@@ -28,10 +28,14 @@ type Config struct {
 	Thresholds audit.Thresholds `yaml:"thresholds"`
 	// Templates is a folder of templates overriding the built-in ones.
 	Templates string `yaml:"templates"`
-	Log       Log    `yaml:"log"`
-	AWS       AWS    `yaml:"aws"`
-	S3        S3     `yaml:"s3"`
-	Slack     Slack  `yaml:"slack"`
+	// Exceptions is the path of the accepted-risks YAML file.
+	Exceptions string `yaml:"exceptions"`
+	// ExceptionsMaxDays bounds how far ahead an exception may expire.
+	ExceptionsMaxDays int   `yaml:"exceptions_max_days"`
+	Log               Log   `yaml:"log"`
+	AWS               AWS   `yaml:"aws"`
+	S3                S3    `yaml:"s3"`
+	Slack             Slack `yaml:"slack"`
 }
 
 // Log configures logging.
@@ -43,13 +47,14 @@ type Log struct {
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
-		Out:        "reports",
-		Preset:     "default",
-		Thresholds: audit.DefaultThresholds(),
-		Log:        Log{Level: "info", Format: "text"},
-		AWS:        DefaultAWS(),
-		S3:         DefaultS3(),
-		Slack:      DefaultSlack(),
+		Out:               "reports",
+		Preset:            "default",
+		Thresholds:        audit.DefaultThresholds(),
+		Log:               Log{Level: "info", Format: "text"},
+		ExceptionsMaxDays: 365,
+		AWS:               DefaultAWS(),
+		S3:                DefaultS3(),
+		Slack:             DefaultSlack(),
 	}
 }
 
@@ -98,6 +103,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Out, "out", c.Out, "root folder of the run folders (OUT/YYYY/MM/RUN-ID)")
 	fs.StringVar(&c.Preset, "preset", c.Preset, "threshold preset: default (Security Hub, 90 days) or cis (CIS v1.4+, 45 days)")
 	fs.StringVar(&c.Templates, "templates", c.Templates, "folder of templates overriding the built-in ones")
+	fs.StringVar(&c.Exceptions, "exceptions", c.Exceptions, "YAML file of accepted risks (exceptions)")
+	fs.IntVar(&c.ExceptionsMaxDays, "exceptions-max-days", c.ExceptionsMaxDays, "an exception may expire at most this many days after the run's as-of")
 	fs.StringVar(&c.Log.Level, "log-level", c.Log.Level, "debug, info, warn or error")
 	fs.StringVar(&c.Log.Format, "log-format", c.Log.Format, "text or json")
 	th := &c.Thresholds

@@ -1,0 +1,236 @@
+// Package exceptions reads accepted risks from YAML and applies them to
+// findings. An exception covers the findings it matches until it expires;
+// expired and stale (unmatched) exceptions are reported, so nothing is
+// hidden forever.
+//
+// The file looks like:
+//
+//	exceptions:
+//	  - account: "222222222222"      # account ID, or "*"
+//	    principal: "svc-*"           # exact user name or glob; "*" for account-level checks
+//	    check: access-key-not-rotated
+//	    reason: Vendor integration cannot rotate until the Q2 migration
+//	    owner: payments-team@example.com
+//	    approved_by: ciso@example.com
+//	    expires: 2027-03-31          # valid through this day, UTC
+package exceptions
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/reporter-dev/reporter/audit"
+)
+
+// DefaultMaxDays is how far ahead an expiry may be by default.
+const DefaultMaxDays = 365
+
+// Statuses of an exception in a run.
+const (
+	// Active: unexpired and matching at least one finding.
+	Active = "active"
+	// Expired: past its expiry; it no longer covers anything.
+	Expired = "expired"
+	// Stale: unexpired but matching no finding: remove it or fix it.
+	Stale = "stale"
+)
+
+// Use reports how one exception applied in a run.
+type Use struct {
+	audit.Exception
+	Status string `json:"status"`
+	// Matched counts the findings it matched (for an expired one: the
+	// findings it would have covered, now open again).
+	Matched int `json:"matched"`
+}
+
+// Error is an invalid entry, located by file and line.
+type Error struct {
+	File string
+	Line int
+	Err  error
+}
+
+// Error implements error.
+func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+var accountPattern = regexp.MustCompile(`^([0-9]{12}|\*)$`)
+
+var fields = map[string]bool{
+	"account": true, "principal": true, "check": true, "reason": true,
+	"owner": true, "approved_by": true, "expires": true,
+}
+
+// Parse reads and validates an exceptions file. name labels errors; asOf
+// and maxDays bound the expiry dates (an expiry more than maxDays after
+// asOf is invalid; a past expiry is valid and reported as expired). All
+// invalid entries are reported, joined.
+func Parse(data []byte, name string, asOf time.Time, maxDays int) ([]audit.Exception, error) {
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+		if err.Error() == "EOF" {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	list, err := exceptionList(root, name)
+	if err != nil || list == nil {
+		return nil, err
+	}
+	var out []audit.Exception
+	var errs []error
+	for _, item := range list.Content {
+		e, err := parseEntry(item, name, asOf, maxDays)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, e)
+	}
+	return out, errors.Join(errs...)
+}
+
+// exceptionList finds the sequence under the top-level "exceptions" key.
+func exceptionList(root *yaml.Node, name string) (*yaml.Node, error) {
+	if root.Kind != yaml.MappingNode {
+		return nil, &Error{name, root.Line, errors.New(`want a mapping with an "exceptions" list`)}
+	}
+	var list *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		key, val := root.Content[i], root.Content[i+1]
+		if key.Value != "exceptions" {
+			return nil, &Error{name, key.Line, fmt.Errorf("unknown key %q (want exceptions)", key.Value)}
+		}
+		if val.Kind == yaml.ScalarNode && val.Tag == "!!null" {
+			return nil, nil
+		}
+		if val.Kind != yaml.SequenceNode {
+			return nil, &Error{name, val.Line, errors.New("exceptions must be a list")}
+		}
+		list = val
+	}
+	return list, nil
+}
+
+func parseEntry(n *yaml.Node, name string, asOf time.Time, maxDays int) (audit.Exception, error) {
+	fail := func(line int, format string, args ...any) (audit.Exception, error) {
+		return audit.Exception{}, &Error{name, line, fmt.Errorf(format, args...)}
+	}
+	if n.Kind != yaml.MappingNode {
+		return fail(n.Line, "an exception must be a mapping of account, principal, check, reason, owner, approved_by, expires")
+	}
+	lines := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key := n.Content[i]
+		if !fields[key.Value] {
+			return fail(key.Line, "unknown field %q", key.Value)
+		}
+		lines[key.Value] = key.Line
+	}
+	var raw struct {
+		Account    string `yaml:"account"`
+		Principal  string `yaml:"principal"`
+		Check      string `yaml:"check"`
+		Reason     string `yaml:"reason"`
+		Owner      string `yaml:"owner"`
+		ApprovedBy string `yaml:"approved_by"`
+		Expires    string `yaml:"expires"`
+	}
+	if err := n.Decode(&raw); err != nil {
+		return fail(n.Line, "%v", err)
+	}
+	lineOf := func(field string) int {
+		if l, ok := lines[field]; ok {
+			return l
+		}
+		return n.Line
+	}
+	for _, req := range []struct{ field, value string }{
+		{"account", raw.Account}, {"principal", raw.Principal}, {"check", raw.Check},
+		{"reason", raw.Reason}, {"owner", raw.Owner}, {"approved_by", raw.ApprovedBy}, {"expires", raw.Expires},
+	} {
+		if req.value == "" {
+			return fail(lineOf(req.field), "missing %s", req.field)
+		}
+	}
+	if !accountPattern.MatchString(raw.Account) {
+		return fail(lineOf("account"), "account %q: want a 12-digit account ID or *", raw.Account)
+	}
+	if _, ok := audit.LookupCheck(raw.Check); !ok {
+		return fail(lineOf("check"), "unknown check %q (see `reporter checks`)", raw.Check)
+	}
+	if _, err := path.Match(raw.Principal, ""); err != nil {
+		return fail(lineOf("principal"), "principal %q: invalid pattern", raw.Principal)
+	}
+	expires, err := time.Parse(time.DateOnly, raw.Expires)
+	if err != nil {
+		return fail(lineOf("expires"), "expires %q: want a date like 2027-03-31", raw.Expires)
+	}
+	if limit := asOf.AddDate(0, 0, maxDays); maxDays > 0 && expires.After(limit) {
+		return fail(lineOf("expires"), "expires %s is more than %d days after %s: exceptions must be reviewed at least that often",
+			raw.Expires, maxDays, asOf.Format(time.DateOnly))
+	}
+	return audit.Exception{
+		Account: raw.Account, Principal: raw.Principal, Check: raw.Check, Reason: raw.Reason,
+		Owner: raw.Owner, ApprovedBy: raw.ApprovedBy, Expires: expires,
+		Source: fmt.Sprintf("%s:%d", name, n.Line),
+	}, nil
+}
+
+// Matches reports whether e covers f, expiry aside.
+func Matches(e *audit.Exception, f *audit.Finding) bool {
+	if e.Check != f.Check || (e.Account != "*" && e.Account != f.AccountID) {
+		return false
+	}
+	ok, _ := path.Match(e.Principal, f.Principal)
+	return ok
+}
+
+// InForce reports whether e still applies at asOf: it is valid through
+// its expiry day, UTC.
+func InForce(e *audit.Exception, asOf time.Time) bool {
+	return asOf.Before(e.Expires.AddDate(0, 0, 1))
+}
+
+// Apply marks the findings covered by an exception in force (the first
+// matching entry wins) and reports how every exception applied.
+func Apply(findings []audit.Finding, list []audit.Exception, asOf time.Time) []Use {
+	uses := make([]Use, len(list))
+	for i := range list {
+		uses[i] = Use{Exception: list[i], Status: Stale}
+		if !InForce(&list[i], asOf) {
+			uses[i].Status = Expired
+		}
+	}
+	for i := range findings {
+		f := &findings[i]
+		for j := range list {
+			if !Matches(&list[j], f) {
+				continue
+			}
+			uses[j].Matched++
+			if uses[j].Status == Expired {
+				continue
+			}
+			uses[j].Status = Active
+			if f.Exception == nil {
+				e := list[j]
+				f.Exception = &e
+			}
+		}
+	}
+	return uses
+}

@@ -1,0 +1,38 @@
+package history
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+
+	"github.com/reporter-dev/reporter/report"
+)
+
+// Local is a Store over the run folders under Root (Root/YYYY/MM/RUN-ID).
+type Local struct {
+	Root string
+}
+
+// Runs implements Store. Folders without a readable manifest (incomplete
+// runs) are left out.
+func (l Local) Runs(ctx context.Context) ([]Run, error) {
+	matches, err := filepath.Glob(filepath.Join(l.Root, "[0-9][0-9][0-9][0-9]", "[0-9][0-9]", "*", report.ManifestName))
+	if err != nil {
+		return nil, err
+	}
+	var runs []Run
+	for _, m := range matches {
+		dir := filepath.Dir(m)
+		man, err := report.ReadManifest(dir)
+		if err != nil {
+			continue
+		}
+		runs = append(runs, Run{Manifest: *man, Location: dir})
+	}
+	return runs, nil
+}
+
+// ReadFile implements Store.
+func (l Local) ReadFile(ctx context.Context, r Run, path string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(r.Location, filepath.FromSlash(path)))
+}

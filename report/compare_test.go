@@ -1,0 +1,105 @@
+package report
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reporter-dev/reporter/audit"
+)
+
+func TestCompare(t *testing.T) {
+	t1 := time.Date(2026, 9, 1, 6, 0, 0, 0, time.UTC)
+	t2 := time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)
+	t3 := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
+	f := func(acct, principal, check string, firstSeen *time.Time) audit.Finding {
+		return audit.Finding{AccountID: acct, Principal: principal, Check: check, Credential: "user", Severity: audit.Medium, FirstSeen: firstSeen}
+	}
+	accounts := func(statuses ...string) []Account {
+		var as []Account
+		for i, s := range statuses {
+			as = append(as, Account{ID: []string{"A", "B", "C"}[i], Status: s})
+		}
+		return as
+	}
+	prev := &Run{
+		Run:      RunInfo{ID: "prev", AsOf: t2},
+		Accounts: accounts(StatusCollected, StatusCollected, StatusFailed),
+		Findings: []audit.Finding{
+			f("A", "alice", audit.UserInactive, &t1), // persists, first seen carried forward
+			f("A", "bob", audit.UserInactive, nil),   // resolved; older file without first_seen
+			f("B", "carol", audit.UserInactive, &t2), // B fails now: neither resolved nor carried
+		},
+	}
+	cur := &Run{
+		Run:      RunInfo{ID: "cur", AsOf: t3},
+		Accounts: accounts(StatusCollected, StatusFailed, StatusCollected),
+		Findings: []audit.Finding{
+			f("A", "alice", audit.UserInactive, nil),
+			f("A", "dave", audit.UserInactive, nil),
+			f("C", "erin", audit.ConsoleMFAMissing, nil),
+		},
+	}
+	Compare(cur, prev)
+
+	want := []struct {
+		status    string
+		firstSeen time.Time
+	}{{audit.StatusPersisting, t1}, {audit.StatusNew, t3}, {audit.StatusNew, t3}}
+	for i, w := range want {
+		got := cur.Findings[i]
+		if got.Status != w.status || got.FirstSeen == nil || !got.FirstSeen.Equal(w.firstSeen) {
+			t.Errorf("finding %s: status %s first seen %v, want %s %v", got.Principal, got.Status, got.FirstSeen, w.status, w.firstSeen)
+		}
+	}
+	if len(cur.Resolved) != 1 || cur.Resolved[0].Principal != "bob" || cur.Resolved[0].Status != audit.StatusResolved ||
+		!cur.Resolved[0].FirstSeen.Equal(t2) {
+		t.Errorf("Resolved = %+v, want only bob, first seen at the previous as-of", cur.Resolved)
+	}
+	if cur.Changes == nil || cur.Changes.PreviousRunID != "prev" ||
+		len(cur.Changes.RecoveredAccounts) != 1 || cur.Changes.RecoveredAccounts[0].ID != "C" ||
+		len(cur.Changes.NewlyFailedAccounts) != 1 || cur.Changes.NewlyFailedAccounts[0].ID != "B" {
+		t.Errorf("Changes = %+v", cur.Changes)
+	}
+	if cur.Summary.New != 2 || cur.Summary.Resolved != 1 || cur.Summary.Open != 3 {
+		t.Errorf("Summary = %+v, want 2 new, 1 resolved, 3 open", cur.Summary)
+	}
+}
+
+func TestCompareFirstRun(t *testing.T) {
+	asOf := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
+	cur := &Run{Run: RunInfo{AsOf: asOf}, Findings: []audit.Finding{{AccountID: "A", Check: audit.UserInactive, Severity: audit.Low}}}
+	Compare(cur, nil)
+	if f := cur.Findings[0]; f.Status != audit.StatusNew || !f.FirstSeen.Equal(asOf) || cur.Changes != nil {
+		t.Errorf("first run: %+v, changes %+v", f, cur.Changes)
+	}
+	if cur.Summary.New != 0 {
+		t.Errorf("Summary.New = %d on a first run, want 0 (nothing to compare with)", cur.Summary.New)
+	}
+}
+
+func TestSummarizeCountsOpenFindings(t *testing.T) {
+	r := &Run{Findings: []audit.Finding{
+		{Check: audit.UserInactive, Severity: audit.Medium},
+		{Check: audit.UserInactive, Severity: audit.Medium, Exception: &audit.Exception{Reason: "accepted"}},
+	}}
+	r.Summarize()
+	if s := r.Summary; s.Findings != 2 || s.Open != 1 || s.Excepted != 1 || s.BySeverity["medium"] != 1 || s.ByCheck[audit.UserInactive] != 1 {
+		t.Errorf("Summary = %+v", s)
+	}
+}
+
+func TestFormatInt(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 1412: "1,412", 1234567: "1,234,567", -1500: "-1,500"} {
+		if got := formatInt(n); got != want {
+			t.Errorf("formatInt(%d) = %s, want %s", n, got, want)
+		}
+	}
+}
+
+func TestEscapeMarkdown(t *testing.T) {
+	got := escapeMarkdown("a|b <x>\nc")
+	if strings.Contains(got, "\n") || !strings.Contains(got, `a\|b`) || !strings.Contains(got, "&lt;x>") {
+		t.Errorf("escapeMarkdown() = %q", got)
+	}
+}

@@ -1,0 +1,141 @@
+package report
+
+import (
+	"github.com/xuri/excelize/v2"
+
+	"github.com/reporter-dev/reporter/audit"
+)
+
+// findingColumn is one column of a sheet of findings.
+type findingColumn struct {
+	column
+	value func(w *workbook, f *audit.Finding) any
+}
+
+func col(name string, width float64, value func(w *workbook, f *audit.Finding) any) findingColumn {
+	return findingColumn{column{name, width}, value}
+}
+
+// The columns finding sheets are built from.
+var (
+	colSeverity = col("Severity", 10, func(w *workbook, f *audit.Finding) any {
+		return excelize.Cell{StyleID: w.severity[f.Severity], Value: f.Severity.String()}
+	})
+	colAccountID   = col("Account ID", 15, func(_ *workbook, f *audit.Finding) any { return f.AccountID })
+	colAccountName = col("Account name", 22, func(_ *workbook, f *audit.Finding) any { return f.AccountName })
+	colPrincipal   = col("Principal", 24, func(_ *workbook, f *audit.Finding) any { return or(f.Principal, "(account)") })
+	colCheck       = col("Check", 28, func(_ *workbook, f *audit.Finding) any { return f.Check })
+	colCredential  = col("Credential", 14, func(_ *workbook, f *audit.Finding) any { return f.Credential })
+	colAge         = col("Age (days)", 11, func(_ *workbook, f *audit.Finding) any {
+		if !f.AgeDays.Valid {
+			return nil
+		}
+		return f.AgeDays.N
+	})
+	colDetail      = col("Detail", 70, func(_ *workbook, f *audit.Finding) any { return f.Detail })
+	colCIS         = col("CIS v3.0.0", 10, func(_ *workbook, f *audit.Finding) any { return f.CIS })
+	colSecurityHub = col("Security Hub", 12, func(_ *workbook, f *audit.Finding) any { return f.SecurityHub })
+	colARN         = col("ARN", 50, func(_ *workbook, f *audit.Finding) any { return f.ARN })
+	colStatus      = col("Status", 11, func(_ *workbook, f *audit.Finding) any { return f.Status })
+	colFirstSeen   = col("First seen (UTC)", 18, func(w *workbook, f *audit.Finding) any { return w.dateCell(f.FirstSeen) })
+	colReason      = col("Reason", 50, func(_ *workbook, f *audit.Finding) any { return exc(f).Reason })
+	colOwner       = col("Owner", 24, func(_ *workbook, f *audit.Finding) any { return exc(f).Owner })
+	colApprovedBy  = col("Approved by", 24, func(_ *workbook, f *audit.Finding) any { return exc(f).ApprovedBy })
+	colExpires     = col("Expires", 12, func(w *workbook, f *audit.Finding) any { return w.dayCell(exc(f).Expires) })
+	colExceptionAt = col("Exception entry", 22, func(_ *workbook, f *audit.Finding) any { return exc(f).Source })
+)
+
+// colSince is the date a finding's age counts from, under a sheet's own name.
+func colSince(name string) findingColumn {
+	return col(name, 18, func(w *workbook, f *audit.Finding) any { return w.dateCell(f.Since) })
+}
+
+func exc(f *audit.Finding) audit.Exception {
+	if f.Exception == nil {
+		return audit.Exception{}
+	}
+	return *f.Exception
+}
+
+// findingSheet is a sheet listing the findings that pass a filter.
+type findingSheet struct {
+	name, table string
+	columns     []findingColumn
+	include     func(f *audit.Finding) bool
+	resolved    bool // list r.Resolved instead of r.Findings
+}
+
+func open(f *audit.Finding) bool { return f.Open() }
+
+func openIn(checks ...string) func(*audit.Finding) bool {
+	return func(f *audit.Finding) bool {
+		if !f.Open() {
+			return false
+		}
+		for _, c := range checks {
+			if f.Check == c {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// findingSheets lists the sheets of findings, in workbook order.
+var findingSheetList = []findingSheet{
+	{name: "Findings", table: "OpenFindings", include: open, columns: []findingColumn{
+		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colCredential, colAge, colDetail,
+		colStatus, colFirstSeen, colCIS, colSecurityHub, colARN}},
+	{name: "Excepted", table: "Excepted", include: func(f *audit.Finding) bool { return !f.Open() }, columns: []findingColumn{
+		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colCredential, colAge, colDetail,
+		colReason, colOwner, colApprovedBy, colExpires, colExceptionAt, colFirstSeen}},
+	{name: "Resolved", table: "Resolved", resolved: true, include: func(*audit.Finding) bool { return true }, columns: []findingColumn{
+		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colCredential, colDetail, colFirstSeen}},
+	{name: "Inactive users", table: "InactiveUsers", include: openIn(audit.UserInactive, audit.ConsolePasswordUnused), columns: []findingColumn{
+		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colSince("Last activity (UTC)"), colAge, colDetail, colStatus, colFirstSeen, colARN}},
+	{name: "Unrotated keys", table: "UnrotatedKeys", include: openIn(audit.AccessKeyNotRotated, audit.AccessKeyUnused, audit.MultipleActiveAccessKeys), columns: []findingColumn{
+		colSeverity, colAccountID, colAccountName, colPrincipal, colCredential, colCheck, colSince("Rotated / last used (UTC)"), colAge, colDetail, colStatus, colFirstSeen, colARN}},
+	{name: "MFA gaps", table: "MFAGaps", include: openIn(audit.ConsoleMFAMissing, audit.RootMFADisabled), columns: []findingColumn{
+		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colDetail, colStatus, colFirstSeen, colARN}},
+	{name: "Root account", table: "RootAccount", include: openIn(audit.RootAccessKeyActive, audit.RootMFADisabled, audit.RootUsedRecently), columns: []findingColumn{
+		colSeverity, colAccountID, colAccountName, colCheck, colCredential, colSince("Since (UTC)"), colAge, colDetail, colStatus, colFirstSeen}},
+	{name: "Password policy", table: "PasswordPolicy", include: func(f *audit.Finding) bool {
+		return f.Open() && f.Credential == "account"
+	}, columns: []findingColumn{colSeverity, colAccountID, colAccountName, colCheck, colDetail, colStatus, colFirstSeen, colCIS, colSecurityHub}},
+}
+
+// findingSheets writes every sheet of findings, most severe first.
+func (w *workbook) findingSheets(r *Run) error {
+	for _, sh := range findingSheetList {
+		cols := make([]column, len(sh.columns))
+		for i, c := range sh.columns {
+			cols[i] = c.column
+		}
+		list := r.Findings
+		if sh.resolved {
+			list = r.Resolved
+		}
+		err := w.streamTable(sh.name, sh.table, cols, func(add func([]any) error) error {
+			for _, sev := range audit.Severities {
+				for i := range list {
+					f := &list[i]
+					if f.Severity != sev || !sh.include(f) {
+						continue
+					}
+					row := make([]any, len(sh.columns))
+					for j, c := range sh.columns {
+						row[j] = c.value(w, f)
+					}
+					if err := add(row); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
