@@ -132,6 +132,9 @@ func (w *workbook) streamTable(sheet, table string, cols []column, rows func(add
 	if _, err := w.f.NewSheet(sheet); err != nil {
 		return err
 	}
+	if err := w.printLayout(sheet); err != nil {
+		return err
+	}
 	sw, err := w.f.NewStreamWriter(sheet)
 	if err != nil {
 		return err
@@ -334,4 +337,16 @@ func trimBOM(s string) string {
 		return s[3:]
 	}
 	return s
+}
+
+// printLayout prints a sheet landscape, one page wide, so a PDF or paper
+// copy keeps each row on one line. For a streamed sheet it must be called
+// before the StreamWriter is created.
+func (w *workbook) printLayout(sheet string) error {
+	if err := w.f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: ptr(true)}); err != nil {
+		return err
+	}
+	return w.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{
+		Orientation: ptr("landscape"), Size: ptr(9), FitToWidth: ptr(1), FitToHeight: ptr(0),
+	})
 }

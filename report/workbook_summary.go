@@ -82,6 +82,9 @@ func (w *workbook) summary(r *Run) error {
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
 		return err
 	}
+	if err := w.printLayout(sheet); err != nil {
+		return err
+	}
 	audited, expected := r.Summary.Coverage()
 	th := r.Run.Thresholds
 	s := r.Summary

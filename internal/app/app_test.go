@@ -39,6 +39,8 @@ func sampleOptions(t *testing.T, src collect.Source) Options {
 	}
 }
 
+func mustSample() collect.Source { return sample.NewSource() }
+
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
