@@ -31,17 +31,20 @@ type Config struct {
 	// Exceptions is the path of the accepted-risks YAML file.
 	Exceptions string `yaml:"exceptions"`
 	// ExceptionsMaxDays bounds how far ahead an exception may expire.
-	ExceptionsMaxDays int   `yaml:"exceptions_max_days"`
-	Log               Log   `yaml:"log"`
-	AWS               AWS   `yaml:"aws"`
-	S3                S3    `yaml:"s3"`
-	Slack             Slack `yaml:"slack"`
+	ExceptionsMaxDays int `yaml:"exceptions_max_days"`
+	Log               Log `yaml:"log"`
+	// Listen is the address of /healthz, /readyz and /metrics (daemon).
+	Listen string `yaml:"listen"`
+	Daemon Daemon `yaml:"daemon"`
+	AWS    AWS    `yaml:"aws"`
+	S3     S3     `yaml:"s3"`
+	Slack  Slack  `yaml:"slack"`
 }
 
 // Log configures logging.
 type Log struct {
 	Level  string `yaml:"level"`  // debug, info, warn, error
-	Format string `yaml:"format"` // text or json
+	Format string `yaml:"format"` // text, json or auto (text on a terminal)
 }
 
 // Default returns the configuration used when nothing is set.
@@ -50,12 +53,37 @@ func Default() Config {
 		Out:               "reports",
 		Preset:            "default",
 		Thresholds:        audit.DefaultThresholds(),
-		Log:               Log{Level: "info", Format: "text"},
+		Log:               Log{Level: "info", Format: "auto"},
 		ExceptionsMaxDays: 365,
+		Listen:            "127.0.0.1:9090",
+		Daemon:            DefaultDaemon(),
 		AWS:               DefaultAWS(),
 		S3:                DefaultS3(),
 		Slack:             DefaultSlack(),
 	}
+}
+
+// FromEnvironment returns the defaults, or the file at path when path is
+// not empty, with REPORTER_* environment overrides applied on top.
+func FromEnvironment(path string, lookup func(string) (string, bool)) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		var err error
+		if cfg, err = Load(path); err != nil {
+			return cfg, err
+		}
+	}
+	if preset, ok := lookup(EnvPrefix + "PRESET"); ok {
+		th, err := audit.Preset(preset)
+		if err != nil {
+			return cfg, fmt.Errorf("environment: %s%s: %w", EnvPrefix, "PRESET", err)
+		}
+		cfg.Thresholds = th
+	}
+	if err := cfg.ApplyEnv(lookup); err != nil {
+		return cfg, fmt.Errorf("environment: %w", err)
+	}
+	return cfg, cfg.Validate()
 }
 
 // Load reads the YAML file at path over the defaults. Unknown keys are
@@ -106,7 +134,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Exceptions, "exceptions", c.Exceptions, "YAML file of accepted risks (exceptions)")
 	fs.IntVar(&c.ExceptionsMaxDays, "exceptions-max-days", c.ExceptionsMaxDays, "an exception may expire at most this many days after the run's as-of")
 	fs.StringVar(&c.Log.Level, "log-level", c.Log.Level, "debug, info, warn or error")
-	fs.StringVar(&c.Log.Format, "log-format", c.Log.Format, "text or json")
+	fs.StringVar(&c.Log.Format, "log-format", c.Log.Format, "text, json, or auto (text on a terminal, JSON otherwise)")
 	th := &c.Thresholds
 	fs.IntVar(&th.InactiveUserDays, "inactive-days", th.InactiveUserDays, "user-inactive fires past this many days without use")
 	fs.IntVar(&th.UnusedCredentialDays, "unused-days", th.UnusedCredentialDays, "console-password-unused and access-key-unused fire past this many days")
