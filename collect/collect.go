@@ -63,3 +63,9 @@ type Source interface {
 	// example the account list cannot be read) or sink returns one.
 	Collect(ctx context.Context, sink func(AccountResult) error) error
 }
+
+// Counter is implemented by sources that know, once Collect has started,
+// how many accounts they will yield. It is used for progress display.
+type Counter interface {
+	Expected() int
+}

@@ -27,9 +27,13 @@ var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
 //	<account-id>.password-policy.json      optional: `aws iam get-account-password-policy` output
 //	accounts.json                          optional: `aws organizations list-accounts` output
 type DirSource struct {
-	fsys  fs.FS
-	label string
+	fsys     fs.FS
+	label    string
+	expected int
 }
+
+// Expected implements Counter.
+func (s *DirSource) Expected() int { return s.expected }
 
 // NewDirSource reads the directory at dir.
 func NewDirSource(dir string) (*DirSource, error) {
@@ -98,6 +102,7 @@ func (s *DirSource) Collect(ctx context.Context, sink func(AccountResult) error)
 	if err != nil {
 		return err
 	}
+	s.expected = len(accounts)
 	for _, acct := range accounts {
 		if err := ctx.Err(); err != nil {
 			return err

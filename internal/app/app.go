@@ -50,6 +50,9 @@ type Options struct {
 	// History finds earlier runs for run-over-run changes and the trend;
 	// nil means the run folders under OutDir.
 	History history.Store
+	// Progress, when set, is told after each account how many are done
+	// and, when the source knows it, how many there are (else 0).
+	Progress func(done, total int)
 }
 
 // TrendRuns is how many runs, this one included, the trend chart shows.
@@ -111,7 +114,21 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 		dir: dir, log: log, run: run,
 		eval: audit.Evaluator{Thresholds: opts.Thresholds, AsOf: asOf},
 	}
-	if err := opts.Source.Collect(ctx, a.account); err != nil {
+	sink := a.account
+	if opts.Progress != nil {
+		done := 0
+		sink = func(res collect.AccountResult) error {
+			err := a.account(res)
+			done++
+			total := 0
+			if c, ok := opts.Source.(collect.Counter); ok {
+				total = c.Expected()
+			}
+			opts.Progress(done, total)
+			return err
+		}
+	}
+	if err := opts.Source.Collect(ctx, sink); err != nil {
 		run.Run.Error = fmt.Sprintf("collection stopped: %v", err)
 		log.Error("collection stopped", "err", err)
 	}

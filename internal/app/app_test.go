@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -367,5 +368,17 @@ func TestCredentialsSheetContinuesAcrossSheets(t *testing.T) {
 	want := res.Run.Summary.Users + res.Run.Summary.AccountsAudited
 	if total != want || sheets != (want+3)/4 {
 		t.Errorf("credential rows = %d over %d sheets, want %d rows over %d sheets", total, sheets, want, (want+3)/4)
+	}
+}
+
+func TestRunOnceReportsProgress(t *testing.T) {
+	opts := sampleOptions(t, sample.NewSource())
+	var calls []string
+	opts.Progress = func(done, total int) { calls = append(calls, fmt.Sprintf("%d/%d", done, total)) }
+	if _, err := RunOnce(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(calls, " "); got != "1/5 2/5 3/5 4/5 5/5" {
+		t.Errorf("progress = %s", got)
 	}
 }
