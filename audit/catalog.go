@@ -161,11 +161,11 @@ type Finding struct {
 	CIS         string   `json:"cis"`
 	SecurityHub string   `json:"security_hub"`
 	// Since is the date AgeDays counts from (last use, rotation, creation).
-	Since *time.Time `json:"since,omitempty"`
+	Since time.Time `json:"since,omitzero"`
 	// Status is the run-over-run status: new, persisting or resolved.
 	Status string `json:"status,omitempty"`
 	// FirstSeen is the as-of of the first run that reported this finding.
-	FirstSeen *time.Time `json:"first_seen,omitempty"`
+	FirstSeen time.Time `json:"first_seen,omitzero"`
 	// Exception is the accepted risk covering this finding; nil when the
 	// finding is open.
 	Exception *Exception `json:"exception,omitempty"`

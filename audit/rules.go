@@ -40,8 +40,7 @@ func (e *Evaluator) AppendRow(dst []Finding, acct Account, r *credreport.Row) []
 	emit := func(check, credential string, since credreport.Time, age Days, detail string) {
 		f := newFinding(acct, r, check, credential, age, detail)
 		if since.Valid() {
-			t := since.Time
-			f.Since = &t
+			f.Since = since.Time
 		}
 		dst = append(dst, f)
 	}
@@ -121,7 +120,7 @@ func (e *Evaluator) appendInactive(dst *[]Finding, acct Account, r *credreport.R
 	}
 	f := newFinding(acct, r, UserInactive, "user", DaysOf(age),
 		fmt.Sprintf("%s %s (%d days ago; limit %d)", what, day(latest), age, e.Thresholds.InactiveUserDays))
-	f.Since = &latest
+	f.Since = latest
 	if enabled := enabledCredentials(r); enabled == "" {
 		f.Severity = Low
 		f.Detail += "; no credential enabled"
@@ -141,12 +140,11 @@ func (e *Evaluator) appendRoot(dst []Finding, acct Account, r *credreport.Row) [
 		}
 		anyKeyActive = true
 		age, detail := Days{}, fmt.Sprintf("root access key %d is active", i+1)
-		var since *time.Time
+		var since time.Time
 		if k.LastRotated.Valid() {
 			age = DaysOf(e.AgeDays(k.LastRotated.Time))
 			detail += fmt.Sprintf(", created %s", day(k.LastRotated.Time))
-			t := k.LastRotated.Time
-			since = &t
+			since = k.LastRotated.Time
 		}
 		if k.LastUsed.Valid() {
 			detail += fmt.Sprintf(", last used %s by %s", day(k.LastUsed.Time), usedWhere(k))
@@ -167,7 +165,7 @@ func (e *Evaluator) appendRoot(dst []Finding, acct Account, r *credreport.Row) [
 		if age := e.AgeDays(latest); age <= e.Thresholds.RootUseDays {
 			f := newFinding(acct, r, RootUsedRecently, "user", DaysOf(age),
 				fmt.Sprintf("root user last used %s (%d days ago; limit %d)", latest.Format(time.RFC3339), age, e.Thresholds.RootUseDays))
-			f.Since = &latest
+			f.Since = latest
 			dst = append(dst, f)
 		}
 	}

@@ -33,7 +33,7 @@ func Compare(cur, prev *Run) {
 	if prev == nil {
 		for i := range cur.Findings {
 			cur.Findings[i].Status = audit.StatusNew
-			cur.Findings[i].FirstSeen = &asOf
+			cur.Findings[i].FirstSeen = asOf
 		}
 		cur.Changes, cur.Resolved = nil, nil
 		cur.Summarize()
@@ -48,15 +48,14 @@ func Compare(cur, prev *Run) {
 		f := &cur.Findings[i]
 		old, ok := before[f.Key()]
 		if !ok {
-			f.Status, f.FirstSeen = audit.StatusNew, &asOf
+			f.Status, f.FirstSeen = audit.StatusNew, asOf
 			continue
 		}
 		f.Status = audit.StatusPersisting
-		first := prev.Run.AsOf
-		if old.FirstSeen != nil {
-			first = *old.FirstSeen
+		f.FirstSeen = old.FirstSeen
+		if f.FirstSeen.IsZero() {
+			f.FirstSeen = prev.Run.AsOf
 		}
-		f.FirstSeen = &first
 		delete(before, f.Key())
 	}
 
@@ -71,9 +70,8 @@ func Compare(cur, prev *Run) {
 			continue
 		}
 		old.Status, old.Exception = audit.StatusResolved, nil
-		if old.FirstSeen == nil {
-			first := prev.Run.AsOf
-			old.FirstSeen = &first
+		if old.FirstSeen.IsZero() {
+			old.FirstSeen = prev.Run.AsOf
 		}
 		cur.Resolved = append(cur.Resolved, old)
 	}

@@ -12,7 +12,7 @@ func TestCompare(t *testing.T) {
 	t1 := time.Date(2026, 9, 1, 6, 0, 0, 0, time.UTC)
 	t2 := time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)
 	t3 := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
-	f := func(acct, principal, check string, firstSeen *time.Time) audit.Finding {
+	f := func(acct, principal, check string, firstSeen time.Time) audit.Finding {
 		return audit.Finding{AccountID: acct, Principal: principal, Check: check, Credential: "user", Severity: audit.Medium, FirstSeen: firstSeen}
 	}
 	accounts := func(statuses ...string) []Account {
@@ -26,18 +26,18 @@ func TestCompare(t *testing.T) {
 		Run:      RunInfo{ID: "prev", AsOf: t2},
 		Accounts: accounts(StatusCollected, StatusCollected, StatusFailed),
 		Findings: []audit.Finding{
-			f("A", "alice", audit.UserInactive, &t1), // persists, first seen carried forward
-			f("A", "bob", audit.UserInactive, nil),   // resolved; older file without first_seen
-			f("B", "carol", audit.UserInactive, &t2), // B fails now: neither resolved nor carried
+			f("A", "alice", audit.UserInactive, t1),        // persists, first seen carried forward
+			f("A", "bob", audit.UserInactive, time.Time{}), // resolved; older file without first_seen
+			f("B", "carol", audit.UserInactive, t2),        // B fails now: neither resolved nor carried
 		},
 	}
 	cur := &Run{
 		Run:      RunInfo{ID: "cur", AsOf: t3},
 		Accounts: accounts(StatusCollected, StatusFailed, StatusCollected),
 		Findings: []audit.Finding{
-			f("A", "alice", audit.UserInactive, nil),
-			f("A", "dave", audit.UserInactive, nil),
-			f("C", "erin", audit.ConsoleMFAMissing, nil),
+			f("A", "alice", audit.UserInactive, time.Time{}),
+			f("A", "dave", audit.UserInactive, time.Time{}),
+			f("C", "erin", audit.ConsoleMFAMissing, time.Time{}),
 		},
 	}
 	Compare(cur, prev)
@@ -48,7 +48,7 @@ func TestCompare(t *testing.T) {
 	}{{audit.StatusPersisting, t1}, {audit.StatusNew, t3}, {audit.StatusNew, t3}}
 	for i, w := range want {
 		got := cur.Findings[i]
-		if got.Status != w.status || got.FirstSeen == nil || !got.FirstSeen.Equal(w.firstSeen) {
+		if got.Status != w.status || !got.FirstSeen.Equal(w.firstSeen) {
 			t.Errorf("finding %s: status %s first seen %v, want %s %v", got.Principal, got.Status, got.FirstSeen, w.status, w.firstSeen)
 		}
 	}

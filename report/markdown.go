@@ -51,8 +51,8 @@ var funcs = template.FuncMap{
 		}
 		return "`" + strings.ReplaceAll(p, "|", "\\|") + "`"
 	},
-	"date": func(t *time.Time) string {
-		if t == nil {
+	"date": func(t time.Time) string {
+		if t.IsZero() {
 			return "—"
 		}
 		return t.UTC().Format(time.DateOnly)

@@ -10,8 +10,8 @@ import (
 )
 
 // dateCell renders a time as an Excel date, or an empty cell.
-func (w *workbook) dateCell(t *time.Time) any {
-	if t == nil || t.IsZero() {
+func (w *workbook) dateCell(t time.Time) any {
+	if t.IsZero() {
 		return nil
 	}
 	return excelize.Cell{StyleID: w.date, Value: t.UTC()}
@@ -61,8 +61,7 @@ func (w *workbook) trend(r *Run) error {
 	}
 	return w.streamTable("Trend", "Trend", cols, func(add func([]any) error) error {
 		for _, p := range r.Trend {
-			asOf := p.AsOf
-			row := []any{p.RunID, w.dateCell(&asOf)}
+			row := []any{p.RunID, w.dateCell(p.AsOf)}
 			for _, s := range audit.Severities {
 				row = append(row, p.BySeverity[s.String()])
 			}

@@ -7,6 +7,7 @@
 package app
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -288,11 +289,20 @@ func (a *auditor) evaluate(res collect.AccountResult) ([]audit.Finding, int, err
 // manifest last.
 func writeReports(dir string, run *report.Run, evidence []report.Evidence, tmpl *template.Template, wb report.WorkbookOptions) error {
 	write := func(name string, render func(io.Writer) error) error {
-		var buf bytes.Buffer
-		if err := render(&buf); err != nil {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		w := bufio.NewWriterSize(f, 1<<20)
+		if err := render(w); err != nil {
+			f.Close()
 			return fmt.Errorf("render %s: %w", name, err)
 		}
-		return os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644)
+		if err := w.Flush(); err != nil {
+			f.Close()
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		return f.Close()
 	}
 	if err := write("findings.json", func(w io.Writer) error { return report.WriteJSON(w, run) }); err != nil {
 		return err
