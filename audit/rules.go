@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/reporter-dev/reporter/collect/credreport"
@@ -32,10 +33,27 @@ func (e *Evaluator) AgeDays(t time.Time) int {
 
 // AppendRow appends the findings for one credential-report row to dst.
 // The root row is judged only by the root-* checks.
+//
+// A row's strings are cut from its whole CSV line; the findings get one
+// copy of the user name and ARN, so they do not keep that line alive.
 func (e *Evaluator) AppendRow(dst []Finding, acct Account, r *credreport.Row) []Finding {
+	start := len(dst)
 	if r.IsRoot() {
-		return e.appendRoot(dst, acct, r)
+		dst = e.appendRoot(dst, acct, r)
+	} else {
+		dst = e.appendUser(dst, acct, r)
 	}
+	if len(dst) > start {
+		user, arn := strings.Clone(r.User), strings.Clone(r.ARN)
+		for i := start; i < len(dst); i++ {
+			dst[i].Principal, dst[i].ARN = user, arn
+		}
+	}
+	return dst
+}
+
+// appendUser applies the checks of IAM users.
+func (e *Evaluator) appendUser(dst []Finding, acct Account, r *credreport.Row) []Finding {
 	th := e.Thresholds
 	emit := func(check, credential string, since credreport.Time, age Days, detail string) {
 		f := newFinding(acct, r, check, credential, age, detail)

@@ -3,8 +3,11 @@
 package report
 
 import (
+	"bufio"
 	"encoding/json"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/reporter-dev/reporter/audit"
@@ -136,25 +139,82 @@ func (r *Run) Summarize() {
 	r.Summary = s
 }
 
-// WriteJSON writes r as findings.json. Lists are never null.
+// WriteJSON writes r as findings.json, indented by two spaces. Lists are
+// never null. Lists are written one element at a time, so memory does not
+// grow with the number of findings.
 func WriteJSON(w io.Writer, r *Run) error {
-	out := *r
-	if out.Accounts == nil {
-		out.Accounts = []Account{}
+	bw := bufio.NewWriterSize(w, 256<<10)
+	jw := jsonWriter{w: bw}
+	jw.raw("{\n")
+	jw.field("run", r.Run, false)
+	jw.field("summary", r.Summary, false)
+	jw.field("changes", r.Changes, false)
+	writeList(&jw, "accounts", r.Accounts, false)
+	writeList(&jw, "findings", r.Findings, false)
+	writeList(&jw, "resolved", r.Resolved, false)
+	writeList(&jw, "exceptions", r.Exceptions, true)
+	jw.raw("}\n")
+	if jw.err != nil {
+		return jw.err
 	}
-	if out.Findings == nil {
-		out.Findings = []audit.Finding{}
+	return bw.Flush()
+}
+
+// jsonWriter writes an indented JSON object field by field.
+type jsonWriter struct {
+	w   *bufio.Writer
+	err error
+}
+
+func (j *jsonWriter) raw(s string) {
+	if j.err == nil {
+		_, j.err = j.w.WriteString(s)
 	}
-	if out.Resolved == nil {
-		out.Resolved = []audit.Finding{}
+}
+
+// value writes v indented as an element at the given depth.
+func (j *jsonWriter) value(v any, depth int) {
+	if j.err != nil {
+		return
 	}
-	if out.Exceptions == nil {
-		out.Exceptions = []exceptions.Use{}
+	prefix := strings.Repeat("  ", depth)
+	data, err := json.MarshalIndent(v, prefix, "  ")
+	if err != nil {
+		j.err = err
+		return
 	}
-	r = &out
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	_, j.err = j.w.Write(data)
+}
+
+func (j *jsonWriter) field(key string, v any, last bool) {
+	j.raw("  " + strconv.Quote(key) + ": ")
+	j.value(v, 1)
+	j.end(last)
+}
+
+func (j *jsonWriter) end(last bool) {
+	if last {
+		j.raw("\n")
+	} else {
+		j.raw(",\n")
+	}
+}
+
+func writeList[T any](j *jsonWriter, key string, list []T, last bool) {
+	j.raw("  " + strconv.Quote(key) + ": ")
+	if len(list) == 0 {
+		j.raw("[]")
+		j.end(last)
+		return
+	}
+	j.raw("[\n")
+	for i := range list {
+		j.raw("    ")
+		j.value(&list[i], 2)
+		j.end(i == len(list)-1)
+	}
+	j.raw("  ]")
+	j.end(last)
 }
 
 // ReadJSON reads a findings.json document.

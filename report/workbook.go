@@ -1,6 +1,9 @@
 package report
 
 import (
+	"archive/zip"
+	"bufio"
+	"compress/flate"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -27,7 +30,7 @@ type Evidence struct {
 // WorkbookOptions tune the workbook.
 type WorkbookOptions struct {
 	// MaxRowsPerSheet caps the rows of a sheet, header included, before
-	// the Credentials sheet continues on a new one. Zero means Excel's limit.
+	// the sheet continues on a new one. Zero means Excel's limit.
 	MaxRowsPerSheet int
 }
 
@@ -48,6 +51,7 @@ func WriteWorkbook(path string, r *Run, evidence []Evidence, opts WorkbookOption
 	if err != nil {
 		return err
 	}
+	w.maxRows = opts.MaxRowsPerSheet
 	if err := f.SetDocProps(&excelize.DocProperties{
 		Title:       "IAM credential audit " + r.Run.ID,
 		Subject:     "IAM credential report findings as of " + r.Run.AsOf.UTC().Format(time.RFC3339),
@@ -65,7 +69,7 @@ func WriteWorkbook(path string, r *Run, evidence []Evidence, opts WorkbookOption
 		func() error { return w.accounts(r) },
 		func() error { return w.exceptions(r) },
 		func() error { return w.trend(r) },
-		func() error { return w.credentials(evidence, opts.MaxRowsPerSheet) },
+		func() error { return w.credentials(evidence) },
 		func() error { return w.checks(r) },
 	}
 	for _, step := range steps {
@@ -74,14 +78,19 @@ func WriteWorkbook(path string, r *Run, evidence []Evidence, opts WorkbookOption
 		}
 	}
 	f.SetActiveSheet(0)
-	return f.SaveAs(path)
+	return saveStreaming(f, path)
 }
 
 // workbook holds the file and its shared styles.
 type workbook struct {
 	f                              *excelize.File
 	header, title, bold, date, day int
-	severity                       map[audit.Severity]int
+	// maxRows caps a sheet's rows, header included.
+	maxRows int
+	// csv, when set, receives every table instead of the workbook: the
+	// same rows as plain CSV, the I/O floor the workbook is measured by.
+	csv      *csv.Writer
+	severity map[audit.Severity]int
 }
 
 func newWorkbook(f *excelize.File) (*workbook, error) {
@@ -127,33 +136,28 @@ type column struct {
 }
 
 // streamTable writes a sheet as an Excel table with a frozen, filtered
-// header. rows is called with a function that writes one row.
+// header. rows is called with a function that writes one row. When a
+// sheet reaches w.maxRows rows, the table continues on "NAME (2)",
+// "NAME (3)"… rather than being truncated.
 func (w *workbook) streamTable(sheet, table string, cols []column, rows func(add func([]any) error) error) error {
-	if _, err := w.f.NewSheet(sheet); err != nil {
-		return err
+	if w.csv != nil {
+		return w.csvTable(sheet, cols, rows)
 	}
-	if err := w.printLayout(sheet); err != nil {
-		return err
-	}
-	sw, err := w.f.NewStreamWriter(sheet)
+	part := 1
+	sw, n, err := w.startSheet(sheet, cols)
 	if err != nil {
 		return err
 	}
-	header := make([]any, len(cols))
-	for i, c := range cols {
-		if err := sw.SetColWidth(i+1, i+1, c.Width); err != nil {
-			return err
-		}
-		header[i] = excelize.Cell{StyleID: w.header, Value: c.Name}
-	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return err
-	}
-	if err := sw.SetRow("A1", header); err != nil {
-		return err
-	}
-	n := 1
 	err = rows(func(values []any) error {
+		if n == w.maxRows {
+			if err := w.endSheet(sw, cols, partName(table, part, ""), n); err != nil {
+				return err
+			}
+			part++
+			if sw, n, err = w.startSheet(partName(sheet, part, " "), cols); err != nil {
+				return err
+			}
+		}
 		n++
 		cell, err := excelize.CoordinatesToCellName(1, n)
 		if err != nil {
@@ -162,8 +166,50 @@ func (w *workbook) streamTable(sheet, table string, cols []column, rows func(add
 		return sw.SetRow(cell, values)
 	})
 	if err != nil {
-		return fmt.Errorf("sheet %s: %w", sheet, err)
+		return fmt.Errorf("sheet %s: %w", partName(sheet, part, " "), err)
 	}
+	return w.endSheet(sw, cols, partName(table, part, ""), n)
+}
+
+// partName names the part-th sheet (or table) of a series: NAME, then
+// NAME (2) for sheets or NAME2 for tables.
+func partName(name string, part int, sep string) string {
+	if part == 1 {
+		return name
+	}
+	if sep == "" {
+		return fmt.Sprintf("%s%d", name, part)
+	}
+	return fmt.Sprintf("%s%s(%d)", name, sep, part)
+}
+
+// startSheet creates a sheet and writes its header row.
+func (w *workbook) startSheet(sheet string, cols []column) (*excelize.StreamWriter, int, error) {
+	if _, err := w.f.NewSheet(sheet); err != nil {
+		return nil, 0, err
+	}
+	if err := w.printLayout(sheet); err != nil {
+		return nil, 0, err
+	}
+	sw, err := w.f.NewStreamWriter(sheet)
+	if err != nil {
+		return nil, 0, err
+	}
+	header := make([]any, len(cols))
+	for i, c := range cols {
+		if err := sw.SetColWidth(i+1, i+1, c.Width); err != nil {
+			return nil, 0, err
+		}
+		header[i] = excelize.Cell{StyleID: w.header, Value: c.Name}
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return nil, 0, err
+	}
+	return sw, 1, sw.SetRow("A1", header)
+}
+
+// endSheet turns the written rows into a table and flushes the sheet.
+func (w *workbook) endSheet(sw *excelize.StreamWriter, cols []column, table string, n int) error {
 	if n == 1 {
 		// A table needs a data row; an empty sheet says so instead.
 		if err := sw.SetRow("A2", []any{"(none)"}); err != nil {
@@ -203,62 +249,27 @@ func (w *workbook) accounts(r *Run) error {
 	})
 }
 
-// credentials streams every collected report's rows, as received, over as
-// many sheets as Excel's row limit requires.
-func (w *workbook) credentials(evidence []Evidence, maxRows int) error {
+// credentials streams every collected report's rows, as received.
+func (w *workbook) credentials(evidence []Evidence) error {
 	cols := []column{{"Account ID", 15}, {"Account name", 22}}
 	for _, c := range credreport.Columns {
 		cols = append(cols, column{c, 18})
 	}
-	sheet := 1
-	var pending [][]any // a row read but not yet written
-	readers := evidenceRows(evidence)
-	done := false
-	for !done {
-		name, table := "Credentials", "Credentials"
-		if sheet > 1 {
-			name, table = fmt.Sprintf("Credentials (%d)", sheet), fmt.Sprintf("Credentials%d", sheet)
-		}
-		err := w.streamTable(name, table, cols, func(add func([]any) error) error {
-			written := 1
-			for written < maxRows {
-				var row []any
-				if len(pending) > 0 {
-					row, pending = pending[0], pending[1:]
-				} else {
-					var err error
-					row, err = readers()
-					if err == io.EOF {
-						done = true
-						return nil
-					}
-					if err != nil {
-						return err
-					}
-				}
-				if err := add(row); err != nil {
-					return err
-				}
-				written++
-			}
-			// Sheet full: stop if nothing is left.
-			row, err := readers()
+	next := evidenceRows(evidence)
+	return w.streamTable("Credentials", "Credentials", cols, func(add func([]any) error) error {
+		for {
+			row, err := next()
 			if err == io.EOF {
-				done = true
 				return nil
 			}
 			if err != nil {
 				return err
 			}
-			pending = append(pending, row)
-			return nil
-		})
-		if err != nil {
-			return err
+			if err := add(row); err != nil {
+				return err
+			}
 		}
-		sheet++
-	}
-	return nil
+	})
 }
 
 // evidenceRows returns an iterator over every data row of every evidence
@@ -349,4 +360,38 @@ func (w *workbook) printLayout(sheet string) error {
 	return w.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{
 		Orientation: ptr("landscape"), Size: ptr(9), FitToWidth: ptr(1), FitToHeight: ptr(0),
 	})
+}
+
+// saveStreaming writes f to path without holding the whole file in
+// memory. excelize's SaveAs builds the zip in a bytes.Buffer first (a
+// gigabyte for a million-row workbook); its ZipWriter hook is handed that
+// buffer, and this one writes to the file instead, so the buffer stays
+// empty. The zip is deflated at flate.BestSpeed, which halves compression
+// time for a file about a fifth larger. (excelize post-processes the
+// buffer only for parts over 4 GiB, which a sheet capped at Excel's row
+// limit does not reach.)
+func saveStreaming(f *excelize.File, path string) error {
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(out, 1<<20)
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
+		zw := zip.NewWriter(bw)
+		zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+			return flate.NewWriter(w, flate.BestSpeed)
+		})
+		return zw
+	})
+	buf, err := f.WriteToBuffer()
+	if err == nil && buf.Len() != 0 {
+		err = fmt.Errorf("excelize wrote %d bytes outside the zip writer", buf.Len())
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -50,6 +50,9 @@ const usage = `reporter audits the IAM credentials of an AWS Organization.
 Commands:
   run       perform one audit and exit
   checks    list the check catalog
+  archive   list, verify, get, url or flush the S3 archive of the runs ('reporter archive help')
+  config    check the configuration: reporter config check [--config FILE]
+  notify    re-post the Slack digest of a stored run: notify RUN-ID|latest [--out DIR]
   version   print the version
 
 Run 'reporter run -h' for the flags of run.
@@ -67,8 +70,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return runAudit(ctx, args[1:], stdout, stderr)
+	case "notify":
+		return notifyRun(ctx, args[1:], stdout, stderr)
+	case "archive":
+		return runArchive(ctx, args[1:], stdout, stderr)
 	case "checks":
 		return listChecks(stdout)
+	case "config":
+		return configCommand(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "reporter", reporterVersion())
 		return exitOK
@@ -103,13 +112,11 @@ func configPath(args []string) string {
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
-	f := &runFlags{cfg: config.Default()}
-	if path := configPath(args); path != "" {
-		var err error
-		if f.cfg, err = config.Load(path); err != nil {
-			return nil, err
-		}
+	cfg, err := config.FromEnvironment(configPath(args), os.LookupEnv)
+	if err != nil {
+		return nil, err
 	}
+	f := &runFlags{cfg: cfg}
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.String("config", "", "YAML configuration file; flags override it")
@@ -144,10 +151,10 @@ func openSource(ctx context.Context, cfg *config.Config, log *slog.Logger) (coll
 	case strings.HasPrefix(spec, "dir:"):
 		src, err := collect.NewDirSource(strings.TrimPrefix(spec, "dir:"))
 		return src, time.Time{}, err
-	case spec == "":
-		return nil, time.Time{}, errors.New("--source is required: sample, or dir:PATH")
+	case spec == "org", spec == "account", spec == "":
+		return openAWSSource(ctx, spec, cfg, log)
 	}
-	return nil, time.Time{}, fmt.Errorf("unknown --source %q: want sample, or dir:PATH", spec)
+	return nil, time.Time{}, fmt.Errorf("unknown --source %q: want org, account, sample, or dir:PATH", spec)
 }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
@@ -156,13 +163,19 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	if format == "auto" {
+		format = "json"
+		if isTerminal(w) {
+			format = "text"
+		}
+	}
 	switch format {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+	return nil, fmt.Errorf("--log-format %q: want text, json or auto", format)
 }
 
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -196,6 +209,12 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "reporter run:", err)
 		return exitUsage
 	}
+	arch, err := openRunArchiver(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "reporter run:", err)
+		return exitUsage
+	}
+	spoolErr := flushSpool(ctx, arch, log)
 	res, err := app.RunOnce(ctx, app.Options{
 		Source: src, OutDir: cfg.Out, AsOf: asOf, Thresholds: cfg.Thresholds,
 		Version: reporterVersion(), TemplateDir: cfg.Templates, Logger: log,
@@ -205,9 +224,9 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		log.Error("run failed", "err", err)
 		return exitFatal
 	}
-	var archiver app.Archiver
-	var notifiers []app.Notifier
-	deliveryErr := app.Deliver(ctx, log, res, archiver, notifiers)
+	archiver := appArchiver(arch)
+	notifiers := runNotifiers(cfg, stdout, log)
+	deliveryErr := errors.Join(app.Deliver(ctx, log, res, archiver, notifiers), spoolErr)
 	printSummary(stdout, res)
 	if deliveryErr != nil {
 		fmt.Fprintln(stdout, "DELIVERY FAILED:", deliveryErr)

@@ -95,13 +95,33 @@ type Row struct {
 // IsRoot reports whether r is the account's root user.
 func (r *Row) IsRoot() bool { return r.User == RootUser }
 
+// The positions of Columns, for looking cells up without a map.
+const (
+	colUser = iota
+	colARN
+	colUserCreationTime
+	colPasswordEnabled
+	colPasswordLastUsed
+	colPasswordLastChanged
+	colPasswordNextRotation
+	colMFAActive
+	colKey1  // access_key_1_active; the key's 5 columns follow
+	colKey2  = colKey1 + 5
+	colCert1 = colKey2 + 5 // cert_1_active, cert_1_last_rotated
+	colCert2 = colCert1 + 2
+)
+
 // Reader reads rows from a credential report one at a time.
 type Reader struct {
 	csv     *csv.Reader
 	account string
 	header  []string
-	index   map[string]int
+	// pos maps each of Columns to its position in this report, -1 when absent.
+	pos [len(columnsArray)]int
 }
+
+// columnsArray fixes the length of Columns at compile time.
+var columnsArray [22]string
 
 // NewReader reads the header of the report in src and returns a Reader for
 // its rows. account is used only to label errors.
@@ -120,13 +140,17 @@ func NewReader(src io.Reader, account string) (*Reader, error) {
 	if len(r.header) > 0 {
 		r.header[0] = strings.TrimPrefix(r.header[0], "\ufeff")
 	}
-	r.index = make(map[string]int, len(r.header))
+	index := make(map[string]int, len(r.header))
 	for i, name := range r.header {
-		r.index[strings.TrimSpace(name)] = i
+		index[strings.TrimSpace(name)] = i
 	}
-	_, hasUser := r.index["user"]
-	_, hasARN := r.index["arn"]
-	if !hasUser || !hasARN {
+	for i, name := range Columns {
+		r.pos[i] = -1
+		if p, ok := index[name]; ok {
+			r.pos[i] = p
+		}
+	}
+	if r.pos[colUser] < 0 || r.pos[colARN] < 0 {
 		return nil, &ParseError{Account: account, Line: 1, Err: ErrNotCredentialReport}
 	}
 	return r, nil
@@ -145,29 +169,29 @@ func (r *Reader) Next() (Row, error) {
 		return Row{}, r.csvError(err)
 	}
 	line, _ := r.csv.FieldPos(0)
-	p := rowParser{rec: rec, index: r.index}
+	p := rowParser{rec: rec, pos: &r.pos}
 	row := Row{
 		Line:                 line,
-		User:                 p.str("user"),
-		ARN:                  p.str("arn"),
-		UserCreationTime:     p.time("user_creation_time"),
-		PasswordEnabled:      p.bool("password_enabled"),
-		PasswordLastUsed:     p.time("password_last_used"),
-		PasswordLastChanged:  p.time("password_last_changed"),
-		PasswordNextRotation: p.time("password_next_rotation"),
-		MFAActive:            p.bool("mfa_active"),
+		User:                 p.str(colUser),
+		ARN:                  p.str(colARN),
+		UserCreationTime:     p.time(colUserCreationTime),
+		PasswordEnabled:      p.bool(colPasswordEnabled),
+		PasswordLastUsed:     p.time(colPasswordLastUsed),
+		PasswordLastChanged:  p.time(colPasswordLastChanged),
+		PasswordNextRotation: p.time(colPasswordNextRotation),
+		MFAActive:            p.bool(colMFAActive),
 	}
-	for i := range row.AccessKeys {
-		prefix := fmt.Sprintf("access_key_%d_", i+1)
+	for i, key := range [2]int{colKey1, colKey2} {
 		row.AccessKeys[i] = AccessKey{
-			Active:          p.bool(prefix + "active"),
-			LastRotated:     p.time(prefix + "last_rotated"),
-			LastUsed:        p.time(prefix + "last_used_date"),
-			LastUsedRegion:  text(p.str(prefix + "last_used_region")),
-			LastUsedService: text(p.str(prefix + "last_used_service")),
+			Active:          p.bool(key),
+			LastRotated:     p.time(key + 1),
+			LastUsed:        p.time(key + 2),
+			LastUsedRegion:  text(p.str(key + 3)),
+			LastUsedService: text(p.str(key + 4)),
 		}
-		cert := fmt.Sprintf("cert_%d_", i+1)
-		row.Certs[i] = Cert{Active: p.bool(cert + "active"), LastRotated: p.time(cert + "last_rotated")}
+	}
+	for i, cert := range [2]int{colCert1, colCert2} {
+		row.Certs[i] = Cert{Active: p.bool(cert), LastRotated: p.time(cert + 1)}
 	}
 	if p.badColumn != "" {
 		return Row{}, &ParseError{Account: r.account, Line: line, Column: p.badColumn, Err: p.err}
@@ -199,46 +223,52 @@ func unwrapCSV(err error) error {
 // rowParser converts the cells of one record, remembering the first bad one.
 type rowParser struct {
 	rec       []string
-	index     map[string]int
+	pos       *[len(columnsArray)]int
 	badColumn string
 	err       error
 }
 
-func (p *rowParser) str(col string) string {
-	i, ok := p.index[col]
-	if !ok || i >= len(p.rec) {
-		return ""
+// cell returns the text of column col (an index into Columns).
+func (p *rowParser) cell(col int) (string, bool) {
+	i := p.pos[col]
+	if i < 0 || i >= len(p.rec) {
+		return "", false
 	}
-	return p.rec[i]
+	return p.rec[i], true
 }
 
-func (p *rowParser) time(col string) Time {
-	i, ok := p.index[col]
-	if !ok || i >= len(p.rec) {
+func (p *rowParser) str(col int) string {
+	s, _ := p.cell(col)
+	return s
+}
+
+func (p *rowParser) time(col int) Time {
+	s, ok := p.cell(col)
+	if !ok {
 		return Time{}
 	}
-	t, ok := parseTime(p.rec[i])
+	t, ok := parseTime(s)
 	if !ok {
-		p.fail(col, fmt.Errorf("%w %q", ErrTimestamp, p.rec[i]))
+		p.fail(col, fmt.Errorf("%w %q", ErrTimestamp, s))
 	}
 	return t
 }
 
-func (p *rowParser) bool(col string) Bool {
-	i, ok := p.index[col]
-	if !ok || i >= len(p.rec) {
+func (p *rowParser) bool(col int) Bool {
+	s, ok := p.cell(col)
+	if !ok {
 		return Bool{}
 	}
-	b, ok := parseBool(p.rec[i])
+	b, ok := parseBool(s)
 	if !ok {
-		p.fail(col, fmt.Errorf("%w %q", ErrBoolean, p.rec[i]))
+		p.fail(col, fmt.Errorf("%w %q", ErrBoolean, s))
 	}
 	return b
 }
 
-func (p *rowParser) fail(col string, err error) {
+func (p *rowParser) fail(col int, err error) {
 	if p.badColumn == "" {
-		p.badColumn, p.err = col, err
+		p.badColumn, p.err = Columns[col], err
 	}
 }
 

@@ -68,6 +68,14 @@ type Result struct {
 	Location Location
 	// DeliveryErr holds archive and notification failures; set by Deliver.
 	DeliveryErr error
+	// Timings says how long each phase of RunOnce took.
+	Timings []Timing
+}
+
+// Timing is the duration of one phase of a run.
+type Timing struct {
+	Phase    string
+	Duration time.Duration
 }
 
 // Partial reports whether some accounts could not be audited or the run
@@ -129,24 +137,33 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 			return err
 		}
 	}
+	phase := time.Now()
+	var timings []Timing
+	lap := func(name string) {
+		now := time.Now()
+		timings = append(timings, Timing{name, now.Sub(phase)})
+		phase = now
+	}
 	if err := opts.Source.Collect(ctx, sink); err != nil {
 		run.Run.Error = fmt.Sprintf("collection stopped: %v", err)
 		log.Error("collection stopped", "err", err)
 	}
+	lap("collect, parse and evaluate")
 	sort.Slice(run.Findings, func(i, j int) bool { return audit.Less(&run.Findings[i], &run.Findings[j]) })
 	sort.SliceStable(run.Accounts, func(i, j int) bool { return run.Accounts[i].ID < run.Accounts[j].ID })
 	run.Exceptions = exceptions.Apply(run.Findings, opts.Exceptions, asOf)
 	compareWithHistory(ctx, log, opts, run)
 	run.Run.FinishedAt = clock().UTC()
+	lap("sort, exceptions and history")
 
-	if err := writeReports(dir, run, a.evidence, tmpl, opts.Workbook); err != nil {
-		return &Result{Dir: dir, Run: run}, fmt.Errorf("run %s: %w (the run folder %s has no manifest and is incomplete)", runID, err, dir)
+	if err := writeReports(dir, run, a.evidence, tmpl, opts.Workbook, lap); err != nil {
+		return &Result{Dir: dir, Run: run, Timings: timings}, fmt.Errorf("run %s: %w (the run folder %s has no manifest and is incomplete)", runID, err, dir)
 	}
 	audited, expected := run.Summary.Coverage()
 	log.Info("audit finished", "audited", audited, "expected", expected,
 		"failed", run.Summary.AccountsFailed, "skipped", run.Summary.AccountsSkipped,
 		"findings", run.Summary.Findings, "dir", dir)
-	return &Result{Dir: dir, Run: run}, nil
+	return &Result{Dir: dir, Run: run, Timings: timings}, nil
 }
 
 // compareWithHistory marks findings new, persisting or resolved against
@@ -287,7 +304,7 @@ func (a *auditor) evaluate(res collect.AccountResult) ([]audit.Finding, int, err
 
 // writeReports writes findings.json, audit.md and audit.xlsx, then the
 // manifest last.
-func writeReports(dir string, run *report.Run, evidence []report.Evidence, tmpl *template.Template, wb report.WorkbookOptions) error {
+func writeReports(dir string, run *report.Run, evidence []report.Evidence, tmpl *template.Template, wb report.WorkbookOptions, lap func(string)) error {
 	write := func(name string, render func(io.Writer) error) error {
 		f, err := os.Create(filepath.Join(dir, name))
 		if err != nil {
@@ -307,20 +324,25 @@ func writeReports(dir string, run *report.Run, evidence []report.Evidence, tmpl 
 	if err := write("findings.json", func(w io.Writer) error { return report.WriteJSON(w, run) }); err != nil {
 		return err
 	}
+	lap("findings.json")
 	if err := write("audit.md", func(w io.Writer) error {
 		return report.WriteMarkdown(w, tmpl, run, report.DefaultMarkdownLimits)
 	}); err != nil {
 		return err
 	}
+	lap("audit.md")
 	if err := report.WriteWorkbook(filepath.Join(dir, "audit.xlsx"), run, evidence, wb); err != nil {
 		return fmt.Errorf("render audit.xlsx: %w", err)
 	}
+	lap("audit.xlsx")
 	files, err := report.BuildManifest(dir)
 	if err != nil {
 		return fmt.Errorf("build manifest: %w", err)
 	}
 	summary := run.Summary
-	return report.WriteManifest(dir, &report.Manifest{
+	err = report.WriteManifest(dir, &report.Manifest{
 		RunID: run.Run.ID, AsOf: run.Run.AsOf, Version: run.Run.Version, Summary: &summary, Files: files,
 	})
+	lap("manifest.json")
+	return err
 }

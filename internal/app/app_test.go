@@ -341,7 +341,7 @@ func TestRunOnceSourceStopsEarly(t *testing.T) {
 	}
 }
 
-func TestCredentialsSheetContinuesAcrossSheets(t *testing.T) {
+func TestLargeSheetsContinueAcrossSheets(t *testing.T) {
 	opts := sampleOptions(t, sample.NewSource())
 	opts.Workbook.MaxRowsPerSheet = 5 // header + 4 rows per sheet
 	res, err := RunOnce(context.Background(), opts)
@@ -353,21 +353,38 @@ func TestCredentialsSheetContinuesAcrossSheets(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	total, sheets := 0, 0
-	for _, name := range f.GetSheetList() {
-		if !strings.HasPrefix(name, "Credentials") {
-			continue
-		}
-		sheets++
-		rows, _ := f.GetRows(name)
-		if len(rows) > 5 {
-			t.Errorf("%s has %d rows, want at most 5", name, len(rows))
-		}
-		total += len(rows) - 1
+	tests := []struct {
+		sheet string
+		rows  int
+	}{
+		{"Credentials", res.Run.Summary.Users + res.Run.Summary.AccountsAudited},
+		{"Findings", res.Run.Summary.Open},
 	}
-	want := res.Run.Summary.Users + res.Run.Summary.AccountsAudited
-	if total != want || sheets != (want+3)/4 {
-		t.Errorf("credential rows = %d over %d sheets, want %d rows over %d sheets", total, sheets, want, (want+3)/4)
+	for _, tt := range tests {
+		t.Run(tt.sheet, func(t *testing.T) {
+			total, sheets := 0, 0
+			for _, name := range f.GetSheetList() {
+				if name != tt.sheet && !strings.HasPrefix(name, tt.sheet+" (") {
+					continue
+				}
+				sheets++
+				rows, _ := f.GetRows(name)
+				if len(rows) > 5 {
+					t.Errorf("%s has %d rows, want at most 5", name, len(rows))
+				}
+				if rows[0][0] != "Account ID" && rows[0][0] != "Severity" {
+					t.Errorf("%s does not start with the header: %v", name, rows[0])
+				}
+				tables, _ := f.GetTables(name)
+				if len(tables) != 1 {
+					t.Errorf("%s has %d tables, want 1", name, len(tables))
+				}
+				total += len(rows) - 1
+			}
+			if total != tt.rows || sheets != (tt.rows+3)/4 {
+				t.Errorf("%d rows over %d sheets, want %d rows over %d sheets", total, sheets, tt.rows, (tt.rows+3)/4)
+			}
+		})
 	}
 }
 

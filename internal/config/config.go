@@ -121,13 +121,16 @@ func (c *Config) Validate() error {
 	if err := c.Thresholds.Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
+	if err := c.Slack.Validate(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
 	return nil
 }
 
 // RegisterFlags binds the general flags to c's fields; their defaults are
 // c's current values, so flags override the file.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.Source, "source", c.Source, "where reports come from: sample, or dir:PATH")
+	fs.StringVar(&c.Source, "source", c.Source, "where reports come from: org (every account of the AWS Organization; the default when AWS credentials are configured), account (only the credentials' account), sample, or dir:PATH")
 	fs.StringVar(&c.Out, "out", c.Out, "root folder of the run folders (OUT/YYYY/MM/RUN-ID)")
 	fs.StringVar(&c.Preset, "preset", c.Preset, "threshold preset: default (Security Hub, 90 days) or cis (CIS v1.4+, 45 days)")
 	fs.StringVar(&c.Templates, "templates", c.Templates, "folder of templates overriding the built-in ones")

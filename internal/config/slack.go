@@ -1,12 +1,197 @@
 package config
 
-import "flag"
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The environment variables holding the Slack secrets. Secrets are read
+// from the environment or from a file, never from the command line or the
+// configuration file itself.
+const (
+	SlackTokenEnv      = "SLACK_BOT_TOKEN"
+	SlackWebhookURLEnv = "SLACK_WEBHOOK_URL"
+)
+
+// DefaultSlackAPIURL is Slack's Web API. GovSlack workspaces use
+// https://slack-gov.com/api/.
+const DefaultSlackAPIURL = "https://slack.com/api/"
+
+// DefaultSlackMaxFindings is how many findings a digest lists by default.
+const DefaultSlackMaxFindings = 10
 
 // Slack configures the Slack digest (notify/slack).
-type Slack struct{}
+type Slack struct {
+	// APIURL is the Slack Web API base URL.
+	APIURL string `yaml:"api_url"`
+	// Channel is the default channel (name like #security, or ID). It gets
+	// the organization-wide digest, which also covers every account that no
+	// route matches. Required with a bot token.
+	Channel string `yaml:"channel"`
+	// TokenFile is a file holding the bot token, read when SLACK_BOT_TOKEN
+	// is not set.
+	TokenFile string `yaml:"token_file"`
+	// WebhookURLFile is a file holding an incoming-webhook URL, read when
+	// SLACK_WEBHOOK_URL is not set. The bot token is preferred when both
+	// are available.
+	WebhookURLFile string `yaml:"webhook_url_file"`
+	// Upload attaches a file to the organization-wide digest: none,
+	// markdown (audit.md) or workbook (audit.xlsx). Needs a bot token.
+	Upload SlackUpload `yaml:"upload"`
+	// DryRun prints the digest to stdout instead of posting it.
+	DryRun DryRun `yaml:"dry_run"`
+	// Routes send each team a digest scoped to its accounts.
+	Routes []SlackRoute `yaml:"routes"`
+	// MaxFindings caps how many findings a digest lists; the rest are
+	// counted and left to the workbook. 0 means the default.
+	MaxFindings int `yaml:"max_findings"`
+}
+
+// SlackRoute sends a channel the digest of the accounts it matches. An
+// account matches when its ID is listed, when one of its OUs (at any
+// depth) is listed, or when it carries one of the tags (key and value).
+type SlackRoute struct {
+	Channel  string            `yaml:"channel"`
+	Accounts []string          `yaml:"accounts"`
+	OUs      []string          `yaml:"ous"`
+	Tags     map[string]string `yaml:"tags"`
+}
+
+// SlackUpload selects the file uploaded beside the digest.
+type SlackUpload string
+
+// The upload choices.
+const (
+	UploadNone     SlackUpload = "none"
+	UploadMarkdown SlackUpload = "markdown"
+	UploadWorkbook SlackUpload = "workbook"
+)
+
+// DryRun says whether, and how, the digest is printed instead of posted.
+type DryRun string
+
+// The dry-run modes.
+const (
+	DryRunOff  DryRun = ""
+	DryRunText DryRun = "text" // a readable rendering
+	DryRunJSON DryRun = "json" // the message as Slack would receive it
+)
+
+// Set implements flag.Value: "true" or "text" print a readable
+// rendering, "json" the message JSON, "false" or "" post for real.
+func (d *DryRun) Set(s string) error {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "false", "off", "no":
+		*d = DryRunOff
+	case "true", "text", "on", "yes":
+		*d = DryRunText
+	case "json":
+		*d = DryRunJSON
+	default:
+		return fmt.Errorf("dry run %q: want true, false, text or json", s)
+	}
+	return nil
+}
+
+// String implements flag.Value.
+func (d *DryRun) String() string {
+	if d == nil || *d == DryRunOff {
+		return "false"
+	}
+	return string(*d)
+}
+
+// IsBoolFlag lets --slack-dry-run stand alone; --slack-dry-run=json
+// selects the JSON output.
+func (d *DryRun) IsBoolFlag() bool { return true }
+
+// UnmarshalYAML accepts a boolean or text, json.
+func (d *DryRun) UnmarshalYAML(n *yaml.Node) error {
+	if err := d.Set(n.Value); err != nil {
+		return fmt.Errorf("line %d: slack.dry_run: %w", n.Line, err)
+	}
+	return nil
+}
 
 // DefaultSlack returns the Slack defaults.
-func DefaultSlack() Slack { return Slack{} }
+func DefaultSlack() Slack {
+	return Slack{APIURL: DefaultSlackAPIURL, Upload: UploadNone, MaxFindings: DefaultSlackMaxFindings}
+}
 
-// RegisterFlags binds the Slack flags to the fields of c.
-func (c *Slack) RegisterFlags(fs *flag.FlagSet) {}
+// RegisterFlags binds the Slack flags to the fields of c. There is
+// deliberately no flag for the token or the webhook URL: command lines are
+// visible to every user of the machine.
+func (c *Slack) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Channel, "slack-channel", c.Channel, "default Slack channel: gets the organization-wide digest (token from $"+SlackTokenEnv+" or slack.token_file)")
+	fs.StringVar(&c.APIURL, "slack-api-url", c.APIURL, "Slack Web API base URL (GovSlack: https://slack-gov.com/api/)")
+	fs.Var(&c.DryRun, "slack-dry-run", "print the Slack digest to stdout instead of posting it; =json prints the message JSON")
+	fs.Func("slack-upload", "file attached to the organization-wide digest: none, markdown or workbook (default "+string(c.Upload)+")", func(s string) error {
+		c.Upload = SlackUpload(s)
+		return c.validateUpload()
+	})
+}
+
+// Validate reports the first invalid Slack setting.
+func (c *Slack) Validate() error {
+	var errs []error
+	if c.APIURL != "" {
+		u, err := url.Parse(c.APIURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("slack.api_url %q: want an http(s) URL such as %s", c.APIURL, DefaultSlackAPIURL))
+		}
+	}
+	if err := c.validateUpload(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.MaxFindings < 0 {
+		errs = append(errs, fmt.Errorf("slack.max_findings %d: want 0 (default %d) or more", c.MaxFindings, DefaultSlackMaxFindings))
+	}
+	for i, r := range c.Routes {
+		where := fmt.Sprintf("slack.routes[%d]", i)
+		if r.Channel != "" {
+			where += " (" + r.Channel + ")"
+		}
+		if r.Channel == "" {
+			errs = append(errs, fmt.Errorf("%s: channel is required", where))
+		}
+		if len(r.Accounts) == 0 && len(r.OUs) == 0 && len(r.Tags) == 0 {
+			errs = append(errs, fmt.Errorf("%s: matches nothing: set accounts, ous or tags", where))
+		}
+		for _, id := range r.Accounts {
+			if !isAccountID(id) {
+				errs = append(errs, fmt.Errorf("%s: account %q is not a 12-digit account ID (quote IDs in YAML)", where, id))
+			}
+		}
+		for k := range r.Tags {
+			if k == "" {
+				errs = append(errs, fmt.Errorf("%s: empty tag key", where))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Slack) validateUpload() error {
+	switch c.Upload {
+	case "", UploadNone, UploadMarkdown, UploadWorkbook:
+		return nil
+	}
+	return fmt.Errorf("slack.upload %q: want none, markdown or workbook", c.Upload)
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}

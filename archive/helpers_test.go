@@ -1,0 +1,162 @@
+package archive_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/reporter-dev/reporter/archive"
+	"github.com/reporter-dev/reporter/internal/config"
+	"github.com/reporter-dev/reporter/internal/s3test"
+	"github.com/reporter-dev/reporter/report"
+)
+
+// Buckets every test server gets.
+const (
+	lockedBucket = "locked"
+	plainBucket  = "plain"
+)
+
+// startS3 starts versitygw with a bucket with Object Lock and one without.
+func startS3(t *testing.T) *s3test.Server {
+	t.Helper()
+	srv := s3test.Start(t)
+	srv.CreateBucket(t, lockedBucket, true)
+	srv.CreateBucket(t, plainBucket, false)
+	return srv
+}
+
+// s3Config returns the configuration of an archive on srv; endpoint
+// overrides srv.URL when set.
+func s3Config(srv *s3test.Server, bucket, prefix string) config.S3 {
+	c := config.DefaultS3()
+	c.Bucket, c.Prefix = bucket, prefix
+	c.Endpoint, c.PathStyle, c.Region = srv.URL, true, s3test.Region
+	return c
+}
+
+// openArchiver opens an Archiver through archive.Open, the production
+// path, with static credentials and no waiting between retries.
+func openArchiver(t *testing.T, c config.S3, out string) *archive.Archiver {
+	t.Helper()
+	a, err := archive.Open(context.Background(), c, archive.Options{
+		Out:   out,
+		Retry: archive.Retry{Attempts: 2},
+		AWS: []func(*awsconfig.LoadOptions) error{
+			awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(s3test.AccessKey, s3test.SecretKey, "")),
+			awsconfig.WithRetryMaxAttempts(1),
+			awsconfig.WithSharedConfigFiles([]string{filepath.Join(t.TempDir(), "none")}),
+			awsconfig.WithSharedCredentialsFiles([]string{filepath.Join(t.TempDir(), "none")}),
+		},
+	})
+	if err != nil {
+		t.Fatalf("archive.Open(%+v) = %v", c, err)
+	}
+	return a
+}
+
+// testPrefix turns a test name into a key prefix of its own.
+func testPrefix(t *testing.T) string {
+	return "t/" + strings.Trim(regexp.MustCompile(`[^a-zA-Z0-9]+`).ReplaceAllString(strings.ToLower(t.Name()), "-"), "-")
+}
+
+// runFolder is a run folder written by writeRun.
+type runFolder struct {
+	Dir   string
+	ID    string
+	AsOf  time.Time
+	Files map[string][]byte // by manifest path, manifest excluded
+}
+
+// writeRun writes a run folder OUT/YYYY/MM/ID as app.RunOnce does:
+// artifacts, evidence, and manifest.json last.
+func writeRun(t *testing.T, out, id string) runFolder {
+	t.Helper()
+	base, _, _ := strings.Cut(id, "-")
+	asOf, err := time.Parse("20060102T150405Z", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(out, asOf.Format("2006"), asOf.Format("01"), id)
+	run := &report.Run{Run: report.RunInfo{ID: id, AsOf: asOf, Version: "test", Source: "sample"}}
+	run.Summary.AccountsTotal, run.Summary.AccountsAudited, run.Summary.AccountsFailed = 3, 2, 1
+	run.Summary.Findings, run.Summary.Open = 7, 5
+	run.Summary.BySeverity = map[string]int{"critical": 1, "high": 2, "medium": 1, "low": 1}
+	var findings bytes.Buffer
+	if err := report.WriteJSON(&findings, run); err != nil {
+		t.Fatal(err)
+	}
+	xlsx := make([]byte, 64<<10)
+	rand.Read(xlsx)
+	files := map[string][]byte{
+		"audit.xlsx":                xlsx,
+		"audit.md":                  []byte("# IAM audit " + id + "\n"),
+		"findings.json":             findings.Bytes(),
+		"evidence/111111111111.csv": []byte("user,arn\n<root_account>,arn:aws:iam::111111111111:root\n"),
+		"evidence/111111111111.password-policy.json": []byte(`{"PasswordPolicy":{"MinimumPasswordLength":14}}` + "\n"),
+		"evidence/222222222222.csv":                  []byte("user,arn\nalice,arn:aws:iam::222222222222:user/alice\n"),
+	}
+	for p, data := range files {
+		path := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := report.BuildManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary := run.Summary
+	if err := report.WriteManifest(dir, &report.Manifest{RunID: id, AsOf: asOf, Version: "test", Summary: &summary, Files: list}); err != nil {
+		t.Fatal(err)
+	}
+	return runFolder{Dir: dir, ID: id, AsOf: asOf, Files: files}
+}
+
+// runKey returns the key of a run's file under prefix.
+func runKey(prefix string, r runFolder, path string) string {
+	p := r.AsOf.Format("2006/01") + "/" + r.ID + "/" + path
+	if prefix != "" {
+		p = prefix + "/" + p
+	}
+	return p
+}
+
+// putRaw writes an object directly, as someone tampering with the archive
+// would.
+func putRaw(t *testing.T, srv *s3test.Server, bucket, key string, data []byte) {
+	t.Helper()
+	if _, err := srv.Client().PutObject(context.Background(), &s3.PutObjectInput{
+		Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(data),
+	}); err != nil {
+		t.Fatalf("PutObject(%s/%s) = %v", bucket, key, err)
+	}
+}
+
+// pending returns the IDs of the runs in the spool.
+func pending(t *testing.T, a *archive.Archiver) []string {
+	t.Helper()
+	runs, err := a.Pending()
+	if err != nil {
+		t.Fatalf("Pending() = %v", err)
+	}
+	var ids []string
+	for _, r := range runs {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}

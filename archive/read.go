@@ -1,0 +1,380 @@
+package archive
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/reporter-dev/reporter/internal/history"
+	"github.com/reporter-dev/reporter/report"
+)
+
+// ErrRunNotFound means the archive holds no object of the run asked for.
+var ErrRunNotFound = errors.New("run not found in the archive")
+
+// ErrIncomplete means a run has objects in S3 but no manifest: its upload
+// did not finish (the run is still in some spool).
+var ErrIncomplete = errors.New("run has no manifest in the archive: its upload is incomplete")
+
+// Latest names the newest complete run where a run ID is expected.
+const Latest = "latest"
+
+// Run is a run found in the archive.
+type Run struct {
+	ID string `json:"run_id"`
+	// Prefix is the key prefix of the run's objects, ending in "/".
+	Prefix string `json:"prefix"`
+	// URI is s3://BUCKET/PREFIX.
+	URI string `json:"uri"`
+	// Manifest is nil when the run has no manifest in S3.
+	Manifest *report.Manifest `json:"manifest,omitempty"`
+}
+
+// Complete reports whether the run's manifest is in the archive.
+func (r *Run) Complete() bool { return r.Manifest != nil }
+
+// AsOf returns the run's as-of, from its manifest or else its ID.
+func (r *Run) AsOf() time.Time {
+	if r.Manifest != nil {
+		return r.Manifest.AsOf
+	}
+	t, _ := runIDTime(r.ID)
+	return t
+}
+
+// listParallelism bounds the concurrent manifest downloads of Runs.
+const listParallelism = 8
+
+// Runs returns the archived runs whose as-of is not before since (zero
+// means all), newest first, each with its manifest when it has one.
+func (a *Archiver) Runs(ctx context.Context, since time.Time) ([]Run, error) {
+	runs, err := a.runPrefixes(ctx, since)
+	if err != nil {
+		return nil, err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(listParallelism)
+	for i := range runs {
+		g.Go(func() error {
+			m, err := a.manifest(gctx, runs[i].Prefix)
+			if err != nil && !errors.Is(err, ErrIncomplete) {
+				return err
+			}
+			runs[i].Manifest = m
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	out := runs[:0]
+	for _, r := range runs {
+		if since.IsZero() || !r.AsOf().Before(since) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// Lookup returns the run with the given ID, or the newest complete run
+// for "latest". A run without a manifest is returned with ErrIncomplete.
+func (a *Archiver) Lookup(ctx context.Context, id string) (*Run, error) {
+	if id == Latest {
+		runs, err := a.runPrefixes(ctx, time.Time{})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range runs {
+			m, err := a.manifest(ctx, r.Prefix)
+			if errors.Is(err, ErrIncomplete) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			r.Manifest = m
+			return &r, nil
+		}
+		return nil, fmt.Errorf("%w: no complete run under %s", ErrRunNotFound, a.uri(a.rootPrefix()))
+	}
+	asOf, err := runIDTime(id)
+	if err != nil {
+		return nil, err
+	}
+	if !runIDRE.MatchString(id) {
+		return nil, fmt.Errorf("run ID %q: want YYYYMMDDTHHMMSSZ, optionally with -N (e.g. 20261101T060000Z-2), or %q", id, Latest)
+	}
+	r := &Run{ID: id, Prefix: a.runPrefix(asOf, id)}
+	r.URI = a.uri(r.Prefix)
+	r.Manifest, err = a.manifest(ctx, r.Prefix)
+	if errors.Is(err, ErrIncomplete) {
+		keys, lerr := a.listRun(ctx, r.Prefix)
+		if lerr != nil {
+			return nil, lerr
+		}
+		if len(keys) == 0 {
+			return nil, fmt.Errorf("%w: %s", ErrRunNotFound, r.URI)
+		}
+		return r, fmt.Errorf("%s: %w", r.URI, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.Manifest.RunID != id {
+		return nil, fmt.Errorf("%s%s names run %s", r.URI, report.ManifestName, r.Manifest.RunID)
+	}
+	return r, nil
+}
+
+// ReadFile returns the file at path (relative to the run) of an archived
+// run, checked against the run's manifest when it lists the file.
+func (a *Archiver) ReadFile(ctx context.Context, r *Run, path string) ([]byte, error) {
+	data, _, err := a.get(ctx, r.Prefix+path, "")
+	if err != nil {
+		return nil, err
+	}
+	if r.Manifest != nil {
+		for _, f := range r.Manifest.Files {
+			if f.Path != path {
+				continue
+			}
+			sum := sha256.Sum256(data)
+			if got := hex.EncodeToString(sum[:]); got != f.SHA256 || int64(len(data)) != f.Size {
+				return nil, fmt.Errorf("%s%s: size %d sha256 %s, manifest says size %d sha256 %s", r.URI, path, len(data), got, f.Size, f.SHA256)
+			}
+		}
+	}
+	return data, nil
+}
+
+// Findings returns the findings.json of the run with the given ID (or
+// "latest"), checked against the run's manifest.
+func (a *Archiver) Findings(ctx context.Context, id string) (*report.Run, error) {
+	r, err := a.Lookup(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	listed := false
+	for _, f := range r.Manifest.Files {
+		listed = listed || f.Path == "findings.json"
+	}
+	if !listed {
+		return nil, fmt.Errorf("%s: manifest lists no findings.json", r.URI)
+	}
+	data, err := a.ReadFile(ctx, r, "findings.json")
+	if err != nil {
+		return nil, err
+	}
+	run, err := report.ReadJSON(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%sfindings.json: %w", r.URI, err)
+	}
+	return run, nil
+}
+
+// History adapts an Archiver to history.Store, so earlier runs for
+// run-over-run changes and trends come from the archive.
+type History struct {
+	Archiver *Archiver
+	// Since leaves out runs of an earlier as-of; zero means all.
+	Since time.Time
+}
+
+var _ history.Store = History{}
+
+// Runs implements history.Store: the complete runs of the archive.
+func (h History) Runs(ctx context.Context) ([]history.Run, error) {
+	runs, err := h.Archiver.Runs(ctx, h.Since)
+	if err != nil {
+		return nil, err
+	}
+	var out []history.Run
+	for _, r := range runs {
+		if r.Manifest != nil {
+			out = append(out, history.Run{Manifest: *r.Manifest, Location: r.URI})
+		}
+	}
+	return out, nil
+}
+
+// ReadFile implements history.Store.
+func (h History) ReadFile(ctx context.Context, run history.Run, path string) ([]byte, error) {
+	prefix := h.Archiver.runPrefix(run.Manifest.AsOf, run.Manifest.RunID)
+	data, _, err := h.Archiver.get(ctx, prefix+path, "")
+	return data, err
+}
+
+// manifest downloads and parses the manifest under a run prefix.
+func (a *Archiver) manifest(ctx context.Context, prefix string) (*report.Manifest, error) {
+	data, _, err := a.get(ctx, prefix+report.ManifestName, "")
+	if isNotFound(err) {
+		return nil, ErrIncomplete
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := report.ParseManifest(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.uri(prefix+report.ManifestName), err)
+	}
+	return m, nil
+}
+
+// get downloads an object (a given version when versionID is set) with
+// checksum validation on: the SDK fails the read when the bytes do not
+// match the object's stored checksum.
+func (a *Archiver) get(ctx context.Context, key, versionID string) ([]byte, *s3.GetObjectOutput, error) {
+	var data []byte
+	var out *s3.GetObjectOutput
+	err := a.retry.do(ctx, a.log, "download "+a.uri(key), func(ctx context.Context) error {
+		in := &s3.GetObjectInput{Bucket: aws.String(a.bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled}
+		if versionID != "" {
+			in.VersionId = aws.String(versionID)
+		}
+		var err error
+		out, err = a.client.GetObject(ctx, in)
+		if err != nil {
+			return err
+		}
+		defer out.Body.Close()
+		data, err = io.ReadAll(out.Body)
+		return err
+	})
+	return data, out, err
+}
+
+// runPrefixes lists the run prefixes PREFIX/YYYY/MM/RUN-ID/ from the
+// month of since on, newest first, without their manifests.
+func (a *Archiver) runPrefixes(ctx context.Context, since time.Time) ([]Run, error) {
+	root := a.rootPrefix()
+	sinceMonth := ""
+	if !since.IsZero() {
+		sinceMonth = since.UTC().Format("2006/01")
+	}
+	years, err := a.listDirs(ctx, root, yearRE)
+	if err != nil {
+		return nil, err
+	}
+	var runs []Run
+	for _, y := range years {
+		if sinceMonth != "" && y < sinceMonth[:4] {
+			continue
+		}
+		months, err := a.listDirs(ctx, root+y+"/", monthRE)
+		if err != nil {
+			return nil, err
+		}
+		for _, mo := range months {
+			if sinceMonth != "" && y+"/"+mo < sinceMonth {
+				continue
+			}
+			ids, err := a.listDirs(ctx, root+y+"/"+mo+"/", runIDRE)
+			if err != nil {
+				return nil, err
+			}
+			for _, id := range ids {
+				p := root + y + "/" + mo + "/" + id + "/"
+				runs = append(runs, Run{ID: id, Prefix: p, URI: a.uri(p)})
+			}
+		}
+	}
+	sort.SliceStable(runs, func(i, j int) bool { return runBefore(runs[j].ID, runs[i].ID) })
+	return runs, nil
+}
+
+var (
+	yearRE  = regexp.MustCompile(`^[0-9]{4}$`)
+	monthRE = regexp.MustCompile(`^(0[1-9]|1[0-2])$`)
+	runIDRE = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z(-[0-9]+)?$`)
+)
+
+// listDirs returns the names of the "folders" directly under prefix that
+// match re.
+func (a *Archiver) listDirs(ctx context.Context, prefix string, re *regexp.Regexp) ([]string, error) {
+	var names []string
+	p := s3.NewListObjectsV2Paginator(a.client, &s3.ListObjectsV2Input{
+		Bucket: aws.String(a.bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/"),
+	})
+	for p.HasMorePages() {
+		var page *s3.ListObjectsV2Output
+		err := a.retry.do(ctx, a.log, "list "+a.uri(prefix), func(ctx context.Context) error {
+			var err error
+			page, err = p.NextPage(ctx)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, cp := range page.CommonPrefixes {
+			name := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(cp.Prefix), prefix), "/")
+			if re.MatchString(name) {
+				names = append(names, name)
+			}
+		}
+	}
+	return names, nil
+}
+
+// object is one listed object of a run.
+type object struct {
+	Key  string
+	Size int64
+}
+
+// listRun lists every object under a run prefix.
+func (a *Archiver) listRun(ctx context.Context, prefix string) ([]object, error) {
+	var objs []object
+	p := s3.NewListObjectsV2Paginator(a.client, &s3.ListObjectsV2Input{Bucket: aws.String(a.bucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		var page *s3.ListObjectsV2Output
+		err := a.retry.do(ctx, a.log, "list "+a.uri(prefix), func(ctx context.Context) error {
+			var err error
+			page, err = p.NextPage(ctx)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range page.Contents {
+			objs = append(objs, object{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size)})
+		}
+	}
+	return objs, nil
+}
+
+// runBefore orders run IDs by as-of, then re-run number (…Z, …Z-2, …Z-10).
+func runBefore(a, b string) bool {
+	ta, errA := runIDTime(a)
+	tb, errB := runIDTime(b)
+	if errA != nil || errB != nil || ta.Equal(tb) {
+		if ra, rb := rerun(a), rerun(b); ra != rb && errA == nil && errB == nil {
+			return ra < rb
+		}
+		return a < b
+	}
+	return ta.Before(tb)
+}
+
+// rerun returns the re-run number of a run ID: 1 for …Z, N for …Z-N.
+func rerun(id string) int {
+	if _, n, ok := strings.Cut(id, "-"); ok {
+		if v, err := strconv.Atoi(n); err == nil {
+			return v
+		}
+	}
+	return 1
+}

@@ -1,0 +1,266 @@
+package archive
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/reporter-dev/reporter/internal/app"
+	"github.com/reporter-dev/reporter/report"
+)
+
+// Errors of Archive and Flush, for errors.Is.
+var (
+	// ErrNoObjectLock means Object Lock retention is configured but the
+	// bucket does not have Object Lock enabled.
+	ErrNoObjectLock = errors.New("bucket has no Object Lock")
+	// ErrLocalMismatch means a run folder no longer matches its manifest.
+	ErrLocalMismatch = errors.New("run folder does not match its manifest")
+	// ErrConflict means S3 already holds a different manifest for the run.
+	ErrConflict = errors.New("a different run is archived under the same key")
+)
+
+// uploadParallelism bounds the concurrent PutObject requests of one run.
+const uploadParallelism = 4
+
+// Archive copies the finished run folder dir into the spool, uploads it
+// and removes the spool copy once S3 has confirmed the manifest. On error
+// the copy stays in the spool for Flush; dir itself is never changed.
+func (a *Archiver) Archive(ctx context.Context, dir string, run *report.Run) (app.Location, error) {
+	m, err := report.ReadManifest(dir)
+	if err != nil {
+		return app.Location{}, fmt.Errorf("run folder %s: %w", dir, err)
+	}
+	if run != nil && run.Run.ID != m.RunID {
+		return app.Location{}, fmt.Errorf("run folder %s: manifest is of run %s, not %s", dir, m.RunID, run.Run.ID)
+	}
+	entry, spoolErr := a.spoolRun(dir, m)
+	src := entry
+	if spoolErr != nil {
+		a.log.Error("run not copied to the spool; uploading from the run folder", "run_id", m.RunID, "err", spoolErr)
+		src = dir
+	}
+	loc, err := a.upload(ctx, src)
+	if err != nil {
+		if spoolErr != nil {
+			return app.Location{}, fmt.Errorf("%w (and the run could not be copied to the spool: %v; the run folder %s is kept but will not be uploaded by a later flush)", err, spoolErr, dir)
+		}
+		return app.Location{}, fmt.Errorf("%w (the run waits in the spool %s and is uploaded by the next run or `reporter archive flush`)", err, entry)
+	}
+	if spoolErr == nil {
+		a.unspool(entry)
+	}
+	return loc, nil
+}
+
+// upload puts every file of the run folder dir into S3, the manifest last,
+// and confirms the manifest with HeadObject and its checksum.
+func (a *Archiver) upload(ctx context.Context, dir string) (app.Location, error) {
+	m, err := report.ReadManifest(dir)
+	if err != nil {
+		return app.Location{}, fmt.Errorf("run folder %s: %w", dir, err)
+	}
+	problems, err := report.VerifyDir(dir)
+	if err != nil {
+		return app.Location{}, fmt.Errorf("run folder %s: %w", dir, err)
+	}
+	if len(problems) > 0 {
+		return app.Location{}, fmt.Errorf("run %s: %w: %s: %w", m.RunID, ErrLocalMismatch, dir, errors.Join(problems...))
+	}
+	manifest, err := os.ReadFile(filepath.Join(dir, report.ManifestName))
+	if err != nil {
+		return app.Location{}, err
+	}
+	manifestSum := sha256.Sum256(manifest)
+	prefix := a.runPrefix(m.AsOf, m.RunID)
+	loc := app.Location{Dir: dir, ArchiveURI: a.uri(prefix)}
+	log := a.log.With("run_id", m.RunID, "uri", loc.ArchiveURI)
+
+	if a.lockMode != "" {
+		if err := a.checkObjectLock(ctx); err != nil {
+			return loc, err
+		}
+	}
+	done, err := a.confirmed(ctx, prefix+report.ManifestName, manifestSum[:])
+	if err != nil {
+		return loc, err
+	}
+	if done {
+		log.Info("run already archived")
+		return a.withLink(ctx, loc, m, prefix), nil
+	}
+
+	var until time.Time
+	if a.lockMode != "" {
+		start := a.clock()
+		if a.retainAsOf {
+			start = m.AsOf
+		}
+		until = start.UTC().AddDate(0, 0, a.retainDays)
+		if !until.After(a.clock()) {
+			return loc, fmt.Errorf("run %s: retention until %s (as-of plus %d days) is already over: nothing to lock; raise s3.retain_days or retain from the upload", m.RunID, until.Format(time.RFC3339), a.retainDays)
+		}
+	}
+
+	sums := make([][]byte, len(m.Files))
+	for i, f := range m.Files {
+		if sums[i], err = hex.DecodeString(f.SHA256); err != nil || len(sums[i]) != sha256.Size {
+			return loc, fmt.Errorf("run %s: manifest entry %s: sha256 %q is not a hex SHA-256", m.RunID, f.Path, f.SHA256)
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(uploadParallelism)
+	for i, f := range m.Files {
+		g.Go(func() error { return a.put(gctx, dir, prefix, f.Path, f.Size, sums[i], until) })
+	}
+	if err := g.Wait(); err != nil {
+		return loc, fmt.Errorf("run %s: %w; manifest not uploaded, the run is incomplete in S3", m.RunID, err)
+	}
+	if err := a.put(ctx, dir, prefix, report.ManifestName, int64(len(manifest)), manifestSum[:], until); err != nil {
+		return loc, fmt.Errorf("run %s: %w", m.RunID, err)
+	}
+	done, err = a.confirmed(ctx, prefix+report.ManifestName, manifestSum[:])
+	if err != nil {
+		return loc, fmt.Errorf("run %s: manifest uploaded but not confirmed: %w", m.RunID, err)
+	}
+	if !done {
+		return loc, fmt.Errorf("run %s: manifest uploaded but %s is not found", m.RunID, a.uri(prefix+report.ManifestName))
+	}
+	log.Info("run uploaded", "objects", len(m.Files)+1)
+	return a.withLink(ctx, loc, m, prefix), nil
+}
+
+// put uploads one file of the run folder with its SHA-256 as the S3
+// checksum: S3 refuses the object if the bytes differ.
+func (a *Archiver) put(ctx context.Context, dir, prefix, rel string, size int64, sum []byte, until time.Time) error {
+	key := prefix + rel
+	b64 := base64.StdEncoding.EncodeToString(sum)
+	return a.retry.do(ctx, a.log, "upload "+a.uri(key), func(ctx context.Context) error {
+		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in := &s3.PutObjectInput{
+			Bucket:            aws.String(a.bucket),
+			Key:               aws.String(key),
+			Body:              f,
+			ContentLength:     aws.Int64(size),
+			ContentType:       aws.String(ContentType(rel)),
+			ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+			ChecksumSHA256:    aws.String(b64),
+		}
+		if a.kmsKeyID != "" {
+			in.ServerSideEncryption = types.ServerSideEncryptionAwsKms
+			in.SSEKMSKeyId = aws.String(a.kmsKeyID)
+		}
+		if a.lockMode != "" {
+			in.ObjectLockMode = a.lockMode
+			in.ObjectLockRetainUntilDate = aws.Time(until)
+		}
+		out, err := a.client.PutObject(ctx, in)
+		if err != nil {
+			return err
+		}
+		if got := aws.ToString(out.ChecksumSHA256); got != "" && got != b64 {
+			return fmt.Errorf("S3 stored checksum %s, want %s", got, b64)
+		}
+		return nil
+	})
+}
+
+// confirmed reports whether key exists with the SHA-256 sum as its stored
+// checksum. An object with another checksum is ErrConflict.
+func (a *Archiver) confirmed(ctx context.Context, key string, sum []byte) (bool, error) {
+	var head *s3.HeadObjectOutput
+	err := a.retry.do(ctx, a.log, "check "+a.uri(key), func(ctx context.Context) error {
+		var err error
+		head, err = a.client.HeadObject(ctx, &s3.HeadObjectInput{
+			Bucket: aws.String(a.bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled,
+		})
+		return err
+	})
+	switch {
+	case isNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	want := base64.StdEncoding.EncodeToString(sum)
+	if got := aws.ToString(head.ChecksumSHA256); got != want {
+		return false, fmt.Errorf("%w: %s has SHA-256 checksum %q, the local manifest %q; refusing to overwrite an archived run",
+			ErrConflict, a.uri(key), got, want)
+	}
+	return true, nil
+}
+
+// checkObjectLock fails with ErrNoObjectLock when the bucket cannot hold
+// retention.
+func (a *Archiver) checkObjectLock(ctx context.Context) error {
+	var out *s3.GetObjectLockConfigurationOutput
+	err := a.retry.do(ctx, a.log, "read the Object Lock configuration of bucket "+a.bucket, func(ctx context.Context) error {
+		var err error
+		out, err = a.client.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: aws.String(a.bucket)})
+		return err
+	})
+	var apiErr smithy.APIError
+	missing := errors.As(err, &apiErr) && apiErr.ErrorCode() == "ObjectLockConfigurationNotFoundError"
+	if err == nil {
+		missing = out.ObjectLockConfiguration == nil || out.ObjectLockConfiguration.ObjectLockEnabled != types.ObjectLockEnabledEnabled
+	}
+	if missing {
+		return fmt.Errorf("%w: s3.object_lock_mode %s needs Object Lock on bucket %q: create the bucket with Object Lock enabled "+
+			"(aws s3api create-bucket --object-lock-enabled-for-bucket), or enable it on the versioned bucket "+
+			"(aws s3api put-object-lock-configuration), or unset object_lock_mode", ErrNoObjectLock, a.lockMode, a.bucket)
+	}
+	return err
+}
+
+// withLink adds the presigned link to audit.xlsx, when configured.
+func (a *Archiver) withLink(ctx context.Context, loc app.Location, m *report.Manifest, prefix string) app.Location {
+	if a.presign == nil || a.linkExpiry <= 0 {
+		return loc
+	}
+	for _, f := range m.Files {
+		if f.Path != "audit.xlsx" {
+			continue
+		}
+		u, err := a.link(ctx, prefix+f.Path, a.linkExpiry)
+		if err != nil {
+			a.log.Warn("no presigned link to the workbook", "run_id", m.RunID, "err", err)
+			return loc
+		}
+		loc.WorkbookURL = u
+	}
+	return loc
+}
+
+// link presigns a GET of key.
+func (a *Archiver) link(ctx context.Context, key string, expires time.Duration) (string, error) {
+	req, err := a.presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(a.bucket), Key: aws.String(key)},
+		s3.WithPresignExpires(expires))
+	if err != nil {
+		return "", fmt.Errorf("presign %s: %w", a.uri(key), err)
+	}
+	return req.URL, nil
+}
+
+// isNotFound reports a missing object (HeadObject answers NotFound,
+// GetObject NoSuchKey).
+func isNotFound(err error) bool {
+	var nf *types.NotFound
+	var nsk *types.NoSuchKey
+	return errors.As(err, &nf) || errors.As(err, &nsk)
+}

@@ -1,0 +1,353 @@
+package archive
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/reporter-dev/reporter/internal/config"
+	"github.com/reporter-dev/reporter/report"
+)
+
+// ObjectCheck is the verification of one object of an archived run.
+type ObjectCheck struct {
+	// Path is relative to the run, e.g. evidence/111111111111.csv.
+	Path string `json:"path"`
+	// Size and SHA256 (hex) are those of the bytes downloaded.
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256,omitempty"`
+	// StoredSHA256 is the hex of the SHA-256 checksum S3 keeps for the
+	// object; empty when it has none.
+	StoredSHA256 string `json:"stored_sha256,omitempty"`
+	VersionID    string `json:"version_id,omitempty"`
+	// LockMode and RetainUntil are the object's Object Lock retention.
+	LockMode    string    `json:"lock_mode,omitempty"`
+	RetainUntil time.Time `json:"retain_until,omitzero"`
+	// Problems is empty when the object is what the manifest says.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Verification is the outcome of Verify.
+type Verification struct {
+	Run Run `json:"run"`
+	// Objects are the manifest's files in its order, then manifest.json,
+	// then objects the manifest does not list.
+	Objects []ObjectCheck `json:"objects"`
+}
+
+// Problems returns every problem found, as "PATH: problem".
+func (v *Verification) Problems() []string {
+	var out []string
+	for _, o := range v.Objects {
+		for _, p := range o.Problems {
+			out = append(out, o.Path+": "+p)
+		}
+	}
+	return out
+}
+
+// OK reports whether every object matches the manifest and its stored
+// checksum, and no object is missing or extra.
+func (v *Verification) OK() bool { return len(v.Problems()) == 0 }
+
+// Retention summarizes the objects' retention: the lock modes found, the
+// earliest retain-until date, and how many objects have no retention.
+func (v *Verification) Retention() (modes []string, earliest time.Time, unlocked int) {
+	seen := map[string]bool{}
+	for _, o := range v.Objects {
+		if o.LockMode == "" || o.RetainUntil.IsZero() {
+			if o.VersionID != "" || o.SHA256 != "" {
+				unlocked++
+			}
+			continue
+		}
+		if !seen[o.LockMode] {
+			seen[o.LockMode] = true
+			modes = append(modes, o.LockMode)
+		}
+		if earliest.IsZero() || o.RetainUntil.Before(earliest) {
+			earliest = o.RetainUntil
+		}
+	}
+	sort.Strings(modes)
+	return modes, earliest, unlocked
+}
+
+// verifyParallelism bounds the concurrent downloads of Verify and Download.
+const verifyParallelism = 4
+
+// Verify downloads every object of the run with the given ID (or
+// "latest") and checks its size and SHA-256 against the manifest and
+// against the checksum S3 stored for it, and that the run holds no object
+// the manifest does not list. Problems are in the Verification; the
+// error is for a run that cannot be found or an S3 that cannot be read.
+func (a *Archiver) Verify(ctx context.Context, id string) (*Verification, error) {
+	r, err := a.Lookup(ctx, id)
+	switch {
+	case errors.Is(err, ErrIncomplete):
+		v := &Verification{Run: *r, Objects: []ObjectCheck{{Path: report.ManifestName, Problems: []string{"missing: the upload of this run is incomplete"}}}}
+		objs, lerr := a.listRun(ctx, r.Prefix)
+		if lerr != nil {
+			return nil, lerr
+		}
+		for _, o := range objs {
+			v.Objects = append(v.Objects, ObjectCheck{Path: strings.TrimPrefix(o.Key, r.Prefix), Size: o.Size, Problems: []string{"no manifest lists it"}})
+		}
+		return v, nil
+	case err != nil:
+		return nil, err
+	}
+	listed, err := a.listRun(ctx, r.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	files := r.Manifest.Files
+	v := &Verification{Run: *r, Objects: make([]ObjectCheck, len(files)+1)}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(verifyParallelism)
+	for i := range files {
+		g.Go(func() (err error) {
+			v.Objects[i], err = a.verifyObject(gctx, r.Prefix, files[i].Path, &files[i])
+			return err
+		})
+	}
+	g.Go(func() (err error) {
+		v.Objects[len(files)], err = a.verifyObject(gctx, r.Prefix, report.ManifestName, nil)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	known := map[string]bool{report.ManifestName: true}
+	for _, f := range files {
+		known[f.Path] = true
+	}
+	for _, o := range listed {
+		if p := strings.TrimPrefix(o.Key, r.Prefix); !known[p] {
+			v.Objects = append(v.Objects, ObjectCheck{Path: p, Size: o.Size, Problems: []string{"not in the manifest"}})
+		}
+	}
+	return v, nil
+}
+
+// verifyObject checks one object; want is nil for the manifest itself,
+// which is checked against its stored checksum only. The error is for S3
+// failures; what is wrong with the object goes into Problems.
+func (a *Archiver) verifyObject(ctx context.Context, prefix, path string, want *report.ManifestFile) (ObjectCheck, error) {
+	c := ObjectCheck{Path: path}
+	key := prefix + path
+	var head *s3.HeadObjectOutput
+	err := a.retry.do(ctx, a.log, "check "+a.uri(key), func(ctx context.Context) error {
+		var err error
+		head, err = a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(a.bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled})
+		return err
+	})
+	if isNotFound(err) {
+		c.Problems = append(c.Problems, "missing")
+		return c, nil
+	}
+	if err != nil {
+		return c, err
+	}
+	c.VersionID = aws.ToString(head.VersionId)
+	c.LockMode = string(head.ObjectLockMode)
+	if head.ObjectLockRetainUntilDate != nil {
+		c.RetainUntil = head.ObjectLockRetainUntilDate.UTC()
+	}
+	if stored := aws.ToString(head.ChecksumSHA256); stored == "" {
+		c.Problems = append(c.Problems, "S3 stores no SHA-256 checksum for it (reporter always writes one)")
+	} else if raw, err := base64.StdEncoding.DecodeString(stored); err != nil || len(raw) != sha256.Size {
+		c.Problems = append(c.Problems, fmt.Sprintf("stored checksum %q is not a full-object SHA-256", stored))
+	} else {
+		c.StoredSHA256 = hex.EncodeToString(raw)
+	}
+
+	h := sha256.New()
+	n, err := a.fetch(ctx, key, c.VersionID, func() (io.Writer, error) { h.Reset(); return h, nil })
+	switch {
+	case isNotFound(err):
+		c.Problems = append(c.Problems, "missing (deleted while verifying)")
+		return c, nil
+	case err != nil && (Retryable(err) || ctx.Err() != nil):
+		return c, err
+	case err != nil:
+		c.Problems = append(c.Problems, fmt.Sprintf("download failed: %v", err))
+		return c, nil
+	}
+	c.Size, c.SHA256 = n, hex.EncodeToString(h.Sum(nil))
+	if c.StoredSHA256 != "" && c.StoredSHA256 != c.SHA256 {
+		c.Problems = append(c.Problems, fmt.Sprintf("content sha256 %s differs from its stored checksum %s", c.SHA256, c.StoredSHA256))
+	}
+	if want == nil {
+		return c, nil
+	}
+	if c.Size != want.Size || c.SHA256 != want.SHA256 {
+		c.Problems = append(c.Problems, fmt.Sprintf("content differs from the manifest: size %d sha256 %s, manifest says size %d sha256 %s", c.Size, c.SHA256, want.Size, want.SHA256))
+	}
+	if c.StoredSHA256 != "" && c.StoredSHA256 != want.SHA256 {
+		c.Problems = append(c.Problems, fmt.Sprintf("stored checksum %s differs from the manifest's %s", c.StoredSHA256, want.SHA256))
+	}
+	return c, nil
+}
+
+// fetch downloads an object (versionID if set) into the writer that sink
+// returns, with checksum validation on; sink is called again before each
+// retry, so it must return a fresh writer. It returns the bytes written.
+func (a *Archiver) fetch(ctx context.Context, key, versionID string, sink func() (io.Writer, error)) (int64, error) {
+	var n int64
+	err := a.retry.do(ctx, a.log, "download "+a.uri(key), func(ctx context.Context) error {
+		w, err := sink()
+		if err != nil {
+			return err
+		}
+		in := &s3.GetObjectInput{Bucket: aws.String(a.bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled}
+		if versionID != "" {
+			in.VersionId = aws.String(versionID)
+		}
+		out, err := a.client.GetObject(ctx, in)
+		if err != nil {
+			return err
+		}
+		defer out.Body.Close()
+		n, err = io.Copy(w, out.Body)
+		return err
+	})
+	return n, err
+}
+
+// Download copies the run with the given ID (or "latest") into
+// DIR/RUN-ID, checking every file against the manifest, and returns that
+// folder. The folder appears only once complete; an existing one is an
+// error.
+func (a *Archiver) Download(ctx context.Context, id, dir string) (string, error) {
+	r, err := a.Lookup(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	dst := filepath.Join(dir, r.ID)
+	if _, err := os.Stat(dst); err == nil {
+		return "", fmt.Errorf("%s already exists", dst)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.MkdirTemp(dir, "."+r.ID+".partial-")
+	if err != nil {
+		return "", err
+	}
+	if err := a.download(ctx, r, tmp); err != nil {
+		os.RemoveAll(tmp)
+		return "", err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		os.RemoveAll(tmp)
+		return "", err
+	}
+	return dst, nil
+}
+
+func (a *Archiver) download(ctx context.Context, r *Run, tmp string) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(verifyParallelism)
+	for _, f := range r.Manifest.Files {
+		g.Go(func() error { return a.downloadFile(gctx, r, f, tmp) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	data, _, err := a.get(ctx, r.Prefix+report.ManifestName, "")
+	if err != nil {
+		return err
+	}
+	if m, err := report.ParseManifest(data); err != nil || m.RunID != r.ID {
+		return fmt.Errorf("%s%s changed while downloading", r.URI, report.ManifestName)
+	}
+	return os.WriteFile(filepath.Join(tmp, report.ManifestName), data, 0o644)
+}
+
+func (a *Archiver) downloadFile(ctx context.Context, r *Run, f report.ManifestFile, tmp string) error {
+	path := filepath.Join(tmp, filepath.FromSlash(f.Path))
+	if !within(path, tmp) {
+		return fmt.Errorf("%s: manifest path %q leaves the run folder", r.URI, f.Path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	var h hash.Hash
+	n, err := a.fetch(ctx, r.Prefix+f.Path, "", func() (io.Writer, error) {
+		if _, err := out.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		if err := out.Truncate(0); err != nil {
+			return nil, err
+		}
+		h = sha256.New()
+		return io.MultiWriter(out, h), nil
+	})
+	if err != nil {
+		return err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); n != f.Size || got != f.SHA256 {
+		return fmt.Errorf("%s%s: size %d sha256 %s, manifest says size %d sha256 %s", r.URI, f.Path, n, got, f.Size, f.SHA256)
+	}
+	return out.Close()
+}
+
+// Link is a presigned GET URL of one archived file.
+type Link struct {
+	Path    string    `json:"path"`
+	URL     string    `json:"url"`
+	Expires time.Time `json:"expires"`
+}
+
+// Links presigns a GET of every file of the run with the given ID (or
+// "latest"), manifest included, valid for expires (at most 7 days).
+// Presigning is offline; with temporary credentials a link also stops
+// working when they expire.
+func (a *Archiver) Links(ctx context.Context, id string, expires time.Duration) ([]Link, error) {
+	if expires <= 0 || expires > config.MaxPresignExpiry {
+		return nil, fmt.Errorf("link lifetime %s: want more than 0 and at most 7 days (168h)", expires)
+	}
+	if a.presign == nil {
+		return nil, errors.New("no presigner configured")
+	}
+	r, err := a.Lookup(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	paths := []string{}
+	for _, f := range r.Manifest.Files {
+		paths = append(paths, f.Path)
+	}
+	paths = append(paths, report.ManifestName)
+	exp := a.clock().Add(expires).UTC().Truncate(time.Second)
+	links := make([]Link, 0, len(paths))
+	for _, p := range paths {
+		u, err := a.link(ctx, r.Prefix+p, expires)
+		if err != nil {
+			return nil, err
+		}
+		links = append(links, Link{Path: p, URL: u, Expires: exp})
+	}
+	return links, nil
+}

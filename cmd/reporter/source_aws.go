@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/reporter-dev/reporter/collect"
+	awssource "github.com/reporter-dev/reporter/collect/aws"
+	"github.com/reporter-dev/reporter/internal/config"
+)
+
+// openAWSSource opens --source org or account. An empty spec means org
+// when AWS credentials are configured, and is an error otherwise.
+func openAWSSource(ctx context.Context, spec string, cfg *config.Config, log *slog.Logger) (collect.Source, time.Time, error) {
+	mode := awssource.Mode(spec)
+	if spec == "" {
+		if !awsCredentialsConfigured(cfg.AWS.Profile) {
+			return nil, time.Time{}, errors.New("--source is required: no AWS credentials are configured for --source org " +
+				"(set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or pass --profile); try --source sample for the built-in example, or dir:PATH")
+		}
+		log.Info("no --source given and AWS credentials are configured: auditing the organization (--source org)")
+		mode = awssource.ModeOrg
+	}
+	c := cfg.AWS
+	var loadOpts []func(*awsconfig.LoadOptions) error
+	if c.Profile != "" {
+		loadOpts = append(loadOpts, awsconfig.WithSharedConfigProfile(c.Profile))
+	}
+	if c.Region != "" {
+		loadOpts = append(loadOpts, awsconfig.WithRegion(c.Region))
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("AWS configuration: %w", err)
+	}
+	src, err := awssource.New(awsCfg, awssource.Options{
+		Mode: mode, RoleName: c.RoleName, ExternalID: c.ExternalID, SessionName: c.SessionName,
+		Concurrency: c.Concurrency, AccountTimeout: c.AccountTimeout, RunTimeout: c.RunTimeout,
+		IncludeAccounts: c.IncludeAccounts, ExcludeAccounts: c.ExcludeAccounts,
+		IncludeOUs: c.IncludeOUs, ExcludeOUs: c.ExcludeOUs,
+		Logger: log.With("source", string(mode)),
+	})
+	return src, time.Time{}, err
+}
+
+// awsCredentialsConfigured reports whether the SDK's default chain has
+// something to start from without asking the network: a profile, keys or
+// web identity in the environment, ECS task credentials, or a shared
+// config or credentials file. (EC2 instance roles are not detected: pass
+// --source org there.)
+func awsCredentialsConfigured(profile string) bool {
+	if profile != "" {
+		return true
+	}
+	for _, env := range []string{
+		"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+	} {
+		if os.Getenv(env) != "" {
+			return true
+		}
+	}
+	home, _ := os.UserHomeDir()
+	for _, f := range []struct{ env, def string }{
+		{"AWS_SHARED_CREDENTIALS_FILE", filepath.Join(home, ".aws", "credentials")},
+		{"AWS_CONFIG_FILE", filepath.Join(home, ".aws", "config")},
+	} {
+		path := os.Getenv(f.env)
+		if path == "" {
+			if home == "" {
+				continue
+			}
+			path = f.def
+		}
+		if info, err := os.Stat(path); err == nil && !info.IsDir() {
+			return true
+		}
+	}
+	return false
+}

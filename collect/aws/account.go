@@ -1,0 +1,68 @@
+package awssource
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+
+	"github.com/reporter-dev/reporter/collect"
+)
+
+// collectAccount gathers one account's credential report and password
+// policy. Every failure becomes a Failed result, never an error.
+func (s *Source) collectAccount(ctx context.Context, me caller, t target) collect.AccountResult {
+	start := time.Now()
+	res := collect.AccountResult{Account: t.acct}
+	done := func(status collect.Status, err error) collect.AccountResult {
+		res.Status, res.Err, res.Duration = status, err, time.Since(start)
+		return res
+	}
+	switch {
+	case t.skip != nil:
+		return done(collect.Skipped, t.skip)
+	case t.fail != nil:
+		return done(collect.Failed, t.fail)
+	case ctx.Err() != nil:
+		return done(collect.Failed, fmt.Errorf("account %s: not collected: %w", t.acct.ID, context.Cause(ctx)))
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, s.opts.AccountTimeout, s.accountTimeout)
+	defer cancel()
+
+	creds := s.cfg.Credentials
+	if !t.base {
+		var err error
+		if creds, err = s.assumeRole(ctx, me, t.acct.ID); err != nil {
+			return done(collect.Failed, err)
+		}
+	}
+	client := s.newIAM(creds)
+	report, generated, err := s.credentialReport(ctx, client, t.acct.ID)
+	if err != nil {
+		return done(collect.Failed, err)
+	}
+	res.Report, res.ReportGeneratedAt = report, generated
+	if res.Policy, err = s.passwordPolicy(ctx, client, t.acct.ID); err != nil {
+		return done(collect.Failed, err)
+	}
+	return done(collect.Collected, nil)
+}
+
+// assumeRole returns cached credentials of the audit role in account,
+// retrieved once now so that a refusal is reported as AssumeRole's.
+func (s *Source) assumeRole(ctx context.Context, me caller, account string) (aws.CredentialsProvider, error) {
+	roleARN := fmt.Sprintf("arn:%s:iam::%s:role/%s", me.partition, account, s.opts.RoleName)
+	provider := stscreds.NewAssumeRoleProvider(s.sts, roleARN, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = s.opts.SessionName
+		if s.opts.ExternalID != "" {
+			o.ExternalID = aws.String(s.opts.ExternalID)
+		}
+	})
+	cache := aws.NewCredentialsCache(provider)
+	if _, err := cache.Retrieve(ctx); err != nil {
+		return nil, opError(ctx, account, "sts:AssumeRole", roleARN, err)
+	}
+	return cache, nil
+}

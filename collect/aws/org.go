@@ -1,0 +1,137 @@
+package awssource
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/reporter-dev/reporter/collect"
+)
+
+// caller is who the base credentials belong to.
+type caller struct {
+	account   string
+	partition string // "aws", "aws-us-gov", "aws-cn"…
+	arn       string
+}
+
+// target is one account to report on.
+type target struct {
+	acct collect.Account
+	// base: audit with the base credentials (the caller's own account).
+	base bool
+	// skip or fail, when set, is the result without any call.
+	skip error
+	fail error
+}
+
+// whoAmI asks STS who the base credentials belong to.
+func (s *Source) whoAmI(ctx context.Context) (caller, error) {
+	out, err := s.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return caller{}, fmt.Errorf("identify the AWS credentials: %w", opError(ctx, "(caller)", "sts:GetCallerIdentity", "", err))
+	}
+	c := caller{account: aws.ToString(out.Account), arn: aws.ToString(out.Arn), partition: "aws"}
+	if parts := strings.SplitN(c.arn, ":", 3); len(parts) == 3 && parts[0] == "arn" {
+		c.partition = parts[1]
+	}
+	return c, nil
+}
+
+// planOrg lists the organization's accounts and decides, for each, whether
+// it is audited, skipped (not ACTIVE) or filtered out.
+func (s *Source) planOrg(ctx context.Context, me caller) ([]target, error) {
+	orgOut, err := s.org.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if err != nil {
+		return nil, orgHint(opError(ctx, me.account, "organizations:DescribeOrganization", "", err))
+	}
+	mgmt := aws.ToString(orgOut.Organization.MasterAccountId)
+	accounts, err := s.listAccounts(ctx, me)
+	if err != nil {
+		return nil, err
+	}
+	chains, err := s.ouChains(ctx, me, accounts)
+	if err != nil {
+		return nil, err
+	}
+	if mgmt != me.account {
+		s.log.Info("the credentials are not the management account's: the management account is assumed into like any member",
+			"caller_account", me.account, "management_account", mgmt)
+	}
+
+	f := newFilter(s.opts)
+	var targets []target
+	found := map[string]bool{}
+	filtered := 0
+	for _, a := range accounts {
+		id := aws.ToString(a.Id)
+		found[id] = true
+		chain := chains[id]
+		if !f.keep(id, chain) {
+			filtered++
+			s.log.Debug("account filtered out", "account", id, "ous", chain)
+			continue
+		}
+		t := target{acct: collect.Account{ID: id, Name: aws.ToString(a.Name), OUs: ousOnly(chain)}, base: id == me.account}
+		if state := accountState(a); state != "ACTIVE" {
+			t.skip = fmt.Errorf("account state is %s: only ACTIVE accounts are audited", or(state, "unknown"))
+		}
+		targets = append(targets, t)
+	}
+	for _, id := range s.opts.IncludeAccounts {
+		if !found[id] && !slices.Contains(s.opts.ExcludeAccounts, id) {
+			targets = append(targets, target{acct: collect.Account{ID: id},
+				fail: fmt.Errorf("account %s is in include-accounts but not in the organization", id)})
+		}
+	}
+	s.log.Info("organization listed", "organization", aws.ToString(orgOut.Organization.Id), "management_account", mgmt,
+		"accounts", len(accounts), "filtered_out", filtered, "to_collect", len(targets))
+	return targets, nil
+}
+
+// listAccounts reads every page of ListAccounts; an empty page with a
+// NextToken does not end the list.
+func (s *Source) listAccounts(ctx context.Context, me caller) ([]types.Account, error) {
+	var accounts []types.Account
+	p := organizations.NewListAccountsPaginator(s.org, &organizations.ListAccountsInput{MaxResults: aws.Int32(20)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, orgHint(opError(ctx, me.account, "organizations:ListAccounts", "", err))
+		}
+		accounts = append(accounts, page.Accounts...)
+	}
+	return accounts, nil
+}
+
+// accountState reads State, falling back to the older Status field.
+func accountState(a types.Account) string {
+	if a.State != "" {
+		return string(a.State)
+	}
+	return string(a.Status)
+}
+
+// orgHint adds what to do when Organizations refuses the caller.
+func orgHint(e *OpError) error {
+	switch e.Code {
+	case "AccessDeniedException":
+		return fmt.Errorf("%w (org mode needs the management account's or a delegated administrator's credentials with the organizations permissions of deploy/iam/reporter-management-policy.json; --source account audits only the caller's account)", e)
+	case "AWSOrganizationsNotInUseException":
+		return fmt.Errorf("%w (this account is not in an organization: use --source account)", e)
+	}
+	return e
+}
+
+func or(s, fallback string) string {
+	if s == "" {
+		return fallback
+	}
+	return s
+}

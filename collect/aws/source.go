@@ -1,0 +1,215 @@
+// Package awssource collects credential reports from live AWS accounts:
+// every account of an AWS Organization (--source org) or only the account
+// the credentials belong to (--source account).
+//
+// In org mode the source lists the organization's accounts, assumes a role
+// in each member account (the account of the base credentials, normally
+// the management account, is audited with those credentials) and, with a
+// bounded number of accounts at a time, generates and downloads each
+// credential report and reads the password policy. An account that fails
+// becomes a Failed result with an *OpError; the others carry on.
+package awssource
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// Mode says which accounts a Source audits.
+type Mode string
+
+// The modes of a Source.
+const (
+	// ModeOrg audits every account of the organization.
+	ModeOrg Mode = "org"
+	// ModeAccount audits only the account the credentials belong to.
+	ModeAccount Mode = "account"
+)
+
+// Defaults of Options.
+const (
+	DefaultRoleName        = "OrganizationAccountAccessRole"
+	DefaultSessionName     = "iam-credential-reporter"
+	DefaultConcurrency     = 16
+	DefaultAccountTimeout  = 5 * time.Minute
+	DefaultRunTimeout      = time.Hour
+	DefaultMaxAttempts     = 8
+	DefaultMaxBackoff      = 20 * time.Second
+	DefaultPollInterval    = 2 * time.Second
+	DefaultMaxPollInterval = 30 * time.Second
+)
+
+// Options configure a Source. Zero values take the defaults above.
+type Options struct {
+	Mode Mode
+	// RoleName is the role assumed in member accounts; it may carry a
+	// path ("audit/IAMCredentialReporter").
+	RoleName string
+	// ExternalID is passed to AssumeRole when set.
+	ExternalID string
+	// SessionName is the role session name, visible in CloudTrail.
+	SessionName string
+	// Concurrency bounds the accounts collected at a time.
+	Concurrency int
+	// AccountTimeout bounds the collection of one account.
+	AccountTimeout time.Duration
+	// RunTimeout bounds the whole collection.
+	RunTimeout time.Duration
+	// IncludeAccounts, when set, restricts the audit to these account IDs.
+	IncludeAccounts []string
+	// ExcludeAccounts are never audited.
+	ExcludeAccounts []string
+	// IncludeOUs, when set, restricts the audit to accounts under these
+	// OUs (or roots) at any depth.
+	IncludeOUs []string
+	// ExcludeOUs: accounts under these OUs at any depth are not audited.
+	ExcludeOUs []string
+
+	// MaxAttempts bounds the attempts of one AWS call that is throttled
+	// (Throttling, TooManyRequestsException, IAM's LimitExceeded) or
+	// fails transiently.
+	MaxAttempts int
+	// Backoff gives the delay before retrying a call; nil means
+	// exponential backoff with full jitter, capped at MaxBackoff.
+	Backoff    retry.BackoffDelayer
+	MaxBackoff time.Duration
+	// PollInterval is the first wait for a credential report in
+	// progress; the wait doubles (with jitter) up to MaxPollInterval.
+	PollInterval    time.Duration
+	MaxPollInterval time.Duration
+
+	// Logger receives progress and warnings; nil discards them.
+	Logger *slog.Logger
+}
+
+var (
+	accountIDPattern   = regexp.MustCompile(`^[0-9]{12}$`)
+	ouIDPattern        = regexp.MustCompile(`^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$`)
+	roleNamePattern    = regexp.MustCompile(`^([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
+	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+)
+
+// withDefaults fills in the defaults and checks o.
+func (o Options) withDefaults() (Options, error) {
+	switch o.Mode {
+	case "":
+		o.Mode = ModeOrg
+	case ModeOrg, ModeAccount:
+	default:
+		return o, fmt.Errorf("mode %q: want org or account", o.Mode)
+	}
+	setDefault(&o.RoleName, DefaultRoleName)
+	setDefault(&o.SessionName, DefaultSessionName)
+	setDefault(&o.Concurrency, DefaultConcurrency)
+	setDefault(&o.AccountTimeout, DefaultAccountTimeout)
+	setDefault(&o.RunTimeout, DefaultRunTimeout)
+	setDefault(&o.MaxAttempts, DefaultMaxAttempts)
+	setDefault(&o.MaxBackoff, DefaultMaxBackoff)
+	setDefault(&o.PollInterval, DefaultPollInterval)
+	setDefault(&o.MaxPollInterval, DefaultMaxPollInterval)
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Concurrency < 0 || o.AccountTimeout < 0 || o.RunTimeout < 0 || o.MaxAttempts < 0 || o.PollInterval < 0 {
+		return o, fmt.Errorf("concurrency, timeouts, attempts and poll interval must not be negative")
+	}
+	if !roleNamePattern.MatchString(o.RoleName) {
+		return o, fmt.Errorf("role name %q is not a valid IAM role name", o.RoleName)
+	}
+	if !sessionNamePattern.MatchString(o.SessionName) {
+		return o, fmt.Errorf("session name %q: want 2 to 64 of the characters A-Z a-z 0-9 _+=,.@-", o.SessionName)
+	}
+	for _, list := range []struct {
+		name string
+		ids  []string
+		re   *regexp.Regexp
+		want string
+	}{
+		{"include-accounts", o.IncludeAccounts, accountIDPattern, "a 12-digit account ID"},
+		{"exclude-accounts", o.ExcludeAccounts, accountIDPattern, "a 12-digit account ID"},
+		{"include-ous", o.IncludeOUs, ouIDPattern, "an OU ID (ou-…) or root ID (r-…)"},
+		{"exclude-ous", o.ExcludeOUs, ouIDPattern, "an OU ID (ou-…) or root ID (r-…)"},
+	} {
+		for _, id := range list.ids {
+			if !list.re.MatchString(id) {
+				return o, fmt.Errorf("%s: %q is not %s", list.name, id, list.want)
+			}
+		}
+	}
+	return o, nil
+}
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+// Source collects from AWS. It implements collect.Source.
+type Source struct {
+	cfg  aws.Config
+	opts Options
+	log  *slog.Logger
+
+	org    organizationsAPI
+	sts    stsAPI
+	newIAM func(aws.CredentialsProvider) iamAPI
+
+	accountTimeout error // cause of an account's context ending on time
+	runTimeout     error // cause of the run's context ending on time
+
+	expected atomic.Int64 // accounts the current Collect yields
+}
+
+// New returns a Source that calls AWS with cfg's base credentials,
+// endpoints and region (us-east-1 when cfg has none: IAM and
+// Organizations are global services).
+func New(cfg aws.Config, opts Options) (*Source, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("aws source: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.Credentials == nil {
+		return nil, fmt.Errorf("aws source: no AWS credentials configured")
+	}
+	s := &Source{
+		cfg: cfg, opts: opts, log: opts.Logger,
+		accountTimeout: fmt.Errorf("%w (%s)", ErrAccountTimeout, opts.AccountTimeout),
+		runTimeout:     fmt.Errorf("%w (%s)", ErrRunTimeout, opts.RunTimeout),
+	}
+	s.org = organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.Retryer = s.retryer(false) })
+	s.sts = sts.NewFromConfig(cfg, func(o *sts.Options) {
+		o.Retryer = s.retryer(false)
+		// aws.CredentialsCache calls AssumeRole with a context that is
+		// never cancelled, so only the HTTP client's timeout can end a
+		// call that hangs after its account has given up.
+		if hc, ok := o.HTTPClient.(*awshttp.BuildableClient); ok {
+			o.HTTPClient = hc.WithTimeout(min(opts.AccountTimeout, opts.RunTimeout))
+		}
+	})
+	s.newIAM = func(creds aws.CredentialsProvider) iamAPI {
+		return iam.NewFromConfig(cfg, func(o *iam.Options) {
+			o.Credentials = creds
+			o.Retryer = s.retryer(true)
+		})
+	}
+	return s, nil
+}
+
+// Name implements collect.Source: "org" or "account".
+func (s *Source) Name() string { return string(s.opts.Mode) }

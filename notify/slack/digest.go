@@ -1,0 +1,526 @@
+package slack
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/template"
+	"time"
+	"unicode/utf8"
+
+	slackgo "github.com/slack-go/slack"
+
+	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/notify"
+	"github.com/reporter-dev/reporter/report"
+)
+
+// TemplateName is the template, defined in templates/slack.tmpl, that
+// renders a Digest as a JSON message {"text": …, "blocks": […]}.
+const TemplateName = "slack.message"
+
+// Slack's Block Kit limits (docs.slack.dev/reference/block-kit/blocks).
+// Lengths are counted in bytes, which is never less than Slack's count.
+const (
+	MaxBlocks          = 50
+	MaxSectionText     = 3000
+	MaxHeaderText      = 150
+	MaxFields          = 10
+	MaxFieldText       = 2000
+	MaxContextElements = 10
+	// MaxFallbackText keeps the notification text short; Slack truncates
+	// at 40,000 characters.
+	MaxFallbackText = 4000
+)
+
+// How the lists of a digest are cut into sections.
+const (
+	findingsPerSection = 10
+	failedPerSection   = 5
+	maxFailedListed    = 10
+	maxErrorLen        = 300  // bytes of a failed account's error, cut at a word
+	maxLinkLen         = 2000 // longer workbook links are left out
+)
+
+// Template loads the templates from dir like report.Templates, falling
+// back to the built-in slack.tmpl when dir does not define slack.message
+// (a folder made only to override audit.md keeps the default digest).
+func Template(dir string) (*template.Template, error) {
+	t, err := report.Templates(dir)
+	if err != nil {
+		return nil, err
+	}
+	if t.Lookup(TemplateName) == nil && dir != "" {
+		if t, err = report.Templates(""); err != nil {
+			return nil, err
+		}
+	}
+	if t.Lookup(TemplateName) == nil {
+		return nil, fmt.Errorf("templates: %s is not defined (see templates/slack.tmpl)", TemplateName)
+	}
+	return t, nil
+}
+
+// Text is a string that prints escaped for Slack mrkdwn (&, <, >) and for
+// the inside of a JSON string, so a template writes "text": "{{.Name}}"
+// with no function call and cannot produce broken JSON or stray links.
+type Text string
+
+// String returns t escaped for mrkdwn inside a JSON string literal.
+func (t Text) String() string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(escapeMrkdwn(string(t)))
+	s := strings.TrimSuffix(buf.String(), "\n")
+	return s[1 : len(s)-1]
+}
+
+var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+func escapeMrkdwn(s string) string { return mrkdwnEscaper.Replace(s) }
+
+// Digest is the data slack.tmpl renders: one channel's view of a run.
+// Counts cover the digest's scope only.
+type Digest struct {
+	RunID Text
+	AsOf  time.Time
+	// Incomplete is the run's error when it stopped early.
+	Incomplete Text
+	Version    Text
+	Scope      Scope
+	// Coverage: "audited Audited of Expected accounts".
+	Audited, Expected int
+	Skipped, Failed   int
+	Users             int
+	// Findings is the number of open findings.
+	Findings int
+	// Severities counts findings per severity, most severe first (zeros kept).
+	Severities []SeverityCount
+	// Changes since the previous run, nil when unknown.
+	Changes *Changes
+	// Top lists the findings that need action first, in sections.
+	Top [][]Finding
+	// Listed is the number of findings in Top; More the rest, counted per
+	// severity in MoreSeverities (zeros left out).
+	Listed, More   int
+	MoreSeverities []SeverityCount
+	// FailedAccounts lists accounts that could not be audited, in sections;
+	// MoreFailed counts those left out.
+	FailedAccounts [][]FailedAccount
+	MoreFailed     int
+	Workbook       Workbook
+}
+
+// Scope says which accounts a digest covers.
+type Scope struct {
+	// OrgWide is true for the default channel's digest.
+	OrgWide bool
+	// Accounts is the number of accounts in scope; OrgAccounts in the run.
+	Accounts, OrgAccounts int
+	// Rule describes the route, e.g. "OU ou-ab12-payments, tag team=payments".
+	Rule Text
+	// DefaultChannel receives the organization-wide digest.
+	DefaultChannel Text
+}
+
+// SeverityCount is the number of findings of one severity.
+type SeverityCount struct {
+	Name  string
+	Count int
+}
+
+// Changes are the findings opened and resolved since the previous run.
+type Changes struct {
+	New, Resolved int
+}
+
+// ChangesFunc returns the changes since the previous run for the accounts
+// inScope, or ok false when they are not known; the digest then says
+// nothing about changes. It is the hook for run-to-run comparison.
+type ChangesFunc func(run *report.Run, inScope func(accountID string) bool) (c Changes, ok bool)
+
+// Finding is one finding as a digest lists it.
+type Finding struct {
+	Severity  string
+	Account   Text // account name, or its ID when it has none
+	AccountID Text
+	Principal Text // IAM user, <root_account>, or (account) for account settings
+	Check     Text // check ID
+	Title     Text // check title from the catalog
+	// Credential names the key or certificate when the check does not.
+	Credential Text
+	Detail     Text
+	Age        int
+	HasAge     bool
+}
+
+// FailedAccount is an account that could not be audited.
+type FailedAccount struct {
+	ID, Name Text
+	Error    Text
+}
+
+// Workbook says where the full report is.
+type Workbook struct {
+	// URL opens audit.xlsx (e.g. a presigned link); empty when unknown.
+	URL Text
+	// Location is the archive URI of audit.xlsx, or its local path.
+	Location Text
+	// Archived says whether Location is in the archive.
+	Archived bool
+}
+
+// Message is a rendered digest: what chat.postMessage and a webhook send.
+type Message struct {
+	Text   string         `json:"text"`
+	Blocks slackgo.Blocks `json:"blocks"`
+}
+
+// MarshalIndent returns m as indented JSON with &, < and > left as they
+// are, for people to read (dry runs, golden files).
+func (m *Message) MarshalIndent() ([]byte, error) { return marshalIndent(m) }
+
+func marshalIndent(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return unescapeHTML(buf.Bytes()), nil
+}
+
+// unescapeHTML turns the \u0026, \u003c and \u003e that json.Marshal
+// writes (slack-go's blocks marshal themselves) back into &, < and >.
+func unescapeHTML(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 >= len(b) {
+			out = append(out, b[i])
+			continue
+		}
+		if b[i+1] == 'u' && i+6 <= len(b) {
+			if c, ok := htmlEscapes[strings.ToLower(string(b[i+2:i+6]))]; ok {
+				out = append(out, c)
+				i += 5
+				continue
+			}
+		}
+		out = append(out, b[i], b[i+1]) // an escape pair, e.g. \\ or \"
+		i++
+	}
+	return out
+}
+
+var htmlEscapes = map[string]byte{"0026": '&', "003c": '<', "003e": '>'}
+
+// target is one digest to deliver.
+type target struct {
+	channel string
+	orgWide bool
+	rule    string
+	in      map[string]bool // account IDs in scope; nil when orgWide
+}
+
+func (t *target) inScope(id string) bool { return t.orgWide || t.in[id] }
+
+// limits bound the lists of a digest.
+type limits struct {
+	findings, failed int
+}
+
+// buildDigest computes the view of run for t.
+func buildDigest(run *report.Run, t *target, loc notify.Location, defaultChannel string, lim limits, changes ChangesFunc) *Digest {
+	sub := scopeRun(run, t)
+	s := sub.Summary
+	d := &Digest{
+		RunID: Text(run.Run.ID), AsOf: run.Run.AsOf, Incomplete: Text(run.Run.Error), Version: Text(run.Run.Version),
+		Scope: Scope{
+			OrgWide: t.orgWide, Accounts: len(sub.Accounts), OrgAccounts: len(run.Accounts),
+			Rule: Text(t.rule), DefaultChannel: Text(or(defaultChannel, "the default channel")),
+		},
+		Skipped: s.AccountsSkipped, Failed: s.AccountsFailed, Users: s.Users, Findings: s.Open,
+		Workbook: workbook(loc),
+	}
+	d.Audited, d.Expected = s.Coverage()
+	for _, sev := range audit.Severities {
+		d.Severities = append(d.Severities, SeverityCount{sev.String(), s.BySeverity[sev.String()]})
+	}
+	if changes != nil {
+		if c, ok := changes(run, t.inScope); ok {
+			d.Changes = &c
+		}
+	}
+
+	top := rank(sub.Findings)
+	listed := top[:min(lim.findings, len(top))]
+	d.Listed, d.More = len(listed), len(top)-len(listed)
+	more := map[audit.Severity]int{}
+	for _, f := range top[len(listed):] {
+		more[f.Severity]++
+	}
+	for _, sev := range audit.Severities {
+		if more[sev] > 0 {
+			d.MoreSeverities = append(d.MoreSeverities, SeverityCount{sev.String(), more[sev]})
+		}
+	}
+	var section []Finding
+	for _, f := range listed {
+		section = append(section, digestFinding(f))
+		if len(section) == findingsPerSection {
+			d.Top, section = append(d.Top, section), nil
+		}
+	}
+	if len(section) > 0 {
+		d.Top = append(d.Top, section)
+	}
+
+	var failed []FailedAccount
+	for _, a := range sub.Accounts {
+		if a.Status != report.StatusFailed {
+			continue
+		}
+		if len(failed) == lim.failed {
+			d.MoreFailed++
+			continue
+		}
+		failed = append(failed, FailedAccount{ID: Text(a.ID), Name: Text(or(a.Name, a.ID)), Error: Text(shorten(a.Error, maxErrorLen))})
+	}
+	for len(failed) > 0 {
+		n := min(failedPerSection, len(failed))
+		d.FailedAccounts = append(d.FailedAccounts, failed[:n])
+		failed = failed[n:]
+	}
+	return d
+}
+
+// scopeRun returns the part of run in t's scope, summarized.
+func scopeRun(run *report.Run, t *target) *report.Run {
+	if t.orgWide {
+		return run
+	}
+	sub := &report.Run{Run: run.Run}
+	for _, a := range run.Accounts {
+		if t.in[a.ID] {
+			sub.Accounts = append(sub.Accounts, a)
+		}
+	}
+	for _, f := range run.Findings {
+		if t.in[f.AccountID] {
+			sub.Findings = append(sub.Findings, f)
+		}
+	}
+	sub.Summarize()
+	return sub
+}
+
+// rank orders findings by what needs action first: severity, then the
+// catalog's order of checks (root first), then the oldest, then the
+// report order.
+// RunChanges is the default ChangesFunc: new and resolved findings in
+// scope, from the run's own comparison with the previous run.
+func RunChanges(run *report.Run, inScope func(accountID string) bool) (Changes, bool) {
+	if run.Changes == nil {
+		return Changes{}, false
+	}
+	var c Changes
+	for i := range run.Findings {
+		if f := &run.Findings[i]; f.Status == audit.StatusNew && inScope(f.AccountID) {
+			c.New++
+		}
+	}
+	for i := range run.Resolved {
+		if inScope(run.Resolved[i].AccountID) {
+			c.Resolved++
+		}
+	}
+	return c, true
+}
+
+// rank returns the open findings, most urgent first. Excepted findings
+// are accepted risks and never listed as needing action.
+func rank(findings []audit.Finding) []audit.Finding {
+	order := map[string]int{}
+	for i, c := range audit.Checks {
+		order[c.ID] = i
+	}
+	out := slices.DeleteFunc(slices.Clone(findings), func(f audit.Finding) bool { return !f.Open() })
+	slices.SortStableFunc(out, func(a, b audit.Finding) int {
+		switch {
+		case a.Severity != b.Severity:
+			return int(b.Severity) - int(a.Severity)
+		case order[a.Check] != order[b.Check]:
+			return order[a.Check] - order[b.Check]
+		case a.AgeDays.Valid != b.AgeDays.Valid:
+			if a.AgeDays.Valid {
+				return -1
+			}
+			return 1
+		case a.AgeDays.N != b.AgeDays.N:
+			return b.AgeDays.N - a.AgeDays.N
+		case audit.Less(&a, &b):
+			return -1
+		case audit.Less(&b, &a):
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+func digestFinding(f audit.Finding) Finding {
+	title := f.Check
+	if c, ok := audit.LookupCheck(f.Check); ok {
+		title = c.Title
+	}
+	cred := f.Credential
+	switch cred {
+	case "user", "account", "password":
+		cred = ""
+	}
+	return Finding{
+		Severity: f.Severity.String(), Account: Text(or(f.AccountName, f.AccountID)), AccountID: Text(f.AccountID),
+		Principal: Text(or(f.Principal, "(account)")), Check: Text(f.Check), Title: Text(title),
+		Credential: Text(cred), Detail: Text(f.Detail), Age: f.AgeDays.N, HasAge: f.AgeDays.Valid,
+	}
+}
+
+func workbook(loc notify.Location) Workbook {
+	w := Workbook{}
+	if len(loc.WorkbookURL) <= maxLinkLen {
+		// A | would end the URL of a mrkdwn link <url|label>.
+		w.URL = Text(strings.ReplaceAll(loc.WorkbookURL, "|", "%7C"))
+	}
+	switch {
+	case loc.ArchiveURI != "":
+		w.Location, w.Archived = Text(strings.TrimSuffix(loc.ArchiveURI, "/")+"/audit.xlsx"), true
+	case loc.Dir != "":
+		w.Location = Text(filepath.Join(loc.Dir, "audit.xlsx"))
+	default:
+		w.Location = "audit.xlsx"
+	}
+	return w
+}
+
+// shorten cuts s to at most n bytes at a word boundary, marking the cut.
+func shorten(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= n {
+		return s
+	}
+	cut := s[:n]
+	for !utf8.ValidString(cut) {
+		cut = cut[:len(cut)-1]
+	}
+	if i := strings.LastIndexByte(cut, ' '); i > n/2 {
+		cut = cut[:i]
+	}
+	return cut + " … (full error in the workbook)"
+}
+
+// render executes the template for d and decodes the message.
+func render(tmpl *template.Template, d *Digest) (*Message, error) {
+	var buf bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&buf, TemplateName, d); err != nil {
+		return nil, fmt.Errorf("render Slack digest: %w", err)
+	}
+	var m Message
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		return nil, fmt.Errorf("render Slack digest: template %s produced invalid JSON: %w%s", TemplateName, err, jsonContext(buf.Bytes(), err))
+	}
+	return &m, nil
+}
+
+// jsonContext quotes the template output around a syntax error.
+func jsonContext(b []byte, err error) string {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) {
+		return ""
+	}
+	from, to := max(0, int(se.Offset)-60), min(len(b), int(se.Offset)+20)
+	return fmt.Sprintf(" near %q", b[from:to])
+}
+
+// compose renders the digest of t, listing fewer findings and failed
+// accounts until the message fits Slack's limits. It never cuts a line:
+// what is left out is counted and left to the workbook.
+func compose(tmpl *template.Template, run *report.Run, t *target, loc notify.Location, defaultChannel string, maxFindings int, changes ChangesFunc) (*Message, *Digest, error) {
+	lim := limits{findings: maxFindings, failed: maxFailedListed}
+	for {
+		d := buildDigest(run, t, loc, defaultChannel, lim, changes)
+		m, err := render(tmpl, d)
+		if err != nil {
+			return nil, nil, err
+		}
+		err = CheckLimits(m)
+		if err == nil {
+			return m, d, nil
+		}
+		if lim.findings == 0 && lim.failed == 0 {
+			return nil, nil, fmt.Errorf("Slack digest exceeds Slack's limits even without listing findings (check templates/slack.tmpl): %w", err)
+		}
+		lim.findings, lim.failed = lim.findings/2, lim.failed/2
+	}
+}
+
+// CheckLimits reports the first way m breaks Slack's message limits.
+func CheckLimits(m *Message) error {
+	blocks := m.Blocks.BlockSet
+	if len(blocks) == 0 {
+		return errors.New("no blocks")
+	}
+	if len(blocks) > MaxBlocks {
+		return fmt.Errorf("%d blocks, Slack allows %d", len(blocks), MaxBlocks)
+	}
+	if len(m.Text) > MaxFallbackText {
+		return fmt.Errorf("fallback text is %d bytes, the limit is %d", len(m.Text), MaxFallbackText)
+	}
+	for i, b := range blocks {
+		where := fmt.Sprintf("block %d (%s)", i+1, b.BlockType())
+		switch b := b.(type) {
+		case *slackgo.HeaderBlock:
+			if b.Text == nil || len(b.Text.Text) > MaxHeaderText {
+				return fmt.Errorf("%s: header text must have 1 to %d characters", where, MaxHeaderText)
+			}
+		case *slackgo.SectionBlock:
+			if b.Text == nil && len(b.Fields) == 0 {
+				return fmt.Errorf("%s: no text and no fields", where)
+			}
+			if b.Text != nil && (len(b.Text.Text) == 0 || len(b.Text.Text) > MaxSectionText) {
+				return fmt.Errorf("%s: text is %d bytes, Slack allows 1 to %d", where, len(b.Text.Text), MaxSectionText)
+			}
+			if len(b.Fields) > MaxFields {
+				return fmt.Errorf("%s: %d fields, Slack allows %d", where, len(b.Fields), MaxFields)
+			}
+			for _, f := range b.Fields {
+				if len(f.Text) > MaxFieldText {
+					return fmt.Errorf("%s: a field is %d bytes, Slack allows %d", where, len(f.Text), MaxFieldText)
+				}
+			}
+		case *slackgo.ContextBlock:
+			els := b.ContextElements.Elements
+			if len(els) == 0 || len(els) > MaxContextElements {
+				return fmt.Errorf("%s: %d elements, Slack allows 1 to %d", where, len(els), MaxContextElements)
+			}
+			for _, e := range els {
+				if t, ok := e.(*slackgo.TextBlockObject); ok && len(t.Text) > MaxSectionText {
+					return fmt.Errorf("%s: text is %d bytes, Slack allows %d", where, len(t.Text), MaxSectionText)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func or(s, fallback string) string {
+	if s == "" {
+		return fallback
+	}
+	return s
+}

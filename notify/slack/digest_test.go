@@ -1,0 +1,286 @@
+package slack
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	slackgo "github.com/slack-go/slack"
+
+	"github.com/reporter-dev/reporter/internal/config"
+	"github.com/reporter-dev/reporter/notify"
+	"github.com/reporter-dev/reporter/report"
+)
+
+// TestDigestGolden renders the sample run's digests and compares them with
+// testdata/*.json (the message Slack receives) and *.txt (the dry run).
+func TestDigestGolden(t *testing.T) {
+	run, _ := sampleRun(t)
+	const dir = "/srv/reporter/reports/2026/11/20261101T060000Z"
+	archived := notify.Location{
+		Dir:         dir,
+		ArchiveURI:  "s3://acme-iam-audit/reports/2026/11/20261101T060000Z/",
+		WorkbookURL: "https://acme-iam-audit.s3.eu-west-1.amazonaws.com/reports/2026/11/20261101T060000Z/audit.xlsx?X-Amz-Expires=604800&X-Amz-Signature=0f1e",
+	}
+	// A variant of the sample with teams, OUs and a failed account.
+	routed := *run
+	routed.Accounts = append([]report.Account(nil), run.Accounts...)
+	for i := range routed.Accounts {
+		a := &routed.Accounts[i]
+		switch a.ID {
+		case "222222222222":
+			a.Tags = map[string]string{"team": "payments"}
+		case "333333333333":
+			a.OUs = []string{"ou-dev1-payments", "ou-root-dev"}
+		case "444444444444":
+			a.Tags = map[string]string{"team": "payments"}
+			a.Status, a.Error, a.Users = report.StatusFailed, "assume role arn:aws:iam::444444444444:role/OrganizationAccountAccessRole: AccessDenied: User is not authorized to perform: sts:AssumeRole", 0
+		}
+	}
+	routed.Findings = nil
+	for _, f := range run.Findings {
+		if f.AccountID != "444444444444" {
+			routed.Findings = append(routed.Findings, f)
+		}
+	}
+	routed.Summarize()
+	payments := target{channel: "#payments", rule: describeRoutes([]config.SlackRoute{
+		{Channel: "#payments", Tags: map[string]string{"team": "payments"}, OUs: []string{"ou-dev1-payments"}},
+	})}
+	payments.in = map[string]bool{"222222222222": true, "333333333333": true, "444444444444": true}
+
+	tests := []struct {
+		name    string
+		run     *report.Run
+		target  target
+		loc     notify.Location
+		changes ChangesFunc
+	}{
+		{name: "sample-archived", run: run, target: target{channel: "#security", orgWide: true}, loc: archived},
+		{
+			name: "sample-local", run: run, target: target{channel: "#security", orgWide: true}, loc: notify.Location{Dir: dir},
+			changes: func(*report.Run, func(string) bool) (Changes, bool) { return Changes{New: 3, Resolved: 5}, true },
+		},
+		{name: "sample-routed", run: &routed, target: payments, loc: archived},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _, err := compose(builtinTemplate(t), tt.run, &tt.target, tt.loc, "#security", config.DefaultSlackMaxFindings, tt.changes)
+			if err != nil {
+				t.Fatalf("compose() = %v", err)
+			}
+			b, err := m.MarshalIndent()
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.name+".json", b)
+			golden(t, tt.name+".txt", []byte(PlainText(m)))
+		})
+	}
+}
+
+var (
+	findingLine = regexp.MustCompile("^• \\*(critical|high|medium|low)\\* · .+ `\\d{12}` · `[^`]+` · [^·]+( · [\\d,]+ days)?$")
+	failedLine  = regexp.MustCompile("^• .+ `\\d{12}`: .+$")
+)
+
+// TestDigestLimits checks that big runs fit Slack's limits, list whole
+// lines only, count what they leave out and end with the workbook.
+func TestDigestLimits(t *testing.T) {
+	short := func(i int) string { return "acct-" + strings.Repeat("a", i%7) }
+	nasty := func(int) string { return strings.Repeat("&<>", 16) + "xy" } // 50 chars, 242 escaped
+	longErr := strings.Repeat("AccessDenied: not authorized to perform sts:AssumeRole on <role> & more ", 30)
+	tests := []struct {
+		name                      string
+		accounts, per, failed     int
+		accountName               func(int) string
+		errText                   string
+		maxFindings               int
+		wantListed, wantFailedMax int
+	}{
+		{name: "thousands of findings", accounts: 300, per: 20, failed: 40, accountName: short, errText: "AccessDenied", maxFindings: 10, wantListed: 10, wantFailedMax: maxFailedListed},
+		{name: "max_findings above what fits", accounts: 500, per: 12, failed: 0, accountName: short, errText: "", maxFindings: 5000},
+		{name: "escaped names and long errors", accounts: 200, per: 30, failed: 900, accountName: nasty, errText: longErr, maxFindings: 100},
+		{name: "no findings", accounts: 12, per: 0, failed: 0, accountName: short, maxFindings: 10, wantListed: 0},
+		{name: "every account failed", accounts: 0, per: 0, failed: 2000, accountName: short, errText: longErr, maxFindings: 10, wantFailedMax: maxFailedListed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run := synthRun(tt.accounts, tt.per, tt.failed, tt.accountName, tt.errText)
+			loc := notify.Location{Dir: "/srv/reports/run", ArchiveURI: "s3://b/p/run/", WorkbookURL: "https://b.s3.amazonaws.com/p/run/audit.xlsx?X-Amz-Signature=" + strings.Repeat("f", 1500)}
+			m, d, err := compose(builtinTemplate(t), run, &target{channel: "#security", orgWide: true}, loc, "#security", tt.maxFindings, nil)
+			if err != nil {
+				t.Fatalf("compose() = %v", err)
+			}
+			if err := CheckLimits(m); err != nil {
+				t.Errorf("CheckLimits() = %v", err)
+			}
+			blocks := m.Blocks.BlockSet
+			if len(blocks) > MaxBlocks {
+				t.Errorf("%d blocks, want at most %d", len(blocks), MaxBlocks)
+			}
+			last, ok := blocks[len(blocks)-1].(*slackgo.SectionBlock)
+			if !ok || !strings.Contains(last.Text.Text, "audit.xlsx") || !strings.Contains(last.Text.Text, "s3://b/p/run/audit.xlsx") {
+				t.Errorf("last block = %#v, want a section pointing to the workbook", blocks[len(blocks)-1])
+			}
+			if d.Listed+d.More != run.Summary.Findings {
+				t.Errorf("listed %d + more %d != %d findings", d.Listed, d.More, run.Summary.Findings)
+			}
+			if tt.wantListed > 0 && d.Listed != tt.wantListed {
+				t.Errorf("listed %d findings, want %d", d.Listed, tt.wantListed)
+			}
+			listedFailed := 0
+			for _, g := range d.FailedAccounts {
+				listedFailed += len(g)
+			}
+			if listedFailed+d.MoreFailed != run.Summary.AccountsFailed {
+				t.Errorf("listed %d + more %d failed accounts != %d", listedFailed, d.MoreFailed, run.Summary.AccountsFailed)
+			}
+			if tt.wantFailedMax > 0 && listedFailed > tt.wantFailedMax {
+				t.Errorf("listed %d failed accounts, want at most %d", listedFailed, tt.wantFailedMax)
+			}
+			all := PlainText(m)
+			if d.More > 0 && !strings.Contains(all, "more finding") {
+				t.Errorf("digest leaves out %d findings without saying so:\n%s", d.More, all)
+			}
+			if d.MoreFailed > 0 && !strings.Contains(all, "could not be audited: see the workbook") {
+				t.Errorf("digest leaves out %d failed accounts without saying so:\n%s", d.MoreFailed, all)
+			}
+			lines := 0
+			for _, b := range blocks {
+				s, ok := b.(*slackgo.SectionBlock)
+				if !ok || s.Text == nil {
+					continue
+				}
+				for _, line := range strings.Split(plain(s.Text.Text), "\n") {
+					if !strings.HasPrefix(line, "• *") && !strings.HasPrefix(line, "• ") {
+						continue
+					}
+					lines++
+					if strings.HasPrefix(line, "• *") && !findingLine.MatchString(line) {
+						t.Errorf("finding line is not whole: %q", line)
+					}
+					if !strings.HasPrefix(line, "• *") && !failedLine.MatchString(line) {
+						t.Errorf("failed-account line is not whole: %q", line)
+					}
+				}
+			}
+			if lines != d.Listed+listedFailed {
+				t.Errorf("%d bullet lines, want %d findings + %d failed accounts", lines, d.Listed, listedFailed)
+			}
+			headline := plain(blocks[1].(*slackgo.SectionBlock).Text.Text)
+			if run.Summary.Findings > 0 && !strings.Contains(headline, thousands(run.Summary.Findings)+" open findings") {
+				t.Errorf("headline %q does not count %d findings", headline, run.Summary.Findings)
+			}
+		})
+	}
+}
+
+// thousands formats n like the templates' num: 6,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func TestCheckLimits(t *testing.T) {
+	section := func(n int) slackgo.Block {
+		return slackgo.NewSectionBlock(slackgo.NewTextBlockObject("mrkdwn", strings.Repeat("x", n), false, false), nil, nil)
+	}
+	many := func(n int) []slackgo.Block {
+		var bs []slackgo.Block
+		for range n {
+			bs = append(bs, slackgo.NewDividerBlock())
+		}
+		return bs
+	}
+	tests := []struct {
+		name    string
+		blocks  []slackgo.Block
+		text    string
+		wantErr string
+	}{
+		{name: "fits", blocks: []slackgo.Block{section(MaxSectionText)}, text: "x"},
+		{name: "no blocks", wantErr: "no blocks"},
+		{name: "too many blocks", blocks: many(MaxBlocks + 1), wantErr: "51 blocks"},
+		{name: "section too long", blocks: []slackgo.Block{section(MaxSectionText + 1)}, wantErr: "block 1 (section): text is 3001 bytes"},
+		{name: "header too long", blocks: []slackgo.Block{slackgo.NewHeaderBlock(slackgo.NewTextBlockObject("plain_text", strings.Repeat("h", 151), false, false))}, wantErr: "header text"},
+		{name: "fallback too long", blocks: many(1), text: strings.Repeat("t", MaxFallbackText+1), wantErr: "fallback text"},
+		{name: "empty context", blocks: []slackgo.Block{slackgo.NewContextBlock("")}, wantErr: "0 elements"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckLimits(&Message{Text: tt.text, Blocks: slackgo.Blocks{BlockSet: tt.blocks}})
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("CheckLimits() = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestTextEscapes(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain", "plain"},
+		{"<root_account>", "&lt;root_account&gt;"},
+		{`R&D "ops" \ tab` + "\t\n", `R&amp;D \"ops\" \\ tab\t\n`},
+		{"<https://evil|click>", "&lt;https://evil|click&gt;"},
+		{"prod <!channel> <@U123>", "prod &lt;!channel&gt; &lt;@U123&gt;"},
+		{"ünïcødé ✓", "ünïcødé ✓"},
+	}
+	for _, tt := range tests {
+		if got := Text(tt.in).String(); got != tt.want {
+			t.Errorf("Text(%q).String() = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestTemplateFallsBackToBuiltin(t *testing.T) {
+	dir := t.TempDir()
+	// A folder that only overrides audit.md keeps the built-in digest.
+	if err := os.WriteFile(filepath.Join(dir, "audit.md.tmpl"), []byte(`{{define "audit.md.tmpl"}}custom{{end}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := Template(dir)
+	if err != nil || tmpl.Lookup(TemplateName) == nil {
+		t.Fatalf("Template(%s) = %v, %v; want the built-in %s", dir, tmpl, err, TemplateName)
+	}
+	// A folder that overrides slack.message uses it, and a broken one fails.
+	if err := os.WriteFile(filepath.Join(dir, "slack.tmpl"), []byte(`{{define "slack.message"}}{"text": "x", "blocks": [}{{end}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err = Template(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := synthRun(1, 1, 0, func(int) string { return "a" }, "")
+	_, _, err = compose(tmpl, run, &target{orgWide: true}, notify.Location{}, "", 10, nil)
+	if err == nil || !strings.Contains(err.Error(), "invalid JSON") || !strings.Contains(err.Error(), "near") {
+		t.Errorf("compose() with a broken template = %v, want an invalid JSON error quoting the output", err)
+	}
+}
+
+func TestMarshalIndentKeepsJSON(t *testing.T) {
+	// The tricky case: a literal backslash before u0026 must stay escaped.
+	in := map[string]string{"a": `R&D <x> \u0026 "q"`}
+	b, err := marshalIndent(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]string
+	if err := json.Unmarshal(b, &back); err != nil || back["a"] != in["a"] {
+		t.Errorf("marshalIndent(%q) = %s, decodes to %q, %v", in, b, back, err)
+	}
+	if !strings.Contains(string(b), `R&D <x>`) {
+		t.Errorf("marshalIndent(%q) = %s, want &, <, > unescaped", in, b)
+	}
+}

@@ -1,0 +1,136 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"text/template"
+	"time"
+
+	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/collect/sample"
+	"github.com/reporter-dev/reporter/internal/app"
+	"github.com/reporter-dev/reporter/internal/config"
+	"github.com/reporter-dev/reporter/notify"
+	"github.com/reporter-dev/reporter/report"
+)
+
+var update = flag.Bool("update", false, "update golden files")
+
+// sampleRun audits the built-in sample organization into a temporary run
+// folder, with a fixed clock so the run is the same every time.
+func sampleRun(t *testing.T) (*report.Run, string) {
+	t.Helper()
+	now := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
+	res, err := app.RunOnce(context.Background(), app.Options{
+		Source: sample.NewSource(), OutDir: t.TempDir(), AsOf: sample.AsOf,
+		Thresholds: audit.DefaultThresholds(), Version: "test",
+		Clock: func() time.Time { now = now.Add(time.Second); return now },
+	})
+	if err != nil {
+		t.Fatalf("RunOnce(sample) = %v", err)
+	}
+	return res.Run, res.Dir
+}
+
+func builtinTemplate(t *testing.T) *template.Template {
+	t.Helper()
+	tmpl, err := Template("")
+	if err != nil {
+		t.Fatalf("Template(\"\") = %v", err)
+	}
+	return tmpl
+}
+
+// sleeps records the waits of a retrier instead of sleeping.
+type sleeps struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.d = append(s.d, d)
+	return ctx.Err()
+}
+
+func (s *sleeps) waits() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Duration(nil), s.d...)
+}
+
+// testNotifier builds a notifier whose retries do not sleep and whose log
+// goes to the returned buffer (debug level, so nothing is hidden).
+func testNotifier(t *testing.T, cfg config.Slack, creds Credentials, opts ...Option) (*Notifier, *bytes.Buffer, *sleeps) {
+	t.Helper()
+	var logs bytes.Buffer
+	sl := &sleeps{}
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opts = append([]Option{WithRetrier(notify.Retrier{Attempts: 3, Sleep: sl.sleep}), WithOutput(&bytes.Buffer{})}, opts...)
+	n, err := New(&cfg, creds, builtinTemplate(t), log, opts...)
+	if err != nil {
+		t.Fatalf("New() = %v", err)
+	}
+	return n, &logs, sl
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./notify/slack -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file; run go test ./notify/slack -update and review the diff\n--- got:\n%s", name, got)
+	}
+}
+
+// synthRun builds a run of n accounts with perAccount findings each (a mix
+// of severities) and the given number of failed accounts. Account i gets
+// OU ou-<i%3> and tag team=t<i%2>.
+func synthRun(n, perAccount, failed int, name func(i int) string, errText string) *report.Run {
+	run := &report.Run{Run: report.RunInfo{ID: "20261101T060000Z", AsOf: time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC), Version: "test"}}
+	sevChecks := []string{audit.RootAccessKeyActive, audit.ConsoleMFAMissing, audit.AccessKeyNotRotated, audit.MultipleActiveAccessKeys}
+	for i := range n + failed {
+		id := fmt.Sprintf("%012d", 100000000000+i)
+		a := report.Account{
+			ID: id, Name: name(i), Status: report.StatusCollected, Users: perAccount,
+			OUs: []string{fmt.Sprintf("ou-%d", i%3)}, Tags: map[string]string{"team": fmt.Sprintf("t%d", i%2)},
+		}
+		if i >= n {
+			a.Status, a.Error, a.Users = report.StatusFailed, errText, 0
+			run.Accounts = append(run.Accounts, a)
+			continue
+		}
+		run.Accounts = append(run.Accounts, a)
+		for j := range perAccount {
+			check := sevChecks[j%len(sevChecks)]
+			c, _ := audit.LookupCheck(check)
+			run.Findings = append(run.Findings, audit.Finding{
+				AccountID: id, AccountName: a.Name, Principal: fmt.Sprintf("user-%04d-%s", j, strings.Repeat("x", 50)),
+				Check: check, Severity: c.Severity, Credential: "access_key_1", AgeDays: audit.DaysOf(j * 7),
+				Detail: "synthetic finding",
+			})
+		}
+	}
+	run.Summarize()
+	return run
+}

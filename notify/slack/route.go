@@ -1,0 +1,106 @@
+package slack
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/reporter-dev/reporter/internal/config"
+	"github.com/reporter-dev/reporter/report"
+)
+
+// plan returns the digests to deliver for run: first the default
+// channel's organization-wide digest, then one per routed channel (routes
+// naming the same channel are merged), scoped to the accounts its routes
+// match. Accounts no route matches are covered by the default digest only.
+// notes explain routes that were left out.
+func plan(run *report.Run, cfg *config.Slack) (targets []target, notes []string) {
+	targets = append(targets, target{channel: cfg.Channel, orgWide: true})
+	var channels []string
+	byChannel := map[string][]config.SlackRoute{}
+	for _, r := range cfg.Routes {
+		if _, ok := byChannel[r.Channel]; !ok {
+			channels = append(channels, r.Channel)
+		}
+		byChannel[r.Channel] = append(byChannel[r.Channel], r)
+	}
+	for _, ch := range channels {
+		routes := byChannel[ch]
+		if ch == cfg.Channel {
+			notes = append(notes, fmt.Sprintf("route to %s skipped: the default channel already gets the organization-wide digest", ch))
+			continue
+		}
+		t := target{channel: ch, in: map[string]bool{}, rule: describeRoutes(routes)}
+		for _, a := range run.Accounts {
+			for _, r := range routes {
+				if matches(&r, &a) {
+					t.in[a.ID] = true
+					break
+				}
+			}
+		}
+		if len(t.in) == 0 {
+			notes = append(notes, fmt.Sprintf("route to %s (%s) matches no account of this run; no digest posted there", ch, t.rule))
+			continue
+		}
+		targets = append(targets, t)
+	}
+	return targets, notes
+}
+
+// matches reports whether route r covers account a: its ID is listed, one
+// of its OUs (at any depth) is listed, or it carries one of the tags.
+func matches(r *config.SlackRoute, a *report.Account) bool {
+	if slices.Contains(r.Accounts, a.ID) {
+		return true
+	}
+	for _, ou := range a.OUs {
+		if slices.Contains(r.OUs, ou) {
+			return true
+		}
+	}
+	for k, v := range r.Tags {
+		if got, ok := a.Tags[k]; ok && got == v {
+			return true
+		}
+	}
+	return false
+}
+
+// describeRoutes says in words what routes match, for the digest's scope
+// line: "OU ou-ab12-payments, tag team=payments; account 111111111111".
+func describeRoutes(routes []config.SlackRoute) string {
+	var parts []string
+	for _, r := range routes {
+		var p []string
+		if len(r.Accounts) > 0 {
+			p = append(p, list("account", "accounts", r.Accounts))
+		}
+		if len(r.OUs) > 0 {
+			p = append(p, list("OU", "OUs", r.OUs))
+		}
+		if len(r.Tags) > 0 {
+			var tags []string
+			for k, v := range r.Tags {
+				tags = append(tags, k+"="+v)
+			}
+			sort.Strings(tags)
+			p = append(p, list("tag", "tags", tags))
+		}
+		parts = append(parts, strings.Join(p, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// list names up to four items: "accounts 1, 2, 3, 4 and 6 more".
+func list(one, many string, items []string) string {
+	if len(items) == 1 {
+		return one + " " + items[0]
+	}
+	const show = 4
+	if len(items) <= show {
+		return many + " " + strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s %s and %d more", many, strings.Join(items[:show], ", "), len(items)-show)
+}
