@@ -34,7 +34,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
 )
 
@@ -71,7 +70,7 @@ type Options struct {
 }
 
 // Archiver uploads run folders to S3 and reads them back. It implements
-// app.Archiver.
+// app.Archiver through an adapter in cmd/reporter (archive does not import internal/app).
 type Archiver struct {
 	client     Client
 	presign    Presigner
@@ -87,8 +86,6 @@ type Archiver struct {
 	clock      func() time.Time
 	log        *slog.Logger
 }
-
-var _ app.Archiver = (*Archiver)(nil)
 
 // DefaultRegion is used when neither the configuration nor the SDK's
 // default chain names a region (typical of S3-compatible stores).
@@ -230,4 +227,14 @@ func runIDTime(id string) (time.Time, error) {
 func within(p, dir string) bool {
 	rel, err := filepath.Rel(dir, p)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// Location says where an archived run is.
+type Location struct {
+	// Dir is the local run folder that was uploaded.
+	Dir string
+	// ArchiveURI is s3://BUCKET/PREFIX/YYYY/MM/RUN-ID/.
+	ArchiveURI string
+	// WorkbookURL is a presigned link to audit.xlsx, when enabled.
+	WorkbookURL string
 }

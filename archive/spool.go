@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/report"
 )
 
@@ -52,7 +51,7 @@ func (a *Archiver) Pending() ([]PendingRun, error) {
 // FlushResult says what Flush did.
 type FlushResult struct {
 	// Archived are the runs uploaded and removed from the spool.
-	Archived []app.Location
+	Archived []Location
 	// Failed are the runs still in the spool.
 	Failed []PendingRun
 }

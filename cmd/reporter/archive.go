@@ -16,6 +16,7 @@ import (
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
+	"github.com/reporter-dev/reporter/internal/history"
 	"github.com/reporter-dev/reporter/report"
 )
 
@@ -428,5 +429,26 @@ func appArchiver(a *archive.Archiver) app.Archiver {
 	if a == nil {
 		return nil
 	}
-	return a
+	return archiverAdapter{a}
+}
+
+// archiverAdapter adapts *archive.Archiver to app.Archiver (archive does
+// not import internal/app).
+type archiverAdapter struct{ *archive.Archiver }
+
+// Archive uploads the run folder.
+func (a archiverAdapter) Archive(ctx context.Context, dir string, run *report.Run) (app.Location, error) {
+	loc, err := a.Archiver.Archive(ctx, dir, run)
+	return app.Location(loc), err
+}
+
+// runHistory is where a run finds its predecessors: the S3 archive when
+// one is configured, then the local run folders (which also hold runs
+// still waiting in the spool, and serve when S3 is unreachable).
+func runHistory(cfg *config.Config, a *archive.Archiver) history.Store {
+	local := history.Local{Root: cfg.Out}
+	if a == nil {
+		return local
+	}
+	return &history.Union{Stores: []history.Store{archive.History{Archiver: a}, local}}
 }

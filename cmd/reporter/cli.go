@@ -218,7 +218,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	res, err := app.RunOnce(ctx, app.Options{
 		Source: src, OutDir: cfg.Out, AsOf: asOf, Thresholds: cfg.Thresholds,
 		Version: reporterVersion(), TemplateDir: cfg.Templates, Logger: log,
-		Exceptions: excs,
+		Exceptions: excs, History: runHistory(cfg, arch),
 	})
 	if err != nil {
 		log.Error("run failed", "err", err)
@@ -288,6 +288,9 @@ func printSummary(w io.Writer, res *app.Result) {
 		fmt.Fprintln(w, "INCOMPLETE:", res.Run.Run.Error)
 	}
 	fmt.Fprintf(w, "Reports: %s%c{audit.xlsx, audit.md, findings.json, manifest.json, evidence/}\n", res.Dir, os.PathSeparator)
+	if res.Location.ArchiveURI != "" {
+		fmt.Fprintln(w, "Archived:", res.Location.ArchiveURI)
+	}
 }
 
 func listChecks(w io.Writer) int {

@@ -124,6 +124,9 @@ func (c *Config) Validate() error {
 	if err := c.Slack.Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
+	if err := c.S3.Validate(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
 	return nil
 }
 

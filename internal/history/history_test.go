@@ -2,6 +2,7 @@ package history
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -115,5 +116,42 @@ func TestTrend(t *testing.T) {
 	}
 	if points[0].BySeverity["high"] != 4 {
 		t.Errorf("oldest point = %+v, want the run's open high findings (4)", points[0])
+	}
+}
+
+// failingStore cannot list its runs.
+type failingStore struct{}
+
+func (failingStore) Runs(context.Context) ([]Run, error) {
+	return nil, errors.New("archive unreachable")
+}
+func (failingStore) ReadFile(context.Context, Run, string) ([]byte, error) {
+	return nil, errors.New("archive unreachable")
+}
+
+func TestUnion(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, b := t.TempDir(), t.TempDir()
+	writeRun(t, a, "r1", day(1), 1)
+	writeRun(t, b, "r1", day(1), 1) // the same run in both: read from the first
+	writeRun(t, b, "r5", day(5), 1) // only local, e.g. still in the spool
+	tests := []struct {
+		name   string
+		stores []Store
+		want   string
+	}{
+		{"newest run of either store", []Store{Local{Root: a}, Local{Root: b}}, "r5"},
+		{"unreachable archive falls back to local", []Store{failingStore{}, Local{Root: a}}, "r1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prev, err := Previous(context.Background(), &Union{Stores: tt.stores}, log, day(10), "cur")
+			if err != nil || prev == nil || prev.Run.ID != tt.want {
+				t.Fatalf("Previous() = %v, %v; want %s", prev, err, tt.want)
+			}
+		})
+	}
+	if _, err := (&Union{Stores: []Store{failingStore{}}}).Runs(context.Background()); err == nil {
+		t.Error("Runs() succeeded with every store failing")
 	}
 }
