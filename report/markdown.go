@@ -142,16 +142,16 @@ func newMarkdownView(r *Run, limits MarkdownLimits) markdownView {
 	for _, a := range r.Accounts {
 		names[a.ID] = or(a.Name, a.ID)
 	}
-	var open []audit.Finding
 	for i := range r.Findings {
-		if f := &r.Findings[i]; f.Open() {
-			open = append(open, *f)
-		} else {
-			v.Excepted = append(v.Excepted, *f)
+		if f := &r.Findings[i]; !f.Open() {
+			if len(v.Excepted) < limits.FindingsPerAccount {
+				v.Excepted = append(v.Excepted, *f)
+			} else {
+				v.ExceptedOmitted++
+			}
 		}
 	}
-	v.Excepted, v.ExceptedOmitted = capList(v.Excepted, limits.FindingsPerAccount)
-	v.Resolved, v.ResolvedOmitted = capList(bySeverity(r.Resolved), limits.FindingsPerAccount)
+	v.Resolved, v.ResolvedOmitted = capList(bySeverity(r.Resolved, len(r.Resolved)), limits.FindingsPerAccount)
 	for _, u := range r.Exceptions {
 		switch u.Status {
 		case exceptions.Expired:
@@ -162,18 +162,23 @@ func newMarkdownView(r *Run, limits MarkdownLimits) markdownView {
 			v.ActiveExceptions++
 		}
 	}
-	for _, group := range groupByAccount(open) {
+	for _, group := range groupByAccount(r.Findings) {
+		open := 0
+		for i := range group {
+			if group[i].Open() {
+				open++
+			}
+		}
+		if open == 0 {
+			continue
+		}
 		if len(v.ByAccount) == limits.Accounts {
 			v.OmittedAccounts++
 			continue
 		}
 		g := accountFindings{ID: group[0].AccountID, Name: or(names[group[0].AccountID], group[0].AccountID)}
-		sorted := bySeverity(group)
-		if len(sorted) > limits.FindingsPerAccount {
-			g.Omitted = len(sorted) - limits.FindingsPerAccount
-			sorted = sorted[:limits.FindingsPerAccount]
-		}
-		g.Findings = sorted
+		g.Findings = bySeverity(group, limits.FindingsPerAccount)
+		g.Omitted = open - len(g.Findings)
 		v.ByAccount = append(v.ByAccount, g)
 	}
 	return v
@@ -216,13 +221,17 @@ func groupByAccount(findings []audit.Finding) [][]audit.Finding {
 	return groups
 }
 
-// bySeverity returns a copy of fs, most severe first, stable otherwise.
-func bySeverity(fs []audit.Finding) []audit.Finding {
-	out := make([]audit.Finding, 0, len(fs))
+// bySeverity returns copies of at most n open findings of fs, most severe
+// first, stable otherwise. (Resolved findings count as open here.)
+func bySeverity(fs []audit.Finding, n int) []audit.Finding {
+	out := make([]audit.Finding, 0, min(n, len(fs)))
 	for _, s := range audit.Severities {
-		for _, f := range fs {
-			if f.Severity == s {
-				out = append(out, f)
+		for i := range fs {
+			if len(out) == n {
+				return out
+			}
+			if f := &fs[i]; f.Severity == s && f.Open() {
+				out = append(out, *f)
 			}
 		}
 	}

@@ -247,22 +247,22 @@ func (a *auditor) account(res collect.AccountResult) error {
 		}
 	}
 
-	var findings []audit.Finding
+	start := len(a.run.Findings)
 	if res.Status == collect.Collected {
 		var err error
-		findings, acct.Users, err = a.evaluate(res)
+		a.run.Findings, acct.Users, err = a.evaluate(a.run.Findings, res)
 		if err != nil {
 			res.Status, res.Err = collect.Failed, err
 			acct.Status = string(collect.Failed)
-			findings = nil
+			a.run.Findings = a.run.Findings[:start]
 			a.evidence = a.evidence[:len(a.evidence)-1]
 		}
 	}
+	findings := a.run.Findings[start:]
 	if res.Err != nil {
 		acct.Error = res.Err.Error()
 	}
 	a.run.Accounts = append(a.run.Accounts, acct)
-	a.run.Findings = append(a.run.Findings, findings...)
 
 	log := a.log.With("account", acct.ID, "name", acct.Name, "status", acct.Status, "duration_ms", res.Duration.Milliseconds())
 	switch res.Status {
@@ -276,14 +276,14 @@ func (a *auditor) account(res collect.AccountResult) error {
 	return nil
 }
 
-// evaluate parses the account's report and applies every check.
-func (a *auditor) evaluate(res collect.AccountResult) ([]audit.Finding, int, error) {
+// evaluate parses the account's report, applies every check and appends
+// the findings to findings. On error the returned slice is to be ignored.
+func (a *auditor) evaluate(findings []audit.Finding, res collect.AccountResult) ([]audit.Finding, int, error) {
 	acct := audit.Account{ID: res.Account.ID, Name: res.Account.Name}
 	rd, err := credreport.NewReader(bytes.NewReader(res.Report), res.Account.ID)
 	if err != nil {
-		return nil, 0, err
+		return findings, 0, err
 	}
-	var findings []audit.Finding
 	users := 0
 	for {
 		row, err := rd.Next()
@@ -291,7 +291,7 @@ func (a *auditor) evaluate(res collect.AccountResult) ([]audit.Finding, int, err
 			break
 		}
 		if err != nil {
-			return nil, 0, err
+			return findings, 0, err
 		}
 		if !row.IsRoot() {
 			users++
