@@ -49,6 +49,7 @@ const usage = `reporter audits the IAM credentials of an AWS Organization.
 
 Commands:
   run       perform one audit and exit
+  daemon    audit on a schedule; serves /healthz, /readyz and /metrics
   checks    list the check catalog
   archive   list, verify, get, url or flush the S3 archive of the runs ('reporter archive help')
   config    check the configuration: reporter config check [--config FILE]
@@ -78,6 +79,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return listChecks(stdout)
 	case "config":
 		return configCommand(args[1:], stdout, stderr)
+	case "daemon":
+		return runDaemon(ctx, args[1:], stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, args[1:], stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "reporter", reporterVersion())
 		return exitOK
@@ -112,16 +117,25 @@ func configPath(args []string) string {
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
+	return parseFlags("run", args, stderr, nil)
+}
+
+// parseFlags loads the configuration (file, environment) and parses the
+// flags of a command over it; extra registers command-specific flags.
+func parseFlags(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet, *config.Config)) (*runFlags, error) {
 	cfg, err := config.FromEnvironment(configPath(args), os.LookupEnv)
 	if err != nil {
 		return nil, err
 	}
 	f := &runFlags{cfg: cfg}
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.String("config", "", "YAML configuration file; flags override it")
 	fs.StringVar(&f.asOf, "as-of", "", "the run's \"now\" for every check, RFC 3339 or YYYY-MM-DD (default: start of the run; the sample's own date for --source sample)")
 	f.cfg.RegisterFlags(fs)
+	if extra != nil {
+		extra(fs, &f.cfg)
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -188,54 +202,47 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	cfg := &f.cfg
+	var progress *progressLine
+	if cfg.Log.Format != "json" && isTerminal(stderr) {
+		progress = newProgressLine(stderr)
+		stderr = progress
+	}
 	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
 	if err != nil {
 		fmt.Fprintln(stderr, "reporter run:", err)
 		return exitUsage
 	}
-	src, asOf, err := openSource(ctx, cfg, log)
-	if err != nil {
-		fmt.Fprintln(stderr, "reporter run:", err)
-		return exitUsage
-	}
+	var asOf time.Time
 	if f.asOf != "" {
 		if asOf, err = parseAsOf(f.asOf); err != nil {
 			fmt.Fprintln(stderr, "reporter run:", err)
 			return exitUsage
 		}
 	}
-	excs, err := loadExceptions(cfg, asOf)
+	r, err := newRunner(ctx, cfg, log, stdout, true)
 	if err != nil {
 		fmt.Fprintln(stderr, "reporter run:", err)
 		return exitUsage
 	}
-	arch, err := openRunArchiver(ctx, cfg, log)
-	if err != nil {
-		fmt.Fprintln(stderr, "reporter run:", err)
+	if progress != nil {
+		r.progress = progress.update
+	}
+	out := r.runOnce(ctx, asOf)
+	if progress != nil {
+		progress.Done()
+	}
+	if out.usageErr != nil {
+		fmt.Fprintln(stderr, "reporter run:", out.usageErr)
 		return exitUsage
 	}
-	spoolErr := flushSpool(ctx, arch, log)
-	res, err := app.RunOnce(ctx, app.Options{
-		Source: src, OutDir: cfg.Out, AsOf: asOf, Thresholds: cfg.Thresholds,
-		Version: reporterVersion(), TemplateDir: cfg.Templates, Logger: log,
-		Exceptions: excs, History: runHistory(cfg, arch),
-	})
-	if err != nil {
-		log.Error("run failed", "err", err)
+	if out.res == nil {
 		return exitFatal
 	}
-	archiver := appArchiver(arch)
-	notifiers := runNotifiers(cfg, stdout, log)
-	deliveryErr := errors.Join(app.Deliver(ctx, log, res, archiver, notifiers), spoolErr)
-	printSummary(stdout, res)
-	if deliveryErr != nil {
-		fmt.Fprintln(stdout, "DELIVERY FAILED:", deliveryErr)
-		return exitDelivery
+	printSummary(stdout, out.res)
+	if out.deliveryErr != nil {
+		fmt.Fprintln(stdout, "DELIVERY FAILED:", out.deliveryErr)
 	}
-	if res.Partial() {
-		return exitPartial
-	}
-	return exitOK
+	return out.status
 }
 
 // loadExceptions reads and validates the accepted-risks file, if any.

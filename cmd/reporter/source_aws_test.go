@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	awssource "github.com/reporter-dev/reporter/collect/aws"
 	"github.com/reporter-dev/reporter/collect/sample"
 	"github.com/reporter-dev/reporter/internal/awsfake"
+	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/report"
 )
 
@@ -127,5 +129,16 @@ func TestRunWithoutSourceOrCredentials(t *testing.T) {
 	code, out, _ := runFindings(t, "run")
 	if code != exitUsage || !strings.Contains(out, "--source is required") || !strings.Contains(out, "--source sample") {
 		t.Errorf("reporter run without credentials = %d, want %d suggesting --source sample:\n%s", code, exitUsage, out)
+	}
+}
+
+// TestAWSDefaultsAgree keeps the configuration's defaults in step with
+// the collector's own.
+func TestAWSDefaultsAgree(t *testing.T) {
+	c := config.DefaultAWS()
+	got := []any{c.RoleName, c.SessionName, c.Concurrency, c.AccountTimeout, c.RunTimeout}
+	want := []any{awssource.DefaultRoleName, awssource.DefaultSessionName, awssource.DefaultConcurrency, awssource.DefaultAccountTimeout, awssource.DefaultRunTimeout}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("config.DefaultAWS() = %v, want the collector's defaults %v", got, want)
 	}
 }

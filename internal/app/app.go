@@ -68,6 +68,9 @@ type Result struct {
 	Location Location
 	// DeliveryErr holds archive and notification failures; set by Deliver.
 	DeliveryErr error
+	// ArchiveFailed and FailedNotifiers say which deliveries failed.
+	ArchiveFailed   bool
+	FailedNotifiers []string
 	// Timings says how long each phase of RunOnce took.
 	Timings []Timing
 }

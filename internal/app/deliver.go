@@ -44,6 +44,7 @@ func Deliver(ctx context.Context, log *slog.Logger, res *Result, archiver Archiv
 		if err != nil {
 			log.Error("archive failed; the run folder is kept", "dir", res.Dir, "err", err)
 			errs = append(errs, fmt.Errorf("archive: %w", err))
+			res.ArchiveFailed = true
 		} else {
 			loc.Dir = res.Dir
 			res.Location = loc
@@ -54,6 +55,7 @@ func Deliver(ctx context.Context, log *slog.Logger, res *Result, archiver Archiv
 		if err := n.Notify(ctx, res.Run, res.Location); err != nil {
 			log.Error("notification failed", "notifier", n.Name(), "err", err)
 			errs = append(errs, fmt.Errorf("notify %s: %w", n.Name(), err))
+			res.FailedNotifiers = append(res.FailedNotifiers, n.Name())
 		} else {
 			log.Info("notification sent", "notifier", n.Name())
 		}

@@ -22,6 +22,9 @@ import (
 // management account is the first account of accounts.json that has a
 // report, else the lowest account ID.
 func LoadDir(dir string) (Org, error) {
+	if _, err := collect.NewDirSource(dir); err != nil {
+		return Org{}, err
+	}
 	return LoadFS(os.DirFS(dir), "dir:"+dir)
 }
 

@@ -53,7 +53,7 @@ type Options struct {
 	PageSize int
 	// EmptyPageEvery makes every n-th Organizations page empty (with a
 	// NextToken) and adds an empty last page, as Organizations may do.
-	// 0 disables; values below 2 are treated as 2.
+	// 0 disables; 1 is treated as 2.
 	EmptyPageEvery int
 	// OmitPaths leaves the Paths field out of Account objects, as older
 	// Organizations answers do, so a client must walk the OU tree.
@@ -146,11 +146,13 @@ func New(org Org, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Org returns the organization served, with its defaults filled in.
+// Org returns a copy of the organization served, with its defaults filled in.
 func (s *Server) Org() Org {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.org
+	org := s.org
+	org.OUs, org.Accounts = slices.Clone(org.OUs), slices.Clone(org.Accounts)
+	return org
 }
 
 // SetFault replaces the faults of account id and resets their counters.

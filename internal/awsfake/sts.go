@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"strings"
 	"time"
 )
 
@@ -92,7 +91,7 @@ func (s *Server) assumeRole(id identity, form url.Values) (string, any, *apiErro
 		AccessKeyID: sess.accessKeyID, SecretAccessKey: sess.secret, SessionToken: sess.token,
 		Expiration: sessionExpiration.Format(time.RFC3339),
 	}
-	res.AssumedRoleUser.AssumedRoleID = "AROAFAKE" + strings.ToUpper(target) + ":" + sessionName
+	res.AssumedRoleUser.AssumedRoleID = "AROAFAKE" + target + ":" + sessionName
 	res.AssumedRoleUser.Arn = sess.arn
 	return target, res, nil
 }
