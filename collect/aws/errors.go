@@ -20,6 +20,7 @@ var ErrRunTimeout = errors.New("run timeout exceeded")
 // OpError locates a failed AWS call: the account it was about, the
 // operation, and the AWS error code and message when AWS answered.
 type OpError struct {
+	// Account is the account the call was about; empty when not yet known.
 	Account string
 	// Op is the IAM action, e.g. "sts:AssumeRole".
 	Op string
@@ -41,7 +42,10 @@ type OpError struct {
 // Error renders "account 111122223333: sts:AssumeRole arn:…: AccessDenied: … (request ID …)".
 func (e *OpError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "account %s: %s", e.Account, e.Op)
+	if e.Account != "" {
+		fmt.Fprintf(&b, "account %s: ", e.Account)
+	}
+	b.WriteString(e.Op)
 	if e.Resource != "" {
 		b.WriteString(" " + e.Resource)
 	}

@@ -35,7 +35,7 @@ type target struct {
 func (s *Source) whoAmI(ctx context.Context) (caller, error) {
 	out, err := s.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return caller{}, fmt.Errorf("identify the AWS credentials: %w", opError(ctx, "(caller)", "sts:GetCallerIdentity", "", err))
+		return caller{}, fmt.Errorf("identify the AWS credentials: %w", opError(ctx, "", "sts:GetCallerIdentity", "", err))
 	}
 	c := caller{account: aws.ToString(out.Account), arn: aws.ToString(out.Arn), partition: "aws"}
 	if parts := strings.SplitN(c.arn, ":", 3); len(parts) == 3 && parts[0] == "arn" {
@@ -71,6 +71,9 @@ func (s *Source) planOrg(ctx context.Context, me caller) ([]target, error) {
 	filtered := 0
 	for _, a := range accounts {
 		id := aws.ToString(a.Id)
+		if found[id] {
+			continue // listed twice across pages
+		}
 		found[id] = true
 		chain := chains[id]
 		if !f.keep(id, chain) {
