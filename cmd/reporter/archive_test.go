@@ -9,11 +9,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/reporter-dev/reporter/archive"
+	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/s3test"
 )
 
@@ -226,5 +228,32 @@ func TestRunArchiveConfig(t *testing.T) {
 	code, stdout, _ := cli(t, "archive", "list", "--bucket", "plain", "--prefix", "from-config", "--s3-endpoint", srv.URL, "--s3-path-style")
 	if code != exitOK || !strings.Contains(stdout, "20261101T060000Z") {
 		t.Errorf("archive list of the config file's prefix = %d\n%s", code, stdout)
+	}
+}
+
+// TestRunRefusedWhileAnotherReporterHoldsTheArchive: two reporters
+// sharing a bucket never audit at once.
+func TestRunRefusedWhileAnotherReporterHoldsTheArchive(t *testing.T) {
+	srv := archiveEnv(t)
+	cfg := config.DefaultS3()
+	cfg.Bucket, cfg.Endpoint, cfg.PathStyle, cfg.Region = "plain", srv.URL, true, s3test.Region
+	other, err := archive.Open(context.Background(), cfg, archive.Options{Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock, err := other.Lock(context.Background(), "other-host pid 42", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"run", "--source", "sample", "--out", t.TempDir(), "--bucket", "plain", "--s3-endpoint", srv.URL, "--s3-path-style"}
+	code, _, stderr := cli(t, args...)
+	if code != exitFatal || !strings.Contains(stderr, "another reporter is running an audit") || !strings.Contains(stderr, "other-host pid 42") {
+		t.Fatalf("reporter run while locked = %d, want %d naming the holder\n%s", code, exitFatal, stderr)
+	}
+	if err := lock.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := cli(t, args...); code != exitOK {
+		t.Fatalf("reporter run after release = %d\n%s", code, stderr)
 	}
 }

@@ -235,6 +235,10 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "reporter run:", out.usageErr)
 		return exitUsage
 	}
+	if out.lockErr != nil {
+		fmt.Fprintln(stderr, "reporter run:", out.lockErr)
+		return exitFatal
+	}
 	if out.res == nil {
 		return exitFatal
 	}

@@ -86,6 +86,8 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			switch {
 			case out.usageErr != nil:
 				return out.usageErr
+			case out.lockErr != nil:
+				return out.lockErr
 			case out.status != exitOK:
 				return fmt.Errorf("audit ended with exit status %d", out.status)
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -32,7 +33,44 @@ type runOutcome struct {
 	res         *app.Result // nil when the run failed before writing its folder
 	status      int         // the exit status the run deserves
 	usageErr    error       // the configuration was unusable for this run
+	lockErr     error       // another reporter holds the archive's run lease
 	deliveryErr error
+}
+
+// leaseTTL is how long a run lease lasts without renewal: a reporter that
+// dies frees the archive for others after at most this long.
+const leaseTTL = 15 * time.Minute
+
+// lockArchive takes the archive's run lease, so two reporters sharing a
+// bucket never audit at once, and renews it until release is called. It
+// fails only when another reporter holds the lease: when S3 cannot be
+// reached the audit goes on (and spools), with a warning.
+func (r *runner) lockArchive(ctx context.Context) (release func(), err error) {
+	host, _ := os.Hostname()
+	holder := fmt.Sprintf("%s pid %d (%s)", host, os.Getpid(), reporterVersion())
+	lock, err := r.arch.Lock(ctx, holder, leaseTTL)
+	if errors.Is(err, archive.ErrLocked) {
+		return nil, err
+	}
+	if err != nil {
+		r.log.Warn("run lease unavailable; auditing without it", "err", err)
+		return func() {}, nil
+	}
+	keepCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		lock.Keep(keepCtx, func(err error) { r.log.Error("run lease lost; another reporter may start", "err", err) })
+	}()
+	return func() {
+		stop()
+		<-done
+		relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := lock.Release(relCtx); err != nil {
+			r.log.Warn("run lease not released; it expires by itself", "err", err, "ttl", leaseTTL.String())
+		}
+	}, nil
 }
 
 // newRunner opens the archive and builds the notifiers. With alwaysNotify
@@ -65,6 +103,14 @@ func (r *runner) runOnce(ctx context.Context, asOf time.Time) runOutcome {
 	excs, err := loadExceptions(cfg, asOf)
 	if err != nil {
 		return runOutcome{status: exitUsage, usageErr: err}
+	}
+	if r.arch != nil {
+		release, err := r.lockArchive(ctx)
+		if err != nil {
+			log.Error("audit not started", "err", err)
+			return runOutcome{status: exitFatal, usageErr: nil, lockErr: err}
+		}
+		defer release()
 	}
 	spoolErr := flushSpool(ctx, r.arch, log)
 	res, err := app.RunOnce(ctx, app.Options{
