@@ -21,6 +21,7 @@ import (
 
 	"github.com/reporter-dev/reporter/archive"
 	"github.com/reporter-dev/reporter/internal/config"
+	"github.com/reporter-dev/reporter/internal/history"
 	"github.com/reporter-dev/reporter/internal/s3test"
 	"github.com/reporter-dev/reporter/report"
 )
@@ -671,9 +672,14 @@ func TestReadAPI(t *testing.T) {
 		if err != nil || len(got) != len(ids) {
 			t.Fatalf("History.Runs = %d runs, %v; want %d complete runs", len(got), err, len(ids))
 		}
-		data, err := h.ReadFile(ctx, got[0], "findings.json")
-		if err != nil || len(data) == 0 {
-			t.Errorf("History.ReadFile = %d bytes, %v", len(data), err)
+		prev, err := history.OpenFindings(ctx, h, got[0])
+		if err != nil {
+			t.Fatalf("OpenFindings from the archive = %v", err)
+		}
+		defer prev.Close()
+		rd, _ := prev.Reader()
+		if doc, err := report.ReadJSON(rd); err != nil || doc.Run.ID != prev.RunID {
+			t.Errorf("findings.json from the archive = %v, %v", doc, err)
 		}
 	})
 }

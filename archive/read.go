@@ -211,11 +211,14 @@ func (h History) Runs(ctx context.Context) ([]history.Run, error) {
 	return out, nil
 }
 
-// ReadFile implements history.Store.
-func (h History) ReadFile(ctx context.Context, run history.Run, path string) ([]byte, error) {
-	prefix := h.Archiver.runPrefix(run.Manifest.AsOf, run.Manifest.RunID)
-	data, _, err := h.Archiver.get(ctx, prefix+path, "")
-	return data, err
+// Open implements history.Store: it streams the object's body.
+func (h History) Open(ctx context.Context, run history.Run, path string) (io.ReadCloser, error) {
+	key := h.Archiver.runPrefix(run.Manifest.AsOf, run.Manifest.RunID) + path
+	out, err := h.Archiver.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(h.Archiver.bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", h.Archiver.uri(key), err)
+	}
+	return out.Body, nil
 }
 
 // manifest downloads and parses the manifest under a run prefix.

@@ -1,6 +1,9 @@
 package report
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +43,9 @@ func TestCompare(t *testing.T) {
 			f("C", "erin", audit.ConsoleMFAMissing, time.Time{}),
 		},
 	}
-	Compare(cur, prev)
+	if err := Compare(cur, asJSON(t, prev)); err != nil {
+		t.Fatal(err)
+	}
 
 	want := []struct {
 		status    string
@@ -69,7 +74,9 @@ func TestCompare(t *testing.T) {
 func TestCompareFirstRun(t *testing.T) {
 	asOf := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
 	cur := &Run{Run: RunInfo{AsOf: asOf}, Findings: []audit.Finding{{AccountID: "A", Check: audit.UserInactive, Severity: audit.Low}}}
-	Compare(cur, nil)
+	if err := Compare(cur, nil); err != nil {
+		t.Fatal(err)
+	}
 	if f := cur.Findings[0]; f.Status != audit.StatusNew || !f.FirstSeen.Equal(asOf) || cur.Changes != nil {
 		t.Errorf("first run: %+v, changes %+v", f, cur.Changes)
 	}
@@ -101,5 +108,37 @@ func TestEscapeMarkdown(t *testing.T) {
 	got := escapeMarkdown("a|b <x>\nc")
 	if strings.Contains(got, "\n") || !strings.Contains(got, `a\|b`) || !strings.Contains(got, "&lt;x>") {
 		t.Errorf("escapeMarkdown() = %q", got)
+	}
+}
+
+// asJSON renders r as its findings.json.
+func asJSON(t *testing.T, r *Run) io.Reader {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	return &buf
+}
+
+func TestCompareRejectsUnsortedPrevious(t *testing.T) {
+	asOf := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
+	prev := &Run{Run: RunInfo{ID: "prev", AsOf: asOf.AddDate(0, -1, 0)}, Findings: []audit.Finding{
+		{AccountID: "B", Check: audit.UserInactive, Severity: audit.Low}, {AccountID: "A", Check: audit.UserInactive, Severity: audit.Low},
+	}}
+	cur := &Run{Run: RunInfo{AsOf: asOf}, Findings: []audit.Finding{{AccountID: "A", Check: audit.UserInactive, Severity: audit.Low}}}
+	err := Compare(cur, asJSON(t, prev))
+	if !errors.Is(err, ErrUnsorted) {
+		t.Fatalf("Compare() = %v, want ErrUnsorted", err)
+	}
+	if cur.Changes != nil || cur.Findings[0].Status != audit.StatusNew {
+		t.Errorf("after an error the run must read as a first run: %+v", cur.Findings[0])
+	}
+}
+
+func TestCompareRejectsGarbage(t *testing.T) {
+	cur := &Run{Findings: []audit.Finding{{AccountID: "A", Check: audit.UserInactive, Severity: audit.Low}}}
+	if err := Compare(cur, strings.NewReader(`{"run": {"id": "x"}, "findings": [{"severity": "catastrophic"}]}`)); err == nil {
+		t.Error("Compare() accepted an unknown severity")
 	}
 }

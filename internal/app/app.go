@@ -181,7 +181,17 @@ func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run
 	if err != nil {
 		log.Warn("previous runs unavailable; every finding is reported as new", "err", err)
 	}
-	report.Compare(run, prev)
+	var prevJSON io.Reader
+	if prev != nil {
+		defer prev.Close()
+		if prevJSON, err = prev.Reader(); err != nil {
+			log.Warn("previous run unreadable; every finding is reported as new", "run", prev.RunID, "err", err)
+			prevJSON = nil
+		}
+	}
+	if err := report.Compare(run, prevJSON); err != nil {
+		log.Warn("previous run not comparable; every finding is reported as new", "run", prev.RunID, "err", err)
+	}
 	runs, err := store.Runs(ctx)
 	if err != nil {
 		runs = nil

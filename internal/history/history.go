@@ -4,12 +4,14 @@
 package history
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,8 +31,8 @@ type Run struct {
 type Store interface {
 	// Runs returns every run with a readable manifest, in any order.
 	Runs(ctx context.Context) ([]Run, error)
-	// ReadFile returns one file of a run, by its manifest path.
-	ReadFile(ctx context.Context, run Run, path string) ([]byte, error)
+	// Open streams one file of a run, by its manifest path.
+	Open(ctx context.Context, run Run, path string) (io.ReadCloser, error)
 }
 
 // Before returns the runs that precede (asOf, runID), newest first: runs
@@ -66,9 +68,34 @@ func rerun(id string) int {
 	return 1
 }
 
-// LoadFindings reads a run's findings.json and checks it against the
-// run's manifest, so a tampered or truncated file is never trusted.
-func LoadFindings(ctx context.Context, s Store, r Run) (*report.Run, error) {
+// Findings is a verified copy of an earlier run's findings.json.
+type Findings struct {
+	RunID string
+	file  *os.File
+}
+
+// Reader returns the document from its start.
+func (f *Findings) Reader() (io.Reader, error) {
+	if _, err := f.file.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return bufio.NewReaderSize(f.file, 1<<20), nil
+}
+
+// Close removes the copy.
+func (f *Findings) Close() error {
+	err := f.file.Close()
+	if rerr := os.Remove(f.file.Name()); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// OpenFindings copies a run's findings.json into a temporary file,
+// checking its size and SHA-256 against the run's manifest on the way, so
+// a tampered or truncated file is never trusted and the document can be
+// streamed however large it is.
+func OpenFindings(ctx context.Context, s Store, r Run) (*Findings, error) {
 	var entry *report.ManifestFile
 	for i := range r.Manifest.Files {
 		if r.Manifest.Files[i].Path == "findings.json" {
@@ -78,27 +105,41 @@ func LoadFindings(ctx context.Context, s Store, r Run) (*report.Run, error) {
 	if entry == nil {
 		return nil, fmt.Errorf("run %s: manifest lists no findings.json", r.Manifest.RunID)
 	}
-	data, err := s.ReadFile(ctx, r, "findings.json")
+	src, err := s.Open(ctx, r, "findings.json")
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", r.Manifest.RunID, err)
 	}
-	sum := sha256.Sum256(data)
-	if got := hex.EncodeToString(sum[:]); got != entry.SHA256 || int64(len(data)) != entry.Size {
-		return nil, fmt.Errorf("run %s: findings.json does not match its manifest (sha256 %s, manifest %s)", r.Manifest.RunID, got, entry.SHA256)
+	defer src.Close()
+	tmp, err := os.CreateTemp("", "reporter-previous-findings-*.json")
+	if err != nil {
+		return nil, err
 	}
-	return report.ReadJSON(bytes.NewReader(data))
+	fail := func(err error) (*Findings, error) {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, err
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tmp, h), src)
+	if err != nil {
+		return fail(fmt.Errorf("run %s: read findings.json: %w", r.Manifest.RunID, err))
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != entry.SHA256 || n != entry.Size {
+		return fail(fmt.Errorf("run %s: findings.json does not match its manifest (sha256 %s, manifest %s)", r.Manifest.RunID, got, entry.SHA256))
+	}
+	return &Findings{RunID: r.Manifest.RunID, file: tmp}, nil
 }
 
-// Previous returns the newest run before (asOf, runID) whose findings
-// load and verify; runs that do not are logged and passed over. It
-// returns nil when there is none.
-func Previous(ctx context.Context, s Store, log *slog.Logger, asOf time.Time, runID string) (*report.Run, error) {
+// Previous returns the findings of the newest run before (asOf, runID)
+// that verify against their manifest; runs that do not are logged and
+// passed over. It returns nil when there is none. The caller closes it.
+func Previous(ctx context.Context, s Store, log *slog.Logger, asOf time.Time, runID string) (*Findings, error) {
 	runs, err := s.Runs(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range Before(runs, asOf, runID) {
-		prev, err := LoadFindings(ctx, s, r)
+		prev, err := OpenFindings(ctx, s, r)
 		if err != nil {
 			log.Warn("previous run passed over", "run", r.Manifest.RunID, "location", r.Location, "err", err)
 			continue

@@ -86,7 +86,8 @@ func TestPrevious(t *testing.T) {
 			}
 			got := ""
 			if prev != nil {
-				got = prev.Run.ID
+				got = prev.RunID
+				prev.Close()
 			}
 			if got != tt.wantID {
 				t.Errorf("Previous() = %q, want %q", got, tt.wantID)
@@ -125,7 +126,7 @@ type failingStore struct{}
 func (failingStore) Runs(context.Context) ([]Run, error) {
 	return nil, errors.New("archive unreachable")
 }
-func (failingStore) ReadFile(context.Context, Run, string) ([]byte, error) {
+func (failingStore) Open(context.Context, Run, string) (io.ReadCloser, error) {
 	return nil, errors.New("archive unreachable")
 }
 
@@ -146,9 +147,10 @@ func TestUnion(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			prev, err := Previous(context.Background(), &Union{Stores: tt.stores}, log, day(10), "cur")
-			if err != nil || prev == nil || prev.Run.ID != tt.want {
+			if err != nil || prev == nil || prev.RunID != tt.want {
 				t.Fatalf("Previous() = %v, %v; want %s", prev, err, tt.want)
 			}
+			prev.Close()
 		})
 	}
 	if _, err := (&Union{Stores: []Store{failingStore{}}}).Runs(context.Background()); err == nil {

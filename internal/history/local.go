@@ -2,6 +2,7 @@ package history
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -32,7 +33,7 @@ func (l Local) Runs(ctx context.Context) ([]Run, error) {
 	return runs, nil
 }
 
-// ReadFile implements Store.
-func (l Local) ReadFile(ctx context.Context, r Run, path string) ([]byte, error) {
-	return os.ReadFile(filepath.Join(r.Location, filepath.FromSlash(path)))
+// Open implements Store.
+func (l Local) Open(ctx context.Context, r Run, path string) (io.ReadCloser, error) {
+	return os.Open(filepath.Join(r.Location, filepath.FromSlash(path)))
 }

@@ -3,6 +3,7 @@ package history
 import (
 	"context"
 	"errors"
+	"io"
 	"sync"
 )
 
@@ -43,13 +44,13 @@ func (u *Union) Runs(ctx context.Context) ([]Run, error) {
 	return out, nil
 }
 
-// ReadFile implements Store.
-func (u *Union) ReadFile(ctx context.Context, r Run, path string) ([]byte, error) {
+// Open implements Store.
+func (u *Union) Open(ctx context.Context, r Run, path string) (io.ReadCloser, error) {
 	u.mu.Lock()
 	s, ok := u.owner[r.Manifest.RunID]
 	u.mu.Unlock()
 	if !ok {
 		return nil, errors.New("run " + r.Manifest.RunID + " is not in any store")
 	}
-	return s.ReadFile(ctx, r, path)
+	return s.Open(ctx, r, path)
 }
