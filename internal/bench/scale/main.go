@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
@@ -34,10 +35,15 @@ import (
 
 var asOf = time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
 
+// reuse skips generating the organization (set by -reuse).
+var reuse bool
+
 func main() {
 	accounts := flag.Int("accounts", 5000, "accounts in the organization")
 	users := flag.Int("users", 200, "IAM users per account")
 	work := flag.String("dir", "", "working folder (default: a temporary folder, removed afterwards)")
+	flag.BoolVar(&reuse, "reuse", false, "reuse the organization already generated in -dir")
+	previous := flag.Bool("previous", false, "audit once first, then measure a second run that compares with it (the steady state)")
 	asJSON := flag.Bool("json", false, "print the figures as JSON")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	memProfile := flag.String("memprofile", "", "write a heap profile taken at the highest live heap to this file")
@@ -55,7 +61,7 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*accounts, *users, *work, *asJSON); err != nil {
+	if err := run(*accounts, *users, *work, *asJSON, *previous); err != nil {
 		fmt.Fprintln(os.Stderr, "scale:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
@@ -65,6 +71,7 @@ func main() {
 // Figures are the measured results.
 type Figures struct {
 	Accounts, Users, Rows   int
+	SteadyState             bool // compared with a previous run
 	Findings                int
 	Wall, CPU               time.Duration
 	PeakRSSMiB              float64
@@ -74,7 +81,7 @@ type Figures struct {
 	GoVersion, CPUs, Kernel string
 }
 
-func run(accounts, users int, work string, asJSON bool) error {
+func run(accounts, users int, work string, asJSON, previous bool) error {
 	if work == "" {
 		dir, err := os.MkdirTemp("", "reporter-scale-")
 		if err != nil {
@@ -84,8 +91,26 @@ func run(accounts, users int, work string, asJSON bool) error {
 		work = dir
 	}
 	in, out := filepath.Join(work, "in"), filepath.Join(work, "out")
-	if err := generate(in, accounts, users); err != nil {
-		return err
+	if !reuse {
+		if err := generate(in, accounts, users); err != nil {
+			return err
+		}
+	}
+	if previous {
+		src, err := collect.NewDirSource(in)
+		if err != nil {
+			return err
+		}
+		if _, err := app.RunOnce(context.Background(), app.Options{
+			Source: src, OutDir: out, AsOf: asOf.AddDate(0, -1, 0), Thresholds: audit.DefaultThresholds(),
+			Version: "bench", Logger: slog.New(slog.DiscardHandler),
+		}); err != nil {
+			return err
+		}
+		// Peak RSS is the process's high-water mark: measure the steady
+		// state in a fresh process.
+		fmt.Fprintln(os.Stderr, "scale: previous run written; measuring the second run in a new process")
+		return reexec(work, accounts, users, asJSON)
 	}
 	runtime.GC()
 
@@ -102,7 +127,8 @@ func run(accounts, users int, work string, asJSON bool) error {
 		return err
 	}
 	fig := Figures{
-		Accounts: accounts, Users: users, Rows: accounts * (users + 1), Findings: len(res.Run.Findings),
+		SteadyState: steadyState,
+		Accounts:    accounts, Users: users, Rows: accounts * (users + 1), Findings: len(res.Run.Findings),
 		Wall: time.Since(wall0), CPU: cpuTime() - cpu0, PeakRSSMiB: peakRSSMiB(), Phases: res.Timings,
 		GoVersion: runtime.Version(), CPUs: strconv.Itoa(runtime.NumCPU()),
 	}
@@ -131,6 +157,9 @@ func run(accounts, users int, work string, asJSON bool) error {
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "organization\t%d accounts × %d users = %d credential rows, %d findings\n", accounts, users, fig.Rows, fig.Findings)
+	if fig.SteadyState {
+		fmt.Fprintf(tw, "steady state\tcompared with a previous run of the same size\n")
+	}
 	fmt.Fprintf(tw, "wall time\t%s\n", fig.Wall.Round(time.Millisecond))
 	fmt.Fprintf(tw, "CPU time (user+system)\t%s\n", fig.CPU.Round(time.Millisecond))
 	fmt.Fprintf(tw, "peak RSS\t%.0f MiB\n", fig.PeakRSSMiB)
@@ -212,4 +241,25 @@ func watchPeakHeap(path string) (stop func()) {
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+// steadyState is set in the re-executed process that measures a run
+// comparing with a previous one.
+var steadyState = os.Getenv("REPORTER_SCALE_STEADY") == "1"
+
+// reexec runs this program again on the same folder, with the previous
+// run in place, so that its peak RSS is the second run's alone.
+func reexec(work string, accounts, users int, asJSON bool) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	args := []string{"-dir", work, "-reuse", "-accounts", strconv.Itoa(accounts), "-users", strconv.Itoa(users)}
+	if asJSON {
+		args = append(args, "-json")
+	}
+	cmd := exec.Command(self, args...)
+	cmd.Env = append(os.Environ(), "REPORTER_SCALE_STEADY=1")
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	return cmd.Run()
 }
