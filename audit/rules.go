@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -78,7 +79,7 @@ func (e *Evaluator) appendUser(dst []Finding, acct Account, r *credreport.Row) [
 		if since.Valid() {
 			if age := e.AgeDays(since.Time); age > th.UnusedCredentialDays {
 				emit(ConsolePasswordUnused, "password", since, DaysOf(age),
-					fmt.Sprintf("password %s %s (%d days ago; limit %d)", what, day(since.Time), age, th.UnusedCredentialDays))
+					ageDetail("password", what, since.Time, age, th.UnusedCredentialDays))
 			}
 		}
 	}
@@ -88,11 +89,11 @@ func (e *Evaluator) appendUser(dst []Finding, acct Account, r *credreport.Row) [
 		if !k.Active.True() {
 			continue
 		}
-		cred := fmt.Sprintf("access_key_%d", i+1)
+		cred := keyCredential[i]
 		if k.LastRotated.Valid() {
 			if age := e.AgeDays(k.LastRotated.Time); age > th.KeyRotationDays {
 				emit(AccessKeyNotRotated, cred, k.LastRotated, DaysOf(age),
-					fmt.Sprintf("access key %d last rotated %s (%d days ago; limit %d)", i+1, day(k.LastRotated.Time), age, th.KeyRotationDays))
+					ageDetail(keyLabel[i], "last rotated", k.LastRotated.Time, age, th.KeyRotationDays))
 			}
 		}
 		since, what := k.LastUsed, "last used"
@@ -104,9 +105,9 @@ func (e *Evaluator) appendUser(dst []Finding, acct Account, r *credreport.Row) [
 		}
 		if since.Valid() {
 			if age := e.AgeDays(since.Time); age > th.UnusedCredentialDays {
-				detail := fmt.Sprintf("access key %d %s %s (%d days ago; limit %d)", i+1, what, day(since.Time), age, th.UnusedCredentialDays)
+				detail := ageDetail(keyLabel[i], what, since.Time, age, th.UnusedCredentialDays)
 				if k.LastUsed.Valid() && k.LastUsedService != "" {
-					detail += fmt.Sprintf(", by %s", usedWhere(k))
+					detail += ", by " + usedWhere(k)
 				}
 				emit(AccessKeyUnused, cred, since, DaysOf(age), detail)
 			}
@@ -137,7 +138,7 @@ func (e *Evaluator) appendInactive(dst *[]Finding, acct Account, r *credreport.R
 		return
 	}
 	f := newFinding(acct, r, UserInactive, "user", DaysOf(age),
-		fmt.Sprintf("%s %s (%d days ago; limit %d)", what, day(latest), age, e.Thresholds.InactiveUserDays))
+		ageDetail(what, "", latest, age, e.Thresholds.InactiveUserDays))
 	f.Since = latest
 	if enabled := enabledCredentials(r); enabled == "" {
 		f.Severity = Low
@@ -169,7 +170,7 @@ func (e *Evaluator) appendRoot(dst []Finding, acct Account, r *credreport.Row) [
 		} else {
 			detail += ", never used"
 		}
-		f := newFinding(acct, r, RootAccessKeyActive, fmt.Sprintf("access_key_%d", i+1), age, detail)
+		f := newFinding(acct, r, RootAccessKeyActive, keyCredential[i], age, detail)
 		f.Since = since
 		dst = append(dst, f)
 	}
@@ -257,29 +258,55 @@ func latestOf(ts ...credreport.Time) (time.Time, bool) {
 	return latest, found
 }
 
+// Labels of the two key and certificate slots, so hot paths need no formatting.
+var (
+	keyCredential = [2]string{"access_key_1", "access_key_2"}
+	keyLabel      = [2]string{"access key 1", "access key 2"}
+	certLabel     = [2]string{"signing certificate 1", "signing certificate 2"}
+)
+
+// ageDetail renders "WHAT [HOW] DATE (AGE days ago; limit LIMIT)" in a
+// single allocation: details are built for every finding.
+func ageDetail(what, how string, t time.Time, age, limit int) string {
+	b := make([]byte, 0, len(what)+len(how)+48)
+	b = append(b, what...)
+	if how != "" {
+		b = append(b, ' ')
+		b = append(b, how...)
+	}
+	b = append(b, ' ')
+	b = t.AppendFormat(b, time.DateOnly)
+	b = append(b, " ("...)
+	b = strconv.AppendInt(b, int64(age), 10)
+	b = append(b, " days ago; limit "...)
+	b = strconv.AppendInt(b, int64(limit), 10)
+	b = append(b, ')')
+	return string(b)
+}
+
 // enabledCredentials lists a user's enabled credentials, "" when none.
 func enabledCredentials(r *credreport.Row) string {
-	var s string
+	var b []byte
 	add := func(name string) {
-		if s != "" {
-			s += ", "
+		if len(b) > 0 {
+			b = append(b, ", "...)
 		}
-		s += name
+		b = append(b, name...)
 	}
 	if r.PasswordEnabled.True() {
 		add("password")
 	}
 	for i := range r.AccessKeys {
 		if r.AccessKeys[i].Active.True() {
-			add(fmt.Sprintf("access key %d", i+1))
+			add(keyLabel[i])
 		}
 	}
 	for i := range r.Certs {
 		if r.Certs[i].Active.True() {
-			add(fmt.Sprintf("signing certificate %d", i+1))
+			add(certLabel[i])
 		}
 	}
-	return s
+	return string(b)
 }
 
 func usedWhere(k *credreport.AccessKey) string {
