@@ -99,7 +99,17 @@ func Open(ctx context.Context, c config.S3, o Options) (*Archiver, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	opts := append([]func(*awsconfig.LoadOptions) error(nil), o.AWS...)
+	client, err := newClient(ctx, c, o.AWS)
+	if err != nil {
+		return nil, err
+	}
+	return New(client, s3.NewPresignClient(client), c, o)
+}
+
+// newClient builds an S3 client from the SDK's default chain, with c's
+// region, endpoint and addressing style.
+func newClient(ctx context.Context, c config.S3, extra []func(*awsconfig.LoadOptions) error) (*s3.Client, error) {
+	opts := append([]func(*awsconfig.LoadOptions) error(nil), extra...)
 	if c.Region != "" {
 		opts = append(opts, awsconfig.WithRegion(c.Region))
 	}
@@ -110,13 +120,36 @@ func Open(ctx context.Context, c config.S3, o Options) (*Archiver, error) {
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
 	}
-	client := s3.NewFromConfig(cfg, func(so *s3.Options) {
+	return s3.NewFromConfig(cfg, func(so *s3.Options) {
 		if c.Endpoint != "" {
 			so.BaseEndpoint = aws.String(c.Endpoint)
 		}
 		so.UsePathStyle = c.PathStyle
-	})
-	return New(client, s3.NewPresignClient(client), c, o)
+	}), nil
+}
+
+// Fetch downloads the object at uri (s3://BUCKET/KEY), for files kept in
+// S3 such as the exceptions file. It uses c's region, endpoint and
+// addressing style, whatever c's bucket.
+func Fetch(ctx context.Context, c config.S3, uri string, extra ...func(*awsconfig.LoadOptions) error) ([]byte, error) {
+	bucket, key, ok := strings.Cut(strings.TrimPrefix(uri, "s3://"), "/")
+	if !strings.HasPrefix(uri, "s3://") || !ok || bucket == "" || key == "" {
+		return nil, fmt.Errorf("%q: want s3://BUCKET/KEY", uri)
+	}
+	client, err := newClient(ctx, c, extra)
+	if err != nil {
+		return nil, err
+	}
+	out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", uri, err)
+	}
+	defer out.Body.Close()
+	data, err := io.ReadAll(out.Body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", uri, err)
+	}
+	return data, nil
 }
 
 // New builds an Archiver on client. presign may be nil: runs then get no

@@ -257,3 +257,23 @@ func TestRunRefusedWhileAnotherReporterHoldsTheArchive(t *testing.T) {
 		t.Fatalf("reporter run after release = %d\n%s", code, stderr)
 	}
 }
+
+// TestExceptionsFromS3 reads the accepted risks from an S3 object.
+func TestExceptionsFromS3(t *testing.T) {
+	srv := archiveEnv(t)
+	doc := "exceptions:\n  - account: \"222222222222\"\n    principal: deploy-*\n    check: access-key-not-rotated\n    reason: vendor integration\n    owner: platform@example.com\n    approved_by: ciso@example.com\n    expires: 2027-01-31\n"
+	if _, err := srv.Client().PutObject(context.Background(), &s3.PutObjectInput{
+		Bucket: aws.String("plain"), Key: aws.String("config/exceptions.yaml"), Body: strings.NewReader(doc),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"run", "--source", "sample", "--out", t.TempDir(), "--s3-endpoint", srv.URL, "--s3-path-style"}
+	code, stdout, stderr := cli(t, append(base, "--exceptions", "s3://plain/config/exceptions.yaml")...)
+	if code != exitOK || !strings.Contains(stdout, "1 excepted") {
+		t.Fatalf("run with exceptions in S3 = %d, want 0 and 1 excepted finding\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	code, _, stderr = cli(t, append(base, "--exceptions", "s3://plain/config/missing.yaml")...)
+	if code != exitUsage || !strings.Contains(stderr, "s3://plain/config/missing.yaml") {
+		t.Errorf("run with a missing exceptions object = %d, want 2 naming it\n%s", code, stderr)
+	}
+}

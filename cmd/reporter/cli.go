@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/reporter-dev/reporter/archive"
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/collect"
 	"github.com/reporter-dev/reporter/collect/sample"
@@ -252,11 +253,19 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // loadExceptions reads and validates the accepted-risks file, if any.
 // The run's as-of is needed to bound expiry dates; when it is not known
 // yet (the run starts now), today is used.
-func loadExceptions(cfg *config.Config, asOf time.Time) ([]audit.Exception, error) {
+// The file may also be an S3 object, s3://BUCKET/KEY, read with the
+// archive's S3 settings (endpoint, region, addressing style).
+func loadExceptions(ctx context.Context, cfg *config.Config, asOf time.Time) ([]audit.Exception, error) {
 	if cfg.Exceptions == "" {
 		return nil, nil
 	}
-	data, err := os.ReadFile(cfg.Exceptions)
+	var data []byte
+	var err error
+	if strings.HasPrefix(cfg.Exceptions, "s3://") {
+		data, err = archive.Fetch(ctx, cfg.S3, cfg.Exceptions)
+	} else {
+		data, err = os.ReadFile(cfg.Exceptions)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("exceptions: %w", err)
 	}

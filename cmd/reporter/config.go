@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -33,7 +34,7 @@ func configCommand(args []string, stdout, stderr io.Writer) int {
 	if _, err := daemon.ParseSchedule(cfg.Daemon.Schedule, cfg.Daemon.Timezone); err != nil {
 		problems = append(problems, err)
 	}
-	if _, err := loadExceptions(cfg, time.Time{}); err != nil {
+	if _, err := loadExceptions(context.Background(), cfg, time.Time{}); err != nil {
 		problems = append(problems, err)
 	}
 	if _, err := newLogger(io.Discard, cfg.Log.Level, cfg.Log.Format); err != nil {

@@ -51,7 +51,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "reporter daemon:", err)
 		return exitUsage
 	}
-	if _, err := loadExceptions(cfg, time.Time{}); err != nil {
+	if _, err := loadExceptions(ctx, cfg, time.Time{}); err != nil {
 		fmt.Fprintln(stderr, "reporter daemon:", err)
 		return exitUsage
 	}

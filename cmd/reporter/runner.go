@@ -100,7 +100,7 @@ func (r *runner) runOnce(ctx context.Context, asOf time.Time) runOutcome {
 	if asOf.IsZero() {
 		asOf = defaultAsOf
 	}
-	excs, err := loadExceptions(cfg, asOf)
+	excs, err := loadExceptions(ctx, cfg, asOf)
 	if err != nil {
 		return runOutcome{status: exitUsage, usageErr: err}
 	}
