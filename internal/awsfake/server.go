@@ -82,6 +82,9 @@ type Call struct {
 	Session string
 	// Error is the error code answered; empty on success.
 	Error string
+	// ReportState is the State GenerateCredentialReport answered
+	// (STARTED, INPROGRESS or COMPLETE); empty for other calls.
+	ReportState string
 }
 
 // Server is an http.Handler serving one organization.
@@ -228,6 +231,9 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 		about, result, aerr = act(action, id, form)
 		if action == "AssumeRole" {
 			call.Target, call.Session = about, form.Get("RoleSessionName")
+		}
+		if res, ok := result.(generateReportResult); ok {
+			call.ReportState = res.State
 		}
 	}
 	latency := s.latency(about)

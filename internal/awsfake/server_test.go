@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -320,6 +321,23 @@ func TestIAMReportLifecycle(t *testing.T) {
 				if got := code(t, err); got != st.wantCode || state != st.wantState {
 					t.Fatalf("step %d (%s) = state %q, code %q (%v); want state %q, code %q", i, st.op, state, got, err, st.wantState, st.wantCode)
 				}
+			}
+			// The call log records the state each GenerateCredentialReport answered.
+			var logged, want []string
+			for _, c := range srv.Calls() {
+				if c.Action == "GenerateCredentialReport" {
+					logged = append(logged, c.ReportState)
+				} else if c.ReportState != "" {
+					t.Errorf("%s call logged with report state %q, want none", c.Action, c.ReportState)
+				}
+			}
+			for _, st := range tt.steps {
+				if st.op == "generate" {
+					want = append(want, string(st.wantState))
+				}
+			}
+			if !slices.Equal(logged, want) {
+				t.Errorf("GenerateCredentialReport calls logged with states %q, want %q", logged, want)
 			}
 		})
 	}

@@ -86,19 +86,18 @@ func TestPrevious(t *testing.T) {
 	monthly, _ := ParseSchedule("", "")
 	tests := []struct {
 		name string
-		s    interface{ Next(time.Time) time.Time }
+		s    scheduleFunc
 		now  string
 		want string
 	}{
-		{"every 5 minutes", every5, "2026-11-03T12:07:30Z", "2026-11-03T12:05:00Z"},
-		{"exactly at an activation", every5, "2026-11-03T12:05:00Z", "2026-11-03T12:05:00Z"},
-		{"monthly", monthly, "2026-11-03T12:00:00Z", "2026-11-01T06:00:00Z"},
-		{"monthly, before the 1st's time", monthly, "2026-11-01T05:00:00Z", "2026-10-01T06:00:00Z"},
+		{"every 5 minutes", every5.Next, "2026-11-03T12:07:30Z", "2026-11-03T12:05:00Z"},
+		{"exactly at an activation", every5.Next, "2026-11-03T12:05:00Z", "2026-11-03T12:05:00Z"},
+		{"monthly", monthly.Next, "2026-11-03T12:00:00Z", "2026-11-01T06:00:00Z"},
+		{"monthly, before the 1st's time", monthly.Next, "2026-11-01T05:00:00Z", "2026-10-01T06:00:00Z"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, _ := tt.s.(interface{ Next(time.Time) time.Time })
-			got, ok := Previous(scheduleFunc(s.Next), utc(tt.now))
+			got, ok := Previous(tt.s, utc(tt.now))
 			if !ok || !got.Equal(utc(tt.want)) {
 				t.Errorf("Previous(%s) = %s, %v; want %s", tt.now, got.Format(time.RFC3339), ok, tt.want)
 			}

@@ -243,12 +243,12 @@ func (s *Server) ResetRequests() {
 
 func (s *Server) relayHandler() http.Handler {
 	target, _ := url.Parse(s.BackendURL)
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	// The client signed the relay's Host; pass it on unchanged so the
-	// signature still verifies.
-	proxy.Director = func(r *http.Request) {
-		r.URL.Scheme, r.URL.Host = target.Scheme, target.Host
-	}
+	// The client signed the relay's Host; pass it on unchanged (the
+	// outgoing request is a copy of the incoming one) so the signature
+	// still verifies.
+	proxy := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.Out.URL.Scheme, pr.Out.URL.Host = target.Scheme, target.Host
+	}}
 	proxy.ErrorLog = log.New(io.Discard, "", 0) // a stopped server is expected
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// refuse may call Stop, which takes s.mu: run it under its own
