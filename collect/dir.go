@@ -62,7 +62,7 @@ func (s *DirSource) Accounts() ([]Account, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.label, err)
 	}
-	names, err := s.accountNames()
+	meta, err := s.accountMeta()
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (s *DirSource) Accounts() ([]Account, error) {
 			continue
 		}
 		seen[id] = true
-		accounts = append(accounts, Account{ID: id, Name: names[id]})
+		accounts = append(accounts, Account{ID: id, Name: meta[id].Name, Tags: TagMap(meta[id].Tags)})
 	}
 	if len(accounts) == 0 {
 		return nil, fmt.Errorf("%s: no credential reports found (want files named <12-digit-account-id>.csv)", s.label)
@@ -174,11 +174,11 @@ func (s *DirSource) readReport(id string) ([]byte, time.Time, error) {
 	return csv, doc.GeneratedTime.UTC(), nil
 }
 
-// accountNames reads accounts.json when present.
-func (s *DirSource) accountNames() (map[string]string, error) {
+// accountMeta reads accounts.json when present, keyed by account ID.
+func (s *DirSource) accountMeta() (map[string]OrgAccount, error) {
 	data, err := fs.ReadFile(s.fsys, "accounts.json")
 	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]string{}, nil
+		return map[string]OrgAccount{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: read accounts.json: %w", s.label, err)
@@ -187,20 +187,41 @@ func (s *DirSource) accountNames() (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: accounts.json: %w", s.label, err)
 	}
-	names := make(map[string]string, len(list))
+	meta := make(map[string]OrgAccount, len(list))
 	for _, a := range list {
-		names[a.ID] = a.Name
+		meta[a.ID] = a
 	}
-	return names, nil
+	return meta, nil
 }
 
 // OrgAccount is one entry of `aws organizations list-accounts` output.
+// Tags is an extension: the account's tags in the shape
+// `aws organizations list-tags-for-resource` prints, for Slack routing.
 type OrgAccount struct {
 	ID     string `json:"Id"`
 	Name   string `json:"Name"`
 	Email  string `json:"Email,omitempty"`
 	State  string `json:"State,omitempty"`
 	Status string `json:"Status,omitempty"`
+	Tags   []Tag  `json:"Tags,omitempty"`
+}
+
+// Tag is an Organizations tag.
+type Tag struct {
+	Key   string `json:"Key"`
+	Value string `json:"Value"`
+}
+
+// TagMap turns tags into a map, nil when there are none.
+func TagMap(tags []Tag) map[string]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[t.Key] = t.Value
+	}
+	return m
 }
 
 // ParseAccountsJSON parses `aws organizations list-accounts` output.

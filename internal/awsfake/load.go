@@ -47,7 +47,7 @@ func LoadFS(fsys fs.FS, label string) (Org, error) {
 			return Org{}, fmt.Errorf("%s: account %s: %w", label, a.ID, res.Err)
 		}
 		m := meta[a.ID]
-		acct := Account{ID: a.ID, Name: a.Name, Email: m.Email, State: m.State, Status: m.Status, Report: res.Report, Policy: res.Policy}
+		acct := Account{ID: a.ID, Name: a.Name, Email: m.Email, State: m.State, Status: m.Status, Report: res.Report, Policy: res.Policy, Tags: collect.TagMap(m.Tags)}
 		if len(m.Paths) > 0 {
 			orgID, rootID, ous, err := parsePath(m.Paths[0])
 			if err != nil {
@@ -84,6 +84,7 @@ type accountMeta struct {
 	State  string
 	Status string
 	Paths  []string
+	Tags   []collect.Tag
 }
 
 // readAccountsMeta reads accounts.json, if any, keyed by account ID, and
