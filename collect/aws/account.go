@@ -39,13 +39,23 @@ func (s *Source) collectAccount(ctx context.Context, me caller, t target) collec
 		}
 	}
 	client := s.newIAM(creds)
-	report, generated, err := s.credentialReport(ctx, client, t.acct.ID)
+	// The password policy is read while IAM generates the report, off the
+	// account's critical path; when the report is ready at once, after it.
+	policyRead := false
+	readPolicy := func() (err error) {
+		policyRead = true
+		res.Policy, err = s.passwordPolicy(ctx, client, t.acct.ID)
+		return err
+	}
+	report, generated, err := s.credentialReport(ctx, client, t.acct.ID, readPolicy)
 	if err != nil {
 		return done(collect.Failed, err)
 	}
 	res.Report, res.ReportGeneratedAt = report, generated
-	if res.Policy, err = s.passwordPolicy(ctx, client, t.acct.ID); err != nil {
-		return done(collect.Failed, err)
+	if !policyRead {
+		if err := readPolicy(); err != nil {
+			return done(collect.Failed, err)
+		}
 	}
 	return done(collect.Collected, nil)
 }

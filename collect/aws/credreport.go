@@ -21,9 +21,18 @@ const maxRegenerations = 3
 // COMPLETE, then downloads it, polling while it is in progress and
 // generating it again when it is missing or expired. It returns the CSV
 // exactly as IAM sent it and IAM's GeneratedTime.
-func (s *Source) credentialReport(ctx context.Context, client iamAPI, account string) ([]byte, time.Time, error) {
+//
+// meanwhile, when not nil, is called once while the report is in
+// progress (or not at all when IAM has it ready at once), so that the
+// account's other reads overlap the report's generation instead of
+// following it; its error ends the collection of the account.
+func (s *Source) credentialReport(ctx context.Context, client iamAPI, account string, meanwhile func() error) ([]byte, time.Time, error) {
 	polls, regenerations := 0, 0
 	generate := true
+	// The generation in progress: when it was asked for, how often it was
+	// polled, and whether its first poll was planned from the typical time.
+	var started time.Time
+	genPolls, estimated := 0, false
 	// fail describes err of op; when the account's time ran out while
 	// polling, it says how long the report stayed in progress.
 	fail := func(op string, err error) *OpError {
@@ -34,23 +43,45 @@ func (s *Source) credentialReport(ctx context.Context, client iamAPI, account st
 		return e
 	}
 	wait := func(op string) error {
-		if err := sleep(ctx, s.pollDelay(polls)); err != nil {
+		if started.IsZero() {
+			started = time.Now() // in progress although Generate said COMPLETE
+		}
+		d, planned := s.pollDelay(genPolls, time.Since(started))
+		if genPolls == 0 {
+			estimated = planned
+		}
+		until := time.Now().Add(d)
+		if f := meanwhile; f != nil {
+			meanwhile = nil
+			if err := f(); err != nil {
+				return err
+			}
+		}
+		if err := sleep(ctx, time.Until(until)); err != nil {
 			return fail(op, err)
 		}
 		polls++
+		genPolls++
 		return nil
 	}
 	for {
 		if generate {
+			asked := time.Now()
 			out, err := client.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{})
 			if err != nil {
 				return nil, time.Time{}, fail("iam:GenerateCredentialReport", err)
 			}
 			if out.State != types.ReportStateTypeComplete {
+				if started.IsZero() {
+					started = asked
+				}
 				if err := wait("iam:GenerateCredentialReport"); err != nil {
 					return nil, time.Time{}, err
 				}
 				continue
+			}
+			if !started.IsZero() {
+				s.reports.observe(asked.Sub(started), estimated, genPolls == 1)
 			}
 			generate = false
 		}
@@ -76,7 +107,7 @@ func (s *Source) credentialReport(ctx context.Context, client iamAPI, account st
 				return nil, time.Time{}, e
 			}
 			s.log.Debug("credential report gone, generating it again", "account", account, "code", errorCode(err))
-			generate = true
+			generate, started, genPolls = true, time.Time{}, 0
 		default:
 			return nil, time.Time{}, fail("iam:GetCredentialReport", err)
 		}

@@ -44,73 +44,77 @@ func (s *Source) whoAmI(ctx context.Context) (caller, error) {
 	return c, nil
 }
 
-// planOrg lists the organization's accounts and decides, for each, whether
-// it is audited, skipped (not ACTIVE) or filtered out.
-func (s *Source) planOrg(ctx context.Context, me caller) ([]target, error) {
+// planOrg lists the organization's accounts and passes emit, as each
+// page is read, what to do with each account: audit it, or skip it (not
+// ACTIVE); accounts the filters leave out are not passed. After the last
+// page it passes the include-accounts that are not in the organization,
+// to fail. It returns the number of targets passed.
+//
+// An empty page with a NextToken does not end the list. OU chains come
+// from the accounts' Paths; when Organizations does not send them and OU
+// filters need them, the OU tree is walked once, at the first account
+// without.
+func (s *Source) planOrg(ctx context.Context, me caller, emit func(target)) (int, error) {
 	orgOut, err := s.org.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 	if err != nil {
-		return nil, orgHint(opError(ctx, me.account, "organizations:DescribeOrganization", "", err))
+		return 0, orgHint(opError(ctx, me.account, "organizations:DescribeOrganization", "", err))
 	}
 	mgmt := aws.ToString(orgOut.Organization.MasterAccountId)
-	accounts, err := s.listAccounts(ctx, me)
-	if err != nil {
-		return nil, err
-	}
-	chains, err := s.ouChains(ctx, me, accounts)
-	if err != nil {
-		return nil, err
-	}
 	if mgmt != me.account {
 		s.log.Info("the credentials are not the management account's: the management account is assumed into like any member",
 			"caller_account", me.account, "management_account", mgmt)
 	}
 
 	f := newFilter(s.opts)
-	var targets []target
+	filterOUs := len(s.opts.IncludeOUs)+len(s.opts.ExcludeOUs) > 0
+	var walked map[string][]string // the OU tree, when walked
 	found := map[string]bool{}
-	filtered := 0
-	for _, a := range accounts {
-		id := aws.ToString(a.Id)
-		if found[id] {
-			continue // listed twice across pages
-		}
-		found[id] = true
-		chain := chains[id]
-		if !f.keep(id, chain) {
-			filtered++
-			s.log.Debug("account filtered out", "account", id, "ous", chain)
-			continue
-		}
-		t := target{acct: collect.Account{ID: id, Name: aws.ToString(a.Name), OUs: ousOnly(chain)}, base: id == me.account}
-		if state := accountState(a); state != "ACTIVE" {
-			t.skip = fmt.Errorf("account state is %s: only ACTIVE accounts are audited", or(state, "unknown"))
-		}
-		targets = append(targets, t)
-	}
-	for _, id := range s.opts.IncludeAccounts {
-		if !found[id] && !slices.Contains(s.opts.ExcludeAccounts, id) {
-			targets = append(targets, target{acct: collect.Account{ID: id},
-				fail: fmt.Errorf("account %s is in include-accounts but not in the organization", id)})
-		}
-	}
-	s.log.Info("organization listed", "organization", aws.ToString(orgOut.Organization.Id), "management_account", mgmt,
-		"accounts", len(accounts), "filtered_out", filtered, "to_collect", len(targets))
-	return targets, nil
-}
-
-// listAccounts reads every page of ListAccounts; an empty page with a
-// NextToken does not end the list.
-func (s *Source) listAccounts(ctx context.Context, me caller) ([]types.Account, error) {
-	var accounts []types.Account
+	listed, filtered, n := 0, 0, 0
 	p := organizations.NewListAccountsPaginator(s.org, &organizations.ListAccountsInput{MaxResults: aws.Int32(20)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, orgHint(opError(ctx, me.account, "organizations:ListAccounts", "", err))
+			return n, orgHint(opError(ctx, me.account, "organizations:ListAccounts", "", err))
 		}
-		accounts = append(accounts, page.Accounts...)
+		listed += len(page.Accounts)
+		for _, a := range page.Accounts {
+			id := aws.ToString(a.Id)
+			if found[id] {
+				continue // listed twice across pages
+			}
+			found[id] = true
+			chain, ok := chainFromPaths(a.Paths)
+			if !ok && filterOUs {
+				if walked == nil {
+					if walked, err = s.walkOUs(ctx, me, id); err != nil {
+						return n, err
+					}
+				}
+				chain = walked[id]
+			}
+			if !f.keep(id, chain) {
+				filtered++
+				s.log.Debug("account filtered out", "account", id, "ous", chain)
+				continue
+			}
+			t := target{acct: collect.Account{ID: id, Name: aws.ToString(a.Name), OUs: ousOnly(chain)}, base: id == me.account}
+			if state := accountState(a); state != "ACTIVE" {
+				t.skip = fmt.Errorf("account state is %s: only ACTIVE accounts are audited", or(state, "unknown"))
+			}
+			emit(t)
+			n++
+		}
 	}
-	return accounts, nil
+	for _, id := range s.opts.IncludeAccounts {
+		if !found[id] && !slices.Contains(s.opts.ExcludeAccounts, id) {
+			emit(target{acct: collect.Account{ID: id},
+				fail: fmt.Errorf("account %s is in include-accounts but not in the organization", id)})
+			n++
+		}
+	}
+	s.log.Info("organization listed", "organization", aws.ToString(orgOut.Organization.Id), "management_account", mgmt,
+		"accounts", listed, "filtered_out", filtered, "to_collect", n)
+	return n, nil
 }
 
 // accountState reads State, falling back to the older Status field.

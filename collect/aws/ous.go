@@ -14,36 +14,6 @@ import (
 // five levels of OUs.
 const maxOUDepth = 10
 
-// ouChains returns, per account ID, its parents from the innermost OU up
-// to the root ("ou-b", "ou-a", "r-x"). They come from the accounts' Paths
-// when Organizations sends them; otherwise, and only when OU filters need
-// them, from walking the OU tree with ListParents and ListChildren.
-func (s *Source) ouChains(ctx context.Context, me caller, accounts []types.Account) (map[string][]string, error) {
-	chains := make(map[string][]string, len(accounts))
-	var missing string
-	for _, a := range accounts {
-		id := aws.ToString(a.Id)
-		if chain, ok := chainFromPaths(a.Paths); ok {
-			chains[id] = chain
-		} else if missing == "" {
-			missing = id
-		}
-	}
-	if missing == "" || (len(s.opts.IncludeOUs) == 0 && len(s.opts.ExcludeOUs) == 0) {
-		return chains, nil
-	}
-	walked, err := s.walkOUs(ctx, me, missing)
-	if err != nil {
-		return nil, err
-	}
-	for id, chain := range walked {
-		if _, ok := chains[id]; !ok {
-			chains[id] = chain
-		}
-	}
-	return chains, nil
-}
-
 // chainFromPaths turns the path "o-x/r-x/ou-a/ou-b/" into [ou-b ou-a r-x].
 func chainFromPaths(paths []string) ([]string, bool) {
 	if len(paths) == 0 {

@@ -2,7 +2,6 @@ package awssource
 
 import (
 	"context"
-	"math/rand/v2"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -34,20 +33,6 @@ func (s *Source) retryer(iamClient bool) aws.Retryer {
 			o.Throttles = append(o.Throttles[:len(o.Throttles):len(o.Throttles)], retry.ThrottleErrorCode{Codes: iamThrottleCodes})
 		}
 	})
-}
-
-// pollDelay is the wait before poll n (from 0) of a report in progress:
-// PollInterval doubled n times, capped at MaxPollInterval, with ±25% jitter.
-func (s *Source) pollDelay(n int) time.Duration {
-	d := s.opts.PollInterval
-	for i := 0; i < n && d < s.opts.MaxPollInterval; i++ {
-		d *= 2
-	}
-	d = min(d, s.opts.MaxPollInterval)
-	if d <= 0 {
-		return 0
-	}
-	return d - d/4 + rand.N(d/2+1)
 }
 
 // sleep waits d, or until ctx ends and returns its cause.

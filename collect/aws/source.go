@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"sync/atomic"
 	"time"
@@ -46,7 +47,7 @@ const (
 	DefaultRunTimeout      = time.Hour
 	DefaultMaxAttempts     = 8
 	DefaultMaxBackoff      = 20 * time.Second
-	DefaultPollInterval    = 2 * time.Second
+	DefaultPollInterval    = 250 * time.Millisecond
 	DefaultMaxPollInterval = 30 * time.Second
 )
 
@@ -84,8 +85,13 @@ type Options struct {
 	// exponential backoff with full jitter, capped at MaxBackoff.
 	Backoff    retry.BackoffDelayer
 	MaxBackoff time.Duration
-	// PollInterval is the first wait for a credential report in
-	// progress; the wait doubles (with jitter) up to MaxPollInterval.
+	// PollInterval is the shortest wait between two polls of a
+	// credential report in progress (shorter only when reports typically
+	// take less than 8 of them), and the first wait until the source has
+	// seen a report complete. Once it has, the first poll of a report
+	// comes when reports typically complete, and later ones after an
+	// eighth of the time the report has been in progress, at most
+	// MaxPollInterval.
 	PollInterval    time.Duration
 	MaxPollInterval time.Duration
 
@@ -170,6 +176,8 @@ type Source struct {
 	accountTimeout error // cause of an account's context ending on time
 	runTimeout     error // cause of the run's context ending on time
 
+	reports reportClock // how long credential reports take to generate
+
 	expected atomic.Int64 // accounts the current Collect yields
 }
 
@@ -191,16 +199,17 @@ func New(cfg aws.Config, opts Options) (*Source, error) {
 		cfg: cfg, opts: opts, log: opts.Logger,
 		accountTimeout: fmt.Errorf("%w (%s)", ErrAccountTimeout, opts.AccountTimeout),
 		runTimeout:     fmt.Errorf("%w (%s)", ErrRunTimeout, opts.RunTimeout),
+		reports:        reportClock{peers: int64(opts.Concurrency)},
 	}
+	// aws.CredentialsCache calls AssumeRole with a context that is never
+	// cancelled, so only the HTTP client's timeout can end a call that
+	// hangs after its account has given up.
+	var stsHTTP aws.HTTPClient
+	cfg.HTTPClient, stsHTTP = pooledHTTPClients(cfg.HTTPClient, opts.Concurrency, min(opts.AccountTimeout, opts.RunTimeout))
 	s.org = organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.Retryer = s.retryer(false) })
 	s.sts = sts.NewFromConfig(cfg, func(o *sts.Options) {
 		o.Retryer = s.retryer(false)
-		// aws.CredentialsCache calls AssumeRole with a context that is
-		// never cancelled, so only the HTTP client's timeout can end a
-		// call that hangs after its account has given up.
-		if hc, ok := o.HTTPClient.(*awshttp.BuildableClient); ok {
-			o.HTTPClient = hc.WithTimeout(min(opts.AccountTimeout, opts.RunTimeout))
-		}
+		o.HTTPClient = stsHTTP
 	})
 	s.newIAM = func(creds aws.CredentialsProvider) iamAPI {
 		return iam.NewFromConfig(cfg, func(o *iam.Options) {
@@ -209,6 +218,36 @@ func New(cfg aws.Config, opts Options) (*Source, error) {
 		})
 	}
 	return s, nil
+}
+
+// pooledHTTPClients returns the HTTP client of the Organizations and IAM
+// clients and that of the STS client (with timeout), each with a single
+// connection pool that keeps an idle connection for every account
+// collected at a time.
+//
+// The SDK gives every service client built from an
+// *awshttp.BuildableClient (or from none) a transport of its own. As the
+// source builds an IAM client per account, each account would otherwise
+// open new connections, with a TLS handshake on its critical path, and
+// leave them idle until they time out; and the SDK's default of 10 idle
+// connections per host is below the usual concurrency. Frozen clients are
+// shared as they are. A client of another type is the caller's choice and
+// is used unchanged for both.
+func pooledHTTPClients(c aws.HTTPClient, concurrency int, stsTimeout time.Duration) (shared, withTimeout aws.HTTPClient) {
+	b, ok := c.(*awshttp.BuildableClient)
+	switch {
+	case c == nil:
+		b = awshttp.NewBuildableClient()
+	case !ok:
+		return c, c
+	}
+	b = b.WithTransportOptions(func(tr *http.Transport) {
+		tr.MaxIdleConnsPerHost = max(tr.MaxIdleConnsPerHost, concurrency+1)
+		if tr.MaxIdleConns > 0 { // 0 is no limit
+			tr.MaxIdleConns = max(tr.MaxIdleConns, 3*(concurrency+1))
+		}
+	})
+	return b.Freeze(), b.WithTimeout(stsTimeout).Freeze()
 }
 
 // Name implements collect.Source: "org" or "account".

@@ -90,9 +90,9 @@ type Summary struct {
 	// calls on the critical path: those not made while their report was
 	// being generated, throttled answers left out.
 	CriticalCalls map[int]int
-	// Example is the call sequence of a member account with the most
-	// common number of critical calls; calls made while the report was
-	// being generated are in brackets.
+	// Example is the call sequence of an unthrottled member account with
+	// the most common number of critical calls, from the middle of the
+	// run; calls made while the report was being generated are in brackets.
 	Example []string
 }
 
@@ -131,19 +131,21 @@ func summarize(calls []awsfake.Call, mgmt string) Summary {
 		perAccount[account] = append(perAccount[account], c)
 	}
 
-	sequences := map[int][]string{}
+	sequences := map[int][][]string{}
 	for _, account := range order {
 		n, seq, throttles := criticalCalls(perAccount[account])
 		s.CriticalCalls[n]++
 		s.Throttles += throttles
 		if throttles > 0 {
 			s.ThrottledAccounts++
-		} else if sequences[n] == nil {
-			sequences[n] = seq
+		} else {
+			sequences[n] = append(sequences[n], seq)
 		}
 	}
-	if n, ok := s.MostCommon(); ok {
-		s.Example = sequences[n]
+	// The example comes from the middle of the run: the first accounts
+	// poll before the collector has learned how long reports take.
+	if n, ok := s.MostCommon(); ok && len(sequences[n]) > 0 {
+		s.Example = sequences[n][len(sequences[n])/2]
 	}
 	return s
 }

@@ -4,7 +4,7 @@
 // own CPU time.
 //
 //	go run ./internal/bench/collect -accounts 5000 -concurrency 64 -latency 50ms -report-delay 2s -throttle-every 10
-//	go run ./internal/bench/collect -short   # 200 accounts, 5ms, 100ms: a few seconds
+//	go run ./internal/bench/collect -short   # 200 accounts, 5ms, 100ms: a few seconds, for CI
 //
 // The fake (internal/awsfake) runs in a child process, the benchmark's own
 // binary started with -serve, on a 127.0.0.1 port, so that getrusage
@@ -13,15 +13,17 @@
 // -report-delay to become COMPLETE (STARTED, then INPROGRESS); every
 // -throttle-every-th member account answers Throttling to its first
 // AssumeRole and its first GenerateCredentialReport. The collector is the
-// real one with its default options, but the concurrency, over real SDK
-// clients whose BaseEndpoint is the fake, with the fake's management key.
+// real one with its default options (but the concurrency and the run
+// timeout), over real SDK clients whose BaseEndpoint is the fake, with
+// the fake's management key.
 //
 // The ideal is ceil(accounts / concurrency) × the per-account critical
 // path: the calls an account makes outside its report's generation (read
 // from the calls the fake answered) × latency + the report delay. The
-// Organizations listing before the accounts is part of the wall time,
-// not of the ideal. The command exits 1 when the collection fails, an
-// account is not collected, or the ratio exceeds -max-ratio.
+// Organizations listing is part of the wall time, not of the ideal; the
+// collector overlaps it with the first accounts. The command exits 1 when
+// the collection fails, an account is not collected, or the ratio exceeds
+// -max-ratio.
 package main
 
 import (
@@ -37,6 +39,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -69,9 +72,11 @@ func main() {
 	flag.DurationVar(&p.reportDelay, "report-delay", 2*time.Second, "time a credential report takes to become COMPLETE")
 	flag.IntVar(&p.throttleEvery, "throttle-every", 10, "every N-th member account is throttled at first (0: none)")
 	flag.DurationVar(&p.timeout, "timeout", 0, "bound on the whole run (default: 3 × the ideal + 1m)")
-	short := flag.Bool("short", false, "a run of a few seconds: -accounts 200 -latency 5ms -report-delay 100ms unless given")
+	short := flag.Bool("short", false, "a run of a few seconds that checks the benchmark works: -accounts 200 -latency 5ms -report-delay 100ms unless given\n"+
+		"(its ratio says little: one SDK retry backoff, up to 2s, outweighs the 120ms path)")
 	maxRatio := flag.Float64("max-ratio", 0, "exit 1 when wall / ideal exceeds this (0: never)")
 	asJSON := flag.Bool("json", false, "print the figures as JSON")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the collector to this file")
 	child := flag.Bool("serve", false, "serve the fake organization (the benchmark starts itself so)")
 	flag.Parse()
 	if *short {
@@ -97,7 +102,18 @@ func main() {
 		}
 		return
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "collect:", err)
+			os.Exit(1)
+		}
+	}
 	fig, err := run(p)
+	pprof.StopCPUProfile()
 	if err == nil {
 		err = report(os.Stdout, fig, *asJSON)
 	}
@@ -137,7 +153,13 @@ type Figures struct {
 	Listing time.Duration
 	// Collected, Failed and Skipped count the accounts by status.
 	Collected, Failed, Skipped int
-	Fake                       Summary
+	// AccountP50, AccountP99 and AccountMax are percentiles of the time
+	// the collector spent on one account, against its critical path.
+	AccountP50, AccountP99, AccountMax time.Duration
+	// Busy is the sum of the accounts' times over the concurrency: the
+	// wall if no worker were ever idle.
+	Busy time.Duration
+	Fake Summary
 	// CPU is the collector's process's CPU time (user + system) during
 	// the collection; FakeCPU the fake's, in its own process.
 	CPU, FakeCPU time.Duration
@@ -173,9 +195,11 @@ func run(p params) (Figures, error) {
 	}
 
 	var failures []string
+	var durations []time.Duration
 	cpu0, start := cpuTime(syscall.RUSAGE_SELF), time.Now()
 	listed.start = start
 	err = src.Collect(ctx, func(res collect.AccountResult) error {
+		durations = append(durations, res.Duration)
 		switch res.Status {
 		case collect.Collected:
 			fig.Collected++
@@ -192,8 +216,18 @@ func run(p params) (Figures, error) {
 	fig.Wall, fig.CPU = time.Since(start), cpuTime(syscall.RUSAGE_SELF)-cpu0
 	fig.PeakRSSMiB = peakRSSMiB()
 	fig.Listing = listed.elapsed()
+	if len(durations) > 0 {
+		slices.Sort(durations)
+		at := func(q float64) time.Duration { return durations[int(q*float64(len(durations)-1))] }
+		fig.AccountP50, fig.AccountP99, fig.AccountMax = at(0.5), at(0.99), at(1)
+		var sum time.Duration
+		for _, d := range durations {
+			sum += d
+		}
+		fig.Busy = sum / time.Duration(p.concurrency)
+	}
 	if err != nil {
-		return fig, fmt.Errorf("collection: %w", err)
+		return fig, err
 	}
 
 	if fig.Fake, err = fake.stop(); err != nil {
@@ -234,7 +268,7 @@ func startFake(ctx context.Context, p params) (*fakeProcess, string, error) {
 	cmd := exec.CommandContext(ctx, exe, "-serve",
 		"-accounts", fmt.Sprint(p.accounts), "-concurrency", fmt.Sprint(p.concurrency),
 		"-latency", p.latency.String(), "-report-delay", p.reportDelay.String(),
-		"-throttle-every", fmt.Sprint(p.throttleEvery), "-timeout", p.timeout.String())
+		"-throttle-every", fmt.Sprint(p.throttleEvery), "-timeout", (p.timeout + time.Minute).String())
 	cmd.Stderr = os.Stderr
 	cmd.WaitDelay = 10 * time.Second
 	stdin, err := cmd.StdinPipe()
@@ -349,6 +383,9 @@ func report(w io.Writer, fig Figures, asJSON bool) error {
 	fmt.Fprintf(tw, "ideal\t%s\n", fig.Formula)
 	fmt.Fprintf(tw, "wall\t%s (organization listed after %s)\n", fig.Wall.Round(time.Millisecond), fig.Listing.Round(time.Millisecond))
 	fmt.Fprintf(tw, "ratio\t%.3f (wall / ideal)\n", fig.Ratio)
+	fmt.Fprintf(tw, "busy\t%s (sum of the accounts' times / concurrency: the wall if no worker were ever idle)\n", fig.Busy.Round(time.Millisecond))
+	fmt.Fprintf(tw, "per account	p50 %s, p99 %s, max %s (critical path %s)\n", fig.AccountP50.Round(time.Millisecond),
+		fig.AccountP99.Round(time.Millisecond), fig.AccountMax.Round(time.Millisecond), criticalPath(params{latency: fig.Latency, reportDelay: fig.ReportDelay}, fig.CriticalCalls))
 	var actions []string
 	for a := range fig.Fake.Calls {
 		actions = append(actions, a)

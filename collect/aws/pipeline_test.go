@@ -1,0 +1,209 @@
+package awssource_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/reporter-dev/reporter/collect"
+	awssource "github.com/reporter-dev/reporter/collect/aws"
+	"github.com/reporter-dev/reporter/collect/passwordpolicy"
+	"github.com/reporter-dev/reporter/internal/awsfake"
+)
+
+// TestPolicyReadWhileReportInProgress checks the order of one member's IAM
+// calls: the password policy is read while the report is generated, not
+// after it, and not at all once the account has failed.
+func TestPolicyReadWhileReportInProgress(t *testing.T) {
+	tests := []struct {
+		name       string
+		fault      awsfake.Fault
+		ready      bool
+		opts       func(*awssource.Options)
+		wantCalls  []string // "Action" or "Action STATE", retries included
+		wantStatus collect.Status
+		wantErr    string
+	}{
+		{
+			name: "in progress", fault: awsfake.Fault{InProgressPolls: 2}, wantStatus: collect.Collected,
+			wantCalls: []string{
+				"GenerateCredentialReport STARTED", "GetAccountPasswordPolicy",
+				"GenerateCredentialReport INPROGRESS", "GenerateCredentialReport INPROGRESS", "GenerateCredentialReport COMPLETE",
+				"GetCredentialReport",
+			},
+		},
+		{
+			name: "ready at once", ready: true, wantStatus: collect.Collected,
+			wantCalls: []string{"GenerateCredentialReport COMPLETE", "GetCredentialReport", "GetAccountPasswordPolicy"},
+		},
+		{
+			name: "expired, generated again", fault: awsfake.Fault{ExpireReport: 1}, wantStatus: collect.Collected,
+			wantCalls: []string{
+				"GenerateCredentialReport STARTED", "GetAccountPasswordPolicy", "GenerateCredentialReport COMPLETE", "GetCredentialReport",
+				"GenerateCredentialReport STARTED", "GenerateCredentialReport COMPLETE", "GetCredentialReport",
+			},
+		},
+		{
+			name: "policy read fails while waiting", fault: awsfake.Fault{InProgressPolls: 2, Throttle: map[string]int{"GetAccountPasswordPolicy": 10}},
+			opts:       func(o *awssource.Options) { o.MaxAttempts = 2 },
+			wantStatus: collect.Failed, wantErr: "account " + member + ": iam:GetAccountPasswordPolicy: Throttling: Rate exceeded (after 2 attempts",
+			wantCalls: []string{"GenerateCredentialReport STARTED", "GetAccountPasswordPolicy", "GetAccountPasswordPolicy"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			org := smallOrg(2)
+			org.Accounts[1].Fault = tt.fault
+			org.Accounts[1].Policy = passwordpolicy.Result{State: passwordpolicy.Absent}
+			srv, url := fake(t, org, awsfake.Options{ReportsReady: tt.ready})
+			opts := fastOptions(awssource.ModeOrg)
+			if tt.opts != nil {
+				tt.opts(&opts)
+			}
+			got := run(t, url, mgmtCreds, opts)
+			if got.err != nil {
+				t.Fatal(got.err)
+			}
+			res := got.results[member]
+			if res.Status != tt.wantStatus || (tt.wantErr == "") != (res.Err == nil) || (res.Err != nil && !strings.Contains(res.Err.Error(), tt.wantErr)) {
+				t.Errorf("member = %s (%v), want %s (%q)", res.Status, res.Err, tt.wantStatus, tt.wantErr)
+			}
+			if res.Status == collect.Collected && (!slices.Equal(res.Report, csvOf(member)) || res.Policy.State != passwordpolicy.Absent) {
+				t.Errorf("member report %q, policy %s; want its report and %s", res.Report, res.Policy.State, passwordpolicy.Absent)
+			}
+			var calls []string
+			for _, c := range srv.Calls() {
+				if c.Service == "iam" && c.Caller == member {
+					calls = append(calls, strings.TrimSpace(c.Action+" "+c.ReportState))
+				}
+			}
+			if !slices.Equal(calls, tt.wantCalls) {
+				t.Errorf("member IAM calls:\n%s\nwant:\n%s", strings.Join(calls, "\n"), strings.Join(tt.wantCalls, "\n"))
+			}
+		})
+	}
+}
+
+// TestConnectionsPooled checks that the accounts share one connection
+// pool sized for the concurrency: the SDK would otherwise give every
+// per-account IAM client a transport, and so connections, of its own.
+func TestConnectionsPooled(t *testing.T) {
+	const accounts, concurrency = 60, 12 // above the SDK's 10 idle connections per host
+	org := smallOrg(accounts)
+	for i := range org.Accounts {
+		org.Accounts[i].Fault = awsfake.Fault{Latency: 2 * time.Millisecond}
+	}
+	srv, err := awsfake.New(org, awsfake.Options{ReportsReady: true, GeneratedTime: generatedTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opened atomic.Int64
+	ts := httptest.NewUnstartedServer(srv)
+	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	ts.Start()
+	t.Cleanup(ts.Close)
+	opts := fastOptions(awssource.ModeOrg)
+	opts.Concurrency = concurrency
+	got := run(t, ts.URL, mgmtCreds, opts)
+	if got.err != nil || len(got.results) != accounts {
+		t.Fatalf("Collect() = %d accounts, %v; want %d, nil", len(got.results), got.err, accounts)
+	}
+	// One pool for IAM and Organizations, one for STS: each needs at most
+	// a connection per account in flight, and one or two when racing.
+	if n := opened.Load(); n > 2*concurrency+4 {
+		t.Errorf("%d connections opened for %d accounts, %d at a time; want at most %d", n, accounts, concurrency, 2*concurrency+4)
+	}
+}
+
+// TestCollectionOverlapsListing lists 10 slow pages of fast accounts, two
+// at a time: accounts are collected while the listing goes on, but only
+// as many as the held results allow, and sink sees none before the
+// listing ends.
+func TestCollectionOverlapsListing(t *testing.T) {
+	const accounts, concurrency = 200, 2
+	org := smallOrg(accounts)
+	org.Accounts[0].Fault = awsfake.Fault{Latency: 20 * time.Millisecond} // the management account answers Organizations
+	srv, url := fake(t, org, awsfake.Options{ReportsReady: true})
+	opts := fastOptions(awssource.ModeOrg)
+	opts.Concurrency = concurrency
+	src, err := awssource.New(baseConfig(url, mgmtCreds), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yielded, expectedAtFirst := 0, -1
+	err = src.Collect(context.Background(), func(res collect.AccountResult) error {
+		if yielded == 0 {
+			expectedAtFirst = src.Expected()
+		}
+		yielded++
+		if res.Status != collect.Collected {
+			t.Errorf("account %s = %s (%v), want collected", res.Account.ID, res.Status, res.Err)
+		}
+		return nil
+	})
+	if err != nil || yielded != accounts {
+		t.Fatalf("Collect() = %v after %d results, want nil after %d", err, yielded, accounts)
+	}
+	if expectedAtFirst != accounts {
+		t.Errorf("Expected() at the first result = %d, want %d: the organization is listed before results are yielded", expectedAtFirst, accounts)
+	}
+
+	calls := srv.Calls()
+	lastPage := 0
+	for i, c := range calls {
+		if c.Action == "ListAccounts" {
+			lastPage = i
+		}
+	}
+	done := 0 // accounts whose last call came before the last page
+	for _, c := range calls[:lastPage] {
+		if c.Action == "GetAccountPasswordPolicy" {
+			done++
+		}
+	}
+	if maxDone := 5 * concurrency; done == 0 || done > maxDone {
+		t.Errorf("%d accounts finished before the last page of the listing, want 1 to %d (held results and the workers holding them)", done, maxDone)
+	}
+}
+
+// TestListingFailsOnALaterPage fails the third page of the listing after
+// the accounts of the first pages have started: Collect returns the error
+// and yields no account, as when the first page fails.
+func TestListingFailsOnALaterPage(t *testing.T) {
+	srv, err := awsfake.New(smallOrg(100), awsfake.Options{ReportsReady: true, GeneratedTime: generatedTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pages atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".ListAccounts") && pages.Add(1) == 3 {
+			time.Sleep(50 * time.Millisecond) // let the accounts of the first pages start
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"__type":"AccessDeniedException","Message":"You don't have permissions to access this resource."}`))
+			return
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	got := run(t, ts.URL, mgmtCreds, fastOptions(awssource.ModeOrg))
+	if want := "organizations:ListAccounts: AccessDeniedException"; got.err == nil || !strings.Contains(got.err.Error(), want) {
+		t.Errorf("Collect() = %v, want an error containing %q", got.err, want)
+	}
+	if len(got.results) != 0 {
+		t.Errorf("Collect() yielded %d accounts, want none", len(got.results))
+	}
+	if !slices.ContainsFunc(srv.Calls(), func(c awsfake.Call) bool { return c.Action == "AssumeRole" }) {
+		t.Error("no account was started during the listing; the test checks nothing")
+	}
+}
