@@ -45,7 +45,8 @@ func openAWSSource(ctx context.Context, spec string, cfg *config.Config, log *sl
 		Concurrency: c.Concurrency, AccountTimeout: c.AccountTimeout, RunTimeout: c.RunTimeout,
 		IncludeAccounts: c.IncludeAccounts, ExcludeAccounts: c.ExcludeAccounts,
 		IncludeOUs: c.IncludeOUs, ExcludeOUs: c.ExcludeOUs,
-		Logger: log.With("source", string(mode)),
+		AccountTags: c.AccountTags || routesUseTags(cfg),
+		Logger:      log.With("source", string(mode)),
 	})
 	return src, time.Time{}, err
 }
@@ -80,6 +81,17 @@ func awsCredentialsConfigured(profile string) bool {
 			path = f.def
 		}
 		if info, err := os.Stat(path); err == nil && !info.IsDir() {
+			return true
+		}
+	}
+	return false
+}
+
+// routesUseTags reports whether a Slack route matches accounts by tag, in
+// which case the tags must be collected.
+func routesUseTags(cfg *config.Config) bool {
+	for _, r := range cfg.Slack.Routes {
+		if len(r.Tags) > 0 {
 			return true
 		}
 	}

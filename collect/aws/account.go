@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/reporter-dev/reporter/collect"
 )
@@ -16,7 +17,11 @@ import (
 func (s *Source) collectAccount(ctx context.Context, me caller, t target) collect.AccountResult {
 	start := time.Now()
 	res := collect.AccountResult{Account: t.acct}
+	var tags chan map[string]string // the account's tags, read beside the rest
 	done := func(status collect.Status, err error) collect.AccountResult {
+		if tags != nil {
+			res.Account.Tags = <-tags
+		}
 		res.Status, res.Err, res.Duration = status, err, time.Since(start)
 		return res
 	}
@@ -30,6 +35,10 @@ func (s *Source) collectAccount(ctx context.Context, me caller, t target) collec
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, s.opts.AccountTimeout, s.accountTimeout)
 	defer cancel()
+	if s.opts.AccountTags && s.opts.Mode == ModeOrg {
+		tags = make(chan map[string]string, 1)
+		go func() { tags <- s.accountTags(ctx, t.acct.ID) }()
+	}
 
 	creds := s.cfg.Credentials
 	if !t.base {
@@ -75,4 +84,27 @@ func (s *Source) assumeRole(ctx context.Context, me caller, account string) (aws
 		return nil, opError(ctx, account, "sts:AssumeRole", roleARN, err)
 	}
 	return cache, nil
+}
+
+// accountTags reads an account's Organizations tags with the base
+// credentials. Tags only route notifications, so a failure is logged and
+// the account is audited without them.
+func (s *Source) accountTags(ctx context.Context, id string) map[string]string {
+	tags := map[string]string{}
+	p := organizations.NewListTagsForResourcePaginator(s.org, &organizations.ListTagsForResourceInput{ResourceId: aws.String(id)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			s.log.Warn("account tags not read; the account is audited without them", "account", id,
+				"err", opError(ctx, id, "organizations:ListTagsForResource", "", err))
+			return nil
+		}
+		for _, t := range page.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	if len(tags) == 0 {
+		return nil
+	}
+	return tags
 }

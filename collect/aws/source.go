@@ -76,6 +76,10 @@ type Options struct {
 	IncludeOUs []string
 	// ExcludeOUs: accounts under these OUs at any depth are not audited.
 	ExcludeOUs []string
+	// AccountTags reads each account's Organizations tags
+	// (ListTagsForResource), e.g. for routing Slack digests by team. Org
+	// mode only; a failure is logged and the account audited without tags.
+	AccountTags bool
 
 	// MaxAttempts bounds the attempts of one AWS call that is throttled
 	// (Throttling, TooManyRequestsException, IAM's LimitExceeded) or

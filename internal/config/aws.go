@@ -39,6 +39,10 @@ type AWS struct {
 	IncludeOUs []string `yaml:"include_ous"`
 	// ExcludeOUs: the accounts under these OUs, at any depth, are not audited.
 	ExcludeOUs []string `yaml:"exclude_ous"`
+	// AccountTags reads every account's Organizations tags
+	// (organizations:ListTagsForResource, one call per account). It is
+	// turned on by itself when a Slack route matches on tags.
+	AccountTags bool `yaml:"account_tags"`
 }
 
 // DefaultAWS returns the AWS defaults.
@@ -66,6 +70,7 @@ func (c *AWS) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(&awsListFlag{list: &c.ExcludeAccounts}, "exclude-accounts", "comma-separated account IDs never audited")
 	fs.Var(&awsListFlag{list: &c.IncludeOUs}, "include-ous", "comma-separated OU (ou-…) or root (r-…) IDs: audit only the accounts under them")
 	fs.Var(&awsListFlag{list: &c.ExcludeOUs}, "exclude-ous", "comma-separated OU IDs whose accounts are never audited")
+	fs.BoolVar(&c.AccountTags, "account-tags", c.AccountTags, "read each account's Organizations tags (automatic when a Slack route uses tags)")
 }
 
 // awsListFlag is a comma-separated list flag. Its first use replaces the
