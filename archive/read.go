@@ -309,27 +309,36 @@ var (
 // match re.
 func (a *Archiver) listDirs(ctx context.Context, prefix string, re *regexp.Regexp) ([]string, error) {
 	var names []string
-	p := s3.NewListObjectsV2Paginator(a.client, &s3.ListObjectsV2Input{
+	err := a.listPages(ctx, &s3.ListObjectsV2Input{
 		Bucket: aws.String(a.bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/"),
-	})
-	for p.HasMorePages() {
-		var page *s3.ListObjectsV2Output
-		err := a.retry.do(ctx, a.log, "list "+a.uri(prefix), func(ctx context.Context) error {
-			var err error
-			page, err = p.NextPage(ctx)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
+	}, func(page *s3.ListObjectsV2Output) {
 		for _, cp := range page.CommonPrefixes {
 			name := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(cp.Prefix), prefix), "/")
 			if re.MatchString(name) {
 				names = append(names, name)
 			}
 		}
+	})
+	return names, err
+}
+
+// listPages lists every page of in, each request retried, passing each
+// page to fn.
+func (a *Archiver) listPages(ctx context.Context, in *s3.ListObjectsV2Input, fn func(*s3.ListObjectsV2Output)) error {
+	p := s3.NewListObjectsV2Paginator(a.client, in)
+	for p.HasMorePages() {
+		var page *s3.ListObjectsV2Output
+		err := a.retry.do(ctx, a.log, "list "+a.uri(aws.ToString(in.Prefix)), func(ctx context.Context) error {
+			var err error
+			page, err = p.NextPage(ctx)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		fn(page)
 	}
-	return names, nil
+	return nil
 }
 
 // object is one listed object of a run.
@@ -341,22 +350,12 @@ type object struct {
 // listRun lists every object under a run prefix.
 func (a *Archiver) listRun(ctx context.Context, prefix string) ([]object, error) {
 	var objs []object
-	p := s3.NewListObjectsV2Paginator(a.client, &s3.ListObjectsV2Input{Bucket: aws.String(a.bucket), Prefix: aws.String(prefix)})
-	for p.HasMorePages() {
-		var page *s3.ListObjectsV2Output
-		err := a.retry.do(ctx, a.log, "list "+a.uri(prefix), func(ctx context.Context) error {
-			var err error
-			page, err = p.NextPage(ctx)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
+	err := a.listPages(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(a.bucket), Prefix: aws.String(prefix)}, func(page *s3.ListObjectsV2Output) {
 		for _, o := range page.Contents {
 			objs = append(objs, object{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size)})
 		}
-	}
-	return objs, nil
+	})
+	return objs, err
 }
 
 // runBefore orders run IDs by as-of, then re-run number (…Z, …Z-2, …Z-10).

@@ -22,18 +22,9 @@ func WriteTablesCSV(path string, r *Run, evidence []Evidence) error {
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
 	w := &workbook{csv: csv.NewWriter(bw)}
-	for _, step := range []func() error{
-		func() error { return w.findingSheets(r) },
-		func() error { return w.accounts(r) },
-		func() error { return w.exceptions(r) },
-		func() error { return w.trend(r) },
-		func() error { return w.credentials(evidence) },
-		func() error { return w.checks(r) },
-	} {
-		if err := step(); err != nil {
-			f.Close()
-			return err
-		}
+	if err := w.tables(r, evidence); err != nil {
+		f.Close()
+		return err
 	}
 	w.csv.Flush()
 	if err := w.csv.Error(); err != nil {

@@ -63,19 +63,11 @@ func WriteWorkbook(path string, r *Run, evidence []Evidence, opts WorkbookOption
 	}); err != nil {
 		return err
 	}
-	steps := []func() error{
-		func() error { return w.summary(r) },
-		func() error { return w.findingSheets(r) },
-		func() error { return w.accounts(r) },
-		func() error { return w.exceptions(r) },
-		func() error { return w.trend(r) },
-		func() error { return w.credentials(evidence) },
-		func() error { return w.checks(r) },
+	if err := w.summary(r); err != nil {
+		return err
 	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			return err
-		}
+	if err := w.tables(r, evidence); err != nil {
+		return err
 	}
 	f.SetActiveSheet(0)
 	return saveStreaming(f, path)
@@ -394,4 +386,22 @@ func saveStreaming(f *excelize.File, path string) error {
 		err = cerr
 	}
 	return err
+}
+
+// tables writes every sheet after the Summary, in workbook order. The
+// workbook and its CSV floor (WriteTablesCSV) both go through it.
+func (w *workbook) tables(r *Run, evidence []Evidence) error {
+	for _, step := range []func() error{
+		func() error { return w.findingSheets(r) },
+		func() error { return w.accounts(r) },
+		func() error { return w.exceptions(r) },
+		func() error { return w.trend(r) },
+		func() error { return w.credentials(evidence) },
+		func() error { return w.checks(r) },
+	} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
