@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -208,29 +209,50 @@ func InForce(e *audit.Exception, asOf time.Time) bool {
 // Apply marks the findings covered by an exception in force (the first
 // matching entry wins) and reports how every exception applied.
 func Apply(findings []audit.Finding, list []audit.Exception, asOf time.Time) []Use {
-	uses := make([]Use, len(list))
+	a := NewApplier(list, asOf)
+	a.Apply(findings)
+	return a.Uses()
+}
+
+// Applier applies exceptions to a run's findings one batch (an account)
+// at a time, counting how each exception applied across the batches.
+type Applier struct {
+	list []audit.Exception
+	uses []Use
+}
+
+// NewApplier prepares list for a run as of asOf.
+func NewApplier(list []audit.Exception, asOf time.Time) *Applier {
+	a := &Applier{list: slices.Clone(list), uses: make([]Use, len(list))}
 	for i := range list {
-		uses[i] = Use{Exception: list[i], Status: Stale}
+		a.uses[i] = Use{Exception: list[i], Status: Stale}
 		if !InForce(&list[i], asOf) {
-			uses[i].Status = Expired
+			a.uses[i].Status = Expired
 		}
 	}
+	return a
+}
+
+// Apply marks the findings covered by an exception in force (the first
+// matching entry wins). Covered findings share one copy of the entry.
+func (a *Applier) Apply(findings []audit.Finding) {
 	for i := range findings {
 		f := &findings[i]
-		for j := range list {
-			if !Matches(&list[j], f) {
+		for j := range a.list {
+			if !Matches(&a.list[j], f) {
 				continue
 			}
-			uses[j].Matched++
-			if uses[j].Status == Expired {
+			a.uses[j].Matched++
+			if a.uses[j].Status == Expired {
 				continue
 			}
-			uses[j].Status = Active
+			a.uses[j].Status = Active
 			if f.Exception == nil {
-				e := list[j]
-				f.Exception = &e
+				f.Exception = &a.list[j]
 			}
 		}
 	}
-	return uses
 }
+
+// Uses reports how every exception applied to the findings so far.
+func (a *Applier) Uses() []Use { return slices.Clone(a.uses) }

@@ -35,46 +35,45 @@ var ErrUnsorted = errors.New("previous findings are not in report order")
 
 // Compare sets every finding's Status and FirstSeen against the previous
 // run's findings.json, read from prev, fills cur.Resolved and
-// cur.Changes, and recomputes the summary. cur.Findings must be sorted
-// with audit.Less, as findings.json is.
+// cur.Changes, and recomputes the summary. cur's findings must be in
+// audit.Less order, as findings.json is.
 //
 // The previous findings are streamed and merge-joined with the current
-// ones, so memory does not grow with the previous run's size. A nil prev
-// means there is no previous run: every finding is new and first seen
-// now. On error cur is left as a first run and the error returned.
+// ones, one account at a time, so memory does not grow with either run's
+// size. A nil prev means there is no previous run: every finding is new
+// and first seen now. On error cur is left as a first run and the error
+// returned.
 func Compare(cur *Run, prev io.Reader) error {
-	markFirstRun := func() {
-		for i := range cur.Findings {
-			cur.Findings[i].Status, cur.Findings[i].FirstSeen = audit.StatusNew, cur.Run.AsOf
-		}
+	markFirstRun := func() error {
 		cur.Changes, cur.Resolved = nil, nil
+		err := cur.FindingSet().Update(func(fs []audit.Finding) error {
+			for i := range fs {
+				fs[i].Status, fs[i].FirstSeen = audit.StatusNew, cur.Run.AsOf
+			}
+			return nil
+		})
 		cur.Summarize()
+		return err
 	}
 	if prev == nil {
-		markFirstRun()
-		return nil
+		return markFirstRun()
+	}
+	p, err := openPrevious(prev)
+	if err != nil {
+		return errors.Join(err, markFirstRun())
 	}
 	statusNow := make(map[string]string, len(cur.Accounts))
 	for _, a := range cur.Accounts {
 		statusNow[a.ID] = a.Status
 	}
-	m := merger{cur: cur, statusNow: statusNow}
-	var prevRun RunInfo
-	var prevAccounts []Account
-	err := scanJSON(prev, scanHandler{
-		run:      func(r RunInfo) { prevRun = r },
-		accounts: func(a []Account) { prevAccounts = a },
-		finding:  func(f *audit.Finding) error { return m.previous(f, prevRun.AsOf) },
-	})
-	if err != nil {
-		markFirstRun()
-		return err
+	m := merger{cur: cur, prev: p, statusNow: statusNow}
+	if err := m.run(); err != nil {
+		return errors.Join(err, markFirstRun())
 	}
-	m.finish()
 
-	ch := &Changes{PreviousRunID: prevRun.ID, PreviousAsOf: prevRun.AsOf}
+	ch := &Changes{PreviousRunID: p.run.ID, PreviousAsOf: p.run.AsOf}
 	statusBefore := map[string]string{}
-	for _, a := range prevAccounts {
+	for _, a := range p.accounts {
 		statusBefore[a.ID] = a.Status
 	}
 	for _, a := range cur.Accounts {
@@ -92,111 +91,157 @@ func Compare(cur *Run, prev io.Reader) error {
 	return nil
 }
 
-// merger walks the current findings while the previous ones stream by.
+// merger walks the current findings and the previous ones side by side.
 type merger struct {
 	cur       *Run
+	prev      *previousRun
 	statusNow map[string]string
-	next      int           // first current finding not yet decided
-	last      audit.Finding // the previous finding seen last, for the order check
-	seen      bool
+	// p is the previous finding not yet decided; ok is false once the
+	// previous findings are exhausted.
+	p  audit.Finding
+	ok bool
 }
 
-// previous takes the next previous finding: the current findings before
-// it are new, an equal one persists, and if none is equal it is resolved
-// (in accounts audited now).
-func (m *merger) previous(p *audit.Finding, prevAsOf time.Time) error {
-	if m.seen && audit.Less(p, &m.last) {
-		return fmt.Errorf("%w: %s/%s/%s/%s after %s/%s/%s/%s", ErrUnsorted,
-			p.AccountID, p.Principal, p.Check, p.Credential, m.last.AccountID, m.last.Principal, m.last.Check, m.last.Credential)
+// run decides every current finding (new or persisting) and every
+// previous one (persisting, or resolved in accounts audited now).
+func (m *merger) run() error {
+	if err := m.advance(); err != nil {
+		return err
 	}
-	m.last, m.seen = *p, true
-	fs := m.cur.Findings
-	for m.next < len(fs) && audit.Less(&fs[m.next], p) {
-		fs[m.next].Status, fs[m.next].FirstSeen = audit.StatusNew, m.cur.Run.AsOf
-		m.next++
-	}
-	first := p.FirstSeen
-	if first.IsZero() {
-		first = prevAsOf
-	}
-	if m.next < len(fs) && fs[m.next].Key() == p.Key() {
-		fs[m.next].Status, fs[m.next].FirstSeen = audit.StatusPersisting, first
-		m.next++
+	err := m.cur.FindingSet().Update(func(fs []audit.Finding) error {
+		for i := range fs {
+			c := &fs[i]
+			for m.ok && audit.Less(&m.p, c) {
+				m.resolve()
+				if err := m.advance(); err != nil {
+					return err
+				}
+			}
+			if m.ok && m.p.Key() == c.Key() {
+				c.Status, c.FirstSeen = audit.StatusPersisting, m.firstSeen()
+				if err := m.advance(); err != nil {
+					return err
+				}
+				continue
+			}
+			c.Status, c.FirstSeen = audit.StatusNew, m.cur.Run.AsOf
+		}
 		return nil
+	})
+	if err != nil {
+		return err
 	}
-	if m.statusNow[p.AccountID] == StatusCollected {
-		gone := *p
-		gone.Status, gone.FirstSeen, gone.Exception = audit.StatusResolved, first, nil
-		m.cur.Resolved = append(m.cur.Resolved, gone)
+	for m.ok {
+		m.resolve()
+		if err := m.advance(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// finish marks the current findings after the last previous one as new.
-func (m *merger) finish() {
-	for ; m.next < len(m.cur.Findings); m.next++ {
-		m.cur.Findings[m.next].Status, m.cur.Findings[m.next].FirstSeen = audit.StatusNew, m.cur.Run.AsOf
-	}
-}
-
-// scanHandler receives the parts of a findings.json document.
-type scanHandler struct {
-	run      func(RunInfo)
-	accounts func([]Account)
-	finding  func(*audit.Finding) error
-}
-
-// scanJSON reads a findings.json document from r, decoding "run" and
-// "accounts" whole and streaming "findings" one at a time; other keys
-// are skipped.
-func scanJSON(r io.Reader, h scanHandler) error {
-	dec := json.NewDecoder(r)
-	if err := expectDelim(dec, '{'); err != nil {
+// advance reads the next previous finding, checking the order.
+func (m *merger) advance() error {
+	last, hadLast := m.p, m.ok
+	var next audit.Finding
+	ok, err := m.prev.next(&next)
+	if err != nil {
 		return err
 	}
-	for dec.More() {
-		tok, err := dec.Token()
+	if ok && hadLast && audit.Less(&next, &last) {
+		return fmt.Errorf("%w: %s/%s/%s/%s after %s/%s/%s/%s", ErrUnsorted,
+			next.AccountID, next.Principal, next.Check, next.Credential, last.AccountID, last.Principal, last.Check, last.Credential)
+	}
+	m.p, m.ok = next, ok
+	return nil
+}
+
+// firstSeen is when the current previous finding was first reported.
+func (m *merger) firstSeen() time.Time {
+	if m.p.FirstSeen.IsZero() {
+		return m.prev.run.AsOf
+	}
+	return m.p.FirstSeen
+}
+
+// resolve records the current previous finding as resolved when its
+// account is audited now (a failed account's findings are unknown, not gone).
+func (m *merger) resolve() {
+	if m.statusNow[m.p.AccountID] != StatusCollected {
+		return
+	}
+	gone := m.p
+	gone.Status, gone.FirstSeen, gone.Exception = audit.StatusResolved, m.firstSeen(), nil
+	m.cur.Resolved = append(m.cur.Resolved, gone)
+}
+
+// previousRun reads a previous findings.json: its "run" and "accounts"
+// whole, then its findings one at a time. Both must come before
+// "findings", as WriteJSON writes them.
+type previousRun struct {
+	dec      *json.Decoder
+	run      RunInfo
+	accounts []Account
+	// inList is true while the decoder is inside the findings array.
+	inList bool
+}
+
+// openPrevious reads the document up to its first finding.
+func openPrevious(r io.Reader) (*previousRun, error) {
+	p := &previousRun{dec: json.NewDecoder(r)}
+	if err := expectDelim(p.dec, '{'); err != nil {
+		return nil, err
+	}
+	for p.dec.More() {
+		tok, err := p.dec.Token()
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("findings.json: %w", err)
 		}
 		key, _ := tok.(string)
 		switch key {
 		case "run":
-			var info RunInfo
-			if err := dec.Decode(&info); err != nil {
-				return fmt.Errorf("findings.json run: %w", err)
+			if err := p.dec.Decode(&p.run); err != nil {
+				return nil, fmt.Errorf("findings.json run: %w", err)
 			}
-			h.run(info)
 		case "accounts":
-			var accounts []Account
-			if err := dec.Decode(&accounts); err != nil {
-				return fmt.Errorf("findings.json accounts: %w", err)
+			if err := p.dec.Decode(&p.accounts); err != nil {
+				return nil, fmt.Errorf("findings.json accounts: %w", err)
 			}
-			h.accounts(accounts)
 		case "findings":
-			if err := expectDelim(dec, '['); err != nil {
-				return err
+			if p.run.AsOf.IsZero() {
+				return nil, errors.New("findings.json: findings come before the run they belong to")
 			}
-			for dec.More() {
-				var f audit.Finding
-				if err := dec.Decode(&f); err != nil {
-					return fmt.Errorf("findings.json findings: %w", err)
-				}
-				if err := h.finding(&f); err != nil {
-					return err
-				}
+			if err := expectDelim(p.dec, '['); err != nil {
+				return nil, err
 			}
-			if _, err := dec.Token(); err != nil { // ]
-				return err
-			}
+			p.inList = true
+			return p, nil
 		default:
 			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return fmt.Errorf("findings.json %s: %w", key, err)
+			if err := p.dec.Decode(&skip); err != nil {
+				return nil, fmt.Errorf("findings.json %s: %w", key, err)
 			}
 		}
 	}
-	return nil
+	return p, nil // no findings at all
+}
+
+// next decodes the next previous finding into f; false after the last.
+func (p *previousRun) next(f *audit.Finding) (bool, error) {
+	if !p.inList {
+		return false, nil
+	}
+	if !p.dec.More() {
+		p.inList = false
+		if _, err := p.dec.Token(); err != nil { // ]
+			return false, fmt.Errorf("findings.json findings: %w", err)
+		}
+		return false, nil
+	}
+	if err := p.dec.Decode(f); err != nil {
+		return false, fmt.Errorf("findings.json findings: %w", err)
+	}
+	return true, nil
 }
 
 func expectDelim(dec *json.Decoder, want json.Delim) error {

@@ -68,7 +68,11 @@ var funcs = template.FuncMap{
 
 // WriteMarkdown renders audit.md with tmpl.
 func WriteMarkdown(w io.Writer, tmpl *template.Template, r *Run, limits MarkdownLimits) error {
-	return tmpl.ExecuteTemplate(w, MarkdownTemplate, newMarkdownView(r, limits))
+	v, err := newMarkdownView(r, limits)
+	if err != nil {
+		return err
+	}
+	return tmpl.ExecuteTemplate(w, MarkdownTemplate, v)
 }
 
 type markdownView struct {
@@ -116,7 +120,7 @@ type accountFindings struct {
 	Omitted  int
 }
 
-func newMarkdownView(r *Run, limits MarkdownLimits) markdownView {
+func newMarkdownView(r *Run, limits MarkdownLimits) (markdownView, error) {
 	v := markdownView{Run: r.Run, Summary: r.Summary, Changes: r.Changes}
 	v.Audited, v.Expected = r.Summary.Coverage()
 	for _, s := range audit.Severities {
@@ -127,7 +131,42 @@ func newMarkdownView(r *Run, limits MarkdownLimits) markdownView {
 			v.Checks = append(v.Checks, checkCount{c, n})
 		}
 	}
-	counts := SeverityByAccount(r.Findings)
+	names := map[string]string{}
+	for _, a := range r.Accounts {
+		names[a.ID] = or(a.Name, a.ID)
+	}
+	counts := map[string]map[audit.Severity]int{}
+	err := r.FindingSet().EachAccount(func(group []audit.Finding) error {
+		open := 0
+		for i := range group {
+			f := &group[i]
+			if f.Open() {
+				open++
+				continue
+			}
+			if len(v.Excepted) < limits.FindingsPerAccount {
+				v.Excepted = append(v.Excepted, *f)
+			} else {
+				v.ExceptedOmitted++
+			}
+		}
+		if open == 0 {
+			return nil
+		}
+		counts[strings.Clone(group[0].AccountID)] = openBySeverity(group)
+		if len(v.ByAccount) == limits.Accounts {
+			v.OmittedAccounts++
+			return nil
+		}
+		g := accountFindings{ID: group[0].AccountID, Name: or(names[group[0].AccountID], group[0].AccountID)}
+		g.Findings = bySeverity(group, limits.FindingsPerAccount)
+		g.Omitted = open - len(g.Findings)
+		v.ByAccount = append(v.ByAccount, g)
+		return nil
+	})
+	if err != nil {
+		return v, fmt.Errorf("read findings: %w", err)
+	}
 	for _, a := range r.Accounts {
 		if a.Status != StatusCollected {
 			v.Problems = append(v.Problems, a)
@@ -137,19 +176,6 @@ func newMarkdownView(r *Run, limits MarkdownLimits) markdownView {
 			Account: a, GeneratedAt: generatedAt(a),
 			Critical: c[audit.Critical], High: c[audit.High], Medium: c[audit.Medium], Low: c[audit.Low],
 		})
-	}
-	names := map[string]string{}
-	for _, a := range r.Accounts {
-		names[a.ID] = or(a.Name, a.ID)
-	}
-	for i := range r.Findings {
-		if f := &r.Findings[i]; !f.Open() {
-			if len(v.Excepted) < limits.FindingsPerAccount {
-				v.Excepted = append(v.Excepted, *f)
-			} else {
-				v.ExceptedOmitted++
-			}
-		}
 	}
 	v.Resolved, v.ResolvedOmitted = capList(bySeverity(r.Resolved, len(r.Resolved)), limits.FindingsPerAccount)
 	for _, u := range r.Exceptions {
@@ -162,26 +188,7 @@ func newMarkdownView(r *Run, limits MarkdownLimits) markdownView {
 			v.ActiveExceptions++
 		}
 	}
-	for _, group := range groupByAccount(r.Findings) {
-		open := 0
-		for i := range group {
-			if group[i].Open() {
-				open++
-			}
-		}
-		if open == 0 {
-			continue
-		}
-		if len(v.ByAccount) == limits.Accounts {
-			v.OmittedAccounts++
-			continue
-		}
-		g := accountFindings{ID: group[0].AccountID, Name: or(names[group[0].AccountID], group[0].AccountID)}
-		g.Findings = bySeverity(group, limits.FindingsPerAccount)
-		g.Omitted = open - len(g.Findings)
-		v.ByAccount = append(v.ByAccount, g)
-	}
-	return v
+	return v, nil
 }
 
 func capList(fs []audit.Finding, n int) ([]audit.Finding, int) {
@@ -191,34 +198,15 @@ func capList(fs []audit.Finding, n int) ([]audit.Finding, int) {
 	return fs, 0
 }
 
-// SeverityByAccount counts open findings per account and severity.
-func SeverityByAccount(findings []audit.Finding) map[string]map[audit.Severity]int {
-	m := map[string]map[audit.Severity]int{}
-	for i := range findings {
-		f := &findings[i]
-		if !f.Open() {
-			continue
+// openBySeverity counts the open findings of fs by severity.
+func openBySeverity(fs []audit.Finding) map[audit.Severity]int {
+	m := map[audit.Severity]int{}
+	for i := range fs {
+		if fs[i].Open() {
+			m[fs[i].Severity]++
 		}
-		if m[f.AccountID] == nil {
-			m[f.AccountID] = map[audit.Severity]int{}
-		}
-		m[f.AccountID][f.Severity]++
 	}
 	return m
-}
-
-// groupByAccount splits findings sorted by account into one slice per account.
-func groupByAccount(findings []audit.Finding) [][]audit.Finding {
-	var groups [][]audit.Finding
-	for start := 0; start < len(findings); {
-		end := start + 1
-		for end < len(findings) && findings[end].AccountID == findings[start].AccountID {
-			end++
-		}
-		groups = append(groups, findings[start:end])
-		start = end
-	}
-	return groups
 }
 
 // bySeverity returns copies of at most n open findings of fs, most severe

@@ -85,8 +85,13 @@ type Run struct {
 	Summary  Summary   `json:"summary"`
 	Changes  *Changes  `json:"changes"` // null when there is no previous run
 	Accounts []Account `json:"accounts"`
-	// Findings are this run's findings, open and excepted.
+	// Findings are this run's findings, open and excepted, when they are
+	// held in memory (a run read from findings.json, or built in tests).
 	Findings []audit.Finding `json:"findings"`
+	// Store, when set, holds this run's findings instead of Findings (a
+	// run being audited keeps them on disk). Read findings through
+	// FindingSet or EachFinding, which use whichever is set.
+	Store FindingSet `json:"-"`
 	// Resolved are the previous run's findings that are gone, in accounts
 	// audited by this run.
 	Resolved []audit.Finding `json:"resolved"`
@@ -121,20 +126,23 @@ func (r *Run) Summarize() {
 			s.AccountsSkipped++
 		}
 	}
-	for i := range r.Findings {
-		f := &r.Findings[i]
+	// Every FindingSet in this module iterates without failing unless fn
+	// does; a store that cannot be read leaves the counts partial, and
+	// the renderers that read it next report the error.
+	_ = r.EachFinding(func(f *audit.Finding) error {
 		s.Findings++
 		if f.Status == audit.StatusNew && r.Changes != nil {
 			s.New++
 		}
 		if !f.Open() {
 			s.Excepted++
-			continue
+			return nil
 		}
 		s.Open++
 		s.BySeverity[f.Severity.String()]++
 		s.ByCheck[f.Check]++
-	}
+		return nil
+	})
 	s.Resolved = len(r.Resolved)
 	r.Summary = s
 }
@@ -150,7 +158,7 @@ func WriteJSON(w io.Writer, r *Run) error {
 	jw.field("summary", r.Summary, false)
 	jw.field("changes", r.Changes, false)
 	writeList(&jw, "accounts", r.Accounts, false)
-	writeList(&jw, "findings", r.Findings, false)
+	writeFindings(&jw, r.FindingSet())
 	writeList(&jw, "resolved", r.Resolved, false)
 	writeList(&jw, "exceptions", r.Exceptions, true)
 	jw.raw("}\n")
@@ -198,6 +206,41 @@ func (j *jsonWriter) end(last bool) {
 	} else {
 		j.raw(",\n")
 	}
+}
+
+// writeFindings writes the "findings" list one account at a time.
+func writeFindings(j *jsonWriter, set FindingSet) {
+	j.raw("  \"findings\": ")
+	if set.Len() == 0 {
+		j.raw("[]")
+		j.end(false)
+		return
+	}
+	j.raw("[\n")
+	first := true
+	var buf []byte
+	err := set.EachAccount(func(fs []audit.Finding) error {
+		for i := range fs {
+			if !first {
+				j.raw(",\n")
+			}
+			first = false
+			j.raw("    ")
+			var err error
+			if buf, err = appendFindingJSON(buf[:0], &fs[i]); err != nil {
+				return err
+			}
+			if _, err := j.w.Write(buf); err != nil {
+				return err
+			}
+		}
+		return j.err
+	})
+	if err != nil && j.err == nil {
+		j.err = err
+	}
+	j.raw("\n  ]")
+	j.end(false)
 }
 
 func writeList[T any](j *jsonWriter, key string, list []T, last bool) {

@@ -38,23 +38,24 @@ func WriteTablesCSV(path string, r *Run, evidence []Evidence) error {
 	return f.Close()
 }
 
-// csvTable writes one table as CSV rows.
-func (w *workbook) csvTable(sheet string, cols []column, rows func(add func([]any) error) error) error {
-	record := make([]string, 0, len(cols)+1)
-	record = append(record, sheet)
+// csvHeader writes a table's header record, led by the sheet name.
+func (w *workbook) csvHeader(sheet string, cols []column) error {
+	record := append(w.record[:0], sheet)
 	for _, c := range cols {
 		record = append(record, c.Name)
 	}
-	if err := w.csv.Write(record); err != nil {
-		return err
+	w.record = record
+	return w.csv.Write(record)
+}
+
+// csvRow writes one row as a CSV record, led by the sheet name.
+func (w *workbook) csvRow(sheet string, values []any) error {
+	record := append(w.record[:0], sheet)
+	for _, v := range values {
+		record = append(record, cellText(v))
 	}
-	return rows(func(values []any) error {
-		record = append(record[:0], sheet)
-		for _, v := range values {
-			record = append(record, cellText(v))
-		}
-		return w.csv.Write(record)
-	})
+	w.record = record
+	return w.csv.Write(record)
 }
 
 // cellText renders a cell value as text.

@@ -1,20 +1,13 @@
 package report
 
 import (
-	"archive/zip"
-	"bufio"
-	"compress/flate"
 	"encoding/csv"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/reporter-dev/reporter/audit"
-	"github.com/reporter-dev/reporter/collect/credreport"
 )
 
 // ExcelMaxRows is the number of rows an Excel sheet can hold.
@@ -82,7 +75,11 @@ type workbook struct {
 	// csv, when set, receives every table instead of the workbook: the
 	// same rows as plain CSV, the I/O floor the workbook is measured by.
 	csv      *csv.Writer
+	record   []string // the CSV record being written, reused
 	severity map[audit.Severity]int
+	// openCounts counts open findings by account and severity; the
+	// finding sheets fill it for the Accounts sheet.
+	openCounts map[string]map[audit.Severity]int
 }
 
 func newWorkbook(f *excelize.File) (*workbook, error) {
@@ -128,39 +125,98 @@ type column struct {
 }
 
 // streamTable writes a sheet as an Excel table with a frozen, filtered
-// header. rows is called with a function that writes one row. When a
-// sheet reaches w.maxRows rows, the table continues on "NAME (2)",
-// "NAME (3)"… rather than being truncated.
-func (w *workbook) streamTable(sheet, table string, cols []column, rows func(add func([]any) error) error) error {
-	if w.csv != nil {
-		return w.csvTable(sheet, cols, rows)
-	}
-	part := 1
-	sw, n, err := w.startSheet(sheet, cols)
+// header. rows is called with a function that writes one row.
+func (w *workbook) streamTable(sheet, name string, cols []column, rows func(add func([]any) error) error) error {
+	t, err := w.openTable(sheet, name, cols)
 	if err != nil {
 		return err
 	}
-	err = rows(func(values []any) error {
-		if n == w.maxRows {
-			if err := w.endSheet(sw, cols, partName(table, part, ""), n); err != nil {
-				return err
-			}
-			part++
-			if sw, n, err = w.startSheet(partName(sheet, part, " "), cols); err != nil {
-				return err
-			}
-		}
-		n++
-		cell, err := excelize.CoordinatesToCellName(1, n)
-		if err != nil {
+	if err := rows(t.add); err != nil {
+		return fmt.Errorf("sheet %s: %w", t.sheetName(), err)
+	}
+	return t.close()
+}
+
+// table is a table being streamed to its sheet. Several tables can be
+// open at once, each on its own sheet. When a sheet reaches w.maxRows
+// rows, the table continues on "NAME (2)", "NAME (3)"… rather than being
+// truncated. (Sheets are listed in the order they are created: to keep a
+// table's parts together while other tables are open, create its sheets
+// beforehand with reserveSheets.)
+type table struct {
+	w           *workbook
+	sheet, name string
+	cols        []column
+	sw          *excelize.StreamWriter
+	rows        int // rows on the current sheet, header included
+	part        int
+}
+
+// openTable starts a table on a new sheet (or, for the CSV floor, writes
+// its header record).
+func (w *workbook) openTable(sheet, name string, cols []column) (*table, error) {
+	t := &table{w: w, sheet: sheet, name: name, cols: cols, part: 1}
+	if w.csv != nil {
+		return t, w.csvHeader(sheet, cols)
+	}
+	var err error
+	t.sw, t.rows, err = w.startSheet(sheet, cols)
+	return t, err
+}
+
+// sheetName is the name of the sheet being written.
+func (t *table) sheetName() string { return partName(t.sheet, t.part, " ") }
+
+// add writes one row. excelize does not keep values.
+func (t *table) add(values []any) error {
+	if t.w.csv != nil {
+		return t.w.csvRow(t.sheet, values)
+	}
+	if t.rows == t.w.maxRows {
+		if err := t.continueSheet(); err != nil {
 			return err
 		}
-		return sw.SetRow(cell, values)
-	})
-	if err != nil {
-		return fmt.Errorf("sheet %s: %w", partName(sheet, part, " "), err)
 	}
-	return w.endSheet(sw, cols, partName(table, part, ""), n)
+	t.rows++
+	cell, err := excelize.CoordinatesToCellName(1, t.rows)
+	if err != nil {
+		return err
+	}
+	return t.sw.SetRow(cell, values)
+}
+
+// continueSheet ends the current sheet and starts the next part.
+func (t *table) continueSheet() error {
+	if err := t.w.endSheet(t.sw, t.cols, partName(t.name, t.part, ""), t.rows); err != nil {
+		return err
+	}
+	t.part++
+	var err error
+	t.sw, t.rows, err = t.w.startSheet(t.sheetName(), t.cols)
+	return err
+}
+
+// reserveSheets creates the sheets a table of rows data rows will fill,
+// so that they stay together in the workbook. startSheet then uses them.
+func (w *workbook) reserveSheets(sheet string, rows int) error {
+	if w.csv != nil {
+		return nil
+	}
+	perSheet := w.maxRows - 1
+	for part := 1; part == 1 || (part-1)*perSheet < rows; part++ {
+		if _, err := w.f.NewSheet(partName(sheet, part, " ")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// close turns the rows into a table and flushes the sheet.
+func (t *table) close() error {
+	if t.w.csv != nil {
+		return nil
+	}
+	return t.w.endSheet(t.sw, t.cols, partName(t.name, t.part, ""), t.rows)
 }
 
 // partName names the part-th sheet (or table) of a series: NAME, then
@@ -175,7 +231,7 @@ func partName(name string, part int, sep string) string {
 	return fmt.Sprintf("%s%s(%d)", name, sep, part)
 }
 
-// startSheet creates a sheet and writes its header row.
+// startSheet creates a sheet (unless reserved) and writes its header row.
 func (w *workbook) startSheet(sheet string, cols []column) (*excelize.StreamWriter, int, error) {
 	if _, err := w.f.NewSheet(sheet); err != nil {
 		return nil, 0, err
@@ -224,7 +280,7 @@ func (w *workbook) accounts(r *Run) error {
 		{"Account ID", 15}, {"Account name", 24}, {"Status", 11}, {"Error", 60}, {"Users", 8},
 		{"Report generated (UTC)", 21}, {"Password policy", 15}, {"Critical", 9}, {"High", 9}, {"Medium", 9}, {"Low", 9},
 	}
-	counts := SeverityByAccount(r.Findings)
+	counts := w.openCounts
 	return w.streamTable("Accounts", "Accounts", cols, func(add func([]any) error) error {
 		for _, a := range r.Accounts {
 			var generated any = "not recorded"
@@ -241,107 +297,6 @@ func (w *workbook) accounts(r *Run) error {
 	})
 }
 
-// credentials streams every collected report's rows, as received.
-func (w *workbook) credentials(evidence []Evidence) error {
-	cols := []column{{"Account ID", 15}, {"Account name", 22}}
-	for _, c := range credreport.Columns {
-		cols = append(cols, column{c, 18})
-	}
-	next := evidenceRows(evidence)
-	return w.streamTable("Credentials", "Credentials", cols, func(add func([]any) error) error {
-		for {
-			row, err := next()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if err := add(row); err != nil {
-				return err
-			}
-		}
-	})
-}
-
-// evidenceRows returns an iterator over every data row of every evidence
-// file, each prefixed with the account ID and name and laid out in the
-// canonical column order. It returns io.EOF after the last row.
-func evidenceRows(evidence []Evidence) func() ([]any, error) {
-	i := 0
-	var (
-		file  *os.File
-		cr    *csv.Reader
-		index []int // canonical column -> position in this file, -1 if absent
-	)
-	return func() ([]any, error) {
-		for {
-			if cr == nil {
-				if i == len(evidence) {
-					return nil, io.EOF
-				}
-				ev := evidence[i]
-				var err error
-				if file, err = os.Open(ev.Path); err != nil {
-					return nil, err
-				}
-				cr = csv.NewReader(file)
-				header, err := cr.Read()
-				if err != nil {
-					file.Close()
-					return nil, fmt.Errorf("%s: %w", ev.Path, err)
-				}
-				index = canonicalIndex(header)
-			}
-			rec, err := cr.Read()
-			if errors.Is(err, io.EOF) {
-				file.Close()
-				cr = nil
-				i++
-				continue
-			}
-			if err != nil {
-				file.Close()
-				return nil, fmt.Errorf("%s: %w", evidence[i].Path, err)
-			}
-			row := make([]any, 2+len(index))
-			row[0], row[1] = evidence[i].AccountID, evidence[i].AccountName
-			for c, pos := range index {
-				if pos >= 0 && pos < len(rec) {
-					row[2+c] = rec[pos]
-				}
-			}
-			return row, nil
-		}
-	}
-}
-
-func canonicalIndex(header []string) []int {
-	pos := map[string]int{}
-	for i, h := range header {
-		if i == 0 {
-			h = trimBOM(h)
-		}
-		pos[h] = i
-	}
-	index := make([]int, len(credreport.Columns))
-	for i, c := range credreport.Columns {
-		if p, ok := pos[c]; ok {
-			index[i] = p
-		} else {
-			index[i] = -1
-		}
-	}
-	return index
-}
-
-func trimBOM(s string) string {
-	if len(s) >= 3 && s[:3] == "\ufeff" {
-		return s[3:]
-	}
-	return s
-}
-
 // printLayout prints a sheet landscape, one page wide, so a PDF or paper
 // copy keeps each row on one line. For a streamed sheet it must be called
 // before the StreamWriter is created.
@@ -352,40 +307,6 @@ func (w *workbook) printLayout(sheet string) error {
 	return w.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{
 		Orientation: ptr("landscape"), Size: ptr(9), FitToWidth: ptr(1), FitToHeight: ptr(0),
 	})
-}
-
-// saveStreaming writes f to path without holding the whole file in
-// memory. excelize's SaveAs builds the zip in a bytes.Buffer first (a
-// gigabyte for a million-row workbook); its ZipWriter hook is handed that
-// buffer, and this one writes to the file instead, so the buffer stays
-// empty. The zip is deflated at flate.BestSpeed, which halves compression
-// time for a file about a fifth larger. (excelize post-processes the
-// buffer only for parts over 4 GiB, which a sheet capped at Excel's row
-// limit does not reach.)
-func saveStreaming(f *excelize.File, path string) error {
-	out, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(out, 1<<20)
-	f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
-		zw := zip.NewWriter(bw)
-		zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
-			return flate.NewWriter(w, flate.BestSpeed)
-		})
-		return zw
-	})
-	buf, err := f.WriteToBuffer()
-	if err == nil && buf.Len() != 0 {
-		err = fmt.Errorf("excelize wrote %d bytes outside the zip writer", buf.Len())
-	}
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // tables writes every sheet after the Summary, in workbook order. The

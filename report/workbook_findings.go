@@ -1,6 +1,9 @@
 package report
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/xuri/excelize/v2"
 
 	"github.com/reporter-dev/reporter/audit"
@@ -104,29 +107,45 @@ var findingSheetList = []findingSheet{
 	}, columns: []findingColumn{colSeverity, colAccountID, colAccountName, colCheck, colDetail, colStatus, colFirstSeen, colCIS, colSecurityHub}},
 }
 
-// findingSheets writes every sheet of findings, most severe first.
+// findingSheets writes every sheet of findings, most severe first. The
+// sheets are written side by side, in one pass over the findings per
+// severity. It also counts the open findings for the Accounts sheet.
 func (w *workbook) findingSheets(r *Run) error {
-	for _, sh := range findingSheetList {
+	if err := w.reserveFindingSheets(r); err != nil {
+		return err
+	}
+	tables := make([]*table, len(findingSheetList))
+	rows := make([][]any, len(findingSheetList))
+	for i, sh := range findingSheetList {
 		cols := make([]column, len(sh.columns))
-		for i, c := range sh.columns {
-			cols[i] = c.column
+		for j, c := range sh.columns {
+			cols[j] = c.column
 		}
-		list := r.Findings
-		if sh.resolved {
-			list = r.Resolved
+		t, err := w.openTable(sh.name, sh.table, cols)
+		if err != nil {
+			return err
 		}
-		err := w.streamTable(sh.name, sh.table, cols, func(add func([]any) error) error {
-			for _, sev := range audit.Severities {
-				for i := range list {
-					f := &list[i]
-					if f.Severity != sev || !sh.include(f) {
+		tables[i], rows[i] = t, make([]any, len(cols))
+	}
+	add := func(i int, f *audit.Finding) error {
+		row := rows[i]
+		for j, c := range findingSheetList[i].columns {
+			row[j] = c.value(w, f)
+		}
+		if err := tables[i].add(row); err != nil {
+			return fmt.Errorf("sheet %s: %w", tables[i].sheetName(), err)
+		}
+		return nil
+	}
+	for _, sev := range audit.Severities {
+		err := r.FindingSet().EachSeverity(sev, func(fs []audit.Finding) error {
+			for k := range fs {
+				f := &fs[k]
+				for i, sh := range findingSheetList {
+					if sh.resolved || !sh.include(f) {
 						continue
 					}
-					row := make([]any, len(sh.columns))
-					for j, c := range sh.columns {
-						row[j] = c.value(w, f)
-					}
-					if err := add(row); err != nil {
+					if err := add(i, f); err != nil {
 						return err
 					}
 				}
@@ -136,6 +155,66 @@ func (w *workbook) findingSheets(r *Run) error {
 		if err != nil {
 			return err
 		}
+		for i, sh := range findingSheetList {
+			if !sh.resolved {
+				continue
+			}
+			for k := range r.Resolved {
+				if f := &r.Resolved[k]; f.Severity == sev && sh.include(f) {
+					if err := add(i, f); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	for _, t := range tables {
+		if err := t.close(); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// reserveFindingSheets counts the rows of every sheet of findings and
+// reserves the sheets they need, in workbook order. It also counts the
+// open findings for the Accounts sheet.
+func (w *workbook) reserveFindingSheets(r *Run) error {
+	w.openCounts = map[string]map[audit.Severity]int{}
+	rows := make([]int, len(findingSheetList))
+	err := r.EachFinding(func(f *audit.Finding) error {
+		if f.Open() {
+			w.countOpen(f)
+		}
+		for i, sh := range findingSheetList {
+			if !sh.resolved && sh.include(f) {
+				rows[i]++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, sh := range findingSheetList {
+		if sh.resolved {
+			rows[i] = len(r.Resolved)
+		}
+		if err := w.reserveSheets(sh.name, rows[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// countOpen counts an open finding for the Accounts sheet.
+func (w *workbook) countOpen(f *audit.Finding) {
+	c := w.openCounts[f.AccountID]
+	if c == nil {
+		c = map[audit.Severity]int{}
+		// A stored finding's strings share its block's memory; a copy of
+		// the key keeps the block from being retained.
+		w.openCounts[strings.Clone(f.AccountID)] = c
+	}
+	c[f.Severity]++
 }

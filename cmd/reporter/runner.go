@@ -119,10 +119,13 @@ func (r *runner) runOnce(ctx context.Context, asOf time.Time) runOutcome {
 		Exceptions: excs, History: runHistory(cfg, r.arch), Progress: r.progress,
 	})
 	if err != nil {
+		res.Close()
 		log.Error("run failed", "err", err)
 		return runOutcome{status: exitFatal}
 	}
 	deliveryErr := errors.Join(app.Deliver(ctx, log, res, appArchiver(r.arch), r.notifiers), spoolErr)
+	// Delivered: the findings are in the run folder (and the archive).
+	res.Close()
 	out := runOutcome{res: res, deliveryErr: deliveryErr, status: exitOK}
 	switch {
 	case deliveryErr != nil:

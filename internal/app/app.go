@@ -25,6 +25,7 @@ import (
 	"github.com/reporter-dev/reporter/collect/credreport"
 	"github.com/reporter-dev/reporter/collect/passwordpolicy"
 	"github.com/reporter-dev/reporter/exceptions"
+	"github.com/reporter-dev/reporter/internal/findingstore"
 	"github.com/reporter-dev/reporter/internal/history"
 	"github.com/reporter-dev/reporter/report"
 )
@@ -73,6 +74,18 @@ type Result struct {
 	FailedNotifiers []string
 	// Timings says how long each phase of RunOnce took.
 	Timings []Timing
+	// store holds the run's findings on disk until Close.
+	store *findingstore.Store
+}
+
+// Close releases the run's findings (kept on disk while the run is
+// rendered and delivered). Run's findings cannot be read afterwards; the
+// run folder is untouched.
+func (r *Result) Close() error {
+	if r == nil || r.store == nil {
+		return nil
+	}
+	return r.store.Close()
 }
 
 // Timing is the duration of one phase of a run.
@@ -118,13 +131,20 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 	log = log.With("run_id", runID)
 	log.Info("audit started", "source", opts.Source.Name(), "as_of", asOf.Format(time.RFC3339), "dir", dir)
 
+	// Findings go to disk one account at a time, so memory does not grow
+	// with the organization.
+	store, err := findingstore.Create(opts.OutDir)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", runID, err)
+	}
 	run := &report.Run{Run: report.RunInfo{
 		ID: runID, AsOf: asOf, StartedAt: started, Version: opts.Version,
 		Source: opts.Source.Name(), Thresholds: opts.Thresholds,
-	}}
+	}, Store: store}
 	a := auditor{
-		dir: dir, log: log, run: run,
-		eval: audit.Evaluator{Thresholds: opts.Thresholds, AsOf: asOf},
+		dir: dir, log: log, run: run, store: store,
+		eval:       audit.Evaluator{Thresholds: opts.Thresholds, AsOf: asOf},
+		exceptions: exceptions.NewApplier(opts.Exceptions, asOf),
 	}
 	sink := a.account
 	if opts.Progress != nil {
@@ -151,22 +171,28 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 		run.Run.Error = fmt.Sprintf("collection stopped: %v", err)
 		log.Error("collection stopped", "err", err)
 	}
+	if a.storeErr != nil {
+		store.Close()
+		return nil, fmt.Errorf("run %s: %w (the run folder %s has no manifest and is incomplete)", runID, a.storeErr, dir)
+	}
 	lap("collect, parse and evaluate")
-	sort.Slice(run.Findings, func(i, j int) bool { return audit.Less(&run.Findings[i], &run.Findings[j]) })
 	sort.SliceStable(run.Accounts, func(i, j int) bool { return run.Accounts[i].ID < run.Accounts[j].ID })
-	run.Exceptions = exceptions.Apply(run.Findings, opts.Exceptions, asOf)
+	run.Exceptions = a.exceptions.Uses()
 	compareWithHistory(ctx, log, opts, run)
 	run.Run.FinishedAt = clock().UTC()
-	lap("sort, exceptions and history")
+	lap("exceptions and history")
 
+	res := &Result{Dir: dir, Run: run, Timings: timings, store: store}
 	if err := writeReports(dir, run, a.evidence, tmpl, opts.Workbook, lap); err != nil {
-		return &Result{Dir: dir, Run: run, Timings: timings}, fmt.Errorf("run %s: %w (the run folder %s has no manifest and is incomplete)", runID, err, dir)
+		res.Timings = timings
+		return res, fmt.Errorf("run %s: %w (the run folder %s has no manifest and is incomplete)", runID, err, dir)
 	}
+	res.Timings = timings
 	audited, expected := run.Summary.Coverage()
 	log.Info("audit finished", "audited", audited, "expected", expected,
 		"failed", run.Summary.AccountsFailed, "skipped", run.Summary.AccountsSkipped,
 		"findings", run.Summary.Findings, "dir", dir)
-	return &Result{Dir: dir, Run: run, Timings: timings}, nil
+	return res, nil
 }
 
 // compareWithHistory marks findings new, persisting or resolved against
@@ -226,11 +252,17 @@ func newRunFolder(out string, asOf time.Time) (dir, runID string, err error) {
 
 // auditor receives accounts from the source one at a time.
 type auditor struct {
-	dir      string
-	log      *slog.Logger
-	run      *report.Run
-	eval     audit.Evaluator
-	evidence []report.Evidence
+	dir        string
+	log        *slog.Logger
+	run        *report.Run
+	eval       audit.Evaluator
+	evidence   []report.Evidence
+	exceptions *exceptions.Applier
+	store      *findingstore.Store
+	// findings is the current account's findings, reused.
+	findings []audit.Finding
+	// storeErr is the first failure to store findings; it ends the run.
+	storeErr error
 }
 
 // account stores one account's evidence and evaluates it.
@@ -260,18 +292,23 @@ func (a *auditor) account(res collect.AccountResult) error {
 		}
 	}
 
-	start := len(a.run.Findings)
+	findings := a.findings[:0]
 	if res.Status == collect.Collected {
 		var err error
-		a.run.Findings, acct.Users, err = a.evaluate(a.run.Findings, res)
+		findings, acct.Users, err = a.evaluate(findings, res)
 		if err != nil {
 			res.Status, res.Err = collect.Failed, err
 			acct.Status = string(collect.Failed)
-			a.run.Findings = a.run.Findings[:start]
+			findings = findings[:0]
 			a.evidence = a.evidence[:len(a.evidence)-1]
 		}
 	}
-	findings := a.run.Findings[start:]
+	a.exceptions.Apply(findings)
+	if err := a.store.Add(findings); err != nil {
+		a.storeErr = fmt.Errorf("store findings of account %s: %w", acct.ID, err)
+		return a.storeErr
+	}
+	a.findings = findings[:0]
 	if res.Err != nil {
 		acct.Error = res.Err.Error()
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -151,11 +152,12 @@ func checkWorkbook(t *testing.T, path string, run *report.Run) {
 		t.Errorf("Trend has %d rows, want %d", got, dataRows(len(run.Trend)))
 	}
 	families := map[string]int{}
-	for i := range run.Findings {
-		if fd := &run.Findings[i]; fd.Open() {
+	run.EachFinding(func(fd *audit.Finding) error {
+		if fd.Open() {
 			families[fd.Check]++
 		}
-	}
+		return nil
+	})
 	for sheet, n := range map[string]int{
 		"Inactive users":  families[audit.UserInactive] + families[audit.ConsolePasswordUnused],
 		"Unrotated keys":  families[audit.AccessKeyNotRotated] + families[audit.AccessKeyUnused] + families[audit.MultipleActiveAccessKeys],
@@ -281,11 +283,12 @@ func TestRunOnceMalformedReportFailsOnlyItsAccount(t *testing.T) {
 			if failed.Status != report.StatusFailed || !strings.Contains(failed.Error, tt.wantError) {
 				t.Errorf("account 666666666666 = %+v, want failed with %q", failed, tt.wantError)
 			}
-			for _, f := range res.Run.Findings {
+			res.Run.EachFinding(func(f *audit.Finding) error {
 				if f.AccountID == "666666666666" {
-					t.Errorf("failed account has finding %+v", f)
+					t.Errorf("failed account has finding %+v", *f)
 				}
-			}
+				return nil
+			})
 			// The malformed evidence is kept and listed in the manifest.
 			if problems, err := report.VerifyDir(res.Dir); err != nil || len(problems) > 0 {
 				t.Errorf("VerifyDir() = %v, %v", problems, err)
@@ -385,6 +388,23 @@ func TestLargeSheetsContinueAcrossSheets(t *testing.T) {
 				t.Errorf("%d rows over %d sheets, want %d rows over %d sheets", total, sheets, tt.rows, (tt.rows+3)/4)
 			}
 		})
+	}
+	// Every continuation sheet follows the part before it, although the
+	// sheets of findings are written side by side.
+	list := f.GetSheetList()
+	for i, name := range list {
+		base, part, ok := strings.Cut(name, " (")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.Atoi(strings.TrimSuffix(part, ")"))
+		want := base
+		if n > 2 {
+			want = fmt.Sprintf("%s (%d)", base, n-1)
+		}
+		if i == 0 || list[i-1] != want {
+			t.Errorf("sheet %q comes after %q, want after %q (sheets %v)", name, list[max(i-1, 0)], want, list)
+		}
 	}
 }
 

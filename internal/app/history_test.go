@@ -92,9 +92,10 @@ func TestRunOverRun(t *testing.T) {
 		t.Errorf("resolved = %s", got)
 	}
 	byKey := map[string]audit.Finding{}
-	for _, f := range r.Findings {
-		byKey[f.AccountID+"/"+f.Principal+"/"+f.Check] = f
-	}
+	r.EachFinding(func(f *audit.Finding) error {
+		byKey[f.AccountID+"/"+f.Principal+"/"+f.Check] = *f
+		return nil
+	})
 	bob := byKey["222222222222/bob.martin/user-inactive"]
 	if bob.Status != audit.StatusPersisting || !bob.FirstSeen.Equal(first.Run.Run.AsOf) {
 		t.Errorf("bob.martin user-inactive = %s first seen %v, want persisting since the first run", bob.Status, bob.FirstSeen)

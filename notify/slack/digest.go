@@ -258,14 +258,10 @@ func buildDigest(run *report.Run, t *target, loc notify.Location, defaultChannel
 		}
 	}
 
-	top := rank(sub.Findings)
-	listed := top[:min(lim.findings, len(top))]
-	d.Listed, d.More = len(listed), len(top)-len(listed)
-	more := map[audit.Severity]int{}
-	for _, f := range top[len(listed):] {
-		more[f.Severity]++
-	}
+	listed, more := rank(sub.FindingSet(), lim.findings)
+	d.Listed = len(listed)
 	for _, sev := range audit.Severities {
+		d.More += more[sev]
 		if more[sev] > 0 {
 			d.MoreSeverities = append(d.MoreSeverities, SeverityCount{sev.String(), more[sev]})
 		}
@@ -311,11 +307,7 @@ func scopeRun(run *report.Run, t *target) *report.Run {
 			sub.Accounts = append(sub.Accounts, a)
 		}
 	}
-	for _, f := range run.Findings {
-		if t.in[f.AccountID] {
-			sub.Findings = append(sub.Findings, f)
-		}
-	}
+	sub.Store = report.FilterAccounts(run.FindingSet(), func(id string) bool { return t.in[id] })
 	sub.Summarize()
 	return sub
 }
@@ -330,11 +322,12 @@ func RunChanges(run *report.Run, inScope func(accountID string) bool) (Changes, 
 		return Changes{}, false
 	}
 	var c Changes
-	for i := range run.Findings {
-		if f := &run.Findings[i]; f.Status == audit.StatusNew && inScope(f.AccountID) {
+	_ = run.EachFinding(func(f *audit.Finding) error {
+		if f.Status == audit.StatusNew && inScope(f.AccountID) {
 			c.New++
 		}
-	}
+		return nil
+	})
 	for i := range run.Resolved {
 		if inScope(run.Resolved[i].AccountID) {
 			c.Resolved++
@@ -343,15 +336,16 @@ func RunChanges(run *report.Run, inScope func(accountID string) bool) (Changes, 
 	return c, true
 }
 
-// rank returns the open findings, most urgent first. Excepted findings
-// are accepted risks and never listed as needing action.
-func rank(findings []audit.Finding) []audit.Finding {
+// rank returns the n most urgent open findings of set, most urgent
+// first, and how many open findings it leaves out, by severity. Excepted
+// findings are accepted risks and never listed. Memory is bounded by n,
+// not by the number of findings.
+func rank(set report.FindingSet, n int) ([]audit.Finding, map[audit.Severity]int) {
 	order := map[string]int{}
 	for i, c := range audit.Checks {
 		order[c.ID] = i
 	}
-	out := slices.DeleteFunc(slices.Clone(findings), func(f audit.Finding) bool { return !f.Open() })
-	slices.SortStableFunc(out, func(a, b audit.Finding) int {
+	urgent := func(a, b audit.Finding) int {
 		switch {
 		case a.Severity != b.Severity:
 			return int(b.Severity) - int(a.Severity)
@@ -370,8 +364,32 @@ func rank(findings []audit.Finding) []audit.Finding {
 			return 1
 		}
 		return 0
+	}
+	more := map[audit.Severity]int{}
+	var top []audit.Finding
+	// keep sorts the candidates and drops all but the n most urgent.
+	keep := func() {
+		slices.SortFunc(top, urgent)
+		for _, f := range top[min(n, len(top)):] {
+			more[f.Severity]++
+		}
+		top = top[:min(n, len(top))]
+	}
+	// A run's findings can always be read while it is delivered; if the
+	// store failed, the digest lists what was read.
+	_ = set.EachAccount(func(fs []audit.Finding) error {
+		for i := range fs {
+			if fs[i].Open() {
+				top = append(top, fs[i])
+			}
+			if len(top) >= 2*n+64 {
+				keep()
+			}
+		}
+		return nil
 	})
-	return out
+	keep()
+	return top, more
 }
 
 func digestFinding(f audit.Finding) Finding {

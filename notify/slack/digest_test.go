@@ -11,6 +11,7 @@ import (
 
 	slackgo "github.com/slack-go/slack"
 
+	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/notify"
 	"github.com/reporter-dev/reporter/report"
@@ -41,12 +42,7 @@ func TestDigestGolden(t *testing.T) {
 			a.Status, a.Error, a.Users = report.StatusFailed, "assume role arn:aws:iam::444444444444:role/OrganizationAccountAccessRole: AccessDenied: User is not authorized to perform: sts:AssumeRole", 0
 		}
 	}
-	routed.Findings = nil
-	for _, f := range run.Findings {
-		if f.AccountID != "444444444444" {
-			routed.Findings = append(routed.Findings, f)
-		}
-	}
+	routed.Store = report.FilterAccounts(run.FindingSet(), func(id string) bool { return id != "444444444444" })
 	routed.Summarize()
 	payments := target{channel: "#payments", rule: describeRoutes([]config.SlackRoute{
 		{Channel: "#payments", Tags: map[string]string{"team": "payments"}, OUs: []string{"ou-dev1-payments"}},
@@ -282,5 +278,50 @@ func TestMarshalIndentKeepsJSON(t *testing.T) {
 	}
 	if !strings.Contains(string(b), `R&D <x>`) {
 		t.Errorf("marshalIndent(%q) = %s, want &, <, > unescaped", in, b)
+	}
+}
+
+func TestRankKeepsTheMostUrgent(t *testing.T) {
+	run := synthRun(40, 25, 0, func(int) string { return "acct" }, "")
+	// Excepted findings are never ranked.
+	for i := range run.Findings {
+		if i%9 == 0 {
+			run.Findings[i].Exception = &audit.Exception{Account: "*", Principal: "*", Check: run.Findings[i].Check}
+		}
+	}
+	all, none := rank(run.FindingSet(), len(run.Findings))
+	open := 0
+	for i := range run.Findings {
+		if run.Findings[i].Open() {
+			open++
+		}
+	}
+	if len(all) != open || len(none) != 0 {
+		t.Fatalf("rank(all) = %d findings, %v left out; want %d, none", len(all), none, open)
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i].Severity > all[i-1].Severity {
+			t.Fatalf("rank(all)[%d] is %s after %s", i, all[i].Severity, all[i-1].Severity)
+		}
+	}
+	for _, n := range []int{0, 1, 7, 100, open - 1} {
+		top, more := rank(run.FindingSet(), n)
+		if len(top) != n {
+			t.Fatalf("rank(%d) = %d findings", n, len(top))
+		}
+		for i := range top {
+			if top[i].Key() != all[i].Key() {
+				t.Fatalf("rank(%d)[%d] = %v, want %v", n, i, top[i].Key(), all[i].Key())
+			}
+		}
+		want := map[audit.Severity]int{}
+		for _, f := range all[n:] {
+			want[f.Severity]++
+		}
+		for _, sev := range audit.Severities {
+			if more[sev] != want[sev] {
+				t.Errorf("rank(%d) leaves out %d %s findings, want %d", n, more[sev], sev, want[sev])
+			}
+		}
 	}
 }

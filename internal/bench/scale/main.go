@@ -126,9 +126,10 @@ func run(accounts, users int, work string, asJSON, previous bool) error {
 	if err != nil {
 		return err
 	}
+	defer res.Close()
 	fig := Figures{
 		SteadyState: steadyState,
-		Accounts:    accounts, Users: users, Rows: accounts * (users + 1), Findings: len(res.Run.Findings),
+		Accounts:    accounts, Users: users, Rows: accounts * (users + 1), Findings: res.Run.Summary.Findings,
 		Wall: time.Since(wall0), CPU: cpuTime() - cpu0, PeakRSSMiB: peakRSSMiB(), Phases: res.Timings,
 		GoVersion: runtime.Version(), CPUs: strconv.Itoa(runtime.NumCPU()),
 	}

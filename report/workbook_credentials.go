@@ -1,0 +1,146 @@
+package report
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/reporter-dev/reporter/collect/credreport"
+)
+
+// credentials streams every collected report's rows, as received.
+func (w *workbook) credentials(evidence []Evidence) error {
+	cols := []column{{"Account ID", 15}, {"Account name", 22}}
+	for _, c := range credreport.Columns {
+		cols = append(cols, column{c, 18})
+	}
+	next := evidenceRows(evidence)
+	return w.streamTable("Credentials", "Credentials", cols, func(add func([]any) error) error {
+		for {
+			row, err := next()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := add(row); err != nil {
+				return err
+			}
+		}
+	})
+}
+
+// evidenceRows returns an iterator over every data row of every evidence
+// file, each prefixed with the account ID and name and laid out in the
+// canonical column order. It returns io.EOF after the last row.
+//
+// A row is cheap to write: an empty field, like a column the file lacks,
+// is nil, for which excelize writes no cell at all (an empty string costs
+// it as much as any other string cell), and the frequent values are
+// boxed without allocating. The iterator reuses the row it returns, so a
+// caller must be done with it before the next call: excelize's SetRow
+// and the CSV floor copy what they keep.
+func evidenceRows(evidence []Evidence) func() ([]any, error) {
+	i := 0
+	var (
+		file  *os.File
+		cr    *csv.Reader
+		index []int // canonical column -> position in this file, -1 if absent
+		br    = bufio.NewReaderSize(nil, 64<<10)
+		row   = make([]any, 2+len(credreport.Columns))
+	)
+	return func() ([]any, error) {
+		for {
+			if cr == nil {
+				if i == len(evidence) {
+					return nil, io.EOF
+				}
+				ev := evidence[i]
+				var err error
+				if file, err = os.Open(ev.Path); err != nil {
+					return nil, err
+				}
+				br.Reset(file)
+				cr = csv.NewReader(br)
+				cr.ReuseRecord = true
+				header, err := cr.Read()
+				if err != nil {
+					file.Close()
+					cr = nil
+					return nil, fmt.Errorf("%s: %w", ev.Path, err)
+				}
+				index = canonicalIndex(header)
+				row[0], row[1] = ev.AccountID, ev.AccountName
+			}
+			rec, err := cr.Read()
+			if errors.Is(err, io.EOF) {
+				file.Close()
+				cr = nil
+				i++
+				continue
+			}
+			if err != nil {
+				file.Close()
+				cr = nil
+				return nil, fmt.Errorf("%s: %w", evidence[i].Path, err)
+			}
+			for c, pos := range index {
+				row[2+c] = nil
+				if pos >= 0 && pos < len(rec) {
+					row[2+c] = field(rec[pos])
+				}
+			}
+			return row, nil
+		}
+	}
+}
+
+// field boxes a credential report field for a row: nil when empty, and
+// the values most cells hold without an allocation.
+func field(s string) any {
+	switch s {
+	case "":
+		return nil
+	case "N/A":
+		return "N/A"
+	case "false":
+		return "false"
+	case "true":
+		return "true"
+	case "not_supported":
+		return "not_supported"
+	case "no_information":
+		return "no_information"
+	}
+	return s
+}
+
+func canonicalIndex(header []string) []int {
+	pos := map[string]int{}
+	for i, h := range header {
+		if i == 0 {
+			h = trimBOM(h)
+		}
+		pos[h] = i
+	}
+	index := make([]int, len(credreport.Columns))
+	for i, c := range credreport.Columns {
+		if p, ok := pos[c]; ok {
+			index[i] = p
+		} else {
+			index[i] = -1
+		}
+	}
+	return index
+}
+
+func trimBOM(s string) string {
+	if len(s) >= 3 && s[:3] == "\ufeff" {
+		return s[3:]
+	}
+	return s
+}
