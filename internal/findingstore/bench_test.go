@@ -54,7 +54,6 @@ func benchData() [][]audit.Finding {
 // report reports per-finding time and allocations of the b.Loop loop
 // whose start is given by m0, when each iteration handles n findings.
 func report(b *testing.B, m0 *runtime.MemStats, n int) {
-	cpuReport(b, n)
 	var m1 runtime.MemStats
 	runtime.ReadMemStats(&m1)
 	total := float64(b.N) * float64(n)
@@ -69,7 +68,6 @@ func BenchmarkAdd(b *testing.B) {
 	b.ReportAllocs()
 	var m0 runtime.MemStats
 	runtime.ReadMemStats(&m0)
-	cpuStart()
 	for b.Loop() {
 		s, err := Create(dir)
 		if err != nil {
@@ -107,7 +105,6 @@ func BenchmarkEachAccount(b *testing.B) {
 	b.ReportAllocs()
 	var m0 runtime.MemStats
 	runtime.ReadMemStats(&m0)
-	cpuStart()
 	for b.Loop() {
 		n = 0
 		if err := s.EachAccount(count); err != nil {
@@ -127,7 +124,6 @@ func BenchmarkEachSeverity(b *testing.B) {
 	b.ReportAllocs()
 	var m0 runtime.MemStats
 	runtime.ReadMemStats(&m0)
-	cpuStart()
 	for b.Loop() {
 		n = 0
 		for _, sev := range audit.Severities {
@@ -155,7 +151,6 @@ func BenchmarkUpdate(b *testing.B) {
 	b.ReportAllocs()
 	var m0 runtime.MemStats
 	runtime.ReadMemStats(&m0)
-	cpuStart()
 	for b.Loop() {
 		flip ^= 1 // every pass rewrites every account
 		if err := s.Update(set); err != nil {

@@ -3,29 +3,30 @@
 //
 // A Store is a temporary file written one account at a time and read back
 // in report order. In memory it keeps only a small index entry per account
-// and the tables of interned strings and exceptions.
+// (its ID and name, and where its findings are) and the tables of interned
+// strings and distinct exceptions.
 //
 // On disk each account is one block of four sub-blocks, one per severity in
 // audit.Severities order, each holding that severity's findings in
 // audit.Less order. A record is:
 //
-//	status      1 byte: index into {"", new, persisting, resolved}
-//	first_seen  12 bytes: int64 Unix seconds, uint32 nanoseconds (little endian)
-//	principal   uvarint length + bytes
-//	arn         uvarint length + bytes
-//	check       uvarint index into the string table
-//	credential  uvarint index into the string table
-//	cis         uvarint index into the string table
-//	security_hub uvarint index into the string table
-//	detail      uvarint length + bytes
-//	flags       1 byte: bit 0 age_days valid, bit 1 since set
-//	age_days    varint
-//	since       when set: varint Unix seconds, uvarint nanoseconds
-//	exception   uvarint: 0 for none, else index+1 into the exception table
+//	status        1 byte: index into {"", new, persisting, resolved}
+//	first_seen    12 bytes: int64 Unix seconds, uint32 nanoseconds, little endian
+//	principal     uvarint length, bytes
+//	arn           uvarint length, bytes
+//	check         uvarint index into the string table
+//	credential    uvarint index into the string table
+//	cis           uvarint index into the string table
+//	security_hub  uvarint index into the string table
+//	detail        uvarint length, bytes
+//	flags         1 byte: bit 0 age_days is valid, bit 1 since is set
+//	age_days      varint
+//	since         if set: varint Unix seconds, uvarint nanoseconds
+//	exception     uvarint: 0 for none, else 1 + index into the exception table
 //
 // The account ID and name are kept in the index entry and the severity is
 // that of the sub-block. Status and first_seen come first and have a fixed
-// width, so Update rewrites them in place.
+// width, so that Update rewrites them in place.
 package findingstore
 
 import (
@@ -131,12 +132,15 @@ var (
 // safe for concurrent use. The function passed to an iteration must not
 // use the Store: its calls fail.
 type Store struct {
-	f    *os.File
-	w    *bufio.Writer
-	end  int64 // bytes written, buffered or not
-	n    int
-	err  error // sticky I/O error: the file may be inconsistent
-	busy bool  // an iteration is running
+	f *os.File
+	// unlinked is true when the file was removed from its folder at
+	// once (Unix keeps it while open), so that a crash leaves nothing.
+	unlinked bool
+	w        *bufio.Writer
+	end      int64 // bytes written, buffered or not
+	n        int
+	err      error // sticky I/O error: the file may be inconsistent
+	busy     bool  // an iteration is running
 
 	accounts []account
 	sorted   bool // accounts is in ID order
@@ -158,19 +162,22 @@ type Store struct {
 }
 
 // Create makes an empty store backed by a new temporary file in dir
-// (os.TempDir when dir is ""). Close removes the file.
+// (os.TempDir when dir is ""). Where the system allows it the file is
+// removed from dir at once and lives until Close, so that a process that
+// dies leaves nothing behind; elsewhere Close removes it.
 func Create(dir string) (*Store, error) {
 	f, err := os.CreateTemp(dir, "findings-*.spill")
 	if err != nil {
 		return nil, fmt.Errorf("findingstore: %w", err)
 	}
 	return &Store{
-		f:      f,
-		w:      bufio.NewWriterSize(f, 64<<10),
-		sorted: true,
-		ids:    make(map[string]struct{}),
-		strIdx: make(map[string]uint32),
-		excIdx: make(map[audit.Exception]uint32),
+		f:        f,
+		unlinked: os.Remove(f.Name()) == nil,
+		w:        bufio.NewWriterSize(f, 64<<10),
+		sorted:   true,
+		ids:      make(map[string]struct{}),
+		strIdx:   make(map[string]uint32),
+		excIdx:   make(map[audit.Exception]uint32),
 	}, nil
 }
 
@@ -221,11 +228,14 @@ func (s *Store) Add(fs []audit.Finding) error {
 		s.slots = append(s.slots, uint8(k))
 		s.perm = append(s.perm, int32(i))
 	}
-	slices.SortStableFunc(s.perm, func(i, j int32) int {
+	slices.SortFunc(s.perm, func(i, j int32) int {
 		if s.slots[i] != s.slots[j] {
 			return int(s.slots[i]) - int(s.slots[j])
 		}
-		return compareKey(&fs[i], &fs[j])
+		if c := compareKey(&fs[i], &fs[j]); c != 0 {
+			return c
+		}
+		return int(i - j) // stable, for equal keys
 	})
 
 	a := account{id: strings.Clone(id), name: strings.Clone(name)}
@@ -534,7 +544,7 @@ func (s *Store) parseRun(d *decoder, a *account, k, end int) error {
 	for range a.sev[k].n {
 		s.recs = append(s.recs, record{pos: int32(d.i), sev: sev})
 		if !d.record(&s.recs[len(s.recs)-1], len(s.strs), len(s.excs)) {
-			return fmt.Errorf("findingstore: account %s: corrupt %s record %d", a.id, sev, len(s.recs))
+			return fmt.Errorf("findingstore: account %s: corrupt %s record at block byte %d", a.id, sev, s.recs[len(s.recs)-1].pos)
 		}
 	}
 	if d.i != end {
@@ -682,8 +692,10 @@ func (s *Store) Close() error {
 	if s.busy {
 		return errBusy
 	}
-	name := s.f.Name()
-	err := errors.Join(s.f.Close(), os.Remove(name))
+	err := s.f.Close()
+	if !s.unlinked {
+		err = errors.Join(err, os.Remove(s.f.Name()))
+	}
 	*s = Store{}
 	if err != nil {
 		return fmt.Errorf("findingstore: %w", err)

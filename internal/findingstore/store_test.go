@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -417,9 +418,15 @@ func TestEmptyAndClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The file is unlinked at once where the system allows it, so a
+	// crash leaves nothing behind; otherwise Close removes it.
 	files, _ := filepath.Glob(filepath.Join(dir, "findings-*.spill"))
-	if len(files) != 1 {
-		t.Fatalf("files %v, want one findings-*.spill", files)
+	want := 0
+	if runtime.GOOS == "windows" {
+		want = 1
+	}
+	if len(files) != want {
+		t.Fatalf("files %v, want %d findings-*.spill", files, want)
 	}
 	if err := s.Add(nil); err != nil {
 		t.Errorf("Add(nil): %v", err)
@@ -443,8 +450,8 @@ func TestEmptyAndClose(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(files[0]); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("after Close: stat %s: %v", files[0], err)
+	if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 0 {
+		t.Errorf("after Close: %v left in %s", left, dir)
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
