@@ -243,11 +243,20 @@ func (w *workbook) startSheet(sheet string, cols []column) (*excelize.StreamWrit
 	if err != nil {
 		return nil, 0, err
 	}
-	header := make([]any, len(cols))
-	for i, c := range cols {
-		if err := sw.SetColWidth(i+1, i+1, c.Width); err != nil {
+	// Adjacent columns of the same width share one width entry: excelize
+	// scans the entries for every cell it writes.
+	for first := 0; first < len(cols); {
+		last := first
+		for last+1 < len(cols) && cols[last+1].Width == cols[first].Width {
+			last++
+		}
+		if err := sw.SetColWidth(first+1, last+1, cols[first].Width); err != nil {
 			return nil, 0, err
 		}
+		first = last + 1
+	}
+	header := make([]any, len(cols))
+	for i, c := range cols {
 		header[i] = excelize.Cell{StyleID: w.header, Value: c.Name}
 	}
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {

@@ -28,25 +28,34 @@ var (
 	colAccountName = col("Account name", 22, func(_ *workbook, f *audit.Finding) any { return f.AccountName })
 	colPrincipal   = col("Principal", 24, func(_ *workbook, f *audit.Finding) any { return or(f.Principal, "(account)") })
 	colCheck       = col("Check", 28, func(_ *workbook, f *audit.Finding) any { return f.Check })
-	colCredential  = col("Credential", 14, func(_ *workbook, f *audit.Finding) any { return f.Credential })
+	colCredential  = col("Credential", 14, func(_ *workbook, f *audit.Finding) any { return text(f.Credential) })
 	colAge         = col("Age (days)", 11, func(_ *workbook, f *audit.Finding) any {
 		if !f.AgeDays.Valid {
 			return nil
 		}
 		return f.AgeDays.N
 	})
-	colDetail      = col("Detail", 70, func(_ *workbook, f *audit.Finding) any { return f.Detail })
-	colCIS         = col("CIS v3.0.0", 10, func(_ *workbook, f *audit.Finding) any { return f.CIS })
-	colSecurityHub = col("Security Hub", 12, func(_ *workbook, f *audit.Finding) any { return f.SecurityHub })
-	colARN         = col("ARN", 50, func(_ *workbook, f *audit.Finding) any { return f.ARN })
-	colStatus      = col("Status", 11, func(_ *workbook, f *audit.Finding) any { return f.Status })
+	colDetail      = col("Detail", 70, func(_ *workbook, f *audit.Finding) any { return text(f.Detail) })
+	colCIS         = col("CIS v3.0.0", 10, func(_ *workbook, f *audit.Finding) any { return text(f.CIS) })
+	colSecurityHub = col("Security Hub", 12, func(_ *workbook, f *audit.Finding) any { return text(f.SecurityHub) })
+	colARN         = col("ARN", 50, func(_ *workbook, f *audit.Finding) any { return text(f.ARN) })
+	colStatus      = col("Status", 11, func(_ *workbook, f *audit.Finding) any { return text(f.Status) })
 	colFirstSeen   = col("First seen (UTC)", 18, func(w *workbook, f *audit.Finding) any { return w.dateCell(f.FirstSeen) })
-	colReason      = col("Reason", 50, func(_ *workbook, f *audit.Finding) any { return exc(f).Reason })
-	colOwner       = col("Owner", 24, func(_ *workbook, f *audit.Finding) any { return exc(f).Owner })
-	colApprovedBy  = col("Approved by", 24, func(_ *workbook, f *audit.Finding) any { return exc(f).ApprovedBy })
+	colReason      = col("Reason", 50, func(_ *workbook, f *audit.Finding) any { return text(exc(f).Reason) })
+	colOwner       = col("Owner", 24, func(_ *workbook, f *audit.Finding) any { return text(exc(f).Owner) })
+	colApprovedBy  = col("Approved by", 24, func(_ *workbook, f *audit.Finding) any { return text(exc(f).ApprovedBy) })
 	colExpires     = col("Expires", 12, func(w *workbook, f *audit.Finding) any { return w.dayCell(exc(f).Expires) })
-	colExceptionAt = col("Exception entry", 22, func(_ *workbook, f *audit.Finding) any { return exc(f).Source })
+	colExceptionAt = col("Exception entry", 22, func(_ *workbook, f *audit.Finding) any { return text(exc(f).Source) })
 )
+
+// text is s as a cell value: nil (no cell at all, which excelize writes
+// for nothing) when s is empty.
+func text(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
 
 // colSince is the date a finding's age counts from, under a sheet's own name.
 func colSince(name string) findingColumn {
