@@ -672,7 +672,7 @@ func TestReadAPI(t *testing.T) {
 		if err != nil || len(got) != len(ids) {
 			t.Fatalf("History.Runs = %d runs, %v; want %d complete runs", len(got), err, len(ids))
 		}
-		prev, err := history.OpenFindings(ctx, h, got[0])
+		prev, err := history.OpenFindings(ctx, h, got[0], t.TempDir())
 		if err != nil {
 			t.Fatalf("OpenFindings from the archive = %v", err)
 		}

@@ -1,10 +1,12 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/reporter-dev/reporter/audit"
@@ -178,17 +180,50 @@ func (m *merger) resolve() {
 // previousRun reads a previous findings.json: its "run" and "accounts"
 // whole, then its findings one at a time. Both must come before
 // "findings", as WriteJSON writes them.
+//
+// The findings are read without json.Decoder: next finds each element
+// of the list by its brackets and parses it with parseFindingJSON,
+// falling back to json.Unmarshal for an element that function does not
+// take, and to a json.Decoder for what is not an object or does not end.
+// The result, finding or error text, is the one dec.Decode gives.
 type previousRun struct {
 	dec      *json.Decoder
 	run      RunInfo
 	accounts []Account
-	// inList is true while the decoder is inside the findings array.
+	// inList is true while next is inside the findings array.
 	inList bool
+
+	// src is the reader openPrevious was given; r reads the document
+	// after the findings' '[': what dec had buffered, then src.
+	src io.Reader
+	r   io.Reader
+	// rErr is the error r returned, once it has (io.EOF at the end).
+	rErr error
+	// buf[pos:] is read from r and not yet consumed; buf[0] is at
+	// offset base of the document.
+	buf  []byte
+	pos  int
+	base int64
+	// sawElem is true once a finding was read: ',' or ']' comes next.
+	sawElem bool
+	// err, once set, is returned by every later next: the list cannot
+	// be read past it.
+	err error
+	fr  findingReader
 }
+
+const (
+	// previousReadSize is how much next reads at a time.
+	previousReadSize = 256 << 10
+	// maxFindingJSON bounds the bytes next looks through for the end of
+	// one finding before leaving the element to a json.Decoder, so a
+	// damaged file cannot make it buffer the rest of the document.
+	maxFindingJSON = 1 << 20
+)
 
 // openPrevious reads the document up to its first finding.
 func openPrevious(r io.Reader) (*previousRun, error) {
-	p := &previousRun{dec: json.NewDecoder(r)}
+	p := &previousRun{dec: json.NewDecoder(r), src: r}
 	if err := expectDelim(p.dec, '{'); err != nil {
 		return nil, err
 	}
@@ -214,6 +249,8 @@ func openPrevious(r io.Reader) (*previousRun, error) {
 			if err := expectDelim(p.dec, '['); err != nil {
 				return nil, err
 			}
+			p.r = io.MultiReader(p.dec.Buffered(), p.src)
+			p.base = p.dec.InputOffset()
 			p.inList = true
 			return p, nil
 		default:
@@ -226,22 +263,230 @@ func openPrevious(r io.Reader) (*previousRun, error) {
 	return p, nil // no findings at all
 }
 
-// next decodes the next previous finding into f; false after the last.
+// next decodes the next previous finding into f, which must be zero;
+// false after the last.
+//
+// It answers as a json.Decoder's More, Token (for the ']') and Decode(f)
+// would, error text included, except that an error that stops the list
+// is returned again by every later call.
 func (p *previousRun) next(f *audit.Finding) (bool, error) {
 	if !p.inList {
 		return false, nil
 	}
-	if !p.dec.More() {
-		p.inList = false
-		if _, err := p.dec.Token(); err != nil { // ]
-			return false, fmt.Errorf("findings.json findings: %w", err)
-		}
-		return false, nil
+	if p.err != nil {
+		return false, p.err
 	}
-	if err := p.dec.Decode(f); err != nil {
-		return false, fmt.Errorf("findings.json findings: %w", err)
+	c, ok := p.peek()
+	switch {
+	case !ok:
+		p.inList = false
+		return false, fmt.Errorf("findings.json findings: %w", p.rErr)
+	case c == ']':
+		p.pos++
+		p.inList = false
+		return false, nil
+	case c == '}':
+		p.inList = false
+		doc := "[}"
+		if p.sawElem {
+			doc = "[{}}"
+		}
+		return false, p.decoderError(doc)
+	case p.sawElem && c != ',':
+		return false, p.decoderError("[{}x")
+	case p.sawElem:
+		p.pos++ // ,
+		c, ok = p.peek()
+	}
+	if !ok || c != '{' {
+		return p.decodeSlow(f)
+	}
+	n, ok := p.scanObject()
+	if !ok {
+		return p.decodeSlow(f)
+	}
+	data := p.buf[p.pos : p.pos+n]
+	p.pos += n
+	p.sawElem = true
+	if p.fr.parse(data, f) {
+		return true, nil
+	}
+	*f = audit.Finding{}
+	if err := json.Unmarshal(data, f); err != nil {
+		err = fmt.Errorf("findings.json findings: %w", err)
+		if !json.Valid(data) {
+			p.err = err // a syntax error: dec.Decode would stop there too
+		}
+		return false, err
 	}
 	return true, nil
+}
+
+// peek skips whitespace and returns the next byte, unconsumed; false
+// when the document ends first (p.rErr says how).
+func (p *previousRun) peek() (byte, bool) {
+	for {
+		for ; p.pos < len(p.buf); p.pos++ {
+			switch c := p.buf[p.pos]; c {
+			case ' ', '\n', '\t', '\r':
+			default:
+				return c, true
+			}
+		}
+		if !p.fill() {
+			return 0, false
+		}
+	}
+}
+
+// fill reads more of the document into buf, keeping buf[pos:] (which it
+// may move to the front). It reports false when r has nothing more.
+func (p *previousRun) fill() bool {
+	if p.rErr != nil {
+		return false
+	}
+	if p.pos > 0 {
+		n := copy(p.buf, p.buf[p.pos:])
+		p.buf = p.buf[:n]
+		p.base += int64(p.pos)
+		p.pos = 0
+	}
+	if cap(p.buf)-len(p.buf) < previousReadSize/4 {
+		buf := make([]byte, len(p.buf), max(2*cap(p.buf), previousReadSize))
+		copy(buf, p.buf)
+		p.buf = buf
+	}
+	for range 100 {
+		n, err := p.read(p.buf[len(p.buf):cap(p.buf)])
+		p.buf = p.buf[:len(p.buf)+n]
+		if n > 0 || err != nil {
+			return n > 0
+		}
+	}
+	p.rErr = io.ErrNoProgress
+	return false
+}
+
+// read reads from r, remembering the first error: r is not read again.
+func (p *previousRun) read(b []byte) (int, error) {
+	if p.rErr != nil {
+		return 0, p.rErr
+	}
+	n, err := p.r.Read(b)
+	if err != nil {
+		p.rErr = err
+	}
+	return n, err
+}
+
+// inString marks the bytes a JSON string may hold as they are: all but
+// '"', '\\' and control bytes.
+var inString = func() (t [256]bool) {
+	for b := 0x20; b < 256; b++ {
+		t[b] = b != '"' && b != '\\'
+	}
+	return t
+}()
+
+// scanObject finds the end of the object that starts at buf[pos] by its
+// brackets outside strings and returns its length. It reports false when
+// the document ends first, when a string holds a control byte (a syntax
+// error that json.Decoder reports without reading on), or past
+// maxFindingJSON bytes: a json.Decoder must then read the element.
+//
+// Where the bytes are valid JSON the object found is the one json.Decoder
+// reads; where they are not, json.Decoder stops at an error no later than
+// the object's end, and json.Unmarshal of the object reports that error.
+func (p *previousRun) scanObject() (int, bool) {
+	depth, inStr := 0, false
+	off := 0 // from pos
+	for {
+		buf := p.buf[p.pos:]
+		for off < len(buf) {
+			c := buf[off]
+			if inStr {
+				switch {
+				case inString[c]:
+					off++
+					for off < len(buf) && inString[buf[off]] {
+						off++
+					}
+				case c == '"':
+					inStr = false
+					off++
+				case c == '\\':
+					off += 2 // the escaped byte, valid or not, ends no string
+				default:
+					return 0, false
+				}
+				continue
+			}
+			switch c {
+			case '"':
+				inStr = true
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return off + 1, true
+				}
+			}
+			off++
+		}
+		if off > maxFindingJSON || !p.fill() {
+			return 0, false
+		}
+	}
+}
+
+// decodeSlow has a json.Decoder read the element at buf[pos] (after the
+// ',' when there is one) and then goes on after it.
+func (p *previousRun) decodeSlow(f *audit.Finding) (bool, error) {
+	rest := p.buf[p.pos:]
+	br := bytes.NewReader(rest)
+	dec := json.NewDecoder(io.MultiReader(br, readerFunc(p.read)))
+	*f = audit.Finding{}
+	err := dec.Decode(f)
+	if err != nil {
+		err = fmt.Errorf("findings.json findings: %w", err)
+	}
+	n := dec.InputOffset()
+	if n == 0 {
+		// The element could not be read: a syntax error or the end.
+		p.err = err
+		return false, err
+	}
+	buf, _ := io.ReadAll(dec.Buffered())
+	buf = append(buf, rest[len(rest)-br.Len():]...)
+	p.base += int64(p.pos) + n
+	p.buf, p.pos = buf, 0
+	p.sawElem = true
+	return err == nil, err
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(b []byte) (int, error) { return f(b) }
+
+// decoderError returns the error a json.Decoder reading doc's list with
+// More, Token and Decode stops at, placed at the next byte: the errors
+// next gives between elements.
+func (p *previousRun) decoderError(doc string) error {
+	dec := json.NewDecoder(strings.NewReader(doc))
+	_, err := dec.Token() // [
+	for err == nil {
+		if !dec.More() {
+			_, err = dec.Token()
+			break
+		}
+		var f audit.Finding
+		err = dec.Decode(&f)
+	}
+	if se := (*json.SyntaxError)(nil); errors.As(err, &se) {
+		se.Offset = p.base + int64(p.pos)
+	}
+	return fmt.Errorf("findings.json findings: %w", err)
 }
 
 func expectDelim(dec *json.Decoder, want json.Delim) error {

@@ -25,6 +25,9 @@ type WorkbookOptions struct {
 	// MaxRowsPerSheet caps the rows of a sheet, header included, before
 	// the sheet continues on a new one. Zero means Excel's limit.
 	MaxRowsPerSheet int
+	// TmpDir is where excelize keeps each large sheet until the workbook
+	// is saved (about 1 KB per row); empty means os.TempDir.
+	TmpDir string
 }
 
 // WriteWorkbook writes audit.xlsx to path: Summary, Findings, Accounts,
@@ -34,7 +37,7 @@ func WriteWorkbook(path string, r *Run, evidence []Evidence, opts WorkbookOption
 	if opts.MaxRowsPerSheet <= 0 || opts.MaxRowsPerSheet > ExcelMaxRows {
 		opts.MaxRowsPerSheet = ExcelMaxRows
 	}
-	f := excelize.NewFile()
+	f := excelize.NewFile(excelize.Options{TmpDir: opts.TmpDir})
 	defer func() {
 		if cerr := f.Close(); err == nil {
 			err = cerr

@@ -183,7 +183,11 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 	lap("exceptions and history")
 
 	res := &Result{Dir: dir, Run: run, Timings: timings, store: store}
-	if err := writeReports(dir, run, a.evidence, tmpl, opts.Workbook, lap); err != nil {
+	wb := opts.Workbook
+	if wb.TmpDir == "" {
+		wb.TmpDir = opts.OutDir
+	}
+	if err := writeReports(dir, run, a.evidence, tmpl, wb, lap); err != nil {
 		res.Timings = timings
 		return res, fmt.Errorf("run %s: %w (the run folder %s has no manifest and is incomplete)", runID, err, dir)
 	}
@@ -203,7 +207,9 @@ func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run
 	if store == nil {
 		store = history.Local{Root: opts.OutDir}
 	}
-	prev, err := history.Previous(ctx, store, log, run.Run.AsOf, run.Run.ID)
+	// Temporary files go beside the run folders, which are known to be
+	// writable (a container's root file system may not be) and large.
+	prev, err := history.Previous(ctx, store, log, run.Run.AsOf, run.Run.ID, opts.OutDir)
 	if err != nil {
 		log.Warn("previous runs unavailable; every finding is reported as new", "err", err)
 	}

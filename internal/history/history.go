@@ -94,8 +94,9 @@ func (f *Findings) Close() error {
 // OpenFindings copies a run's findings.json into a temporary file,
 // checking its size and SHA-256 against the run's manifest on the way, so
 // a tampered or truncated file is never trusted and the document can be
-// streamed however large it is.
-func OpenFindings(ctx context.Context, s Store, r Run) (*Findings, error) {
+// streamed however large it is. The copy is made in tmpDir (os.TempDir
+// when empty).
+func OpenFindings(ctx context.Context, s Store, r Run, tmpDir string) (*Findings, error) {
 	var entry *report.ManifestFile
 	for i := range r.Manifest.Files {
 		if r.Manifest.Files[i].Path == "findings.json" {
@@ -110,7 +111,7 @@ func OpenFindings(ctx context.Context, s Store, r Run) (*Findings, error) {
 		return nil, fmt.Errorf("run %s: %w", r.Manifest.RunID, err)
 	}
 	defer src.Close()
-	tmp, err := os.CreateTemp("", "reporter-previous-findings-*.json")
+	tmp, err := os.CreateTemp(tmpDir, "reporter-previous-findings-*.json")
 	if err != nil {
 		return nil, err
 	}
@@ -133,13 +134,14 @@ func OpenFindings(ctx context.Context, s Store, r Run) (*Findings, error) {
 // Previous returns the findings of the newest run before (asOf, runID)
 // that verify against their manifest; runs that do not are logged and
 // passed over. It returns nil when there is none. The caller closes it.
-func Previous(ctx context.Context, s Store, log *slog.Logger, asOf time.Time, runID string) (*Findings, error) {
+// The verified copy is made in tmpDir (os.TempDir when empty).
+func Previous(ctx context.Context, s Store, log *slog.Logger, asOf time.Time, runID, tmpDir string) (*Findings, error) {
 	runs, err := s.Runs(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range Before(runs, asOf, runID) {
-		prev, err := OpenFindings(ctx, s, r)
+		prev, err := OpenFindings(ctx, s, r, tmpDir)
 		if err != nil {
 			log.Warn("previous run passed over", "run", r.Manifest.RunID, "location", r.Location, "err", err)
 			continue

@@ -80,9 +80,14 @@ func TestPrevious(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
 			tt.setup(root)
-			prev, err := Previous(context.Background(), Local{Root: root}, log, tt.asOf, tt.runID)
+			tmp := t.TempDir()
+			prev, err := Previous(context.Background(), Local{Root: root}, log, tt.asOf, tt.runID, tmp)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// The verified copy is made in the folder given, not in /tmp.
+			if copies, _ := filepath.Glob(filepath.Join(tmp, "*")); (prev != nil) != (len(copies) == 1) {
+				t.Errorf("Previous() = %v with copies %v in the temporary folder", prev != nil, copies)
 			}
 			got := ""
 			if prev != nil {
@@ -146,7 +151,7 @@ func TestUnion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			prev, err := Previous(context.Background(), &Union{Stores: tt.stores}, log, day(10), "cur")
+			prev, err := Previous(context.Background(), &Union{Stores: tt.stores}, log, day(10), "cur", t.TempDir())
 			if err != nil || prev == nil || prev.RunID != tt.want {
 				t.Fatalf("Previous() = %v, %v; want %s", prev, err, tt.want)
 			}
