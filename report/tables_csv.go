@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/reporter-dev/reporter/audit"
 )
 
 // WriteTablesCSV writes every table of the workbook (all sheets but the
@@ -21,7 +23,10 @@ func WriteTablesCSV(path string, r *Run, evidence []Evidence) error {
 		return err
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
-	w := &workbook{csv: csv.NewWriter(bw)}
+	w := &workbook{csv: csv.NewWriter(bw), severityCell: map[audit.Severity]any{}}
+	for _, sev := range audit.Severities {
+		w.severityCell[sev] = sev.String()
+	}
 	if err := w.tables(r, evidence); err != nil {
 		f.Close()
 		return err

@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/csv"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -80,13 +81,15 @@ type workbook struct {
 	csv      *csv.Writer
 	record   []string // the CSV record being written, reused
 	severity map[audit.Severity]int
+	// severityCell is each severity's styled cell, made once.
+	severityCell map[audit.Severity]any
 	// openCounts counts open findings by account and severity; the
 	// finding sheets fill it for the Accounts sheet.
 	openCounts map[string]map[audit.Severity]int
 }
 
 func newWorkbook(f *excelize.File) (*workbook, error) {
-	w := &workbook{f: f, severity: map[audit.Severity]int{}}
+	w := &workbook{f: f, severity: map[audit.Severity]int{}, severityCell: map[audit.Severity]any{}}
 	var err error
 	style := func(s *excelize.Style) int {
 		if err != nil {
@@ -115,6 +118,7 @@ func newWorkbook(f *excelize.File) (*workbook, error) {
 			Font: &excelize.Font{Bold: true, Color: colors[1]},
 			Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{colors[0]}},
 		})
+		w.severityCell[sev] = excelize.Cell{StyleID: w.severity[sev], Value: sev.String()}
 	}
 	return w, err
 }
@@ -181,11 +185,7 @@ func (t *table) add(values []any) error {
 		}
 	}
 	t.rows++
-	cell, err := excelize.CoordinatesToCellName(1, t.rows)
-	if err != nil {
-		return err
-	}
-	return t.sw.SetRow(cell, values)
+	return t.sw.SetRow("A"+strconv.Itoa(t.rows), values)
 }
 
 // continueSheet ends the current sheet and starts the next part.

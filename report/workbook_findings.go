@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/xuri/excelize/v2"
 
 	"github.com/reporter-dev/reporter/audit"
 )
@@ -21,9 +20,7 @@ func col(name string, width float64, value func(w *workbook, f *audit.Finding) a
 
 // The columns finding sheets are built from.
 var (
-	colSeverity = col("Severity", 10, func(w *workbook, f *audit.Finding) any {
-		return excelize.Cell{StyleID: w.severity[f.Severity], Value: f.Severity.String()}
-	})
+	colSeverity    = col("Severity", 10, func(w *workbook, f *audit.Finding) any { return w.severityCell[f.Severity] })
 	colAccountID   = col("Account ID", 15, func(_ *workbook, f *audit.Finding) any { return f.AccountID })
 	colAccountName = col("Account name", 22, func(_ *workbook, f *audit.Finding) any { return f.AccountName })
 	colPrincipal   = col("Principal", 24, func(_ *workbook, f *audit.Finding) any { return or(f.Principal, "(account)") })
