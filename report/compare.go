@@ -263,12 +263,13 @@ func openPrevious(r io.Reader) (*previousRun, error) {
 	return p, nil // no findings at all
 }
 
-// next decodes the next previous finding into f, which must be zero;
-// false after the last.
+// next decodes the next previous finding into f, overwriting it; false
+// after the last.
 //
-// It answers as a json.Decoder's More, Token (for the ']') and Decode(f)
-// would, error text included, except that an error that stops the list
-// is returned again by every later call.
+// It answers as a json.Decoder's More, Token (for the ']') and Decode
+// into a zero Finding would, error text included (a syntax error's
+// Offset inside an element aside), except that an error that stops the
+// list is returned again by every later call.
 func (p *previousRun) next(f *audit.Finding) (bool, error) {
 	if !p.inList {
 		return false, nil
@@ -301,6 +302,14 @@ func (p *previousRun) next(f *audit.Finding) (bool, error) {
 	if !ok || c != '{' {
 		return p.decodeSlow(f)
 	}
+	// Most findings parse where they lie in buf. A valid object that
+	// parseFindingJSON takes ends where json.Decoder's would.
+	if n, ok := p.fr.parse(p.buf[p.pos:], f); ok {
+		p.pos += n
+		p.sawElem = true
+		return true, nil
+	}
+	// Past the end of buf, or not a finding parseFindingJSON takes.
 	n, ok := p.scanObject()
 	if !ok {
 		return p.decodeSlow(f)
@@ -308,11 +317,15 @@ func (p *previousRun) next(f *audit.Finding) (bool, error) {
 	data := p.buf[p.pos : p.pos+n]
 	p.pos += n
 	p.sawElem = true
-	if p.fr.parse(data, f) {
+	if m, ok := p.fr.parse(data, f); ok && m == len(data) {
 		return true, nil
 	}
-	*f = audit.Finding{}
-	if err := json.Unmarshal(data, f); err != nil {
+	// json.Unmarshal takes a finding of its own, so that f does not
+	// escape to the heap on the fast path.
+	var v audit.Finding
+	err := json.Unmarshal(data, &v)
+	*f = v
+	if err != nil {
 		err = fmt.Errorf("findings.json findings: %w", err)
 		if !json.Valid(data) {
 			p.err = err // a syntax error: dec.Decode would stop there too
@@ -446,8 +459,9 @@ func (p *previousRun) decodeSlow(f *audit.Finding) (bool, error) {
 	rest := p.buf[p.pos:]
 	br := bytes.NewReader(rest)
 	dec := json.NewDecoder(io.MultiReader(br, readerFunc(p.read)))
-	*f = audit.Finding{}
-	err := dec.Decode(f)
+	var v audit.Finding // not f, which would then escape on every path
+	err := dec.Decode(&v)
+	*f = v
 	if err != nil {
 		err = fmt.Errorf("findings.json findings: %w", err)
 	}

@@ -27,7 +27,13 @@ import (
 // type and malformed JSON all report false.
 func parseFindingJSON(data []byte, f *audit.Finding) bool {
 	var d findingReader
-	return d.parse(data, f)
+	n, ok := d.parse(data, f)
+	if !ok {
+		return false
+	}
+	d.data, d.i = data, n
+	d.ws()
+	return d.i == len(data)
 }
 
 // findingReader parses findings for parseFindingJSON. Its scratch space
@@ -36,25 +42,46 @@ type findingReader struct {
 	data []byte
 	i    int
 	// strs holds the decoded bytes of every string member, one after
-	// another; spans say where each goes. finish turns strs into one
+	// another; spans say where each goes. parse turns strs into one
 	// string, so a finding costs one allocation for all its strings.
 	strs   []byte
 	spans  [maxStringMembers]strSpan
 	nspans int
 }
 
+// strSpan says where a string member's value is in strs.
 type strSpan struct {
-	dst  *string
-	a, b int
+	member int // sAccountID and on
+	a, b   int
 }
 
-// maxStringMembers is the number of string members of a finding and its
-// exception together: no more spans are needed, as keys never repeat.
-const maxStringMembers = 10 + 7
-
-// The members of a finding, as bits of a set of seen keys.
+// The string members of a finding and of its exception.
 const (
-	mAccountID = 1 << iota
+	sAccountID = iota
+	sAccountName
+	sPrincipal
+	sARN
+	sCheck
+	sCredential
+	sDetail
+	sCIS
+	sSecurityHub
+	sStatus
+	sExAccount
+	sExPrincipal
+	sExCheck
+	sExReason
+	sExOwner
+	sExApprovedBy
+	sExSource
+	// maxStringMembers is their number: no more spans are needed, as
+	// keys never repeat.
+	maxStringMembers
+)
+
+// The members of a finding, in the order appendFindingJSON writes them.
+const (
+	mAccountID = iota
 	mAccountName
 	mPrincipal
 	mARN
@@ -71,9 +98,9 @@ const (
 	mException
 )
 
-// The members of an exception, as bits of a set of seen keys.
+// The members of an exception, in the order appendFindingJSON writes them.
 const (
-	mExAccount = 1 << iota
+	mExAccount = iota
 	mExPrincipal
 	mExCheck
 	mExReason
@@ -83,38 +110,146 @@ const (
 	mExSource
 )
 
-// parse is parseFindingJSON, reusing d's scratch space.
-func (d *findingReader) parse(data []byte, f *audit.Finding) bool {
+// findingLayout and exceptionLayout are the members as appendFindingJSON
+// writes them, each with what comes before its value: '{' or ',', the
+// indentation and the key, indexed by member. member reads them with one
+// comparison each when the layout is followed.
+var (
+	findingLayout = [...]string{
+		keyAccountID, keyAccountName, keyPrincipal, keyARN, keyCheck, keySeverity, keyCredential,
+		keyAgeDays, keyDetail, keyCIS, keySecurityHub, keySince, keyStatus, keyFirstSeen, keyException,
+	}
+	exceptionLayout = [...]string{
+		keyExAccount, keyExPrincipal, keyExCheck, keyExReason, keyExOwner, keyExApprovedBy, keyExExpires, keyExSource,
+	}
+)
+
+// findingMember and exceptionMember number a member by its exact key, or
+// return -1.
+func findingMember(key []byte) int {
+	switch string(key) {
+	case "account_id":
+		return mAccountID
+	case "account_name":
+		return mAccountName
+	case "principal":
+		return mPrincipal
+	case "arn":
+		return mARN
+	case "check":
+		return mCheck
+	case "severity":
+		return mSeverity
+	case "credential":
+		return mCredential
+	case "age_days":
+		return mAgeDays
+	case "detail":
+		return mDetail
+	case "cis":
+		return mCIS
+	case "security_hub":
+		return mSecurityHub
+	case "since":
+		return mSince
+	case "status":
+		return mStatus
+	case "first_seen":
+		return mFirstSeen
+	case "exception":
+		return mException
+	}
+	return -1
+}
+
+func exceptionMember(key []byte) int {
+	switch string(key) {
+	case "account":
+		return mExAccount
+	case "principal":
+		return mExPrincipal
+	case "check":
+		return mExCheck
+	case "reason":
+		return mExReason
+	case "owner":
+		return mExOwner
+	case "approved_by":
+		return mExApprovedBy
+	case "expires":
+		return mExExpires
+	case "source":
+		return mExSource
+	}
+	return -1
+}
+
+// parse reads the object at the start of data (after any whitespace)
+// into f, as parseFindingJSON does, and returns its end; what follows
+// it is left alone. It reuses d's scratch space.
+func (d *findingReader) parse(data []byte, f *audit.Finding) (int, bool) {
 	*f = audit.Finding{}
 	d.data, d.i, d.strs, d.nspans = data, 0, d.strs[:0], 0
 	d.ws()
 	if !d.finding(f) {
-		return false
-	}
-	d.ws()
-	if d.i != len(d.data) {
-		return false
+		return 0, false
 	}
 	if d.nspans > 0 {
 		s := string(d.strs)
 		for _, sp := range d.spans[:d.nspans] {
-			*sp.dst = s[sp.a:sp.b]
+			v := s[sp.a:sp.b]
+			switch e := f.Exception; sp.member {
+			case sAccountID:
+				f.AccountID = v
+			case sAccountName:
+				f.AccountName = v
+			case sPrincipal:
+				f.Principal = v
+			case sARN:
+				f.ARN = v
+			case sCheck:
+				f.Check = v
+			case sCredential:
+				f.Credential = v
+			case sDetail:
+				f.Detail = v
+			case sCIS:
+				f.CIS = v
+			case sSecurityHub:
+				f.SecurityHub = v
+			case sStatus:
+				f.Status = v
+			case sExAccount:
+				e.Account = v
+			case sExPrincipal:
+				e.Principal = v
+			case sExCheck:
+				e.Check = v
+			case sExReason:
+				e.Reason = v
+			case sExOwner:
+				e.Owner = v
+			case sExApprovedBy:
+				e.ApprovedBy = v
+			case sExSource:
+				e.Source = v
+			}
 		}
 	}
-	return true
+	return d.i, true
 }
 
 // ws skips JSON whitespace.
 func (d *findingReader) ws() {
-	for d.i < len(d.data) {
-		switch d.data[d.i] {
-		case ' ', '\n', '\t', '\r':
-			d.i++
-		default:
-			return
-		}
+	data, i := d.data, d.i
+	for i < len(data) && jsonSpace[data[i]] {
+		i++
 	}
+	d.i = i
 }
+
+// jsonSpace marks JSON whitespace.
+var jsonSpace = [256]bool{' ': true, '\n': true, '\t': true, '\r': true}
 
 // objectStart reads '{' and the whitespace after it. empty reports the
 // object is "{}", its '}' read too.
@@ -135,21 +270,29 @@ func (d *findingReader) objectStart() (ok, empty bool) {
 // raw bytes; it reports false for a key holding an escape or a control
 // byte (json.Unmarshal then decides how it matches).
 func (d *findingReader) key() ([]byte, bool) {
-	if d.i >= len(d.data) || d.data[d.i] != '"' {
+	data, i := d.data, d.i
+	if i >= len(data) || data[i] != '"' {
 		return nil, false
 	}
-	start := d.i + 1
-	i := start
-	for i < len(d.data) && jsonSafe[d.data[i]] {
+	start := i + 1
+	i = start
+	for i < len(data) && jsonSafe[data[i]] {
 		i++
 	}
-	if i >= len(d.data) || d.data[i] != '"' {
+	if i >= len(data) || data[i] != '"' {
 		return nil, false
 	}
-	k := d.data[start:i]
-	d.i = i + 1
+	k := data[start:i]
+	i++
+	// Most often ": ".
+	if i+1 < len(data) && data[i] == ':' && data[i+1] == ' ' {
+		d.i = i + 2
+		d.ws()
+		return k, true
+	}
+	d.i = i
 	d.ws()
-	if d.i >= len(d.data) || d.data[d.i] != ':' {
+	if d.i >= len(data) || data[d.i] != ':' {
 		return nil, false
 	}
 	d.i++
@@ -185,59 +328,91 @@ func (d *findingReader) null() bool {
 	return false
 }
 
-func (d *findingReader) finding(f *audit.Finding) bool {
-	ok, empty := d.objectStart()
-	if !ok || empty {
-		return ok
+// member reads what comes before a member's value: '{' (first) or ',',
+// the key and ':', with any whitespace. It returns the member's number
+// by lookup, or -1 when the object ends instead ('}' read). next is
+// where in layout to look first: layout followed, the separator and key
+// are a few bytes compared.
+func (d *findingReader) member(layout []string, next *int, first bool, lookup func([]byte) int) (int, bool) {
+	rest := d.data[d.i:]
+	// Only layout[0] starts with '{', only the others with ','.
+	k, end := max(*next, 1), len(layout)
+	if first {
+		k, end = 0, 1
 	}
-	var seen uint32
-	for {
-		k, ok := d.key()
-		if !ok {
-			return false
+	for ; k < end; k++ {
+		if sep := layout[k]; len(rest) >= len(sep) && string(rest[:len(sep)]) == sep {
+			d.i += len(sep)
+			d.ws()
+			*next = k + 1
+			return k, true
 		}
-		var m uint32
-		switch string(k) {
-		case "account_id":
-			m, ok = mAccountID, d.str(&f.AccountID)
-		case "account_name":
-			m, ok = mAccountName, d.str(&f.AccountName)
-		case "principal":
-			m, ok = mPrincipal, d.str(&f.Principal)
-		case "arn":
-			m, ok = mARN, d.str(&f.ARN)
-		case "check":
-			m, ok = mCheck, d.str(&f.Check)
-		case "severity":
-			m, ok = mSeverity, d.severity(&f.Severity)
-		case "credential":
-			m, ok = mCredential, d.str(&f.Credential)
-		case "age_days":
-			m, ok = mAgeDays, d.days(&f.AgeDays)
-		case "detail":
-			m, ok = mDetail, d.str(&f.Detail)
-		case "cis":
-			m, ok = mCIS, d.str(&f.CIS)
-		case "security_hub":
-			m, ok = mSecurityHub, d.str(&f.SecurityHub)
-		case "since":
-			m, ok = mSince, d.time(&f.Since)
-		case "status":
-			m, ok = mStatus, d.str(&f.Status)
-		case "first_seen":
-			m, ok = mFirstSeen, d.time(&f.FirstSeen)
-		case "exception":
-			m, ok = mException, d.exception(f)
-		default:
-			return false
+	}
+	if first {
+		ok, empty := d.objectStart()
+		if !ok || empty {
+			return -1, ok
 		}
-		if !ok || seen&m != 0 {
-			return false
-		}
-		seen |= m
+	} else {
 		ok, last := d.memberEnd()
 		if !ok || last {
+			return -1, ok
+		}
+	}
+	key, ok := d.key()
+	if !ok {
+		return -1, false
+	}
+	m := lookup(key)
+	return m, m >= 0
+}
+
+func (d *findingReader) finding(f *audit.Finding) bool {
+	var seen uint32
+	next := 0
+	for first := true; ; first = false {
+		m, ok := d.member(findingLayout[:], &next, first, findingMember)
+		if !ok || m < 0 {
 			return ok
+		}
+		if seen&(1<<m) != 0 {
+			return false
+		}
+		seen |= 1 << m
+		switch m {
+		case mAccountID:
+			ok = d.str(sAccountID)
+		case mAccountName:
+			ok = d.str(sAccountName)
+		case mPrincipal:
+			ok = d.str(sPrincipal)
+		case mARN:
+			ok = d.str(sARN)
+		case mCheck:
+			ok = d.str(sCheck)
+		case mSeverity:
+			ok = d.severity(&f.Severity)
+		case mCredential:
+			ok = d.str(sCredential)
+		case mAgeDays:
+			ok = d.days(&f.AgeDays)
+		case mDetail:
+			ok = d.str(sDetail)
+		case mCIS:
+			ok = d.str(sCIS)
+		case mSecurityHub:
+			ok = d.str(sSecurityHub)
+		case mSince:
+			ok = d.time(&f.Since)
+		case mStatus:
+			ok = d.str(sStatus)
+		case mFirstSeen:
+			ok = d.time(&f.FirstSeen)
+		case mException:
+			ok = d.exception(f)
+		}
+		if !ok {
+			return false
 		}
 	}
 }
@@ -248,56 +423,49 @@ func (d *findingReader) exception(f *audit.Finding) bool {
 	if d.null() {
 		return true
 	}
-	ok, empty := d.objectStart()
-	if !ok {
+	if d.i >= len(d.data) || d.data[d.i] != '{' {
 		return false
 	}
 	e := new(audit.Exception)
 	f.Exception = e
-	if empty {
-		return true
-	}
 	var seen uint32
-	for {
-		k, ok := d.key()
+	next := 0
+	for first := true; ; first = false {
+		m, ok := d.member(exceptionLayout[:], &next, first, exceptionMember)
+		if !ok || m < 0 {
+			return ok
+		}
+		if seen&(1<<m) != 0 {
+			return false
+		}
+		seen |= 1 << m
+		switch m {
+		case mExAccount:
+			ok = d.str(sExAccount)
+		case mExPrincipal:
+			ok = d.str(sExPrincipal)
+		case mExCheck:
+			ok = d.str(sExCheck)
+		case mExReason:
+			ok = d.str(sExReason)
+		case mExOwner:
+			ok = d.str(sExOwner)
+		case mExApprovedBy:
+			ok = d.str(sExApprovedBy)
+		case mExExpires:
+			ok = d.time(&e.Expires)
+		case mExSource:
+			ok = d.str(sExSource)
+		}
 		if !ok {
 			return false
-		}
-		var m uint32
-		switch string(k) {
-		case "account":
-			m, ok = mExAccount, d.str(&e.Account)
-		case "principal":
-			m, ok = mExPrincipal, d.str(&e.Principal)
-		case "check":
-			m, ok = mExCheck, d.str(&e.Check)
-		case "reason":
-			m, ok = mExReason, d.str(&e.Reason)
-		case "owner":
-			m, ok = mExOwner, d.str(&e.Owner)
-		case "approved_by":
-			m, ok = mExApprovedBy, d.str(&e.ApprovedBy)
-		case "expires":
-			m, ok = mExExpires, d.time(&e.Expires)
-		case "source":
-			m, ok = mExSource, d.str(&e.Source)
-		default:
-			return false
-		}
-		if !ok || seen&m != 0 {
-			return false
-		}
-		seen |= m
-		ok, last := d.memberEnd()
-		if !ok || last {
-			return ok
 		}
 	}
 }
 
-// str reads a string member into *dst (null leaves it empty, as
-// encoding/json ignores null for a string).
-func (d *findingReader) str(dst *string) bool {
+// str reads a string member (null leaves it empty, as encoding/json
+// ignores null for a string).
+func (d *findingReader) str(member int) bool {
 	if d.null() {
 		return true
 	}
@@ -308,7 +476,7 @@ func (d *findingReader) str(dst *string) bool {
 	if d.nspans == len(d.spans) {
 		return false // not reached: keys never repeat
 	}
-	d.spans[d.nspans] = strSpan{dst, a, len(d.strs)}
+	d.spans[d.nspans] = strSpan{member, a, len(d.strs)}
 	d.nspans++
 	return true
 }
