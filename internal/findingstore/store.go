@@ -112,14 +112,6 @@ func (a *account) size() int {
 	return int(last.off + int64(last.size) - a.off())
 }
 
-func (a *account) count() int {
-	n := 0
-	for _, sp := range a.sev {
-		n += int(sp.n)
-	}
-	return n
-}
-
 var (
 	errClosed = errors.New("findingstore: store is closed")
 	errBusy   = errors.New("findingstore: store used during its own iteration")
