@@ -48,7 +48,9 @@ func WriteWorkbook(path string, r *Run, evidence []Evidence, opts WorkbookOption
 	if err != nil {
 		return err
 	}
+	defer w.closeRows()
 	w.maxRows = opts.MaxRowsPerSheet
+	w.tmpDir = opts.TmpDir
 	if err := f.SetDocProps(&excelize.DocProperties{
 		Title:       "IAM credential audit " + r.Run.ID,
 		Subject:     "IAM credential report findings as of " + r.Run.AsOf.UTC().Format(time.RFC3339),
@@ -67,8 +69,11 @@ func WriteWorkbook(path string, r *Run, evidence []Evidence, opts WorkbookOption
 		return err
 	}
 	f.SetActiveSheet(0)
-	return saveStreaming(f, path)
+	return w.save(path)
 }
+
+// save writes the workbook to path (see saveStreaming).
+func (w *workbook) save(path string) error { return saveStreaming(w.f, path, w.rows) }
 
 // workbook holds the file and its shared styles.
 type workbook struct {
@@ -86,10 +91,22 @@ type workbook struct {
 	// openCounts counts open findings by account and severity; the
 	// finding sheets fill it for the Accounts sheet.
 	openCounts map[string]map[audit.Severity]int
+	// tmpDir holds the rows of streamed sheets until the workbook is
+	// saved; rows maps each such sheet's part name to its rows.
+	tmpDir string
+	rows   map[string]*sheetRows
+}
+
+// closeRows releases the rows of every streamed sheet.
+func (w *workbook) closeRows() {
+	for _, rows := range w.rows {
+		rows.close()
+	}
 }
 
 func newWorkbook(f *excelize.File) (*workbook, error) {
-	w := &workbook{f: f, severity: map[audit.Severity]int{}, severityCell: map[audit.Severity]any{}}
+	w := &workbook{f: f, severity: map[audit.Severity]int{}, severityCell: map[audit.Severity]any{},
+		rows: map[string]*sheetRows{}}
 	var err error
 	style := func(s *excelize.Style) int {
 		if err != nil {
@@ -154,9 +171,12 @@ type table struct {
 	w           *workbook
 	sheet, name string
 	cols        []column
-	sw          *excelize.StreamWriter
-	rows        int // rows on the current sheet, header included
-	part        int
+	// sw writes the sheet around its data rows: the header row, column
+	// widths, panes and table. data holds the data rows (see sheetRows).
+	sw   *excelize.StreamWriter
+	data *sheetRows
+	rows int // rows on the current sheet, header included
+	part int
 }
 
 // openTable starts a table on a new sheet (or, for the CSV floor, writes
@@ -167,14 +187,14 @@ func (w *workbook) openTable(sheet, name string, cols []column) (*table, error) 
 		return t, w.csvHeader(sheet, cols)
 	}
 	var err error
-	t.sw, t.rows, err = w.startSheet(sheet, cols)
+	t.sw, t.data, t.rows, err = w.startSheet(sheet, cols)
 	return t, err
 }
 
 // sheetName is the name of the sheet being written.
 func (t *table) sheetName() string { return partName(t.sheet, t.part, " ") }
 
-// add writes one row. excelize does not keep values.
+// add writes one row. The values are not kept.
 func (t *table) add(values []any) error {
 	if t.w.csv != nil {
 		return t.w.csvRow(t.sheet, values)
@@ -185,17 +205,17 @@ func (t *table) add(values []any) error {
 		}
 	}
 	t.rows++
-	return t.sw.SetRow("A"+strconv.Itoa(t.rows), values)
+	return t.data.add(t.rows, values)
 }
 
 // continueSheet ends the current sheet and starts the next part.
 func (t *table) continueSheet() error {
-	if err := t.w.endSheet(t.sw, t.cols, partName(t.name, t.part, ""), t.rows); err != nil {
+	if err := t.w.endSheet(t.sw, t.data, t.cols, partName(t.name, t.part, ""), t.rows); err != nil {
 		return err
 	}
 	t.part++
 	var err error
-	t.sw, t.rows, err = t.w.startSheet(t.sheetName(), t.cols)
+	t.sw, t.data, t.rows, err = t.w.startSheet(t.sheetName(), t.cols)
 	return err
 }
 
@@ -219,7 +239,13 @@ func (t *table) close() error {
 	if t.w.csv != nil {
 		return nil
 	}
-	return t.w.endSheet(t.sw, t.cols, partName(t.name, t.part, ""), t.rows)
+	return t.w.endSheet(t.sw, t.data, t.cols, partName(t.name, t.part, ""), t.rows)
+}
+
+// sheetPart is the name of a streamed sheet's part in the package:
+// excelize names a new sheet's part after its ID.
+func sheetPart(sw *excelize.StreamWriter) string {
+	return "xl/worksheets/sheet" + strconv.Itoa(sw.SheetID) + ".xml"
 }
 
 // partName names the part-th sheet (or table) of a series: NAME, then
@@ -235,16 +261,18 @@ func partName(name string, part int, sep string) string {
 }
 
 // startSheet creates a sheet (unless reserved) and writes its header row.
-func (w *workbook) startSheet(sheet string, cols []column) (*excelize.StreamWriter, int, error) {
+// It returns the stream writer for the sheet's frame, the writer for its
+// data rows and the rows written so far.
+func (w *workbook) startSheet(sheet string, cols []column) (*excelize.StreamWriter, *sheetRows, int, error) {
 	if _, err := w.f.NewSheet(sheet); err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	if err := w.printLayout(sheet); err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	sw, err := w.f.NewStreamWriter(sheet)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	// Adjacent columns of the same width share one width entry: excelize
 	// scans the entries for every cell it writes.
@@ -254,7 +282,7 @@ func (w *workbook) startSheet(sheet string, cols []column) (*excelize.StreamWrit
 			last++
 		}
 		if err := sw.SetColWidth(first+1, last+1, cols[first].Width); err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 		first = last + 1
 	}
@@ -263,19 +291,25 @@ func (w *workbook) startSheet(sheet string, cols []column) (*excelize.StreamWrit
 		header[i] = excelize.Cell{StyleID: w.header, Value: c.Name}
 	}
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
-	return sw, 1, sw.SetRow("A1", header)
+	data := newSheetRows(w.tmpDir, func() (int, error) { return w.f.NewStyle(&excelize.Style{NumFmt: 22}) })
+	w.rows[sheetPart(sw)] = data
+	return sw, data, 1, sw.SetRow("A1", header)
 }
 
 // endSheet turns the written rows into a table and flushes the sheet.
-func (w *workbook) endSheet(sw *excelize.StreamWriter, cols []column, table string, n int) error {
+// The data rows join it when the workbook is saved.
+func (w *workbook) endSheet(sw *excelize.StreamWriter, data *sheetRows, cols []column, table string, n int) error {
 	if n == 1 {
 		// A table needs a data row; an empty sheet says so instead.
-		if err := sw.SetRow("A2", []any{"(none)"}); err != nil {
+		if err := data.add(2, []any{"(none)"}); err != nil {
 			return err
 		}
 		n = 2
+	}
+	if err := data.finish(); err != nil {
+		return err
 	}
 	last, err := excelize.CoordinatesToCellName(len(cols), n)
 	if err != nil {

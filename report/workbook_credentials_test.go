@@ -181,9 +181,10 @@ func TestWorkbookCredentials(t *testing.T) {
 	if err := w.credentials(credentialEvidence(t)); err != nil {
 		t.Fatal(err)
 	}
-	if err := saveStreaming(f, path); err != nil {
+	if err := w.save(path); err != nil {
 		t.Fatal(err)
 	}
+	w.closeRows()
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}

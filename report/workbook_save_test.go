@@ -5,11 +5,15 @@ import (
 	"bytes"
 	"compress/flate"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -42,7 +46,7 @@ func TestWorkbookSaveStreaming(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "out.xlsx")
-	if err := saveStreaming(f, path); err != nil {
+	if err := saveStreaming(f, path, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
@@ -110,12 +114,12 @@ func TestWorkbookSaveStreaming(t *testing.T) {
 func TestWorkbookSaveStreamingError(t *testing.T) {
 	f := excelize.NewFile()
 	defer f.Close()
-	if err := saveStreaming(f, filepath.Join(t.TempDir(), "missing", "out.xlsx")); err == nil {
+	if err := saveStreaming(f, filepath.Join(t.TempDir(), "missing", "out.xlsx"), nil); err == nil {
 		t.Error("saving into a missing folder succeeded")
 	}
 	// The zip writer hook leaves excelize's own buffer empty.
 	path := filepath.Join(t.TempDir(), "small.xlsx")
-	if err := saveStreaming(f, path); err != nil {
+	if err := saveStreaming(f, path, nil); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(path)
@@ -124,5 +128,174 @@ func TestWorkbookSaveStreamingError(t *testing.T) {
 	}
 	if !bytes.HasPrefix(b, []byte("PK\x03\x04")) {
 		t.Errorf("%s does not start like a zip", path)
+	}
+}
+
+// TestWorkbookTablesSpliced writes two tables side by side, each
+// continued over several sheets and large enough to be deflated into its
+// temporary file in several chunks, then reads the workbook back: every
+// part passes archive/zip's CRC check and inflates with compress/flate,
+// and excelize reads every cell as written.
+func TestWorkbookTablesSpliced(t *testing.T) {
+	dir := t.TempDir()
+	f := excelize.NewFile(excelize.Options{TmpDir: dir})
+	defer f.Close()
+	w, err := newWorkbook(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.closeRows()
+	w.maxRows, w.tmpDir = 2_500, dir
+	const rows = 6_000
+	cols := []column{{"Text", 20}, {"Number", 10}, {"Escaped", 30}, {"Date", 18}, {"Empty", 8}}
+	text := func(table, r int) []any {
+		return []any{
+			fmt.Sprintf("table %d row %d %s", table, r, strings.Repeat("x", r%97)),
+			r * table,
+			fmt.Sprintf("<root_account> & \"%d\" _x0041_ é", r),
+			excelize.Cell{StyleID: w.date, Value: time.Date(2026, 1, 1, 0, 0, r, 0, time.UTC)},
+			nil,
+		}
+	}
+	if err := w.reserveSheets("One", rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.reserveSheets("Two", rows); err != nil {
+		t.Fatal(err)
+	}
+	one, err := w.openTable("One", "One", cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := w.openTable("Two", "Two", cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := 1; r <= rows; r++ {
+		if err := one.add(text(1, r)); err != nil {
+			t.Fatal(err)
+		}
+		if err := two.add(text(2, r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	empty, err := w.openTable("Empty", "EmptyTable", cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range []*table{one, two, empty} {
+		if err := tb.close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, "out.xlsx")
+	if err := w.save(path); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := filepath.Glob(filepath.Join(dir, "reporter-sheet-*")); len(entries) != 0 {
+		t.Errorf("temporary files left with a name: %v", entries)
+	}
+
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	for _, zf := range zr.File {
+		raw, err := zf.OpenRaw()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, flate.NewReader(raw))
+		if err != nil || uint64(n) != zf.UncompressedSize64 {
+			t.Errorf("%s: inflated %d bytes (%v), want %d", zf.Name, n, err, zf.UncompressedSize64)
+		}
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(io.Discard, rc); err != nil {
+			t.Errorf("%s: %v", zf.Name, err)
+		}
+		rc.Close()
+	}
+
+	g, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	wantSheets := []string{"Sheet1", "One", "One (2)", "One (3)", "Two", "Two (2)", "Two (3)", "Empty"}
+	if got := g.GetSheetList(); !slices.Equal(got, wantSheets) {
+		t.Errorf("sheets %q, want %q", got, wantSheets)
+	}
+	for table, name := range []string{"One", "Two"} {
+		r := 0
+		for part := 1; part <= 3; part++ {
+			sheet := partName(name, part, " ")
+			got, err := g.GetRows(sheet, excelize.Options{RawCellValue: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) == 0 || !slices.Equal(got[0], []string{"Text", "Number", "Escaped", "Date", "Empty"}) {
+				t.Fatalf("%s: header %q", sheet, got[:min(1, len(got))])
+			}
+			for _, row := range got[1:] {
+				r++
+				want := text(table+1, r)
+				serial := excelTime(want[3].(excelize.Cell).Value.(time.Time))
+				wantText := []string{want[0].(string), strconv.Itoa(want[1].(int)), want[2].(string), strconv.FormatFloat(serial, 'f', -1, 64)}
+				if !slices.Equal(row, wantText) {
+					t.Fatalf("%s row %d = %q, want %q", sheet, r, row, wantText)
+				}
+			}
+			tables, err := g.GetTables(sheet)
+			if err != nil || len(tables) != 1 {
+				t.Fatalf("%s: tables %v (%v)", sheet, tables, err)
+			}
+			if wantRange := fmt.Sprintf("A1:E%d", len(got)); tables[0].Range != wantRange {
+				t.Errorf("%s: table range %s, want %s", sheet, tables[0].Range, wantRange)
+			}
+		}
+		if r != rows {
+			t.Errorf("%s: %d rows read back, want %d", name, r, rows)
+		}
+	}
+	got, err := g.GetRows("Empty")
+	if err != nil || len(got) != 2 || got[1][0] != "(none)" {
+		t.Errorf("Empty sheet: %q (%v)", got, err)
+	}
+}
+
+func TestCRC32Combine(t *testing.T) {
+	text := []byte(strings.Repeat("The quick brown fox jumps over the lazy dog. ", 100))
+	for _, split := range []int{0, 1, 7, 64, 1000, len(text) - 1, len(text)} {
+		a, b := text[:split], text[split:]
+		got := crc32Combine(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b), int64(len(b)))
+		if want := crc32.ChecksumIEEE(text); got != want {
+			t.Errorf("split at %d: %08x, want %08x", split, got, want)
+		}
+	}
+}
+
+// TestSplicingZipErrors: a streamed sheet whose part excelize never
+// wrote, or wrote without </sheetData>, fails the save.
+func TestSplicingZipErrors(t *testing.T) {
+	rows := newSheetRows(t.TempDir(), nil)
+	defer rows.close()
+	if err := rows.add(2, []any{"x"}); err != nil {
+		t.Fatal(err)
+	}
+	z := &splicingZip{Writer: zip.NewWriter(io.Discard), rows: map[string]*sheetRows{"xl/worksheets/sheet9.xml": rows}, spliced: map[string]bool{}}
+	if err := z.check(); err == nil || !strings.Contains(err.Error(), "sheet9.xml") {
+		t.Errorf("check = %v, want an error naming sheet9.xml", err)
+	}
+	w, err := z.Create("xl/worksheets/sheet9.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, "<worksheet><sheetData/></worksheet>")
+	if err := z.Close(); err == nil || !strings.Contains(err.Error(), "</sheetData>") {
+		t.Errorf("Close = %v, want an error about </sheetData>", err)
 	}
 }
