@@ -26,14 +26,15 @@ type WorkbookOptions struct {
 	// MaxRowsPerSheet caps the rows of a sheet, header included, before
 	// the sheet continues on a new one. Zero means Excel's limit.
 	MaxRowsPerSheet int
-	// TmpDir is where excelize keeps each large sheet until the workbook
-	// is saved (about 1 KB per row); empty means os.TempDir.
+	// TmpDir is where each table's rows wait, deflated, until the
+	// workbook is saved (about 100 bytes per row, in unlinked files);
+	// empty means os.TempDir.
 	TmpDir string
 }
 
 // WriteWorkbook writes audit.xlsx to path: Summary, Findings, Accounts,
 // Credentials (the raw report rows, continued over several sheets when
-// needed) and Checks. Large sheets are streamed.
+// needed) and Checks. Every table is streamed (see sheetRows).
 func WriteWorkbook(path string, r *Run, evidence []Evidence, opts WorkbookOptions) (err error) {
 	if opts.MaxRowsPerSheet <= 0 || opts.MaxRowsPerSheet > ExcelMaxRows {
 		opts.MaxRowsPerSheet = ExcelMaxRows
