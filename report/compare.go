@@ -54,8 +54,7 @@ func Compare(cur *Run, prev io.Reader) error {
 			}
 			return nil
 		})
-		cur.Summarize()
-		return err
+		return errors.Join(err, cur.Summarize())
 	}
 	if prev == nil {
 		return markFirstRun()
@@ -89,8 +88,7 @@ func Compare(cur *Run, prev io.Reader) error {
 		}
 	}
 	cur.Changes = ch
-	cur.Summarize()
-	return nil
+	return cur.Summarize()
 }
 
 // merger walks the current findings and the previous ones side by side.

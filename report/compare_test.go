@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/internal/findingstore"
 )
 
 func TestCompare(t *testing.T) {
@@ -90,9 +91,32 @@ func TestSummarizeCountsOpenFindings(t *testing.T) {
 		{Check: audit.UserInactive, Severity: audit.Medium},
 		{Check: audit.UserInactive, Severity: audit.Medium, Exception: &audit.Exception{Reason: "accepted"}},
 	}}
-	r.Summarize()
+	if err := r.Summarize(); err != nil {
+		t.Fatal(err)
+	}
 	if s := r.Summary; s.Findings != 2 || s.Open != 1 || s.Excepted != 1 || s.BySeverity["medium"] != 1 || s.ByCheck[audit.UserInactive] != 1 {
 		t.Errorf("Summary = %+v", s)
+	}
+}
+
+// TestSummarizeReportsUnreadableFindings: findings that cannot be read
+// back (here, from a closed store) make Summarize and Compare fail,
+// saying so, rather than report partial counts as the whole.
+func TestSummarizeReportsUnreadableFindings(t *testing.T) {
+	store, err := findingstore.Create(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Add([]audit.Finding{{AccountID: "111111111111", Check: audit.UserInactive, Severity: audit.Medium}}); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	r := &Run{Store: store}
+	if err := r.Summarize(); err == nil || !strings.Contains(err.Error(), "summarizing the findings") {
+		t.Errorf("Summarize = %v, want an error about the findings", err)
+	}
+	if err := Compare(r, nil); err == nil {
+		t.Error("Compare succeeded over unreadable findings")
 	}
 }
 

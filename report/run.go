@@ -5,6 +5,7 @@ package report
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -108,8 +109,10 @@ type TrendPoint struct {
 	BySeverity map[string]int
 }
 
-// Summarize computes r.Summary from the accounts and findings.
-func (r *Run) Summarize() {
+// Summarize computes r.Summary from the accounts and findings. If the
+// findings cannot be read, the summary counts those read and the error
+// says why.
+func (r *Run) Summarize() error {
 	s := Summary{BySeverity: map[string]int{}, ByCheck: map[string]int{}}
 	for _, sev := range audit.Severities {
 		s.BySeverity[sev.String()] = 0
@@ -126,10 +129,7 @@ func (r *Run) Summarize() {
 			s.AccountsSkipped++
 		}
 	}
-	// Every FindingSet in this module iterates without failing unless fn
-	// does; a store that cannot be read leaves the counts partial, and
-	// the renderers that read it next report the error.
-	_ = r.EachFinding(func(f *audit.Finding) error {
+	err := r.EachFinding(func(f *audit.Finding) error {
 		s.Findings++
 		if f.Status == audit.StatusNew && r.Changes != nil {
 			s.New++
@@ -145,6 +145,10 @@ func (r *Run) Summarize() {
 	})
 	s.Resolved = len(r.Resolved)
 	r.Summary = s
+	if err != nil {
+		return fmt.Errorf("summarizing the findings: %w", err)
+	}
+	return nil
 }
 
 // WriteJSON writes r as findings.json, indented by two spaces. Lists are

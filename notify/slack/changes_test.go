@@ -39,7 +39,10 @@ func TestRunChangesAndExceptedFindings(t *testing.T) {
 			}
 		})
 	}
-	top, _ := rank(run.FindingSet(), len(run.Findings))
+	top, _, err := rank(run.FindingSet(), len(run.Findings))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range top {
 		if !f.Open() {
 			t.Errorf("rank() lists the excepted finding %s as needing action", f.Principal)

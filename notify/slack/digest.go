@@ -235,9 +235,13 @@ type limits struct {
 	findings, failed int
 }
 
-// buildDigest computes the view of run for t.
-func buildDigest(run *report.Run, t *target, loc notify.Location, defaultChannel string, lim limits, changes ChangesFunc) *Digest {
-	sub := scopeRun(run, t)
+// buildDigest computes the view of run for t. It fails only if the
+// run's findings cannot be read.
+func buildDigest(run *report.Run, t *target, loc notify.Location, defaultChannel string, lim limits, changes ChangesFunc) (*Digest, error) {
+	sub, err := scopeRun(run, t)
+	if err != nil {
+		return nil, err
+	}
 	s := sub.Summary
 	d := &Digest{
 		RunID: Text(run.Run.ID), AsOf: run.Run.AsOf, Incomplete: Text(run.Run.Error), Version: Text(run.Run.Version),
@@ -258,7 +262,10 @@ func buildDigest(run *report.Run, t *target, loc notify.Location, defaultChannel
 		}
 	}
 
-	listed, more := rank(sub.FindingSet(), lim.findings)
+	listed, more, err := rank(sub.FindingSet(), lim.findings)
+	if err != nil {
+		return nil, err
+	}
 	d.Listed = len(listed)
 	for _, sev := range audit.Severities {
 		d.More += more[sev]
@@ -293,13 +300,13 @@ func buildDigest(run *report.Run, t *target, loc notify.Location, defaultChannel
 		d.FailedAccounts = append(d.FailedAccounts, failed[:n])
 		failed = failed[n:]
 	}
-	return d
+	return d, nil
 }
 
 // scopeRun returns the part of run in t's scope, summarized.
-func scopeRun(run *report.Run, t *target) *report.Run {
+func scopeRun(run *report.Run, t *target) (*report.Run, error) {
 	if t.orgWide {
-		return run
+		return run, nil
 	}
 	sub := &report.Run{Run: run.Run}
 	for _, a := range run.Accounts {
@@ -308,8 +315,7 @@ func scopeRun(run *report.Run, t *target) *report.Run {
 		}
 	}
 	sub.Store = report.FilterAccounts(run.FindingSet(), func(id string) bool { return t.in[id] })
-	sub.Summarize()
-	return sub
+	return sub, sub.Summarize()
 }
 
 // rank orders findings by what needs action first: severity, then the
@@ -322,12 +328,16 @@ func RunChanges(run *report.Run, inScope func(accountID string) bool) (Changes, 
 		return Changes{}, false
 	}
 	var c Changes
-	_ = run.EachFinding(func(f *audit.Finding) error {
+	// Unreadable findings fail the digest when it ranks them.
+	err := run.EachFinding(func(f *audit.Finding) error {
 		if f.Status == audit.StatusNew && inScope(f.AccountID) {
 			c.New++
 		}
 		return nil
 	})
+	if err != nil {
+		return Changes{}, false
+	}
 	for i := range run.Resolved {
 		if inScope(run.Resolved[i].AccountID) {
 			c.Resolved++
@@ -340,7 +350,7 @@ func RunChanges(run *report.Run, inScope func(accountID string) bool) (Changes, 
 // first, and how many open findings it leaves out, by severity. Excepted
 // findings are accepted risks and never listed. Memory is bounded by n,
 // not by the number of findings.
-func rank(set report.FindingSet, n int) ([]audit.Finding, map[audit.Severity]int) {
+func rank(set report.FindingSet, n int) ([]audit.Finding, map[audit.Severity]int, error) {
 	order := map[string]int{}
 	for i, c := range audit.Checks {
 		order[c.ID] = i
@@ -375,9 +385,7 @@ func rank(set report.FindingSet, n int) ([]audit.Finding, map[audit.Severity]int
 		}
 		top = top[:min(n, len(top))]
 	}
-	// A run's findings can always be read while it is delivered; if the
-	// store failed, the digest lists what was read.
-	_ = set.EachAccount(func(fs []audit.Finding) error {
+	err := set.EachAccount(func(fs []audit.Finding) error {
 		for i := range fs {
 			if fs[i].Open() {
 				top = append(top, fs[i])
@@ -388,8 +396,11 @@ func rank(set report.FindingSet, n int) ([]audit.Finding, map[audit.Severity]int
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("ranking the findings: %w", err)
+	}
 	keep()
-	return top, more
+	return top, more, nil
 }
 
 func digestFinding(f audit.Finding) Finding {
@@ -471,7 +482,10 @@ func jsonContext(b []byte, err error) string {
 func compose(tmpl *template.Template, run *report.Run, t *target, loc notify.Location, defaultChannel string, maxFindings int, changes ChangesFunc) (*Message, *Digest, error) {
 	lim := limits{findings: maxFindings, failed: maxFailedListed}
 	for {
-		d := buildDigest(run, t, loc, defaultChannel, lim, changes)
+		d, err := buildDigest(run, t, loc, defaultChannel, lim, changes)
+		if err != nil {
+			return nil, nil, err
+		}
 		m, err := render(tmpl, d)
 		if err != nil {
 			return nil, nil, err

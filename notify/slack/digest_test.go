@@ -13,6 +13,7 @@ import (
 
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/internal/config"
+	"github.com/reporter-dev/reporter/internal/findingstore"
 	"github.com/reporter-dev/reporter/notify"
 	"github.com/reporter-dev/reporter/report"
 )
@@ -265,6 +266,33 @@ func TestTemplateFallsBackToBuiltin(t *testing.T) {
 	}
 }
 
+// TestComposeReportsUnreadableFindings: a run whose findings cannot be
+// read back (a closed store) gets no digest and a clear error, rather
+// than a digest that undercounts.
+func TestComposeReportsUnreadableFindings(t *testing.T) {
+	store, err := findingstore.Create(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Add([]audit.Finding{{AccountID: "111111111111", Check: audit.UserInactive, Severity: audit.Medium}}); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	run := &report.Run{Store: store, Accounts: []report.Account{{ID: "111111111111", Status: report.StatusCollected}}}
+	for _, tt := range []struct {
+		target *target
+		want   string
+	}{
+		{&target{orgWide: true}, "ranking the findings"},
+		{&target{in: map[string]bool{"111111111111": true}}, "summarizing the findings"},
+	} {
+		_, _, err := compose(builtinTemplate(t), run, tt.target, notify.Location{}, "#security", 10, RunChanges)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("compose(%+v) = %v, want an error %q", tt.target, err, tt.want)
+		}
+	}
+}
+
 func TestMarshalIndentKeepsJSON(t *testing.T) {
 	// The tricky case: a literal backslash before u0026 must stay escaped.
 	in := map[string]string{"a": `R&D <x> \u0026 "q"`}
@@ -289,7 +317,10 @@ func TestRankKeepsTheMostUrgent(t *testing.T) {
 			run.Findings[i].Exception = &audit.Exception{Account: "*", Principal: "*", Check: run.Findings[i].Check}
 		}
 	}
-	all, none := rank(run.FindingSet(), len(run.Findings))
+	all, none, err := rank(run.FindingSet(), len(run.Findings))
+	if err != nil {
+		t.Fatal(err)
+	}
 	open := 0
 	for i := range run.Findings {
 		if run.Findings[i].Open() {
@@ -305,7 +336,10 @@ func TestRankKeepsTheMostUrgent(t *testing.T) {
 		}
 	}
 	for _, n := range []int{0, 1, 7, 100, open - 1} {
-		top, more := rank(run.FindingSet(), n)
+		top, more, err := rank(run.FindingSet(), n)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(top) != n {
 			t.Fatalf("rank(%d) = %d findings", n, len(top))
 		}
