@@ -15,6 +15,7 @@ import (
 
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
+	"github.com/reporter-dev/reporter/internal/findingstore"
 	"github.com/reporter-dev/reporter/notify"
 	"github.com/reporter-dev/reporter/notify/slack"
 	"github.com/reporter-dev/reporter/report"
@@ -134,11 +135,12 @@ func notifyRun(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "reporter notify:", err)
 		return exitFatal
 	}
-	run, err := readRun(dir)
+	run, store, err := readRun(dir, cfg.Out)
 	if err != nil {
 		fmt.Fprintln(stderr, "reporter notify:", err)
 		return exitFatal
 	}
+	defer store.Close()
 	notifiers, err := buildNotifiers(&cfg, stdout, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "reporter notify:", err)
@@ -154,28 +156,37 @@ func notifyRun(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return exitOK
 }
 
-// readRun checks a run folder against its manifest and reads its findings.
-func readRun(dir string) (*report.Run, error) {
+// readRun checks a run folder against its manifest and reads its
+// findings.json, the findings into a store in tmpDir (as a run keeps
+// them: memory does not grow with their number). The caller closes the
+// store once the run is delivered.
+func readRun(dir, tmpDir string) (*report.Run, *findingstore.Store, error) {
 	problems, err := report.VerifyDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("run folder %s has no %s: the run did not complete", dir, report.ManifestName)
+		return nil, nil, fmt.Errorf("run folder %s has no %s: the run did not complete", dir, report.ManifestName)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("run folder %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("run folder %s: %w", dir, err)
 	}
 	if len(problems) > 0 {
-		return nil, fmt.Errorf("run folder %s does not match its manifest, refusing to post it: %w", dir, errors.Join(problems...))
+		return nil, nil, fmt.Errorf("run folder %s does not match its manifest, refusing to post it: %w", dir, errors.Join(problems...))
 	}
 	f, err := os.Open(filepath.Join(dir, "findings.json"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
-	run, err := report.ReadJSON(f)
+	store, err := findingstore.Create(tmpDir)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", f.Name(), err)
+		return nil, nil, err
 	}
-	return run, nil
+	run, err := report.ReadJSONFindings(f, store.Add)
+	if err != nil {
+		store.Close()
+		return nil, nil, fmt.Errorf("%s: %w", f.Name(), err)
+	}
+	run.Store = store
+	return run, store, nil
 }
 
 // findRun returns the folder OUT/YYYY/MM/RUN-ID of runID, or of the most

@@ -1,0 +1,102 @@
+package report
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/exceptions"
+)
+
+// TestReadJSONFindings reads a findings.json both ways: ReadJSONFindings
+// returns what ReadJSON does, with the findings handed over one account
+// at a time instead of kept.
+func TestReadJSONFindings(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	run := previousTestRun(r, 300)
+	for i := range run.Findings {
+		run.Findings[i].AccountID = []string{"111111111111", "222222222222", "333333333333"}[i%3]
+	}
+	slices.SortStableFunc(run.Findings, func(a, b audit.Finding) int { return strings.Compare(a.AccountID, b.AccountID) })
+	run.Accounts = []Account{{ID: "111111111111", Name: "one", Status: StatusCollected}, {ID: "222222222222", Status: StatusFailed, Error: "AccessDenied"}}
+	run.Changes = &Changes{PreviousRunID: "20261001T060000Z", PreviousAsOf: time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)}
+	run.Resolved = []audit.Finding{{AccountID: "111111111111", Check: audit.UserInactive, Severity: audit.Medium, Status: audit.StatusResolved}}
+	run.Exceptions = []exceptions.Use{{Exception: audit.Exception{Reason: "break-glass", Owner: "ops"}, Status: "active", Matched: 2}}
+	if err := run.Summarize(); err != nil {
+		t.Fatal(err)
+	}
+	var doc bytes.Buffer
+	if err := WriteJSON(&doc, run); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := ReadJSON(bytes.NewReader(doc.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var got []audit.Finding
+	var accounts []string
+	streamed, err := ReadJSONFindings(bytes.NewReader(doc.Bytes()), func(fs []audit.Finding) error {
+		for _, f := range fs {
+			if f.AccountID != fs[0].AccountID {
+				t.Errorf("a group mixes accounts %s and %s", fs[0].AccountID, f.AccountID)
+			}
+		}
+		accounts = append(accounts, fs[0].AccountID)
+		got = append(got, fs...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"111111111111", "222222222222", "333333333333"}; !slices.Equal(accounts, want) {
+		t.Errorf("groups %v, want %v", accounts, want)
+	}
+	if len(got) != len(whole.Findings) {
+		t.Fatalf("%d findings streamed, want %d", len(got), len(whole.Findings))
+	}
+	for i := range got {
+		if !sameFinding(&got[i], &whole.Findings[i]) {
+			t.Fatalf("finding %d:\ngot  %#v\nwant %#v", i, got[i], whole.Findings[i])
+		}
+	}
+	if streamed.Findings != nil {
+		t.Errorf("the streamed run keeps %d findings", len(streamed.Findings))
+	}
+	whole.Findings = nil
+	if !reflect.DeepEqual(streamed, whole) {
+		t.Errorf("the rest of the run differs:\ngot  %+v\nwant %+v", streamed, whole)
+	}
+}
+
+func TestReadJSONFindingsErrors(t *testing.T) {
+	finding := func(account string) string {
+		return `{"account_id": "` + account + `", "check": "user_inactive", "severity": "medium"}`
+	}
+	for name, tt := range map[string]struct{ doc, want string }{
+		"accounts apart":      {string(previousDoc("[" + finding("1") + ", " + finding("2") + ", " + finding("1") + "]")), "not together"},
+		"truncated":           {string(previousDoc("[" + finding("1")))[:90], "findings.json"},
+		"not an object":       {`[]`, "findings.json"},
+		"findings not a list": {`{"run": {"id": "p", "as_of": "2026-10-01T06:00:00Z"}, "findings": {}}`, "want a list"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ReadJSONFindings(strings.NewReader(tt.doc), func([]audit.Finding) error { return nil })
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+	// No findings at all (null or an empty list) is a run without findings.
+	for _, doc := range []string{string(previousDoc("null")), string(previousDoc("[]"))} {
+		calls := 0
+		run, err := ReadJSONFindings(strings.NewReader(doc), func([]audit.Finding) error { calls++; return nil })
+		if err != nil || run.Run.ID != "p" || calls != 0 {
+			t.Errorf("%s: run %+v, %d calls, error %v", doc, run, calls, err)
+		}
+	}
+}
