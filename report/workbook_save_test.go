@@ -53,39 +53,7 @@ func TestWorkbookSaveStreaming(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	var sheetSize uint64
-	for _, zf := range zr.File {
-		if zf.Method != zip.Deflate {
-			t.Errorf("%s: method %d, want Deflate", zf.Name, zf.Method)
-		}
-		// A standard Deflate stream: compress/flate inflates it…
-		raw, err := zf.OpenRaw()
-		if err != nil {
-			t.Fatal(err)
-		}
-		fr := flate.NewReader(raw)
-		n, err := io.Copy(io.Discard, fr)
-		if err != nil || uint64(n) != zf.UncompressedSize64 {
-			t.Errorf("%s: inflated %d bytes (%v), want %d", zf.Name, n, err, zf.UncompressedSize64)
-		}
-		// …and archive/zip checks its CRC.
-		rc, err := zf.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.Copy(io.Discard, rc); err != nil {
-			t.Errorf("%s: %v", zf.Name, err)
-		}
-		rc.Close()
-		if zf.Name == "xl/worksheets/sheet1.xml" {
-			sheetSize = zf.UncompressedSize64
-		}
-	}
+	sheetSize := checkZipParts(t, path)["xl/worksheets/sheet1.xml"]
 	if sheetSize < 16<<20 {
 		t.Errorf("sheet1.xml is %d bytes, want more than excelize's 16 MiB stream chunk", sheetSize)
 	}
@@ -109,6 +77,42 @@ func TestWorkbookSaveStreaming(t *testing.T) {
 			}
 		}
 	}
+}
+
+// checkZipParts checks every part of the zip at path: deflated, a
+// standard Deflate stream that compress/flate inflates to the recorded
+// size, and a CRC that archive/zip accepts. It returns the parts' sizes.
+func checkZipParts(t *testing.T, path string) map[string]uint64 {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	sizes := map[string]uint64{}
+	for _, zf := range zr.File {
+		sizes[zf.Name] = zf.UncompressedSize64
+		if zf.Method != zip.Deflate {
+			t.Errorf("%s: method %d, want Deflate", zf.Name, zf.Method)
+		}
+		raw, err := zf.OpenRaw()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, flate.NewReader(raw))
+		if err != nil || uint64(n) != zf.UncompressedSize64 {
+			t.Errorf("%s: inflated %d bytes (%v), want %d", zf.Name, n, err, zf.UncompressedSize64)
+		}
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(io.Discard, rc); err != nil {
+			t.Errorf("%s: %v", zf.Name, err)
+		}
+		rc.Close()
+	}
+	return sizes
 }
 
 func TestWorkbookSaveStreamingError(t *testing.T) {
@@ -196,29 +200,7 @@ func TestWorkbookTablesSpliced(t *testing.T) {
 		t.Errorf("temporary files left with a name: %v", entries)
 	}
 
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	for _, zf := range zr.File {
-		raw, err := zf.OpenRaw()
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := io.Copy(io.Discard, flate.NewReader(raw))
-		if err != nil || uint64(n) != zf.UncompressedSize64 {
-			t.Errorf("%s: inflated %d bytes (%v), want %d", zf.Name, n, err, zf.UncompressedSize64)
-		}
-		rc, err := zf.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.Copy(io.Discard, rc); err != nil {
-			t.Errorf("%s: %v", zf.Name, err)
-		}
-		rc.Close()
-	}
+	checkZipParts(t, path)
 
 	g, err := excelize.OpenFile(path)
 	if err != nil {
