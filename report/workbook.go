@@ -275,8 +275,8 @@ func (w *workbook) startSheet(sheet string, cols []column) (*excelize.StreamWrit
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	// Adjacent columns of the same width share one width entry: excelize
-	// scans the entries for every cell it writes.
+	// Adjacent columns of the same width share one width entry: a short
+	// <cols> list for the spreadsheet to read.
 	for first := 0; first < len(cols); {
 		last := first
 		for last+1 < len(cols) && cols[last+1].Width == cols[first].Width {

@@ -39,11 +39,11 @@ func (w *workbook) credentials(evidence []Evidence) error {
 // canonical column order. It returns io.EOF after the last row.
 //
 // A row is cheap to write: an empty field, like a column the file lacks,
-// is nil, for which excelize writes no cell at all (an empty string costs
-// it as much as any other string cell), and the frequent values are
-// boxed without allocating. The iterator reuses the row it returns, so a
-// caller must be done with it before the next call: excelize's SetRow
-// and the CSV floor copy what they keep.
+// is nil, for which no cell is written at all (an empty string would be
+// an empty string cell), and the frequent values are boxed without
+// allocating. The iterator reuses the row it returns, so a caller must
+// be done with it before the next call: the sheet writer and the CSV
+// floor copy what they keep.
 func evidenceRows(evidence []Evidence) func() ([]any, error) {
 	i := 0
 	var (

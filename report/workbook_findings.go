@@ -44,8 +44,7 @@ var (
 	colExceptionAt = col("Exception entry", 22, func(_ *workbook, f *audit.Finding) any { return text(exc(f).Source) })
 )
 
-// text is s as a cell value: nil (no cell at all, which excelize writes
-// for nothing) when s is empty.
+// text is s as a cell value: nil (no cell at all) when s is empty.
 func text(s string) any {
 	if s == "" {
 		return nil
