@@ -68,6 +68,7 @@ func BenchmarkAdd(b *testing.B) {
 	b.ReportAllocs()
 	var m0 runtime.MemStats
 	runtime.ReadMemStats(&m0)
+	var disk int64
 	for b.Loop() {
 		s, err := Create(dir)
 		if err != nil {
@@ -78,9 +79,11 @@ func BenchmarkAdd(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		disk = s.end
 		s.Close()
 	}
 	report(b, &m0, benchAccounts*benchFindings)
+	b.ReportMetric(float64(disk)/float64(benchAccounts*benchFindings), "disk-B/finding")
 }
 
 // benchStore returns a store of benchData.
