@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/reporter-dev/reporter/audit"
 )
 
 // TestWorkbookSaveStreaming saves a streamed sheet larger than excelize's
@@ -279,5 +281,20 @@ func TestSplicingZipErrors(t *testing.T) {
 	io.WriteString(w, "<worksheet><sheetData/></worksheet>")
 	if err := z.Close(); err == nil || !strings.Contains(err.Error(), "</sheetData>") {
 		t.Errorf("Close = %v, want an error about </sheetData>", err)
+	}
+}
+
+// TestWriteWorkbookTmpDirMissing: rows that cannot be kept fail the
+// workbook with an error that says so, and no partial file is written.
+func TestWriteWorkbookTmpDirMissing(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "audit.xlsx")
+	run := &Run{Run: RunInfo{ID: "r"}, Findings: []audit.Finding{{AccountID: "111111111111", Check: audit.UserInactive, Severity: audit.Medium}}}
+	err := WriteWorkbook(path, run, nil, WorkbookOptions{TmpDir: filepath.Join(dir, "missing")})
+	if err == nil || !strings.Contains(err.Error(), "sheet rows") {
+		t.Fatalf("WriteWorkbook = %v, want an error about the sheet rows", err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("a workbook was written despite the error (%v)", err)
 	}
 }
