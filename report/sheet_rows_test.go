@@ -102,6 +102,33 @@ func FuzzSheetText(f *testing.F) {
 	})
 }
 
+// FuzzSheetValues holds dates, floats and integers to excelize's own
+// rendering: an Excel serial date must be exactly excelize's for any
+// time, in any zone.
+func FuzzSheetValues(f *testing.F) {
+	f.Add(int64(1793512800), int32(0), int16(0), 1.5, int64(42))
+	f.Add(int64(-2209161600), int32(999999999), int16(330), math.Inf(-1), int64(math.MinInt64))
+	f.Add(int64(-2203891200), int32(1), int16(-600), 1e-7, int64(0))
+	f.Add(int64(253402300799), int32(500000000), int16(59), -0.0, int64(-1))
+	f.Fuzz(func(t *testing.T, sec int64, nsec int32, offsetMinutes int16, v float64, n int64) {
+		// Years 1 to 9999, the range of Excel's and ISO 8601's dates.
+		const first, last = -62135596800, 253402300799
+		sec = first + (sec%(last-first)+(last-first))%(last-first)
+		at := time.Unix(sec, int64(nsec)).In(time.FixedZone("z", int(offsetMinutes%(18*60))*60))
+		values := []any{excelize.Cell{StyleID: 3, Value: at}, at, v, n, excelize.Cell{StyleID: 2, Value: v}}
+		f := excelize.NewFile()
+		defer f.Close()
+		styleFile(t, f)
+		rows := newSheetRows(t.TempDir(), func() (int, error) { return f.NewStyle(&excelize.Style{NumFmt: 22}) })
+		if err := rows.add(1, values); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := string(rows.buf), excelizeSheetData(t, [][]any{values}); got != want {
+			t.Errorf("%v, %v, %d:\n got %q\nwant %q", at, v, n, got, want)
+		}
+	})
+}
+
 // TestSheetRowsSpill writes more rows than are kept in memory: they are
 // deflated into the temporary file, in order, with their size and CRC,
 // and the file leaves no name behind.
