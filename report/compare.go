@@ -188,8 +188,11 @@ type previousRun struct {
 	dec      *json.Decoder
 	run      RunInfo
 	accounts []Account
-	// inList is true while next is inside the findings array.
-	inList bool
+	// header holds every field before the findings, as read.
+	header map[string]json.RawMessage
+	// list is true when the document has a list of findings; inList is
+	// true while next is inside it.
+	list, inList bool
 
 	// src is the reader openPrevious was given; r reads the document
 	// after the findings' '[': what dec had buffered, then src.
@@ -221,7 +224,7 @@ const (
 
 // openPrevious reads the document up to its first finding.
 func openPrevious(r io.Reader) (*previousRun, error) {
-	p := &previousRun{dec: json.NewDecoder(r), src: r}
+	p := &previousRun{dec: json.NewDecoder(r), src: r, header: map[string]json.RawMessage{}}
 	if err := expectDelim(p.dec, '{'); err != nil {
 		return nil, err
 	}
@@ -231,16 +234,7 @@ func openPrevious(r io.Reader) (*previousRun, error) {
 			return nil, fmt.Errorf("findings.json: %w", err)
 		}
 		key, _ := tok.(string)
-		switch key {
-		case "run":
-			if err := p.dec.Decode(&p.run); err != nil {
-				return nil, fmt.Errorf("findings.json run: %w", err)
-			}
-		case "accounts":
-			if err := p.dec.Decode(&p.accounts); err != nil {
-				return nil, fmt.Errorf("findings.json accounts: %w", err)
-			}
-		case "findings":
+		if key == "findings" {
 			if p.run.AsOf.IsZero() {
 				return nil, errors.New("findings.json: findings come before the run they belong to")
 			}
@@ -249,16 +243,36 @@ func openPrevious(r io.Reader) (*previousRun, error) {
 			}
 			p.r = io.MultiReader(p.dec.Buffered(), p.src)
 			p.base = p.dec.InputOffset()
-			p.inList = true
+			p.list, p.inList = true, true
 			return p, nil
-		default:
-			var skip json.RawMessage
-			if err := p.dec.Decode(&skip); err != nil {
-				return nil, fmt.Errorf("findings.json %s: %w", key, err)
+		}
+		var raw json.RawMessage
+		if err := p.dec.Decode(&raw); err != nil {
+			return nil, fmt.Errorf("findings.json %s: %w", key, err)
+		}
+		p.header[key] = raw
+		switch key {
+		case "run":
+			if err := json.Unmarshal(raw, &p.run); err != nil {
+				return nil, fmt.Errorf("findings.json run: %w", err)
+			}
+		case "accounts":
+			if err := json.Unmarshal(raw, &p.accounts); err != nil {
+				return nil, fmt.Errorf("findings.json accounts: %w", err)
 			}
 		}
 	}
 	return p, nil // no findings at all
+}
+
+// rest returns the document after the findings list, from the ',' or '}'
+// that follows it, once next has returned false without an error.
+func (p *previousRun) rest() io.Reader {
+	tail := bytes.NewReader(p.buf[p.pos:])
+	if p.rErr != nil {
+		return tail
+	}
+	return io.MultiReader(tail, readerFunc(p.read))
 }
 
 // next decodes the next previous finding into f, overwriting it; false

@@ -86,9 +86,24 @@ func (s findingSlice) EachSeverity(sev audit.Severity, fn func(fs []audit.Findin
 // Update changes the findings in place.
 func (s findingSlice) Update(fn func(fs []audit.Finding) error) error { return s.EachAccount(fn) }
 
-// FilterAccounts returns the part of set whose account IDs pass in.
+// FilterAccounts returns the part of set whose account IDs pass in. A
+// set that can select accounts without reading the others (a
+// findingstore.Store) reads only those that pass: a digest per team then
+// costs that team's findings, not the organization's.
 func FilterAccounts(set FindingSet, in func(accountID string) bool) FindingSet {
 	return accountFilter{set, in}
+}
+
+// AccountSelector is a FindingSet that can skip accounts without reading
+// them; FilterAccounts uses it.
+type AccountSelector interface {
+	// LenIn is the number of findings of the accounts that pass in.
+	LenIn(in func(accountID string) bool) int
+	// EachAccountIn, EachSeverityIn and UpdateIn are EachAccount,
+	// EachSeverity and Update over the accounts that pass in.
+	EachAccountIn(in func(accountID string) bool, fn func(fs []audit.Finding) error) error
+	EachSeverityIn(sev audit.Severity, in func(accountID string) bool, fn func(fs []audit.Finding) error) error
+	UpdateIn(in func(accountID string) bool, fn func(fs []audit.Finding) error) error
 }
 
 type accountFilter struct {
@@ -96,22 +111,35 @@ type accountFilter struct {
 	in  func(accountID string) bool
 }
 
-// Len counts the findings that pass, reading them all.
+// Len counts the findings that pass: from the set's index when it has
+// one, otherwise by reading them all.
 func (a accountFilter) Len() int {
+	if sel, ok := a.set.(AccountSelector); ok {
+		return sel.LenIn(a.in)
+	}
 	n := 0
 	_ = a.EachAccount(func(fs []audit.Finding) error { n += len(fs); return nil })
 	return n
 }
 
 func (a accountFilter) EachAccount(fn func(fs []audit.Finding) error) error {
+	if sel, ok := a.set.(AccountSelector); ok {
+		return sel.EachAccountIn(a.in, fn)
+	}
 	return a.set.EachAccount(a.only(fn))
 }
 
 func (a accountFilter) EachSeverity(sev audit.Severity, fn func(fs []audit.Finding) error) error {
+	if sel, ok := a.set.(AccountSelector); ok {
+		return sel.EachSeverityIn(sev, a.in, fn)
+	}
 	return a.set.EachSeverity(sev, a.only(fn))
 }
 
 func (a accountFilter) Update(fn func(fs []audit.Finding) error) error {
+	if sel, ok := a.set.(AccountSelector); ok {
+		return sel.UpdateIn(a.in, fn)
+	}
 	return a.set.Update(a.only(fn))
 }
 

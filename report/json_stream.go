@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"strings"
 
 	"github.com/reporter-dev/reporter/audit"
 )
@@ -11,20 +13,12 @@ import (
 // ReadJSONFindings reads a findings.json without holding its findings:
 // it returns the run with everything but the findings (run, summary,
 // changes, accounts, resolved, exceptions) and passes the findings to
-// add one account at a time, in the file's order. It reads r twice, so
-// memory does not grow with the number of findings: ~1 GB for 1.6
-// million findings read whole by ReadJSON.
+// add one account at a time, in the file's order. Memory does not grow
+// with the number of findings (ReadJSON takes ~1 GB for 1.6 million).
 //
 // An account whose findings are not together in the file is an error,
 // as findings.json is written in audit.Less order.
-func ReadJSONFindings(r io.ReadSeeker, add func(fs []audit.Finding) error) (*Run, error) {
-	run, list, err := readJSONWithoutFindings(r)
-	if err != nil || !list {
-		return run, err
-	}
-	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
+func ReadJSONFindings(r io.Reader, add func(fs []audit.Finding) error) (*Run, error) {
 	p, err := openPrevious(r)
 	if err != nil {
 		return nil, err
@@ -65,64 +59,30 @@ func ReadJSONFindings(r io.ReadSeeker, add func(fs []audit.Finding) error) (*Run
 	if err := flush(); err != nil {
 		return nil, err
 	}
-	return run, nil
-}
 
-// readJSONWithoutFindings decodes a findings.json token by token,
-// skipping the findings one element at a time (a json.Decoder buffers a
-// whole value before decoding it), and decodes the other fields. list
-// says whether there was a list of findings (rather than none or null).
-func readJSONWithoutFindings(r io.Reader) (run *Run, list bool, err error) {
-	dec := json.NewDecoder(r)
-	if err := expectDelim(dec, '{'); err != nil {
-		return nil, false, err
+	fields := maps.Clone(p.header)
+	if p.list {
+		// What follows the list is the rest of the object: ", "key": …}"
+		// or "}". Behind a field of its own, it is an object to decode.
+		var tail map[string]json.RawMessage
+		dec := json.NewDecoder(io.MultiReader(strings.NewReader(`{"":0`), p.rest()))
+		if err := dec.Decode(&tail); err != nil {
+			return nil, fmt.Errorf("findings.json after the findings: %w", err)
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			return nil, fmt.Errorf("findings.json: text after the document")
+		}
+		delete(tail, "")
+		maps.Copy(fields, tail)
 	}
-	rest := map[string]json.RawMessage{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, false, fmt.Errorf("findings.json: %w", err)
-		}
-		key, _ := tok.(string)
-		if key != "findings" {
-			var v json.RawMessage
-			if err := dec.Decode(&v); err != nil {
-				return nil, false, fmt.Errorf("findings.json %s: %w", key, err)
-			}
-			rest[key] = v
-			continue
-		}
-		tok, err = dec.Token()
-		if err != nil {
-			return nil, false, fmt.Errorf("findings.json findings: %w", err)
-		}
-		if tok == nil {
-			continue // null: no findings
-		}
-		if d, ok := tok.(json.Delim); !ok || d != '[' {
-			return nil, false, fmt.Errorf("findings.json findings: want a list, found %v", tok)
-		}
-		for dec.More() {
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return nil, false, fmt.Errorf("findings.json findings: %w", err)
-			}
-		}
-		if err := expectDelim(dec, ']'); err != nil {
-			return nil, false, err
-		}
-		list = true
-	}
-	if err := expectDelim(dec, '}'); err != nil {
-		return nil, false, err
-	}
-	doc, err := json.Marshal(rest)
+	delete(fields, "findings")
+	doc, err := json.Marshal(fields)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	run = &Run{}
+	run := &Run{}
 	if err := json.Unmarshal(doc, run); err != nil {
-		return nil, false, fmt.Errorf("findings.json: %w", err)
+		return nil, fmt.Errorf("findings.json: %w", err)
 	}
-	return run, list, nil
+	return run, nil
 }

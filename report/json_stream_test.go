@@ -2,11 +2,13 @@ package report
 
 import (
 	"bytes"
+	"io"
 	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/reporter-dev/reporter/audit"
@@ -39,9 +41,23 @@ func TestReadJSONFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	wholeFindings := whole.Findings
+	whole.Findings = nil
+	for name, reader := range map[string]func() io.Reader{
+		"whole":    func() io.Reader { return bytes.NewReader(doc.Bytes()) },
+		"one byte": func() io.Reader { return iotest.OneByteReader(bytes.NewReader(doc.Bytes())) },
+		"halves":   func() io.Reader { return iotest.HalfReader(bytes.NewReader(doc.Bytes())) },
+	} {
+		t.Run(name, func(t *testing.T) { checkReadJSONFindings(t, reader(), whole, wholeFindings) })
+	}
+}
+
+// checkReadJSONFindings reads doc with ReadJSONFindings and compares with
+// whole (without findings) and wholeFindings.
+func checkReadJSONFindings(t *testing.T, doc io.Reader, whole *Run, wholeFindings []audit.Finding) {
 	var got []audit.Finding
 	var accounts []string
-	streamed, err := ReadJSONFindings(bytes.NewReader(doc.Bytes()), func(fs []audit.Finding) error {
+	streamed, err := ReadJSONFindings(doc, func(fs []audit.Finding) error {
 		for _, f := range fs {
 			if f.AccountID != fs[0].AccountID {
 				t.Errorf("a group mixes accounts %s and %s", fs[0].AccountID, f.AccountID)
@@ -57,18 +73,17 @@ func TestReadJSONFindings(t *testing.T) {
 	if want := []string{"111111111111", "222222222222", "333333333333"}; !slices.Equal(accounts, want) {
 		t.Errorf("groups %v, want %v", accounts, want)
 	}
-	if len(got) != len(whole.Findings) {
-		t.Fatalf("%d findings streamed, want %d", len(got), len(whole.Findings))
+	if len(got) != len(wholeFindings) {
+		t.Fatalf("%d findings streamed, want %d", len(got), len(wholeFindings))
 	}
 	for i := range got {
-		if !sameFinding(&got[i], &whole.Findings[i]) {
-			t.Fatalf("finding %d:\ngot  %#v\nwant %#v", i, got[i], whole.Findings[i])
+		if !sameFinding(&got[i], &wholeFindings[i]) {
+			t.Fatalf("finding %d:\ngot  %#v\nwant %#v", i, got[i], wholeFindings[i])
 		}
 	}
 	if streamed.Findings != nil {
 		t.Errorf("the streamed run keeps %d findings", len(streamed.Findings))
 	}
-	whole.Findings = nil
 	if !reflect.DeepEqual(streamed, whole) {
 		t.Errorf("the rest of the run differs:\ngot  %+v\nwant %+v", streamed, whole)
 	}
@@ -82,7 +97,10 @@ func TestReadJSONFindingsErrors(t *testing.T) {
 		"accounts apart":      {string(previousDoc("[" + finding("1") + ", " + finding("2") + ", " + finding("1") + "]")), "not together"},
 		"truncated":           {string(previousDoc("[" + finding("1")))[:90], "findings.json"},
 		"not an object":       {`[]`, "findings.json"},
-		"findings not a list": {`{"run": {"id": "p", "as_of": "2026-10-01T06:00:00Z"}, "findings": {}}`, "want a list"},
+		"findings not a list": {`{"run": {"id": "p", "as_of": "2026-10-01T06:00:00Z"}, "findings": {}}`, `want "["`},
+		"findings null":       {string(previousDoc("null")), `want "["`},
+		"broken after":        {strings.TrimSuffix(string(previousDoc("[]")), "}") + `, "x": }`, "after the findings"},
+		"text after":          {string(previousDoc("[]")) + ` {}`, "text after the document"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := ReadJSONFindings(strings.NewReader(tt.doc), func([]audit.Finding) error { return nil })
@@ -91,8 +109,8 @@ func TestReadJSONFindingsErrors(t *testing.T) {
 			}
 		})
 	}
-	// No findings at all (null or an empty list) is a run without findings.
-	for _, doc := range []string{string(previousDoc("null")), string(previousDoc("[]"))} {
+	// No findings at all (no list or an empty one) is a run without findings.
+	for _, doc := range []string{`{"run": {"id": "p", "as_of": "2026-10-01T06:00:00Z"}}`, string(previousDoc("[]"))} {
 		calls := 0
 		run, err := ReadJSONFindings(strings.NewReader(doc), func([]audit.Finding) error { calls++; return nil })
 		if err != nil || run.Run.ID != "p" || calls != 0 {

@@ -344,7 +344,27 @@ func (s *Store) Len() int { return s.n }
 // equal exception and by later calls: it must not be modified.
 // FirstSeen and Since are in UTC, or the zero time.
 func (s *Store) EachAccount(fn func(fs []audit.Finding) error) error {
-	return s.each(fn, false)
+	return s.each(nil, fn, false)
+}
+
+// EachAccountIn is EachAccount over the accounts whose IDs pass in; the
+// others are not read.
+func (s *Store) EachAccountIn(in func(accountID string) bool, fn func(fs []audit.Finding) error) error {
+	return s.each(in, fn, false)
+}
+
+// LenIn is the number of findings of the accounts whose IDs pass in,
+// counted from the index without reading them.
+func (s *Store) LenIn(in func(accountID string) bool) int {
+	n := 0
+	for i := range s.accounts {
+		if a := &s.accounts[i]; in(a.id) {
+			for _, sp := range a.sev {
+				n += int(sp.n)
+			}
+		}
+	}
+	return n
 }
 
 // Update is EachAccount, except that after fn returns, the Status and
@@ -354,16 +374,27 @@ func (s *Store) EachAccount(fn func(fs []audit.Finding) error) error {
 // finding. When fn fails, or sets a Status Add would refuse, Update stops
 // before writing that account; the accounts before it stay updated.
 func (s *Store) Update(fn func(fs []audit.Finding) error) error {
-	return s.each(fn, true)
+	return s.each(nil, fn, true)
 }
 
-func (s *Store) each(fn func(fs []audit.Finding) error, update bool) error {
+// UpdateIn is Update over the accounts whose IDs pass in; the others are
+// not read.
+func (s *Store) UpdateIn(in func(accountID string) bool, fn func(fs []audit.Finding) error) error {
+	return s.each(in, fn, true)
+}
+
+// each reads every account whose ID passes in (every account when in is
+// nil) and calls fn with its findings, writing them back if update.
+func (s *Store) each(in func(accountID string) bool, fn func(fs []audit.Finding) error, update bool) error {
 	if err := s.start(); err != nil {
 		return err
 	}
 	defer s.done()
 	for i := range s.accounts {
 		a := &s.accounts[i]
+		if in != nil && !in(a.id) {
+			continue
+		}
 		fs, err := s.readAccount(a)
 		if err != nil {
 			return err
@@ -385,6 +416,12 @@ func (s *Store) each(fn func(fs []audit.Finding) error, update bool) error {
 // audit.Less order; accounts without such findings are skipped. It reads
 // only those findings from disk. What fn may keep is as for EachAccount.
 func (s *Store) EachSeverity(sev audit.Severity, fn func(fs []audit.Finding) error) error {
+	return s.EachSeverityIn(sev, nil, fn)
+}
+
+// EachSeverityIn is EachSeverity over the accounts whose IDs pass in
+// (every account when in is nil); the others are not read.
+func (s *Store) EachSeverityIn(sev audit.Severity, in func(accountID string) bool, fn func(fs []audit.Finding) error) error {
 	k, ok := slot(sev)
 	if !ok {
 		return fmt.Errorf("findingstore: unknown severity %d", sev)
@@ -396,7 +433,7 @@ func (s *Store) EachSeverity(sev audit.Severity, fn func(fs []audit.Finding) err
 	for i := range s.accounts {
 		a := &s.accounts[i]
 		sp := a.sev[k]
-		if sp.n == 0 {
+		if sp.n == 0 || in != nil && !in(a.id) {
 			continue
 		}
 		d, err := s.read(sp.off, int(sp.size))

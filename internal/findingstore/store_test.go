@@ -313,6 +313,68 @@ func TestUpdate(t *testing.T) {
 	compare(t, got, append(want, extra))
 }
 
+// TestSelectAccounts: the In variants read only the accounts that pass,
+// and give what filtering the full iteration would.
+func TestSelectAccounts(t *testing.T) {
+	fs := fixture()
+	s := newStore(t, fs)
+	want := sorted(fs)
+	ids := map[string]bool{}
+	for _, f := range want {
+		ids[f.AccountID] = true
+	}
+	for name, in := range map[string]func(string) bool{
+		"none":          func(string) bool { return false },
+		"all":           func(string) bool { return true },
+		"first":         func(id string) bool { return id == want[0].AccountID },
+		"not the first": func(id string) bool { return id != want[0].AccountID },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var subset []audit.Finding
+			for _, f := range want {
+				if in(f.AccountID) {
+					subset = append(subset, f)
+				}
+			}
+			asked := map[string]int{}
+			counting := func(id string) bool { asked[id]++; return in(id) }
+			got, _ := collect(t, func(fn func([]audit.Finding) error) error { return s.EachAccountIn(counting, fn) })
+			compare(t, got, subset)
+			if len(asked) != len(ids) {
+				t.Errorf("asked about %d accounts, want every one of %d", len(asked), len(ids))
+			}
+			if n := s.LenIn(in); n != len(subset) {
+				t.Errorf("LenIn = %d, want %d", n, len(subset))
+			}
+			for _, sev := range audit.Severities {
+				var bySev []audit.Finding
+				for _, f := range subset {
+					if f.Severity == sev {
+						bySev = append(bySev, f)
+					}
+				}
+				got, _ := collect(t, func(fn func([]audit.Finding) error) error { return s.EachSeverityIn(sev, in, fn) })
+				compare(t, got, bySev)
+			}
+			updated := 0
+			if err := s.UpdateIn(in, func(fs []audit.Finding) error {
+				for _, f := range fs {
+					if !in(f.AccountID) {
+						t.Errorf("UpdateIn passed account %s", f.AccountID)
+					}
+				}
+				updated += len(fs)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if updated != len(subset) {
+				t.Errorf("UpdateIn passed %d findings, want %d", updated, len(subset))
+			}
+		})
+	}
+}
+
 func TestUpdateUnknownStatus(t *testing.T) {
 	fs := fixture()
 	s := newStore(t, fs)

@@ -329,9 +329,11 @@ func RunChanges(run *report.Run, inScope func(accountID string) bool) (Changes, 
 	}
 	var c Changes
 	// Unreadable findings fail the digest when it ranks them.
-	err := run.EachFinding(func(f *audit.Finding) error {
-		if f.Status == audit.StatusNew && inScope(f.AccountID) {
-			c.New++
+	err := report.FilterAccounts(run.FindingSet(), inScope).EachAccount(func(fs []audit.Finding) error {
+		for i := range fs {
+			if fs[i].Status == audit.StatusNew {
+				c.New++
+			}
 		}
 		return nil
 	})
