@@ -36,7 +36,8 @@ func (e *Evaluator) AgeDays(t time.Time) int {
 // The root row is judged only by the root-* checks.
 //
 // A row's strings are cut from its whole CSV line; the findings get one
-// copy of the user name and ARN, so they do not keep that line alive.
+// copy of the user name and ARN (one allocation), so they do not keep
+// that line alive.
 func (e *Evaluator) AppendRow(dst []Finding, acct Account, r *credreport.Row) []Finding {
 	start := len(dst)
 	if r.IsRoot() {
@@ -45,7 +46,14 @@ func (e *Evaluator) AppendRow(dst []Finding, acct Account, r *credreport.Row) []
 		dst = e.appendUser(dst, acct, r)
 	}
 	if len(dst) > start {
-		user, arn := strings.Clone(r.User), strings.Clone(r.ARN)
+		// One allocation holds both (a concatenation could return one of
+		// them, still cut from the line, when the other is empty).
+		var b strings.Builder
+		b.Grow(len(r.User) + len(r.ARN))
+		b.WriteString(r.User)
+		b.WriteString(r.ARN)
+		both := b.String()
+		user, arn := both[:len(r.User)], both[len(r.User):]
 		for i := start; i < len(dst); i++ {
 			dst[i].Principal, dst[i].ARN = user, arn
 		}
@@ -137,14 +145,21 @@ func (e *Evaluator) appendInactive(dst *[]Finding, acct Account, r *credreport.R
 	if age <= e.Thresholds.InactiveUserDays {
 		return
 	}
-	f := newFinding(acct, r, UserInactive, "user", DaysOf(age),
-		ageDetail(what, "", latest, age, e.Thresholds.InactiveUserDays))
+	// The detail is built on the stack, then copied once.
+	var buf [192]byte
+	b := appendAgeDetail(buf[:0], what, "", latest, age, e.Thresholds.InactiveUserDays)
+	plain := len(b)
+	b = append(b, "; still enabled: "...)
+	listed := len(b)
+	b = appendEnabledCredentials(b, r)
+	noCredential := len(b) == listed
+	if noCredential {
+		b = append(b[:plain], "; no credential enabled"...)
+	}
+	f := newFinding(acct, r, UserInactive, "user", DaysOf(age), string(b))
 	f.Since = latest
-	if enabled := enabledCredentials(r); enabled == "" {
+	if noCredential {
 		f.Severity = Low
-		f.Detail += "; no credential enabled"
-	} else {
-		f.Detail += "; still enabled: " + enabled
 	}
 	*dst = append(*dst, f)
 }
@@ -268,7 +283,12 @@ var (
 // ageDetail renders "WHAT [HOW] DATE (AGE days ago; limit LIMIT)" in a
 // single allocation: details are built for every finding.
 func ageDetail(what, how string, t time.Time, age, limit int) string {
-	b := make([]byte, 0, len(what)+len(how)+48)
+	var buf [128]byte // on the stack: the string is the one allocation
+	return string(appendAgeDetail(buf[:0], what, how, t, age, limit))
+}
+
+// appendAgeDetail appends ageDetail's text to b.
+func appendAgeDetail(b []byte, what, how string, t time.Time, age, limit int) []byte {
 	b = append(b, what...)
 	if how != "" {
 		b = append(b, ' ')
@@ -280,15 +300,15 @@ func ageDetail(what, how string, t time.Time, age, limit int) string {
 	b = strconv.AppendInt(b, int64(age), 10)
 	b = append(b, " days ago; limit "...)
 	b = strconv.AppendInt(b, int64(limit), 10)
-	b = append(b, ')')
-	return string(b)
+	return append(b, ')')
 }
 
-// enabledCredentials lists a user's enabled credentials, "" when none.
-func enabledCredentials(r *credreport.Row) string {
-	var b []byte
+// appendEnabledCredentials appends the list of a user's enabled
+// credentials to b, nothing when none.
+func appendEnabledCredentials(b []byte, r *credreport.Row) []byte {
+	start := len(b)
 	add := func(name string) {
-		if len(b) > 0 {
+		if len(b) > start {
 			b = append(b, ", "...)
 		}
 		b = append(b, name...)
@@ -306,7 +326,7 @@ func enabledCredentials(r *credreport.Row) string {
 			add(certLabel[i])
 		}
 	}
-	return string(b)
+	return b
 }
 
 func usedWhere(k *credreport.AccessKey) string {
