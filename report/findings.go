@@ -91,6 +91,9 @@ func (s findingSlice) Update(fn func(fs []audit.Finding) error) error { return s
 // findingstore.Store) reads only those that pass: a digest per team then
 // costs that team's findings, not the organization's.
 func FilterAccounts(set FindingSet, in func(accountID string) bool) FindingSet {
+	if sel, ok := set.(AccountSelector); ok {
+		return selectedAccounts{sel, in}
+	}
 	return accountFilter{set, in}
 }
 
@@ -106,40 +109,49 @@ type AccountSelector interface {
 	UpdateIn(in func(accountID string) bool, fn func(fs []audit.Finding) error) error
 }
 
+// selectedAccounts is the part of an AccountSelector that passes in.
+type selectedAccounts struct {
+	sel AccountSelector
+	in  func(accountID string) bool
+}
+
+func (s selectedAccounts) Len() int { return s.sel.LenIn(s.in) }
+
+func (s selectedAccounts) EachAccount(fn func(fs []audit.Finding) error) error {
+	return s.sel.EachAccountIn(s.in, fn)
+}
+
+func (s selectedAccounts) EachSeverity(sev audit.Severity, fn func(fs []audit.Finding) error) error {
+	return s.sel.EachSeverityIn(sev, s.in, fn)
+}
+
+func (s selectedAccounts) Update(fn func(fs []audit.Finding) error) error {
+	return s.sel.UpdateIn(s.in, fn)
+}
+
+// accountFilter is the part of any other set that passes in: every
+// account is read, and those that do not pass are dropped.
 type accountFilter struct {
 	set FindingSet
 	in  func(accountID string) bool
 }
 
-// Len counts the findings that pass: from the set's index when it has
-// one, otherwise by reading them all.
+// Len counts the findings that pass, reading them all.
 func (a accountFilter) Len() int {
-	if sel, ok := a.set.(AccountSelector); ok {
-		return sel.LenIn(a.in)
-	}
 	n := 0
 	_ = a.EachAccount(func(fs []audit.Finding) error { n += len(fs); return nil })
 	return n
 }
 
 func (a accountFilter) EachAccount(fn func(fs []audit.Finding) error) error {
-	if sel, ok := a.set.(AccountSelector); ok {
-		return sel.EachAccountIn(a.in, fn)
-	}
 	return a.set.EachAccount(a.only(fn))
 }
 
 func (a accountFilter) EachSeverity(sev audit.Severity, fn func(fs []audit.Finding) error) error {
-	if sel, ok := a.set.(AccountSelector); ok {
-		return sel.EachSeverityIn(sev, a.in, fn)
-	}
 	return a.set.EachSeverity(sev, a.only(fn))
 }
 
 func (a accountFilter) Update(fn func(fs []audit.Finding) error) error {
-	if sel, ok := a.set.(AccountSelector); ok {
-		return sel.UpdateIn(a.in, fn)
-	}
 	return a.set.Update(a.only(fn))
 }
 
