@@ -109,7 +109,7 @@ func FuzzSheetValues(f *testing.F) {
 	f.Add(int64(1793512800), int32(0), int16(0), 1.5, int64(42))
 	f.Add(int64(-2209161600), int32(999999999), int16(330), math.Inf(-1), int64(math.MinInt64))
 	f.Add(int64(-2203891200), int32(1), int16(-600), 1e-7, int64(0))
-	f.Add(int64(253402300799), int32(500000000), int16(59), -0.0, int64(-1))
+	f.Add(int64(253402300799), int32(500000000), int16(59), math.Copysign(0, -1), int64(-1))
 	f.Fuzz(func(t *testing.T, sec int64, nsec int32, offsetMinutes int16, v float64, n int64) {
 		// Years 1 to 9999, the range of Excel's and ISO 8601's dates.
 		const first, last = -62135596800, 253402300799
