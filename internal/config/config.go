@@ -116,7 +116,7 @@ func Load(path string) (Config, error) {
 		Preset string `yaml:"preset"`
 	}
 	if err := root.Decode(&head); err != nil {
-		return cfg, fmt.Errorf("config %s: %w", path, err)
+		return cfg, located(path, err)
 	}
 	if head.Preset != "" {
 		th, err := audit.Preset(head.Preset)

@@ -111,6 +111,7 @@ func TestLoadIsStrict(t *testing.T) {
 		{"unknown keys, each located", "out: x\nsorce: y\nlog:\n  levle: info\n", []string{"c.yaml:2: field sorce not found", "c.yaml:4: field levle not found"}},
 		{"wrong type", "aws:\n  concurrency: many\n", []string{"c.yaml:2: cannot unmarshal"}},
 		{"syntax", "out: [x\n", []string{"c.yaml:"}},
+		{"a list, not a mapping", "- source: sample\n", []string{"c.yaml:1: cannot unmarshal !!seq"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
