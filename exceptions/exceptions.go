@@ -16,7 +16,6 @@
 package exceptions
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"path"
@@ -27,6 +26,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/internal/yamlfile"
 )
 
 // DefaultMaxDays is how far ahead an expiry may be by default.
@@ -73,19 +73,17 @@ var fields = map[string]bool{
 
 // Parse reads and validates an exceptions file. name labels errors; asOf
 // and maxDays bound the expiry dates (an expiry more than maxDays after
-// asOf is invalid; a past expiry is valid and reported as expired). All
-// invalid entries are reported, joined.
+// asOf is invalid; a past expiry is valid and reported as expired).
+// maxDays must be 1 or more: there is no way to switch the bound off. A
+// key repeated anywhere in the file, or a second YAML document, is an
+// error. All invalid entries are reported, joined.
 func Parse(data []byte, name string, asOf time.Time, maxDays int) ([]audit.Exception, error) {
-	var doc yaml.Node
-	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
-		if err.Error() == "EOF" {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("%s: %w", name, err)
+	if maxDays < 1 {
+		return nil, fmt.Errorf("%s: exceptions_max_days %d: want 1 or more (there is no unlimited)", name, maxDays)
 	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
-		root = root.Content[0]
+	root, err := yamlfile.Parse(data, name)
+	if err != nil || root == nil {
+		return nil, err
 	}
 	list, err := exceptionList(root, name)
 	if err != nil || list == nil {
@@ -180,7 +178,7 @@ func parseEntry(n *yaml.Node, name string, asOf time.Time, maxDays int) (audit.E
 	if err != nil {
 		return fail(lineOf("expires"), "expires %q: want a date like 2027-03-31", raw.Expires)
 	}
-	if limit := asOf.AddDate(0, 0, maxDays); maxDays > 0 && expires.After(limit) {
+	if limit := asOf.AddDate(0, 0, maxDays); expires.After(limit) {
 		return fail(lineOf("expires"), "expires %s is more than %d days after %s: exceptions must be reviewed at least that often",
 			raw.Expires, maxDays, asOf.Format(time.DateOnly))
 	}

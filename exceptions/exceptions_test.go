@@ -107,6 +107,80 @@ func TestParseInvalid(t *testing.T) {
 	}
 }
 
+// TestParseRefusesRepeatedKeys: a YAML file that says a thing twice is
+// refused with the line of the second, rather than one silently winning.
+// A second "exceptions:" key used to drop the first list without a word.
+func TestParseRefusesRepeatedKeys(t *testing.T) {
+	entry := `  - account: "222222222222"
+    principal: alice
+    check: console-mfa-missing
+    reason: r
+    owner: o
+    approved_by: a
+    expires: 2027-01-01
+`
+	tests := []struct {
+		name, data, want string
+	}{
+		{"exceptions twice", "exceptions:\n" + entry + "exceptions:\n" + entry, `x.yaml:9: key "exceptions" is defined twice (first at line 1)`},
+		{"field twice in an entry", "exceptions:\n" + entry + "    expires: 2099-01-01\n", `x.yaml:9: key "expires" is defined twice (first at line 8)`},
+		{"account twice, quoted and not", "exceptions:\n" + entry + "    \"account\": \"*\"\n", `x.yaml:9: key "account" is defined twice (first at line 2)`},
+		{"second document", "exceptions:\n" + entry + "---\nexceptions: []\n", "x.yaml:9: a second YAML document"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			list, err := Parse([]byte(tt.data), "x.yaml", asOf, DefaultMaxDays)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Parse() = %d exceptions, error %v; want %q\n%s", len(list), err, tt.want, tt.data)
+			}
+		})
+	}
+}
+
+// TestParseMaxDaysHasNoOff: 0 or a negative bound used to switch the
+// expiry limit off, so an exception on a critical check could run to
+// 9999-12-31. Every bound below 1 is refused; 1 allows tomorrow only.
+func TestParseMaxDaysHasNoOff(t *testing.T) {
+	forever := `exceptions:
+  - account: "*"
+    principal: "*"
+    check: root-access-key-active
+    reason: r
+    owner: o
+    approved_by: a
+    expires: 9999-12-31
+`
+	tomorrow := strings.Replace(forever, "9999-12-31", "2026-11-02", 1)
+	dayAfter := strings.Replace(forever, "9999-12-31", "2026-11-03", 1)
+	tests := []struct {
+		name    string
+		data    string
+		maxDays int
+		want    string // "" when valid
+	}{
+		{"zero", forever, 0, "exceptions_max_days 0: want 1 or more"},
+		{"negative", forever, -1, "exceptions_max_days -1: want 1 or more"},
+		{"zero with a near expiry", tomorrow, 0, "exceptions_max_days 0"},
+		{"forever with the default", forever, DefaultMaxDays, "x.yaml:8: expires 9999-12-31 is more than 365 days"},
+		{"one day: tomorrow", tomorrow, 1, ""},
+		{"one day: the day after", dayAfter, 1, "x.yaml:8: expires 2026-11-03 is more than 1 days"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			list, err := Parse([]byte(tt.data), "x.yaml", asOf, tt.maxDays)
+			if tt.want == "" {
+				if err != nil || len(list) != 1 {
+					t.Fatalf("Parse() = %v, %v; want one exception", list, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Parse() = %d exceptions, error %v; want %q", len(list), err, tt.want)
+			}
+		})
+	}
+}
+
 func TestParseReportsEveryInvalidEntry(t *testing.T) {
 	data := "exceptions:\n  - account: x\n  - check: y\n"
 	_, err := Parse([]byte(data), "x.yaml", asOf, DefaultMaxDays)

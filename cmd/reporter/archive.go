@@ -89,13 +89,11 @@ type archiveCommand struct {
 // `archive get RUN-ID --to DIR`). nargs is the number of positional
 // arguments wanted.
 func parseArchiveFlags(name, synopsis string, nargs int, args []string, stderr io.Writer, define func(*flag.FlagSet, *config.Config)) (*archiveCommand, error) {
-	c := &archiveCommand{name: name, cfg: config.Default()}
-	if path := configPath(args); path != "" {
-		var err error
-		if c.cfg, err = config.Load(path); err != nil {
-			return nil, err
-		}
+	cfg, err := loadConfig(args)
+	if err != nil {
+		return nil, &invalidConfig{err}
 	}
+	c := &archiveCommand{name: name, cfg: cfg}
 	fs := flag.NewFlagSet("archive "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -121,13 +119,12 @@ func parseArchiveFlags(name, synopsis string, nargs int, args []string, stderr i
 	if len(c.args) != nargs {
 		return nil, fmt.Errorf("want %d argument(s), got %q; usage: reporter archive %s", nargs, c.args, synopsis)
 	}
+	if err := c.cfg.Validate(); err != nil {
+		return nil, &invalidConfig{err}
+	}
 	if !c.cfg.S3.Enabled() {
-		return nil, errors.New("no bucket: set --bucket or s3.bucket in --config")
+		return nil, errors.New("no bucket: set --bucket, " + config.EnvPrefix + "S3_BUCKET or s3.bucket in --config")
 	}
-	if err := c.cfg.S3.Validate(); err != nil {
-		return nil, err
-	}
-	var err error
 	c.log, err = newLogger(stderr, c.cfg.Log.Level, "text")
 	return c, err
 }
@@ -145,7 +142,7 @@ func archiveSetup(ctx context.Context, name, synopsis string, nargs int, args []
 		return nil, nil, exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "reporter archive %s: %v\n", name, err)
+		printParseError(stderr, "archive "+name, err)
 		return nil, nil, exitUsage
 	}
 	a, err := c.open(ctx)

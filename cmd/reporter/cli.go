@@ -20,6 +20,8 @@ import (
 	"github.com/reporter-dev/reporter/exceptions"
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
+	"github.com/reporter-dev/reporter/notify/slack"
+	"github.com/reporter-dev/reporter/report"
 )
 
 // Exit statuses of the reporter.
@@ -79,7 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "checks":
 		return listChecks(stdout)
 	case "config":
-		return configCommand(args[1:], stdout, stderr)
+		return configCommand(ctx, args[1:], stdout, stderr)
 	case "daemon":
 		return runDaemon(ctx, args[1:], stdout, stderr)
 	case "healthcheck":
@@ -121,12 +123,22 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	return parseFlags("run", args, stderr, nil)
 }
 
+// loadConfig is the configuration loader of every subcommand: the
+// defaults, then the --config file, then the REPORTER_* environment. The
+// command's flags, defined over the result, override it; then
+// config.Validate checks it once (through checkConfig for run, daemon and
+// config check).
+func loadConfig(args []string) (config.Config, error) {
+	return config.FromEnvironment(configPath(args), os.LookupEnv)
+}
+
 // parseFlags loads the configuration (file, environment) and parses the
-// flags of a command over it; extra registers command-specific flags.
+// flags of a command over it; extra registers command-specific flags. It
+// does not validate: see checkConfig.
 func parseFlags(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet, *config.Config)) (*runFlags, error) {
-	cfg, err := config.FromEnvironment(configPath(args), os.LookupEnv)
+	cfg, err := loadConfig(args)
 	if err != nil {
-		return nil, err
+		return nil, &invalidConfig{err}
 	}
 	f := &runFlags{cfg: cfg}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -143,7 +155,101 @@ func parseFlags(name string, args []string, stderr io.Writer, extra func(*flag.F
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	return f, f.cfg.ApplyPresetFlag(fs)
+	if err := f.cfg.ApplyPresetFlag(fs); err != nil {
+		return nil, &invalidConfig{err}
+	}
+	return f, nil
+}
+
+// invalidConfig is a configuration that could not be loaded (a file that
+// is not valid YAML, repeats a key or has an unknown key; an environment
+// variable or preset that does not parse).
+type invalidConfig struct{ err error }
+
+func (e *invalidConfig) Error() string { return e.err.Error() }
+
+func (e *invalidConfig) Unwrap() error { return e.err }
+
+// printParseError prints an error of parseFlags: a configuration that
+// could not be loaded the way checkConfig's problems print, anything else
+// (a bad flag) as it is.
+func printParseError(w io.Writer, cmd string, err error) {
+	var ic *invalidConfig
+	if !errors.As(err, &ic) {
+		fmt.Fprintf(w, "reporter %s: %v\n", cmd, err)
+		return
+	}
+	var problems []error
+	if joined, ok := ic.err.(interface{ Unwrap() []error }); ok {
+		problems = joined.Unwrap() // one repeated key per line
+	} else {
+		problems = []error{ic.err}
+	}
+	printProblems(w, cmd, problems)
+}
+
+// checkConfig is the one validation `run`, `daemon` and `config check`
+// share, so that config check accepts exactly what an audit accepts:
+// every setting (config.Validate, which the other subcommands run too),
+// then what the settings name: the source opens (the dir: folder exists;
+// AWS credentials are configured and the org source accepts its options),
+// the exceptions file is read and every entry is valid as of asOf (zero:
+// the source's own date, else now), and the templates folder loads. It
+// returns every problem found; none means an audit can start.
+func checkConfig(ctx context.Context, cfg *config.Config, asOf time.Time) []error {
+	if problems := cfg.Problems(); len(problems) > 0 {
+		return problems
+	}
+	var problems []error
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	_, defaultAsOf, err := openSource(ctx, cfg, quiet)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	if asOf.IsZero() {
+		asOf = defaultAsOf
+	}
+	if _, err := loadExceptions(ctx, cfg, asOf); err != nil {
+		problems = append(problems, err)
+	}
+	if err := checkTemplates(cfg.Templates); err != nil {
+		problems = append(problems, err)
+	}
+	return problems
+}
+
+// checkTemplates loads a templates folder the way a run and a digest do:
+// it must exist and define audit.md (slack.tmpl is optional).
+func checkTemplates(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("templates (--templates): %w", err)
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("templates (--templates) %s: not a folder", dir)
+	}
+	t, err := report.Templates(dir)
+	if err != nil {
+		return fmt.Errorf("%w (in %s)", err, dir)
+	}
+	if t.Lookup(report.MarkdownTemplate) == nil {
+		return fmt.Errorf("templates (--templates) %s: %s is not defined; copy it from the built-in templates/ to change it", dir, report.MarkdownTemplate)
+	}
+	if _, err := slack.Template(dir); err != nil {
+		return fmt.Errorf("%w (in %s)", err, dir)
+	}
+	return nil
+}
+
+// printProblems writes each configuration problem on its own line, the
+// same way for every subcommand.
+func printProblems(w io.Writer, cmd string, problems []error) {
+	for _, p := range problems {
+		fmt.Fprintf(w, "reporter %s: invalid configuration: %v\n", cmd, p)
+	}
 }
 
 // parseAsOf accepts RFC 3339 or a bare date (midnight UTC).
@@ -199,10 +305,21 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "reporter run:", err)
+		printParseError(stderr, "run", err)
 		return exitUsage
 	}
 	cfg := &f.cfg
+	var asOf time.Time
+	if f.asOf != "" {
+		if asOf, err = parseAsOf(f.asOf); err != nil {
+			fmt.Fprintln(stderr, "reporter run:", err)
+			return exitUsage
+		}
+	}
+	if problems := checkConfig(ctx, cfg, asOf); len(problems) > 0 {
+		printProblems(stderr, "run", problems)
+		return exitUsage
+	}
 	var progress *progressLine
 	if cfg.Log.Format != "json" && isTerminal(stderr) {
 		progress = newProgressLine(stderr)
@@ -212,13 +329,6 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		fmt.Fprintln(stderr, "reporter run:", err)
 		return exitUsage
-	}
-	var asOf time.Time
-	if f.asOf != "" {
-		if asOf, err = parseAsOf(f.asOf); err != nil {
-			fmt.Fprintln(stderr, "reporter run:", err)
-			return exitUsage
-		}
 	}
 	r, err := newRunner(ctx, cfg, log, stdout, true)
 	if err != nil {

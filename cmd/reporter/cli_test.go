@@ -46,7 +46,7 @@ func TestRunExitStatus(t *testing.T) {
 			"FAILED 444455556666", "account failed"},
 		{"invalid exceptions file", []string{"run", "--source", "sample", "--exceptions", badExceptions}, exitUsage, "", `exceptions.yaml:4: unknown check "no-such-check"`},
 		{"missing source", []string{"run"}, exitUsage, "", "--source is required"},
-		{"unknown source", []string{"run", "--source", "ftp:x"}, exitUsage, "", "unknown --source"},
+		{"unknown source", []string{"run", "--source", "ftp:x"}, exitUsage, "", "unknown source \"ftp:x\""},
 		{"bad as-of", []string{"run", "--source", "sample", "--as-of", "yesterday"}, exitUsage, "", "--as-of"},
 		{"bad preset", []string{"run", "--source", "sample", "--preset", "strict"}, exitUsage, "", "unknown threshold preset"},
 		{"negative threshold", []string{"run", "--source", "sample", "--rotation-days", "-5"}, exitUsage, "", "must not be negative"},

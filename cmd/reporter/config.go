@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,37 +10,34 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/reporter-dev/reporter/internal/daemon"
 )
 
 // configCommand implements `reporter config check`: it validates the
-// configuration (file, environment and flags) the way run and daemon
-// would, and prints the effective configuration with secrets redacted.
-func configCommand(args []string, stdout, stderr io.Writer) int {
+// configuration (file, environment and flags) with checkConfig, exactly as
+// run and daemon do before they start, and prints the effective
+// configuration with secrets redacted.
+func configCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "check" {
-		fmt.Fprintln(stderr, "usage: reporter config check [--config FILE] [flags]")
+		fmt.Fprintln(stderr, "usage: reporter config check [--config FILE] [flags of run and daemon]")
 		return exitUsage
 	}
-	f, err := parseRunFlags(args[1:], stderr)
-	if err == flag.ErrHelp {
+	f, err := parseFlags("config check", args[1:], stderr, daemonFlags)
+	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "reporter config check:", err)
+		printParseError(stderr, "config check", err)
 		return exitUsage
 	}
 	cfg := &f.cfg
-	var problems []error
-	if _, err := daemon.ParseSchedule(cfg.Daemon.Schedule, cfg.Daemon.Timezone); err != nil {
-		problems = append(problems, err)
+	var asOf time.Time
+	if f.asOf != "" {
+		if asOf, err = parseAsOf(f.asOf); err != nil {
+			fmt.Fprintln(stderr, "reporter config check:", err)
+			return exitUsage
+		}
 	}
-	if _, err := loadExceptions(context.Background(), cfg, time.Time{}); err != nil {
-		problems = append(problems, err)
-	}
-	if _, err := newLogger(io.Discard, cfg.Log.Level, cfg.Log.Format); err != nil {
-		problems = append(problems, err)
-	}
+	problems := checkConfig(ctx, cfg, asOf)
 	out, err := yaml.Marshal(cfg.Redacted())
 	if err != nil {
 		fmt.Fprintln(stderr, "reporter config check:", err)
@@ -47,9 +45,7 @@ func configCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "# effective configuration (file, REPORTER_* environment, flags); secrets redacted\n%s", out)
 	if len(problems) > 0 {
-		for _, p := range problems {
-			fmt.Fprintln(stderr, "invalid:", p)
-		}
+		printProblems(stderr, "config check", problems)
 		return exitUsage
 	}
 	fmt.Fprintln(stderr, "configuration is valid")

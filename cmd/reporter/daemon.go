@@ -19,15 +19,12 @@ import (
 // schedule until SIGTERM or SIGINT, serving /healthz, /readyz and
 // /metrics on --listen.
 func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	f, err := parseFlags("daemon", args, stderr, func(fs *flag.FlagSet, c *config.Config) {
-		c.Daemon.RegisterFlags(fs)
-		fs.StringVar(&c.Listen, "listen", c.Listen, "address of /healthz, /readyz and /metrics (empty: none)")
-	})
+	f, err := parseFlags("daemon", args, stderr, daemonFlags)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "reporter daemon:", err)
+		printParseError(stderr, "daemon", err)
 		return exitUsage
 	}
 	if len(f.asOf) > 0 {
@@ -35,6 +32,12 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitUsage
 	}
 	cfg := &f.cfg
+	// Check everything now, as `config check` does: a daemon that would
+	// fail every month should fail at start.
+	if problems := checkConfig(ctx, cfg, time.Time{}); len(problems) > 0 {
+		printProblems(stderr, "daemon", problems)
+		return exitUsage
+	}
 	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
 	if err != nil {
 		fmt.Fprintln(stderr, "reporter daemon:", err)
@@ -42,16 +45,6 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	sched, err := daemon.ParseSchedule(cfg.Daemon.Schedule, cfg.Daemon.Timezone)
 	if err != nil {
-		fmt.Fprintln(stderr, "reporter daemon:", err)
-		return exitUsage
-	}
-	// Check the source and the exceptions now: a daemon that would fail
-	// every month should fail at start.
-	if _, _, err := openSource(ctx, cfg, log); err != nil {
-		fmt.Fprintln(stderr, "reporter daemon:", err)
-		return exitUsage
-	}
-	if _, err := loadExceptions(ctx, cfg, time.Time{}); err != nil {
 		fmt.Fprintln(stderr, "reporter daemon:", err)
 		return exitUsage
 	}
@@ -113,6 +106,13 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitFatal
 	}
 	return exitOK
+}
+
+// daemonFlags registers the flags only the daemon uses (config check
+// accepts them too, to check a daemon's command line).
+func daemonFlags(fs *flag.FlagSet, c *config.Config) {
+	c.Daemon.RegisterFlags(fs)
+	fs.StringVar(&c.Listen, "listen", c.Listen, "address of /healthz, /readyz and /metrics (empty: none)")
 }
 
 // recordRun turns a run's outcome into metrics.

@@ -84,13 +84,10 @@ Flags:
 
 // notifyRun implements `reporter notify RUN-ID [--out DIR]`.
 func notifyRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cfg := config.Default()
-	if path := configPath(args); path != "" {
-		var err error
-		if cfg, err = config.Load(path); err != nil {
-			fmt.Fprintln(stderr, "reporter notify:", err)
-			return exitUsage
-		}
+	cfg, err := loadConfig(args)
+	if err != nil {
+		printParseError(stderr, "notify", &invalidConfig{err})
+		return exitUsage
 	}
 	fs := flag.NewFlagSet("notify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -123,6 +120,10 @@ func notifyRun(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if runID == "" || len(rest) > 0 {
 		fmt.Fprint(stderr, "reporter notify: want exactly one RUN-ID (or latest)\n\n")
 		fs.Usage()
+		return exitUsage
+	}
+	if problems := cfg.Problems(); len(problems) > 0 {
+		printProblems(stderr, "notify", problems)
 		return exitUsage
 	}
 	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)

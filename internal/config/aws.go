@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"flag"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -71,6 +73,23 @@ func (c *AWS) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(&awsListFlag{list: &c.IncludeOUs}, "include-ous", "comma-separated OU (ou-…) or root (r-…) IDs: audit only the accounts under them")
 	fs.Var(&awsListFlag{list: &c.ExcludeOUs}, "exclude-ous", "comma-separated OU IDs whose accounts are never audited")
 	fs.BoolVar(&c.AccountTags, "account-tags", c.AccountTags, "read each account's Organizations tags (automatic when a Slack route uses tags)")
+}
+
+// Validate checks the limits of the AWS collection. The role and session
+// names and the account and OU lists are checked by the org source when
+// it opens (collect/aws), which `reporter config check` does too.
+func (c *AWS) Validate() error {
+	var errs []error
+	if c.Concurrency < 1 {
+		errs = append(errs, fmt.Errorf("aws.concurrency %d (--concurrency): want 1 or more", c.Concurrency))
+	}
+	if c.AccountTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("aws.account_timeout %s (--account-timeout): want more than 0", c.AccountTimeout))
+	}
+	if c.RunTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("aws.run_timeout %s (--run-timeout): want more than 0", c.RunTimeout))
+	}
+	return errors.Join(errs...)
 }
 
 // awsListFlag is a comma-separated list flag. Its first use replaces the

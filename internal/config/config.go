@@ -1,5 +1,6 @@
 // Package config holds the reporter's settings: one YAML file, overridden
-// by command-line flags. Each integration owns one section (aws, s3,
+// by REPORTER_* environment variables, then by command-line flags, then
+// validated once by Validate. Each integration owns one section (aws, s3,
 // slack), defined in its own file of this package.
 package config
 
@@ -9,11 +10,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"os"
+	"regexp"
+	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/internal/yamlfile"
 )
 
 // Config is the whole configuration.
@@ -64,7 +71,9 @@ func Default() Config {
 }
 
 // FromEnvironment returns the defaults, or the file at path when path is
-// not empty, with REPORTER_* environment overrides applied on top.
+// not empty, with REPORTER_* environment overrides applied on top. It
+// does not validate: flags may still override settings, so call Validate
+// once they are applied.
 func FromEnvironment(path string, lookup func(string) (string, bool)) (Config, error) {
 	cfg := Default()
 	if path != "" {
@@ -83,23 +92,31 @@ func FromEnvironment(path string, lookup func(string) (string, bool)) (Config, e
 	if err := cfg.ApplyEnv(lookup); err != nil {
 		return cfg, fmt.Errorf("environment: %w", err)
 	}
-	return cfg, cfg.Validate()
+	return cfg, nil
 }
 
-// Load reads the YAML file at path over the defaults. Unknown keys are
-// errors. The preset is applied first, so thresholds in the file override
-// single limits of it.
+// Load reads the YAML file at path over the defaults. A repeated key, a
+// second document and an unknown key are errors with their line. The
+// preset is applied first, so thresholds in the file override single
+// limits of it. Load does not validate the values (see FromEnvironment).
 func Load(path string) (Config, error) {
 	cfg := Default()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return cfg, fmt.Errorf("config: %w", err)
 	}
+	root, err := yamlfile.Parse(data, path)
+	if err != nil {
+		return cfg, err // FILE:LINE: … each
+	}
+	if root == nil {
+		return cfg, nil
+	}
 	var head struct {
 		Preset string `yaml:"preset"`
 	}
-	if err := yaml.Unmarshal(data, &head); err != nil {
-		return cfg, fmt.Errorf("config %s: %w", path, err)
+	if err := root.Decode(&head); err != nil {
+		return cfg, located(path, err)
 	}
 	if head.Preset != "" {
 		th, err := audit.Preset(head.Preset)
@@ -108,26 +125,107 @@ func Load(path string) (Config, error) {
 		}
 		cfg.Thresholds = th
 	}
+	// yaml.Node.Decode cannot refuse unknown fields: decode the text again.
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return cfg, fmt.Errorf("config %s: %w", path, err)
+		return cfg, located(path, err)
 	}
-	return cfg, cfg.Validate()
+	return cfg, nil
 }
 
-// Validate reports the first invalid setting.
+// typeErrorLine splits one of yaml.v3's decoding errors ("line 3: field
+// x not found in type …").
+var typeErrorLine = regexp.MustCompile(`^line ([0-9]+): (.*)$`)
+
+// located turns yaml.v3's decoding errors into one FILE:LINE error each.
+func located(path string, err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	var errs []error
+	for _, msg := range te.Errors {
+		if m := typeErrorLine.FindStringSubmatch(msg); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			errs = append(errs, &yamlfile.Error{File: path, Line: line, Err: errors.New(m[2])})
+		} else {
+			errs = append(errs, &yamlfile.Error{File: path, Err: errors.New(msg)})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks every setting, whichever subcommand it serves, and
+// reports all the invalid ones, joined. Every subcommand calls it once,
+// after the file, the environment and the flags are applied; it reads no
+// file and calls no service (the reporter's pre-flight checks the source,
+// the exceptions file and the templates).
 func (c *Config) Validate() error {
-	if err := c.Thresholds.Validate(); err != nil {
-		return fmt.Errorf("config: %w", err)
+	return errors.Join(c.Problems()...)
+}
+
+// Problems lists the invalid settings, one error each, in the order of
+// the configuration file.
+func (c *Config) Problems() []error {
+	var errs []error
+	add := func(err error) {
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			errs = append(errs, joined.Unwrap()...) // one problem per line
+		} else if err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if err := c.Slack.Validate(); err != nil {
-		return fmt.Errorf("config: %w", err)
+	add(validSource(c.Source))
+	if _, err := audit.Preset(c.Preset); err != nil {
+		add(fmt.Errorf("preset: %w", err))
 	}
-	if err := c.S3.Validate(); err != nil {
-		return fmt.Errorf("config: %w", err)
+	add(c.Thresholds.Validate())
+	if c.ExceptionsMaxDays < 1 {
+		add(fmt.Errorf("exceptions_max_days %d (--exceptions-max-days): want 1 or more; every exception must be reviewed within that many days", c.ExceptionsMaxDays))
 	}
-	return nil
+	add(c.Log.Validate())
+	if c.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+			add(fmt.Errorf("listen %q: want HOST:PORT, or empty for no listener: %w", c.Listen, err))
+		}
+	}
+	add(c.Daemon.Validate())
+	add(c.AWS.Validate())
+	add(c.S3.Validate())
+	add(c.Slack.Validate())
+	return errs
+}
+
+// validSource checks the form of a source: org, account, sample,
+// dir:PATH, or empty (org when AWS credentials are configured). Whether
+// the folder or the credentials exist is checked when the source opens.
+func validSource(s string) error {
+	switch {
+	case s == "", s == "org", s == "account", s == "sample":
+		return nil
+	case strings.HasPrefix(s, "dir:"):
+		if strings.TrimPrefix(s, "dir:") == "" {
+			return fmt.Errorf("source %q (--source): dir: needs a folder, dir:PATH", s)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown source %q (--source): want org, account, sample, or dir:PATH", s)
+}
+
+// Validate checks the log level and format.
+func (l *Log) Validate() error {
+	var errs []error
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(l.Level)); err != nil {
+		errs = append(errs, fmt.Errorf("log.level %q (--log-level): want debug, info, warn or error", l.Level))
+	}
+	switch l.Format {
+	case "auto", "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log.format %q (--log-format): want auto, text or json", l.Format))
+	}
+	return errors.Join(errs...)
 }
 
 // RegisterFlags binds the general flags to c's fields; their defaults are
@@ -138,7 +236,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Preset, "preset", c.Preset, "threshold preset: default (Security Hub, 90 days) or cis (CIS v1.4+, 45 days)")
 	fs.StringVar(&c.Templates, "templates", c.Templates, "folder of templates overriding the built-in ones")
 	fs.StringVar(&c.Exceptions, "exceptions", c.Exceptions, "YAML file of accepted risks (exceptions)")
-	fs.IntVar(&c.ExceptionsMaxDays, "exceptions-max-days", c.ExceptionsMaxDays, "an exception may expire at most this many days after the run's as-of")
+	fs.IntVar(&c.ExceptionsMaxDays, "exceptions-max-days", c.ExceptionsMaxDays, "an exception may expire at most this many days after the run's as-of (1 or more)")
 	fs.StringVar(&c.Log.Level, "log-level", c.Log.Level, "debug, info, warn or error")
 	fs.StringVar(&c.Log.Format, "log-format", c.Log.Format, "text, json, or auto (text on a terminal, JSON otherwise)")
 	th := &c.Thresholds
@@ -162,12 +260,12 @@ var thresholdFlags = map[string]bool{
 
 // ApplyPresetFlag handles --preset given on the command line after
 // parsing: the preset replaces the thresholds, then any threshold flag
-// given explicitly is applied again on top.
+// given explicitly is applied again on top. Call Validate afterwards.
 func (c *Config) ApplyPresetFlag(fs *flag.FlagSet) error {
 	presetSet := false
 	fs.Visit(func(f *flag.Flag) { presetSet = presetSet || f.Name == "preset" })
 	if !presetSet {
-		return c.Validate()
+		return nil
 	}
 	th, err := audit.Preset(c.Preset)
 	if err != nil {
@@ -185,5 +283,5 @@ func (c *Config) ApplyPresetFlag(fs *flag.FlagSet) error {
 			return err
 		}
 	}
-	return c.Validate()
+	return nil
 }

@@ -1,8 +1,12 @@
 package config
 
 import (
+	"errors"
 	"flag"
+	"fmt"
 	"time"
+
+	"github.com/reporter-dev/reporter/internal/daemon"
 )
 
 // Daemon configures `reporter daemon`.
@@ -40,4 +44,23 @@ func (c *Daemon) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.RunTimeout, "daemon-run-timeout", c.RunTimeout, "deadline of each scheduled audit")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "how long a running audit may continue after SIGTERM")
 	fs.IntVar(&c.ReadyMaxFailures, "ready-max-failures", c.ReadyMaxFailures, "/readyz fails after this many audits in a row did not succeed (0: never)")
+}
+
+// Validate checks the schedule, its time zone and the limits. It is part
+// of every subcommand's validation, not only the daemon's: the file is one.
+func (c *Daemon) Validate() error {
+	var errs []error
+	if _, err := daemon.ParseSchedule(c.Schedule, c.Timezone); err != nil {
+		errs = append(errs, fmt.Errorf("daemon: %w", err))
+	}
+	if c.RunTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("daemon.run_timeout %s (--daemon-run-timeout): want more than 0", c.RunTimeout))
+	}
+	if c.ShutdownGrace <= 0 {
+		errs = append(errs, fmt.Errorf("daemon.shutdown_grace %s (--shutdown-grace): want more than 0", c.ShutdownGrace))
+	}
+	if c.ReadyMaxFailures < 0 {
+		errs = append(errs, fmt.Errorf("daemon.ready_max_failures %d (--ready-max-failures): want 0 (never fail /readyz) or more", c.ReadyMaxFailures))
+	}
+	return errors.Join(errs...)
 }
