@@ -32,6 +32,7 @@ func faultyFake(t *testing.T, org awsfake.Org, path string, opts awsfake.Options
 // Each faulty account fails with the precise error of its fault (or
 // recovers, where retries absorb it); the healthy ones are collected.
 func TestFaultFileEndToEnd(t *testing.T) {
+	t.Parallel() // it waits for the stuck report's deadline
 	const role = ":role/OrganizationAccountAccessRole"
 	tests := []struct {
 		id         string
@@ -61,7 +62,7 @@ func TestFaultFileEndToEnd(t *testing.T) {
 	// The stuck report of 100000000005 ends only with its account's
 	// time: generous, so that no other account comes near it however
 	// slow the machine.
-	opts.AccountTimeout = 3 * time.Second
+	opts.AccountTimeout = deadline
 	got := run(t, url, mgmtCreds, opts)
 	if got.err != nil {
 		t.Fatalf("Collect() = %v, want nil", got.err)
@@ -86,7 +87,7 @@ func TestFaultFileEndToEnd(t *testing.T) {
 			}
 		})
 	}
-	if e := got.results["100000000005"].Err; e == nil || !strings.HasSuffix(e.Error(), "polls: account timeout exceeded (3s)") {
+	if e := got.results["100000000005"].Err; e == nil || !strings.HasSuffix(e.Error(), "polls: account timeout exceeded ("+deadline.String()+")") {
 		t.Errorf("stuck report error = %v, want it to end with the account timeout", e)
 	}
 	// Every answer about 100000000009 waited 60 ms: at least its AssumeRole,
