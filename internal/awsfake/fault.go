@@ -95,8 +95,9 @@ type faultError struct {
 // service. The status and the envelope are those of the wire protocol:
 // awsQuery's <ErrorResponse><Error><Code> for IAM and STS,
 // {"__type": …} with HTTP 400 (500 for server faults) for Organizations.
-// Sources: the IAM and STS API references' error lists and the SDK's
-// deserializers (see the wire facts in docs of the repository).
+// Sources: the IAM, STS and Organizations API references' error lists
+// and the SDK's deserializers; the 403 of AccessDenied and the 400 of
+// Throttling are common knowledge, not documented per action.
 var faultErrors = map[string]map[string]faultError{
 	"iam": {
 		"AccessDenied":     {status: 403, service: "iam", message: "User: %[1]s is not authorized to perform: iam:%[2]s on resource: %[3]s"},

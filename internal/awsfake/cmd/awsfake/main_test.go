@@ -157,3 +157,19 @@ func TestFaultsFlag(t *testing.T) {
 		}
 	})
 }
+
+// TestReadmeFaultFile checks that the README's replay file fits the
+// sample organization.
+func TestReadmeFaultFile(t *testing.T) {
+	ff, err := awsfake.ReadFaultFile(filepath.Join("testdata", "bad-day.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	org, err := loadOrg("sample")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ff.Apply(&org); err != nil || len(ff.Entries) != 4 {
+		t.Errorf("Apply() = %v with %d entries, want nil with 4", err, len(ff.Entries))
+	}
+}
