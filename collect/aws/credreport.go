@@ -33,16 +33,18 @@ func (s *Source) credentialReport(ctx context.Context, client iamAPI, account st
 	// polled, and whether its first poll was planned from the typical time.
 	var started time.Time
 	genPolls, estimated := 0, false
+	inProgress := false // the report was last seen in progress, not complete
 	// fail describes err of op; when the account's time ran out while
 	// polling, it says how long the report stayed in progress.
 	fail := func(op string, err error) *OpError {
 		e := opError(ctx, account, op, "", err)
-		if ctx.Err() != nil && polls > 0 {
+		if ctx.Err() != nil && inProgress {
 			e.Err = fmt.Errorf("report still in progress after %d polls: %w", polls, e.Err)
 		}
 		return e
 	}
 	wait := func(op string) error {
+		inProgress = true
 		if started.IsZero() {
 			started = time.Now() // in progress although Generate said COMPLETE
 		}
@@ -83,7 +85,7 @@ func (s *Source) credentialReport(ctx context.Context, client iamAPI, account st
 			if !started.IsZero() {
 				s.reports.observe(asked.Sub(started), estimated, genPolls == 1)
 			}
-			generate = false
+			generate, inProgress = false, false
 		}
 		out, err := client.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
 		var notReady *types.CredentialReportNotReadyException

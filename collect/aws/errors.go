@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -90,7 +91,22 @@ func opError(ctx context.Context, account, op, resource string, err error) *OpEr
 	if errors.As(err, &maxErr) {
 		e.Attempts = maxErr.Attempt
 	}
+	if respErr != nil && (e.Code == "" || e.Code == "UnknownError") {
+		// Not an AWS error body (a proxy's HTML page, say): the SDK has
+		// no code, so name the HTTP answer instead of "UnknownError".
+		e.Code, e.Message = "", ""
+		e.Err = fmt.Errorf("HTTP %d %s with a %s body, not an AWS answer (a proxy or load balancer in between?)%s",
+			respErr.HTTPStatusCode(), http.StatusText(respErr.HTTPStatusCode()), or(respErr.Response.Header.Get("Content-Type"), "untyped"), e.attemptsNote())
+	}
 	return e
+}
+
+// attemptsNote is " (after N attempts)" when the SDK gave up retrying.
+func (e *OpError) attemptsNote() string {
+	if e.Attempts > 0 {
+		return fmt.Sprintf(" (after %d attempts)", e.Attempts)
+	}
+	return ""
 }
 
 // errorCode returns the AWS error code of err, or "".

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -133,7 +134,33 @@ func TestCollectionOverlapsListing(t *testing.T) {
 	const accounts, concurrency = 200, 2
 	org := smallOrg(accounts)
 	org.Accounts[0].Fault = awsfake.Fault{Latency: 20 * time.Millisecond} // the management account answers Organizations
-	srv, url := fake(t, org, awsfake.Options{ReportsReady: true})
+	srv, err := awsfake.New(org, awsfake.Options{ReportsReady: true, GeneratedTime: generatedTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The last page waits until an account has been collected, so that
+	// the listing overlaps the collection however slow the machine.
+	const pages = accounts / 20
+	var listed atomic.Int64
+	var collected atomic.Bool // an account's last call was answered
+	firstDone := make(chan struct{})
+	var once sync.Once
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".ListAccounts") && listed.Add(1) == pages {
+			select {
+			case <-firstDone:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		srv.ServeHTTP(w, r)
+		if !collected.Load() && slices.ContainsFunc(srv.Calls(), func(c awsfake.Call) bool { return c.Action == "GetAccountPasswordPolicy" }) {
+			collected.Store(true)
+			once.Do(func() { close(firstDone) })
+		}
+	}))
+	t.Cleanup(ts.Close)
+	url := ts.URL
 	opts := fastOptions(awssource.ModeOrg)
 	opts.Concurrency = concurrency
 	src, err := awssource.New(baseConfig(url, mgmtCreds), opts)
@@ -185,15 +212,24 @@ func TestListingFailsOnALaterPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	var pages atomic.Int64
+	assumed := make(chan struct{}) // closed once an account of the first pages has started
+	var once sync.Once
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".ListAccounts") && pages.Add(1) == 3 {
-			time.Sleep(50 * time.Millisecond) // let the accounts of the first pages start
+			select {
+			case <-assumed:
+			case <-r.Context().Done():
+				return
+			}
 			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 			w.WriteHeader(http.StatusBadRequest)
 			w.Write([]byte(`{"__type":"AccessDeniedException","Message":"You don't have permissions to access this resource."}`))
 			return
 		}
 		srv.ServeHTTP(w, r)
+		if slices.ContainsFunc(srv.Calls(), func(c awsfake.Call) bool { return c.Action == "AssumeRole" }) {
+			once.Do(func() { close(assumed) })
+		}
 	}))
 	t.Cleanup(ts.Close)
 	got := run(t, ts.URL, mgmtCreds, fastOptions(awssource.ModeOrg))

@@ -151,15 +151,18 @@ func memberSession(t *testing.T, url string) aws.Credentials {
 }
 
 func TestRunTimeout(t *testing.T) {
+	t.Parallel() // it waits for its deadline
 	org := smallOrg(12)
 	slow := map[string]bool{}
 	for _, i := range []int{3, 7, 11} {
-		org.Accounts[i].Fault = awsfake.Fault{Latency: time.Hour}
+		org.Accounts[i].Fault = awsfake.Fault{Latency: awsfake.Forever}
 		slow[org.Accounts[i].ID] = true
 	}
 	_, url := fake(t, org, awsfake.Options{ReportsReady: true})
 	opts := fastOptions(awssource.ModeOrg)
-	opts.RunTimeout, opts.AccountTimeout, opts.Concurrency = 300*time.Millisecond, time.Hour, 4
+	// The slow accounts hold 3 of the 4 workers until the run timeout; the
+	// 9 others, one at a time on the last worker, must finish before it.
+	opts.RunTimeout, opts.AccountTimeout, opts.Concurrency = deadline, time.Hour, 4
 	got := run(t, url, mgmtCreds, opts)
 	if !errors.Is(got.err, awssource.ErrRunTimeout) {
 		t.Errorf("Collect() = %v, want ErrRunTimeout", got.err)

@@ -22,6 +22,12 @@ const (
 	other  = "100000000002"
 )
 
+// deadline is the account or run timeout of the tests whose subject is a
+// timeout. The faulty account never answers, so the deadline always ends
+// it; every other account must finish well within it, however loaded the
+// machine, so it is generous rather than short.
+const deadline = 3 * time.Second
+
 func TestCollectAccountFaults(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -54,9 +60,13 @@ func TestCollectAccountFaults(t *testing.T) {
 		},
 		{name: "in progress for 6 polls", fault: awsfake.Fault{InProgressPolls: 6}, wantStatus: collect.Collected, wantReport: csvOf(member)},
 		{
-			name: "in progress past the account timeout", fault: awsfake.Fault{InProgressFor: time.Hour},
-			opts:       func(o *awssource.Options) { o.AccountTimeout = 50 * time.Millisecond },
+			name: "in progress past the account timeout", fault: awsfake.Fault{ReportStuck: true},
+			opts:       func(o *awssource.Options) { o.AccountTimeout = deadline },
 			wantStatus: collect.Failed, wantErr: "account " + member + ": iam:GenerateCredentialReport: report still in progress after",
+		},
+		{
+			name: "in progress for a while", fault: awsfake.Fault{InProgressFor: 30 * time.Millisecond},
+			wantStatus: collect.Collected, wantReport: csvOf(member),
 		},
 		{name: "expired once", fault: awsfake.Fault{ExpireReport: 1}, wantStatus: collect.Collected, wantReport: csvOf(member)},
 		{
@@ -65,13 +75,14 @@ func TestCollectAccountFaults(t *testing.T) {
 		},
 		{name: "malformed CSV is kept as evidence", fault: awsfake.Fault{MalformedReport: true}, wantStatus: collect.Collected, wantReport: awsfake.MalformedReport},
 		{
-			name: "latency past the account timeout", fault: awsfake.Fault{Latency: time.Hour},
-			opts:       func(o *awssource.Options) { o.AccountTimeout = 50 * time.Millisecond },
-			wantStatus: collect.Failed, wantErr: "account " + member + ": sts:AssumeRole arn:aws:iam::" + member + ":role/OrganizationAccountAccessRole: account timeout exceeded (50ms)",
+			name: "latency past the account timeout", fault: awsfake.Fault{Latency: awsfake.Forever},
+			opts:       func(o *awssource.Options) { o.AccountTimeout = deadline },
+			wantStatus: collect.Failed, wantErr: "account " + member + ": sts:AssumeRole arn:aws:iam::" + member + ":role/OrganizationAccountAccessRole: account timeout exceeded (" + deadline.String() + ")",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // the deadline cases wait for their deadline together
 			org := smallOrg(3)
 			org.Accounts[1].Fault = tt.fault
 			org.Accounts[1].Policy = passwordpolicy.Result{State: tt.policy}

@@ -49,7 +49,7 @@ type passwordPolicyResult struct {
 // belong to. The caller holds s.mu.
 func (s *Server) iamAction(action string, id identity, _ url.Values) (string, any, *apiError) {
 	st := s.accounts[id.account]
-	if err := s.throttled(id.account, action); err != nil {
+	if err := s.injected(id.account, action, faultCall{caller: id.arn}); err != nil {
 		return id.account, nil, err
 	}
 	switch action {
@@ -74,7 +74,7 @@ func (s *Server) generateReport(st *accountState) (any, *apiError) {
 	}
 	rep := &st.report
 	switch {
-	case rep.ready:
+	case rep.ready && !st.fault.ReportStuck:
 		return generateReportResult{State: "COMPLETE"}, nil
 	case !rep.inProgress:
 		*rep = reportState{inProgress: true, pendingPolls: st.fault.InProgressPolls, readyAt: s.now().Add(st.fault.InProgressFor)}
@@ -89,6 +89,9 @@ func (s *Server) generateReport(st *accountState) (any, *apiError) {
 // no injected delay is left.
 func (s *Server) advance(st *accountState) bool {
 	rep := &st.report
+	if st.fault.ReportStuck {
+		return false
+	}
 	if rep.pendingPolls > 0 {
 		rep.pendingPolls--
 		return false

@@ -50,7 +50,7 @@ func (s *Server) serveOrganizations(w http.ResponseWriter, r *http.Request, body
 	call := Call{Service: "organizations", Action: action}
 	id, aerr := s.authenticate(r, body, "organizations")
 	var result any
-	latency := s.latency(s.org.ManagementAccount)
+	latency := s.latency(s.org.ManagementAccount, action)
 	if aerr == nil {
 		call.AccessKeyID, call.Caller = id.accessKeyID, id.account
 		result, aerr = s.orgAction(action, id, body)
@@ -76,14 +76,14 @@ func (s *Server) orgAction(action string, id identity, body []byte) (any, *apiEr
 	if id.session || id.account != s.org.ManagementAccount {
 		return nil, &apiError{status: 400, code: "AccessDenied", message: "You don't have permissions to access this resource."}
 	}
-	if err := s.throttled(s.org.ManagementAccount, action); err != nil {
-		return nil, err
-	}
 	var in orgInput
 	if len(body) > 0 {
 		if err := json.Unmarshal(body, &in); err != nil {
 			return nil, &apiError{status: 400, code: "SerializationException", message: err.Error()}
 		}
+	}
+	if err := s.injected(s.org.ManagementAccount, action, faultCall{caller: id.arn, page: pageNumber(in)}); err != nil {
+		return nil, err
 	}
 	switch action {
 	case "DescribeOrganization":
@@ -200,6 +200,20 @@ func withToken(page map[string]any, next *string) map[string]any {
 		page["NextToken"] = *next
 	}
 	return page
+}
+
+// pageNumber is the page a request asks for, from 0; 0 when its
+// NextToken is not one of ours (page answers that).
+func pageNumber(in orgInput) int {
+	offset, pageNo := 0, 0
+	raw, err := base64.RawURLEncoding.DecodeString(in.NextToken)
+	if err != nil || in.NextToken == "" {
+		return 0
+	}
+	if _, err := fmt.Sscanf(string(raw), "%d.%d", &offset, &pageNo); err != nil {
+		return 0
+	}
+	return pageNo
 }
 
 // page picks the items [lo, hi) of one page of total items and the token

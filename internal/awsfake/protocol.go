@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"net/http"
 )
 
@@ -13,6 +14,8 @@ type apiError struct {
 	status  int
 	code    string
 	message string
+	// html answers a proxy's HTML error page with status instead.
+	html bool
 }
 
 func (e *apiError) Error() string { return e.code + ": " + e.message }
@@ -69,6 +72,10 @@ type queryErrorResponse struct {
 
 // writeQueryError writes e in the awsQuery error envelope.
 func writeQueryError(w http.ResponseWriter, ns, requestID string, e *apiError) {
+	if e.html {
+		writeHTMLError(w, e.status)
+		return
+	}
 	typ := "Sender"
 	if e.status >= 500 {
 		typ = "Receiver"
@@ -106,6 +113,10 @@ func writeJSONResult(w http.ResponseWriter, requestID string, result any) {
 
 // writeJSONError writes e as an awsJson1_1 error: {"__type": code, "Message": …}.
 func writeJSONError(w http.ResponseWriter, requestID string, e *apiError) {
+	if e.html {
+		writeHTMLError(w, e.status)
+		return
+	}
 	code := e.code
 	if c, ok := jsonErrorCodes[code]; ok {
 		code = c
@@ -119,4 +130,13 @@ func writeJSONError(w http.ResponseWriter, requestID string, e *apiError) {
 	w.Header().Set("X-Amzn-Requestid", requestID)
 	w.WriteHeader(status)
 	w.Write(out)
+}
+
+// writeHTMLError writes the HTML page a proxy or load balancer answers
+// when the service behind it fails: no AWS envelope, no request ID.
+func writeHTMLError(w http.ResponseWriter, status int) {
+	text := fmt.Sprintf("%d %s", status, http.StatusText(status))
+	w.Header().Set("Content-Type", "text/html")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "<!DOCTYPE html>\n<html>\n<head><title>%s</title></head>\n<body>\n<h1>%s</h1>\n<p>The server behind this proxy did not answer.</p>\n</body>\n</html>\n", text, text)
 }

@@ -11,8 +11,10 @@
 // refused as AWS would (InvalidClientTokenId, SignatureDoesNotMatch), and
 // so is a session that tries to assume a role in another account.
 //
-// Faults (throttling, AccessDenied, slow or expired reports, malformed
-// CSV, latency) are injected per account with Fault.
+// Faults (throttling, AccessDenied and other AWS errors, HTML error pages,
+// slow, stuck or expired reports, malformed CSV, latency, listings that
+// fail part way) are injected per account with Fault, in code or from a
+// fault file (ReadFaultFile).
 package awsfake
 
 import (
@@ -80,7 +82,8 @@ type Call struct {
 	Target string
 	// Session is the RoleSessionName given to AssumeRole.
 	Session string
-	// Error is the error code answered; empty on success.
+	// Error is the error code answered ("HTML 502" for an injected HTML
+	// page); empty on success.
 	Error string
 	// ReportState is the State GenerateCredentialReport answered
 	// (STARTED, INPROGRESS or COMPLETE); empty for other calls.
@@ -236,7 +239,7 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 			call.ReportState = res.State
 		}
 	}
-	latency := s.latency(about)
+	latency := s.latency(about, action)
 	if aerr != nil {
 		call.Error = aerr.code
 	}
@@ -251,14 +254,6 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 		return
 	}
 	writeQueryResult(w, ns, action, reqID, result)
-}
-
-// latency returns the injected latency of account id. The caller holds s.mu.
-func (s *Server) latency(id string) time.Duration {
-	if st, ok := s.accounts[id]; ok {
-		return st.fault.Latency
-	}
-	return 0
 }
 
 // sleep waits d, or less when ctx ends; it reports whether d elapsed.
@@ -286,15 +281,6 @@ func (s *Server) requestID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.nextRequestID()
-}
-
-// throttled consumes an injected throttle of action on account id. The
-// caller holds s.mu.
-func (s *Server) throttled(id, action string) *apiError {
-	if st, ok := s.accounts[id]; ok && st.fault.takeThrottle(action) {
-		return &apiError{status: 400, code: "Throttling", message: "Rate exceeded"}
-	}
-	return nil
 }
 
 // newSession issues session credentials for role in account. The caller

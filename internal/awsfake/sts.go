@@ -41,7 +41,7 @@ type callerIdentityResult struct {
 func (s *Server) stsAction(action string, id identity, form url.Values) (string, any, *apiError) {
 	switch action {
 	case "GetCallerIdentity":
-		if err := s.throttled(id.account, action); err != nil {
+		if err := s.injected(id.account, action, faultCall{caller: id.arn}); err != nil {
 			return id.account, nil, err
 		}
 		return id.account, callerIdentityResult{Arn: id.arn, UserID: id.accessKeyID, Account: id.account}, nil
@@ -71,7 +71,7 @@ func (s *Server) assumeRole(id identity, form url.Values) (string, any, *apiErro
 	if !ok {
 		return target, nil, denied
 	}
-	if err := s.throttled(target, "AssumeRole"); err != nil {
+	if err := s.injected(target, "AssumeRole", faultCall{caller: id.arn, resource: roleARN}); err != nil {
 		return target, nil, err
 	}
 	switch {

@@ -6,12 +6,15 @@
 //
 //	awsfake --listen 127.0.0.1:4566 --org dir:PATH [--management-account ID]
 //	        [--access-key K --secret-key S] [--role-name NAME] [--external-id ID]
+//	        [--reports-ready] [--faults FILE]
 //
 // --org sample serves the reporter's built-in sample organization and
 // --org synthetic:N a generated one of N accounts (for benchmarks). The
 // management key pair defaults to AWS's documentation example
 // (AKIAIOSFODNN7EXAMPLE / wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY).
-// Point the reporter at it with:
+// --faults FILE injects the faults of a fault file (see
+// awsfake.ParseFaultFile) into the calls about the accounts it names, to
+// replay a bad day. Point the reporter at it with:
 //
 //	AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_REGION=us-east-1 \
 //	AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY \
@@ -57,6 +60,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.StringVar(&opts.RoleName, "role-name", awsfake.DefaultRoleName, "the role AssumeRole accepts in member accounts")
 	fs.StringVar(&opts.ExternalID, "external-id", "", "ExternalId AssumeRole requires (none when empty)")
 	fs.BoolVar(&opts.ReportsReady, "reports-ready", false, "serve every credential report as already generated (GenerateCredentialReport answers COMPLETE at once)")
+	faults := fs.String("faults", "", "fault file (YAML or JSON): per account and action, the AWS errors, HTML pages, latency and stuck reports to answer")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -70,6 +74,20 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	if *mgmt != "" {
 		org.ManagementAccount = *mgmt
+	}
+	var faulty []string // accounts with faults, where the file sets them
+	if *faults != "" {
+		ff, err := awsfake.ReadFaultFile(*faults)
+		if err == nil {
+			err = ff.Apply(&org)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "awsfake: --faults:", err)
+			return 2
+		}
+		for _, e := range ff.Entries {
+			faulty = append(faulty, fmt.Sprintf("%s (%s:%d)", e.Account, ff.Name, e.Line))
+		}
 	}
 	srv, err := awsfake.New(org, opts)
 	if err != nil {
@@ -86,6 +104,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		len(org.Accounts), org.ID, org.ManagementAccount, ln.Addr())
 	fmt.Fprintf(stderr, "awsfake: AWS_ENDPOINT_URL=http://%s AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=<--secret-key> reporter run --source org\n",
 		ln.Addr(), opts.AccessKeyID)
+	if len(faulty) > 0 {
+		fmt.Fprintf(stderr, "awsfake: injecting faults into accounts %s\n", strings.Join(faulty, ", "))
+	}
 
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
