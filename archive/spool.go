@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/reporter-dev/reporter/internal/perm"
 	"github.com/reporter-dev/reporter/report"
 )
 
@@ -117,10 +118,10 @@ func (a *Archiver) spoolRun(dir string, m *report.Manifest) (string, error) {
 		}
 		return entry, nil
 	}
-	if err := os.MkdirAll(a.spool, 0o755); err != nil {
+	if err := perm.MkdirAll(a.spool); err != nil {
 		return "", fmt.Errorf("spool: %w", err)
 	}
-	tmp, err := os.MkdirTemp(a.spool, ".incoming-"+m.RunID+"-")
+	tmp, err := perm.MkdirTemp(a.spool, ".incoming-"+m.RunID+"-")
 	if err != nil {
 		return "", fmt.Errorf("spool: %w", err)
 	}
@@ -128,7 +129,7 @@ func (a *Archiver) spoolRun(dir string, m *report.Manifest) (string, error) {
 		os.RemoveAll(tmp)
 		return "", fmt.Errorf("copy run %s to the spool: %w", m.RunID, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(entry), 0o755); err != nil {
+	if err := perm.MkdirAll(filepath.Dir(entry)); err != nil {
 		os.RemoveAll(tmp)
 		return "", fmt.Errorf("spool: %w", err)
 	}
@@ -157,10 +158,10 @@ func copyFile(src, dst string, want report.ManifestFile) error {
 		return err
 	}
 	defer in.Close()
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := perm.MkdirAll(filepath.Dir(dst)); err != nil {
 		return err
 	}
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	out, err := perm.CreateNew(dst)
 	if err != nil {
 		return err
 	}
@@ -182,7 +183,7 @@ func copyFile(src, dst string, want report.ManifestFile) error {
 }
 
 func writeFileSync(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := perm.CreateNew(path)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/reporter-dev/reporter/internal/config"
+	"github.com/reporter-dev/reporter/internal/perm"
 	"github.com/reporter-dev/reporter/report"
 )
 
@@ -243,10 +244,10 @@ func (a *Archiver) Download(ctx context.Context, id, dir string) (string, error)
 	if _, err := os.Stat(dst); err == nil {
 		return "", fmt.Errorf("%s already exists", dst)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := perm.MkdirAll(dir); err != nil {
 		return "", err
 	}
-	tmp, err := os.MkdirTemp(dir, "."+r.ID+".partial-")
+	tmp, err := perm.MkdirTemp(dir, "."+r.ID+".partial-")
 	if err != nil {
 		return "", err
 	}
@@ -277,7 +278,7 @@ func (a *Archiver) download(ctx context.Context, r *Run, tmp string) error {
 	if m, err := report.ParseManifest(data); err != nil || m.RunID != r.ID {
 		return fmt.Errorf("%s%s changed while downloading", r.URI, report.ManifestName)
 	}
-	return os.WriteFile(filepath.Join(tmp, report.ManifestName), data, 0o644)
+	return perm.WriteFile(filepath.Join(tmp, report.ManifestName), data)
 }
 
 func (a *Archiver) downloadFile(ctx context.Context, r *Run, f report.ManifestFile, tmp string) error {
@@ -285,10 +286,10 @@ func (a *Archiver) downloadFile(ctx context.Context, r *Run, f report.ManifestFi
 	if !within(path, tmp) {
 		return fmt.Errorf("%s: manifest path %q leaves the run folder", r.URI, f.Path)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := perm.MkdirAll(filepath.Dir(path)); err != nil {
 		return err
 	}
-	out, err := os.Create(path)
+	out, err := perm.Create(path)
 	if err != nil {
 		return err
 	}

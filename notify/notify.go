@@ -11,9 +11,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 	"time"
+
+	"github.com/reporter-dev/reporter/internal/redact"
 )
 
 // Location says where a finished run can be found. It mirrors
@@ -141,66 +141,16 @@ func (e *RetryAfterError) Error() string { return e.Err.Error() }
 func (e *RetryAfterError) Unwrap() error { return e.Err }
 
 // Redacted is the placeholder that replaces a secret in an error.
-const Redacted = "<redacted>"
+const Redacted = redact.Placeholder
 
 // Redact returns err with every occurrence of the secrets replaced by
 // <redacted>, and the URL of any *url.Error in its chain replaced too, the
 // way alertmanager's RedactURL does (an HTTP client error quotes the whole
 // URL, and a webhook URL is a secret). A URL secret is also redacted in its
-// escaped form and by its path, which is the secret part of a webhook.
-// errors.Is and errors.As still see the original chain.
-func Redact(err error, secrets ...string) error {
-	if err == nil {
-		return nil
-	}
-	var repl []string
-	for _, s := range secrets {
-		if s == "" {
-			continue
-		}
-		repl = append(repl, s, Redacted)
-		if u, perr := url.Parse(s); perr == nil && u.Host != "" {
-			if q := url.QueryEscape(s); q != s {
-				repl = append(repl, q, Redacted)
-			}
-			if len(u.EscapedPath()) > 1 {
-				repl = append(repl, u.EscapedPath(), Redacted)
-			}
-			if len(u.Path) > 1 && u.Path != u.EscapedPath() {
-				repl = append(repl, u.Path, Redacted)
-			}
-		}
-	}
-	for e := err; e != nil; {
-		if ue, ok := e.(*url.Error); ok {
-			ue.URL = Redacted
-		}
-		switch x := e.(type) {
-		case interface{ Unwrap() error }:
-			e = x.Unwrap()
-		case interface{ Unwrap() []error }:
-			for _, inner := range x.Unwrap() {
-				_ = Redact(inner)
-			}
-			e = nil
-		default:
-			e = nil
-		}
-	}
-	msg := err.Error()
-	if len(repl) > 0 {
-		msg = strings.NewReplacer(repl...).Replace(msg)
-	}
-	return &redactedError{msg: msg, err: err}
-}
-
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
+// escaped form, by its path (the secret part of a webhook) and by its
+// query string and values. errors.Is and errors.As still see the original
+// chain.
+func Redact(err error, secrets ...string) error { return redact.Error(err, secrets...) }
 
 func or[T comparable](v, fallback T) T {
 	var zero T

@@ -128,13 +128,6 @@ func TestFormatInt(t *testing.T) {
 	}
 }
 
-func TestEscapeMarkdown(t *testing.T) {
-	got := escapeMarkdown("a|b <x>\nc")
-	if strings.Contains(got, "\n") || !strings.Contains(got, `a\|b`) || !strings.Contains(got, "&lt;x>") {
-		t.Errorf("escapeMarkdown() = %q", got)
-	}
-}
-
 // asJSON renders r as its findings.json.
 func asJSON(t *testing.T, r *Run) io.Reader {
 	t.Helper()

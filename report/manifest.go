@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/reporter-dev/reporter/internal/perm"
 )
 
 // ManifestName is the file written last into a run folder. A folder
@@ -82,7 +84,7 @@ func WriteManifest(dir string, m *Manifest) error {
 		return err
 	}
 	tmp := filepath.Join(dir, "."+ManifestName+".tmp")
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+	if err := perm.WriteFile(tmp, append(data, '\n')); err != nil {
 		return err
 	}
 	return os.Rename(tmp, filepath.Join(dir, ManifestName))

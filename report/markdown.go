@@ -45,11 +45,12 @@ var funcs = template.FuncMap{
 	"datetime": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"num":      formatInt,
 	"md":       escapeMarkdown,
+	"code":     markdownCode,
 	"principal": func(p string) string {
 		if p == "" {
 			return "(account)"
 		}
-		return "`" + strings.ReplaceAll(p, "|", "\\|") + "`"
+		return markdownCode(p)
 	},
 	"date": func(t time.Time) string {
 		if t.IsZero() {
@@ -231,15 +232,6 @@ func generatedAt(a Account) string {
 		return "not recorded"
 	}
 	return a.ReportGeneratedAt.UTC().Format("2006-01-02 15:04 UTC")
-}
-
-// escapeMarkdown keeps table cells intact.
-func escapeMarkdown(s string) string {
-	s = strings.ReplaceAll(s, "\\", "\\\\")
-	s = strings.ReplaceAll(s, "|", "\\|")
-	s = strings.ReplaceAll(s, "<", "&lt;")
-	s = strings.ReplaceAll(s, "\n", " ")
-	return s
 }
 
 // formatInt writes n with thousands separators: 1,412.

@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"encoding/csv"
 	"fmt"
-	"os"
 	"strconv"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/internal/perm"
 )
 
 // WriteTablesCSV writes every table of the workbook (all sheets but the
@@ -18,7 +18,7 @@ import (
 // It exists to measure the workbook against the cost of writing the same
 // rows with encoding/csv.
 func WriteTablesCSV(path string, r *Run, evidence []Evidence) error {
-	f, err := os.Create(path)
+	f, err := perm.Create(path)
 	if err != nil {
 		return err
 	}

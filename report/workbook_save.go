@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"os"
 	"sort"
 
 	"github.com/klauspost/compress/flate"
 	"github.com/xuri/excelize/v2"
+
+	"github.com/reporter-dev/reporter/internal/perm"
 )
 
 // saveStreaming writes f to path without holding the whole file in
@@ -29,7 +30,7 @@ import (
 // (excelize post-processes the buffer only for parts over 4 GiB, which a
 // sheet capped at Excel's row limit does not reach.)
 func saveStreaming(f *excelize.File, path string, rows map[string]*sheetRows) error {
-	out, err := os.Create(path)
+	out, err := perm.Create(path)
 	if err != nil {
 		return err
 	}

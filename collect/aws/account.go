@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/reporter-dev/reporter/collect"
+	"github.com/reporter-dev/reporter/internal/redact"
 )
 
 // collectAccount gathers one account's credential report and password
@@ -81,7 +82,13 @@ func (s *Source) assumeRole(ctx context.Context, me caller, account string) (aws
 	})
 	cache := aws.NewCredentialsCache(provider)
 	if _, err := cache.Retrieve(ctx); err != nil {
-		return nil, opError(ctx, account, "sts:AssumeRole", roleARN, err)
+		e := opError(ctx, account, "sts:AssumeRole", roleARN, err)
+		if id := s.opts.ExternalID; id != "" {
+			// STS quotes an invalid ExternalId in its message; the
+			// error reaches logs, reports and Slack.
+			e.Message, e.Err = redact.String(e.Message, id), redact.Error(e.Err, id)
+		}
+		return nil, e
 	}
 	return cache, nil
 }

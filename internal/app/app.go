@@ -27,6 +27,7 @@ import (
 	"github.com/reporter-dev/reporter/exceptions"
 	"github.com/reporter-dev/reporter/internal/findingstore"
 	"github.com/reporter-dev/reporter/internal/history"
+	"github.com/reporter-dev/reporter/internal/perm"
 	"github.com/reporter-dev/reporter/report"
 )
 
@@ -236,7 +237,7 @@ func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run
 func newRunFolder(out string, asOf time.Time) (dir, runID string, err error) {
 	base := asOf.Format("20060102T150405Z")
 	parent := filepath.Join(out, asOf.Format("2006"), asOf.Format("01"))
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+	if err := perm.MkdirAll(parent); err != nil {
 		return "", "", fmt.Errorf("create output folder: %w", err)
 	}
 	for n := 1; n < 1000; n++ {
@@ -245,9 +246,9 @@ func newRunFolder(out string, asOf time.Time) (dir, runID string, err error) {
 			runID = fmt.Sprintf("%s-%d", base, n)
 		}
 		dir = filepath.Join(parent, runID)
-		err := os.Mkdir(dir, 0o755)
+		err := perm.Mkdir(dir)
 		if err == nil {
-			return dir, runID, os.Mkdir(filepath.Join(dir, "evidence"), 0o755)
+			return dir, runID, perm.Mkdir(filepath.Join(dir, "evidence"))
 		}
 		if !errors.Is(err, os.ErrExist) {
 			return "", "", fmt.Errorf("create run folder: %w", err)
@@ -284,7 +285,7 @@ func (a *auditor) account(res collect.AccountResult) error {
 	}
 	if res.Report != nil {
 		path := filepath.Join(a.dir, "evidence", res.Account.ID+".csv")
-		if err := os.WriteFile(path, res.Report, 0o644); err != nil {
+		if err := perm.WriteFile(path, res.Report); err != nil {
 			return fmt.Errorf("save evidence of account %s: %w", res.Account.ID, err)
 		}
 		if res.Status == collect.Collected {
@@ -293,7 +294,7 @@ func (a *auditor) account(res collect.AccountResult) error {
 	}
 	if doc := passwordpolicy.MarshalCLIOutput(res.Policy); doc != nil {
 		path := filepath.Join(a.dir, "evidence", res.Account.ID+".password-policy.json")
-		if err := os.WriteFile(path, doc, 0o644); err != nil {
+		if err := perm.WriteFile(path, doc); err != nil {
 			return fmt.Errorf("save password policy of account %s: %w", res.Account.ID, err)
 		}
 	}
@@ -362,7 +363,7 @@ func (a *auditor) evaluate(findings []audit.Finding, res collect.AccountResult) 
 // manifest last.
 func writeReports(dir string, run *report.Run, evidence []report.Evidence, tmpl *template.Template, wb report.WorkbookOptions, lap func(string)) error {
 	write := func(name string, render func(io.Writer) error) error {
-		f, err := os.Create(filepath.Join(dir, name))
+		f, err := perm.Create(filepath.Join(dir, name))
 		if err != nil {
 			return err
 		}

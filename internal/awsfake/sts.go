@@ -14,6 +14,9 @@ var sessionExpiration = time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
 var (
 	roleARNPattern     = regexp.MustCompile(`^arn:aws:iam::([0-9]{12}):role/(.+)$`)
 	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	// externalIDPattern is AssumeRole's ExternalId constraint: 2 to 1,224
+	// characters of [\w+=,.@:/-] (STS API reference, AssumeRole).
+	externalIDPattern = regexp.MustCompile(`^[\w+=,.@:/-]{2,}$`)
 )
 
 type stsCredentials struct {
@@ -63,6 +66,11 @@ func (s *Server) assumeRole(id identity, form url.Values) (string, any, *apiErro
 	if !sessionNamePattern.MatchString(sessionName) {
 		return "", nil, &apiError{status: 400, code: "ValidationError",
 			message: fmt.Sprintf("1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint", sessionName)}
+	}
+	if ext, ok := form["ExternalId"]; ok && (!externalIDPattern.MatchString(ext[0]) || len(ext[0]) > 1224) {
+		// STS echoes the invalid value, as it does for roleSessionName.
+		return "", nil, &apiError{status: 400, code: "ValidationError",
+			message: fmt.Sprintf("1 validation error detected: Value '%s' at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*", ext[0])}
 	}
 	target, roleName := m[1], m[2]
 	denied := &apiError{status: 403, code: "AccessDenied",

@@ -22,8 +22,9 @@ type AWS struct {
 	// RoleName is the role assumed in every member account; it may
 	// carry a path ("audit/IAMCredentialReporter").
 	RoleName string `yaml:"role_name"`
-	// ExternalID is passed to AssumeRole when set.
-	ExternalID string `yaml:"external_id"`
+	// ExternalID is passed to AssumeRole when set. It is treated as a
+	// secret: redacted in printed configuration, errors and logs.
+	ExternalID string `yaml:"external_id" secret:"true"`
 	// SessionName is the role session name, visible in CloudTrail.
 	SessionName string `yaml:"session_name"`
 	// Concurrency bounds the accounts collected at a time.

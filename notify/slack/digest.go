@@ -15,6 +15,7 @@ import (
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/internal/oneline"
 	"github.com/reporter-dev/reporter/notify"
 	"github.com/reporter-dev/reporter/report"
 )
@@ -65,17 +66,19 @@ func Template(dir string) (*template.Template, error) {
 	return t, nil
 }
 
-// Text is a string that prints escaped for Slack mrkdwn (&, <, >) and for
-// the inside of a JSON string, so a template writes "text": "{{.Name}}"
-// with no function call and cannot produce broken JSON or stray links.
+// Text is a string that prints on one line, escaped for Slack mrkdwn (&,
+// <, >) and for the inside of a JSON string, so a template writes
+// "text": "{{.Name}}" with no function call and cannot produce broken
+// JSON, stray links, mentions (<!channel>, <@U…>) or a line of its own.
 type Text string
 
-// String returns t escaped for mrkdwn inside a JSON string literal.
+// String returns t on one line (oneline.Clean), escaped for mrkdwn inside
+// a JSON string literal.
 func (t Text) String() string {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(escapeMrkdwn(string(t)))
+	_ = enc.Encode(escapeMrkdwn(oneline.Clean(string(t))))
 	s := strings.TrimSuffix(buf.String(), "\n")
 	return s[1 : len(s)-1]
 }
@@ -465,7 +468,36 @@ func render(tmpl *template.Template, d *Digest) (*Message, error) {
 	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
 		return nil, fmt.Errorf("render Slack digest: template %s produced invalid JSON: %w%s", TemplateName, err, jsonContext(buf.Bytes(), err))
 	}
+	verbatim(&m)
 	return &m, nil
+}
+
+// verbatim marks every mrkdwn text of m verbatim: Slack then keeps the
+// text as written, without turning a URL, a #channel or an @name in an
+// account or user name into a link or a mention. The digest's own link
+// (<url|label>) still works (docs.slack.dev/reference/block-kit/
+// composition-objects/text-object, field verbatim).
+func verbatim(m *Message) {
+	mark := func(t *slackgo.TextBlockObject) {
+		if t != nil && t.Type == slackgo.MarkdownType {
+			t.Verbatim = true
+		}
+	}
+	for _, b := range m.Blocks.BlockSet {
+		switch b := b.(type) {
+		case *slackgo.SectionBlock:
+			mark(b.Text)
+			for _, f := range b.Fields {
+				mark(f)
+			}
+		case *slackgo.ContextBlock:
+			for _, e := range b.ContextElements.Elements {
+				if t, ok := e.(*slackgo.TextBlockObject); ok {
+					mark(t)
+				}
+			}
+		}
+	}
 }
 
 // jsonContext quotes the template output around a syntax error.

@@ -229,7 +229,9 @@ func TestTextEscapes(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"plain", "plain"},
 		{"<root_account>", "&lt;root_account&gt;"},
-		{`R&D "ops" \ tab` + "\t\n", `R&amp;D \"ops\" \\ tab\t\n`},
+		{`R&D "ops" \ tab` + "\t\n", `R&amp;D \"ops\" \\ tab  `},
+		{"prod\r\n• INJECTED\n<!here>", "prod  • INJECTED &lt;!here&gt;"},
+		{"a\x00b\x1b[31m\u202ered", "a\ufffdb\ufffd[31m\ufffdred"},
 		{"<https://evil|click>", "&lt;https://evil|click&gt;"},
 		{"prod <!channel> <@U123>", "prod &lt;!channel&gt; &lt;@U123&gt;"},
 		{"ünïcødé ✓", "ünïcødé ✓"},

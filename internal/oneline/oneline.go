@@ -1,0 +1,72 @@
+// Package oneline makes text from AWS or input files safe to show on one
+// line of a report, a chat message or a terminal: no line breaks, no
+// control characters, no bidirectional overrides, valid UTF-8.
+//
+// It removes what no output medium should receive; each medium (audit.md,
+// Slack mrkdwn) still escapes its own syntax on top.
+package oneline
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Replacement stands for a character that cannot be shown: a control
+// character, a bidirectional override or an invalid UTF-8 byte.
+const Replacement = '\uFFFD'
+
+// Clean returns s on one line: tabs and line breaks (LF, CR, U+2028,
+// U+2029) become spaces; other control characters (NUL, ESC, DEL, C1),
+// bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+// U+2066–U+2069) and invalid UTF-8 become U+FFFD. Text without any of
+// them is returned as is.
+func Clean(s string) string {
+	if isClean(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range strings.ToValidUTF8(s, string(Replacement)) {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029':
+			b.WriteByte(' ')
+		case unsafe(r):
+			b.WriteRune(Replacement)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// isClean reports whether Clean would return s unchanged.
+func isClean(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c == 0x7f {
+			return false
+		} else if c >= utf8.RuneSelf {
+			return cleanRunes(s[i:])
+		}
+	}
+	return true
+}
+
+func cleanRunes(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r == '\t' || r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029' || unsafe(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// unsafe reports whether r is a control character or a bidirectional
+// control that could reorder the text around it (the "Trojan Source"
+// characters).
+func unsafe(r rune) bool {
+	return unicode.IsControl(r) || ('\u202A' <= r && r <= '\u202E') || ('\u2066' <= r && r <= '\u2069')
+}
