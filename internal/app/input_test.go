@@ -6,17 +6,25 @@ import (
 	"encoding/json"
 	"io/fs"
 	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/collect"
+	awssource "github.com/reporter-dev/reporter/collect/aws"
 	"github.com/reporter-dev/reporter/collect/credreport"
+	"github.com/reporter-dev/reporter/collect/passwordpolicy"
+	"github.com/reporter-dev/reporter/collect/sample"
+	"github.com/reporter-dev/reporter/internal/awsfake"
 	"github.com/reporter-dev/reporter/report"
 )
 
@@ -341,4 +349,65 @@ func TestRunOnceListsUnusedFiles(t *testing.T) {
 		t.Errorf("audit.md has no Files not used section")
 	}
 	checkWorkbook(t, filepath.Join(res.Dir, "audit.xlsx"), res.Run)
+}
+
+// The org source hands its reports to the same parser: the same input
+// fails the same way when it comes from IAM.
+func TestRunOnceOrgSourceRefusesHidingReports(t *testing.T) {
+	org, err := awsfake.LoadFS(sample.FS(), "sample")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostile := []struct {
+		id, report, wantError string
+	}{
+		{"666666666666", header() + ",mfa_active\n" + extraRoot + ",true\n", "credential report line 1, column mfa_active: duplicated column"},
+		{"777777777777", strings.Replace(header(), ",mfa_active", "", 1) + "\n", "credential report line 1: missing columns mfa_active"},
+		{"888888888888", header() + "\n", "credential report: no <root_account> row"},
+	}
+	for _, h := range hostile {
+		org.Accounts = append(org.Accounts, awsfake.Account{ID: h.id, Name: "hostile-" + h.id, Report: []byte(h.report),
+			Policy: passwordpolicy.Result{State: passwordpolicy.Absent}})
+	}
+	srv, err := awsfake.New(org, awsfake.Options{ReportsReady: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	src, err := awssource.New(aws.Config{
+		Region: "us-east-1", BaseEndpoint: aws.String(ts.URL),
+		Credentials: credentials.NewStaticCredentialsProvider(awsfake.DefaultAccessKeyID, awsfake.DefaultSecretAccessKey, ""),
+	}, awssource.Options{Mode: awssource.ModeOrg, AccountTimeout: time.Minute, RunTimeout: 5 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := RunOnce(context.Background(), sampleOptions(t, src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	if s := res.Run.Summary; s.AccountsAudited != 5 || s.AccountsFailed != len(hostile) {
+		t.Fatalf("summary = %+v, want the 5 sample accounts audited and %d failed", s, len(hostile))
+	}
+	for _, h := range hostile {
+		i := slices.IndexFunc(res.Run.Accounts, func(a report.Account) bool { return a.ID == h.id })
+		if i < 0 {
+			t.Fatalf("account %s missing from the run", h.id)
+		}
+		a := res.Run.Accounts[i]
+		if a.Status != report.StatusFailed || !strings.Contains(a.Error, "account "+h.id+": "+h.wantError) {
+			t.Errorf("account %s = %s %q, want failed with %q", h.id, a.Status, a.Error, h.wantError)
+		}
+		// The report received is kept as evidence, as for any failed parse.
+		if _, err := os.Stat(filepath.Join(res.Dir, "evidence", h.id+".csv")); err != nil {
+			t.Errorf("evidence of %s: %v", h.id, err)
+		}
+	}
+	res.Run.EachFinding(func(f *audit.Finding) error {
+		if slices.ContainsFunc(hostile, func(h struct{ id, report, wantError string }) bool { return h.id == f.AccountID }) {
+			t.Errorf("failed account has finding %+v", *f)
+		}
+		return nil
+	})
 }
