@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -258,9 +259,8 @@ var ErrOutside = errors.New("symbolic link to a path outside the report director
 // followed only within the folder; a FIFO or device is refused (reading
 // one could block the run or never end).
 func readFile(fsys fs.FS, name string) ([]byte, error) {
-	target, linkErr := fs.ReadLink(fsys, name)
-	isLink := linkErr == nil
-	if isLink && !filepath.IsLocal(target) {
+	target, isLink, outside := followLinks(fsys, name)
+	if outside {
 		return nil, fmt.Errorf("read %s: %w (it points to %s)", name, ErrOutside, target)
 	}
 	info, err := fs.Stat(fsys, name)
@@ -269,6 +269,8 @@ func readFile(fsys fs.FS, name string) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: symbolic link to %s, which does not exist", name, target)
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, err
+	case isLink && err != nil:
+		return nil, fmt.Errorf("read %s: symbolic link to %s, not followed within the report directory: %w", name, target, err)
 	case err != nil:
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
@@ -280,6 +282,30 @@ func readFile(fsys fs.FS, name string) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	return data, nil
+}
+
+// followLinks follows name through symbolic links and reports the first
+// target, whether name is a link, and whether a link of the chain points
+// outside the folder (then target is that link's target). A link reached
+// through a linked folder is not followed here; os.Root refuses it when
+// read.
+func followLinks(fsys fs.FS, name string) (target string, isLink, outside bool) {
+	cur := name
+	for hop := 0; hop < 40; hop++ {
+		t, err := fs.ReadLink(fsys, cur)
+		if err != nil {
+			break
+		}
+		if hop == 0 {
+			target, isLink = t, true
+		}
+		next := path.Join(path.Dir(cur), filepath.ToSlash(t))
+		if filepath.IsAbs(t) || !fs.ValidPath(next) {
+			return t, true, true
+		}
+		cur = next
+	}
+	return target, isLink, false
 }
 
 // describeMode names the kind of a file that is not regular.
