@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -26,16 +28,47 @@ var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
 //	<account-id>.credential-report.json    or: `aws iam get-credential-report` output
 //	<account-id>.password-policy.json      optional: `aws iam get-account-password-policy` output
 //	accounts.json                          optional: `aws organizations list-accounts` output
+//
+// Every other entry of the folder is listed by UnusedFiles with the
+// reason. A folder on disk is read through os.Root, so no path, symbolic
+// links included, can lead outside it.
 type DirSource struct {
+	dir      string // the folder on disk; "" when fsys is given
 	fsys     fs.FS
 	label    string
 	expected int
+	unused   []UnusedFile
 }
+
+// UnusedFile is an entry of a source's folder that was not read, and why.
+type UnusedFile struct {
+	Name   string
+	Reason string
+}
+
+// UnusedLister is implemented by sources that read a folder. After
+// Collect, UnusedFiles lists the entries they found but did not use.
+type UnusedLister interface {
+	UnusedFiles() []UnusedFile
+}
+
+// The file names of the dir layout.
+const (
+	csvSuffix      = ".csv"
+	cliSuffix      = ".credential-report.json"
+	policySuffix   = ".password-policy.json"
+	accountsFile   = "accounts.json"
+	layoutReminder = "the directory source reads <account-id>.csv, <account-id>.credential-report.json, <account-id>.password-policy.json and accounts.json"
+)
 
 // Expected implements Counter.
 func (s *DirSource) Expected() int { return s.expected }
 
-// NewDirSource reads the directory at dir.
+// UnusedFiles implements UnusedLister.
+func (s *DirSource) UnusedFiles() []UnusedFile { return s.unused }
+
+// NewDirSource reads the directory at dir. The folder is opened anew by
+// each Collect, so one that is replaced between runs is read afresh.
 func NewDirSource(dir string) (*DirSource, error) {
 	info, err := os.Stat(dir)
 	if err != nil {
@@ -44,7 +77,7 @@ func NewDirSource(dir string) (*DirSource, error) {
 	if !info.IsDir() {
 		return nil, fmt.Errorf("report directory %s is not a directory", dir)
 	}
-	return &DirSource{fsys: os.DirFS(dir), label: "dir:" + dir}, nil
+	return &DirSource{dir: dir, label: "dir:" + dir}, nil
 }
 
 // NewFSSource reads the dir layout from fsys, labelled label.
@@ -55,50 +88,113 @@ func NewFSSource(fsys fs.FS, label string) *DirSource {
 // Name implements Source.
 func (s *DirSource) Name() string { return s.label }
 
+// open returns the folder's files and a function that releases them.
+func (s *DirSource) open() (fs.FS, func(), error) {
+	if s.dir == "" {
+		return s.fsys, func() {}, nil
+	}
+	root, err := os.OpenRoot(s.dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", s.label, err)
+	}
+	return root.FS(), func() { root.Close() }, nil
+}
+
 // Accounts returns the account IDs with a report in the directory, sorted,
 // with names from accounts.json where present.
 func (s *DirSource) Accounts() ([]Account, error) {
-	entries, err := fs.ReadDir(s.fsys, ".")
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", s.label, err)
-	}
-	meta, err := s.accountMeta()
+	fsys, done, err := s.open()
 	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
-	var accounts []Account
-	for _, e := range entries {
-		if e.IsDir() {
-			continue
-		}
-		id, ok := reportAccountID(e.Name())
-		if !ok || seen[id] {
-			continue
-		}
-		seen[id] = true
-		accounts = append(accounts, Account{ID: id, Name: meta[id].Name, Tags: TagMap(meta[id].Tags)})
-	}
-	if len(accounts) == 0 {
-		return nil, fmt.Errorf("%s: no credential reports found (want files named <12-digit-account-id>.csv)", s.label)
-	}
-	sort.Slice(accounts, func(i, j int) bool { return accounts[i].ID < accounts[j].ID })
-	return accounts, nil
+	defer done()
+	accounts, unused, err := s.accounts(fsys)
+	s.unused = unused
+	return accounts, err
 }
 
-// reportAccountID recognises a report file name and returns its account.
-func reportAccountID(name string) (string, bool) {
-	for _, suffix := range []string{".csv", ".credential-report.json"} {
-		if id, ok := strings.CutSuffix(name, suffix); ok && accountIDPattern.MatchString(id) {
-			return id, true
+// accounts sorts the folder's entries into accounts and unused files.
+func (s *DirSource) accounts(fsys fs.FS) ([]Account, []UnusedFile, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", s.label, err)
+	}
+	// The account IDs with a report of either form, to judge the others.
+	csvIDs, cliIDs := map[string]bool{}, map[string]bool{}
+	for _, e := range entries {
+		if id, ok := cutAccountID(e.Name(), csvSuffix); ok && !e.IsDir() {
+			csvIDs[id] = true
+		}
+		if id, ok := cutAccountID(e.Name(), cliSuffix); ok && !e.IsDir() {
+			cliIDs[id] = true
 		}
 	}
-	return "", false
+	var accounts []Account
+	var unused []UnusedFile
+	skip := func(name, reason string) { unused = append(unused, UnusedFile{Name: name, Reason: reason}) }
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() {
+			skip(name, "a folder: subfolders are not read")
+			continue
+		}
+		if name == accountsFile {
+			continue
+		}
+		if id, ok := cutAccountID(name, csvSuffix); ok {
+			accounts = append(accounts, Account{ID: id})
+			continue
+		}
+		if id, ok := cutAccountID(name, cliSuffix); ok {
+			if csvIDs[id] {
+				skip(name, id+csvSuffix+" is read instead")
+				continue
+			}
+			accounts = append(accounts, Account{ID: id})
+			continue
+		}
+		if id, ok := cutAccountID(name, policySuffix); ok {
+			if !csvIDs[id] && !cliIDs[id] {
+				skip(name, "no credential report for account "+id)
+			}
+			continue
+		}
+		if strings.HasSuffix(name, csvSuffix) || strings.HasSuffix(name, cliSuffix) || strings.HasSuffix(name, policySuffix) {
+			skip(name, "not named after a 12-digit account ID")
+			continue
+		}
+		skip(name, "unknown file name: "+layoutReminder)
+	}
+	if len(accounts) == 0 {
+		return nil, unused, fmt.Errorf("%s: no credential reports found (want files named <12-digit-account-id>.csv)", s.label)
+	}
+	meta, err := accountMeta(fsys, s.label)
+	if err != nil {
+		return nil, unused, err
+	}
+	for i := range accounts {
+		m := meta[accounts[i].ID]
+		accounts[i].Name, accounts[i].Tags = m.Name, TagMap(m.Tags)
+	}
+	sort.Slice(accounts, func(i, j int) bool { return accounts[i].ID < accounts[j].ID })
+	return accounts, unused, nil
+}
+
+// cutAccountID returns the account ID of a file named <account-id><suffix>.
+func cutAccountID(name, suffix string) (string, bool) {
+	id, ok := strings.CutSuffix(name, suffix)
+	return id, ok && accountIDPattern.MatchString(id)
 }
 
 // Collect implements Source.
 func (s *DirSource) Collect(ctx context.Context, sink func(AccountResult) error) error {
-	accounts, err := s.Accounts()
+	fsys, done, err := s.open()
+	if err != nil {
+		return err
+	}
+	defer done()
+	accounts, unused, err := s.accounts(fsys)
+	s.unused = unused
 	if err != nil {
 		return err
 	}
@@ -107,7 +203,7 @@ func (s *DirSource) Collect(ctx context.Context, sink func(AccountResult) error)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := sink(s.Load(acct)); err != nil {
+		if err := sink(load(fsys, acct)); err != nil {
 			return err
 		}
 	}
@@ -116,25 +212,35 @@ func (s *DirSource) Collect(ctx context.Context, sink func(AccountResult) error)
 
 // Load reads one account's files. Problems become a Failed result.
 func (s *DirSource) Load(acct Account) AccountResult {
+	fsys, done, err := s.open()
+	if err != nil {
+		return AccountResult{Account: acct, Status: Failed, Err: err}
+	}
+	defer done()
+	return load(fsys, acct)
+}
+
+// load reads one account's files from fsys.
+func load(fsys fs.FS, acct Account) AccountResult {
 	start := time.Now()
 	res := AccountResult{Account: acct, Status: Collected}
 	fail := func(err error) AccountResult {
 		res.Status, res.Err, res.Duration = Failed, err, time.Since(start)
 		return res
 	}
-	report, generated, err := s.readReport(acct.ID)
+	report, generated, err := readReport(fsys, acct.ID)
 	if err != nil {
 		return fail(err)
 	}
 	res.Report, res.ReportGeneratedAt = report, generated
 
-	policyFile := acct.ID + ".password-policy.json"
-	data, err := fs.ReadFile(s.fsys, policyFile)
+	policyFile := acct.ID + policySuffix
+	data, err := readFile(fsys, policyFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		// Not collected: no password-policy check runs.
 	case err != nil:
-		return fail(fmt.Errorf("read %s: %w", policyFile, err))
+		return fail(err)
 	default:
 		pol, err := passwordpolicy.ParseCLIOutput(data)
 		if err != nil {
@@ -146,19 +252,93 @@ func (s *DirSource) Load(acct Account) AccountResult {
 	return res
 }
 
+// ErrOutside means a symbolic link in the folder points outside it.
+var ErrOutside = errors.New("symbolic link to a path outside the report directory: refused")
+
+// readFile reads the regular file name of the folder. A symbolic link is
+// followed only within the folder; a FIFO or device is refused (reading
+// one could block the run or never end).
+func readFile(fsys fs.FS, name string) ([]byte, error) {
+	target, isLink, outside := followLinks(fsys, name)
+	if outside {
+		return nil, fmt.Errorf("read %s: %w (it points to %s)", name, ErrOutside, target)
+	}
+	info, err := fs.Stat(fsys, name)
+	switch {
+	case isLink && errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("read %s: symbolic link to %s, which does not exist", name, target)
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	case isLink && err != nil:
+		return nil, fmt.Errorf("read %s: symbolic link to %s, not followed within the report directory: %w", name, target, err)
+	case err != nil:
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("read %s: %s, not a regular file", name, describeMode(info.Mode()))
+	}
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	return data, nil
+}
+
+// followLinks follows name through symbolic links and reports the first
+// target, whether name is a link, and whether a link of the chain points
+// outside the folder (then target is that link's target). A link reached
+// through a linked folder is not followed here; os.Root refuses it when
+// read.
+func followLinks(fsys fs.FS, name string) (target string, isLink, outside bool) {
+	cur := name
+	for hop := 0; hop < 40; hop++ {
+		t, err := fs.ReadLink(fsys, cur)
+		if err != nil {
+			break
+		}
+		if hop == 0 {
+			target, isLink = t, true
+		}
+		next := path.Join(path.Dir(cur), filepath.ToSlash(t))
+		if filepath.IsAbs(t) || !fs.ValidPath(next) {
+			return t, true, true
+		}
+		cur = next
+	}
+	return target, isLink, false
+}
+
+// describeMode names the kind of a file that is not regular.
+func describeMode(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.Type().String()
+}
+
 // readReport reads <id>.csv, or else the CLI's <id>.credential-report.json.
-func (s *DirSource) readReport(id string) ([]byte, time.Time, error) {
-	data, err := fs.ReadFile(s.fsys, id+".csv")
+func readReport(fsys fs.FS, id string) ([]byte, time.Time, error) {
+	data, err := readFile(fsys, id+csvSuffix)
 	if err == nil {
 		return data, time.Time{}, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, time.Time{}, fmt.Errorf("read %s.csv: %w", id, err)
+		return nil, time.Time{}, err
 	}
-	name := id + ".credential-report.json"
-	data, err = fs.ReadFile(s.fsys, name)
-	if err != nil {
+	name := id + cliSuffix
+	data, err = readFile(fsys, name)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, time.Time{}, fmt.Errorf("read %s: %w", name, err)
+	}
+	if err != nil {
+		return nil, time.Time{}, err
 	}
 	var doc struct {
 		Content       string    `json:"Content"`
@@ -175,17 +355,17 @@ func (s *DirSource) readReport(id string) ([]byte, time.Time, error) {
 }
 
 // accountMeta reads accounts.json when present, keyed by account ID.
-func (s *DirSource) accountMeta() (map[string]OrgAccount, error) {
-	data, err := fs.ReadFile(s.fsys, "accounts.json")
+func accountMeta(fsys fs.FS, label string) (map[string]OrgAccount, error) {
+	data, err := readFile(fsys, accountsFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]OrgAccount{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: read accounts.json: %w", s.label, err)
+		return nil, fmt.Errorf("%s: %w", label, err)
 	}
 	list, err := ParseAccountsJSON(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: accounts.json: %w", s.label, err)
+		return nil, fmt.Errorf("%s: %s: %w", label, accountsFile, err)
 	}
 	meta := make(map[string]OrgAccount, len(list))
 	for _, a := range list {

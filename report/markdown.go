@@ -97,6 +97,9 @@ type markdownView struct {
 	ExpiredExceptions []exceptions.Use
 	StaleExceptions   []exceptions.Use
 	ActiveExceptions  int
+	// UnusedFiles are capped at FindingsPerAccount rows.
+	UnusedFiles   []UnusedFile
+	UnusedOmitted int
 }
 
 type severityCount struct {
@@ -179,6 +182,8 @@ func newMarkdownView(r *Run, limits MarkdownLimits) (markdownView, error) {
 		})
 	}
 	v.Resolved, v.ResolvedOmitted = capList(bySeverity(r.Resolved, len(r.Resolved)), limits.FindingsPerAccount)
+	v.UnusedFiles = r.Run.UnusedFiles[:min(len(r.Run.UnusedFiles), limits.FindingsPerAccount)]
+	v.UnusedOmitted = len(r.Run.UnusedFiles) - len(v.UnusedFiles)
 	for _, u := range r.Exceptions {
 		switch u.Status {
 		case exceptions.Expired:

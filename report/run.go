@@ -35,6 +35,15 @@ type RunInfo struct {
 	// account list could not be read); the report then covers only what
 	// was collected before.
 	Error string `json:"error,omitempty"`
+	// UnusedFiles are the entries of a dir: source's folder that were not
+	// read, each with the reason; absent when there are none.
+	UnusedFiles []UnusedFile `json:"unused_files,omitempty"`
+}
+
+// UnusedFile is an entry of the source folder that the run did not read.
+type UnusedFile struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
 }
 
 // Account is one account's collection outcome.

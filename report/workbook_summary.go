@@ -121,6 +121,7 @@ func (w *workbook) summary(r *Run) error {
 	if r.Run.Error != "" {
 		rows = append(rows, []any{"Run error", r.Run.Error})
 	}
+	rows = append(rows, unusedFileRows(r.Run.UnusedFiles)...)
 	metaEnd := len(rows)
 	rows = append(rows, []any{}, []any{"Severity", "Open findings"})
 	sevStart := len(rows) + 1
@@ -180,6 +181,23 @@ func (w *workbook) summary(r *Run) error {
 		return err
 	}
 	return w.trendChart(sheet, "H26", len(r.Trend))
+}
+
+// summaryUnusedFiles caps the Summary sheet's list of unused files;
+// findings.json has them all.
+const summaryUnusedFiles = 20
+
+// unusedFileRows lists the source folder's unused files, one row each.
+func unusedFileRows(files []UnusedFile) [][]any {
+	var rows [][]any
+	for i, f := range files {
+		if i == summaryUnusedFiles {
+			rows = append(rows, []any{"File not used", fmt.Sprintf("… and %s more: see findings.json", formatInt(len(files)-i))})
+			break
+		}
+		rows = append(rows, []any{"File not used", f.Name + ": " + f.Reason})
+	}
+	return rows
 }
 
 // trendChart draws open findings by severity over the Trend sheet's rows.

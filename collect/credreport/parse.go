@@ -35,12 +35,21 @@ var (
 	ErrBoolean = errors.New("invalid boolean")
 	// ErrUser means a row has an empty user name.
 	ErrUser = errors.New("empty user name")
+	// ErrDuplicateColumn means the header names a column twice: which
+	// copy holds the truth cannot be known.
+	ErrDuplicateColumn = errors.New("duplicated column")
+	// ErrMissingColumns means the header lacks some of the columns AWS
+	// always sends, so the checks reading them could not run.
+	ErrMissingColumns = errors.New("missing columns")
+	// ErrNoRoot means the report has no <root_account> row, which AWS
+	// always sends, so the root checks could not run.
+	ErrNoRoot = errors.New("no " + RootUser + " row (AWS always sends one)")
 )
 
 // ParseError locates a problem in a credential report.
 type ParseError struct {
 	Account string // account ID, when known
-	Line    int    // 1-based line of the record in the input
+	Line    int    // 1-based line of the record in the input; 0 for the whole report
 	Column  string // column name, or "" for a whole-record problem
 	Err     error
 }
@@ -51,7 +60,10 @@ func (e *ParseError) Error() string {
 	if e.Account != "" {
 		fmt.Fprintf(&b, "account %s: ", e.Account)
 	}
-	fmt.Fprintf(&b, "credential report line %d", e.Line)
+	b.WriteString("credential report")
+	if e.Line > 0 {
+		fmt.Fprintf(&b, " line %d", e.Line)
+	}
 	if e.Column != "" {
 		fmt.Fprintf(&b, ", column %s", e.Column)
 	}
@@ -116,8 +128,10 @@ type Reader struct {
 	csv     *csv.Reader
 	account string
 	header  []string
-	// pos maps each of Columns to its position in this report, -1 when absent.
+	// pos maps each of Columns to its position in this report.
 	pos [len(columnsArray)]int
+	// root is set once the <root_account> row has been read.
+	root bool
 }
 
 // columnsArray fixes the length of Columns at compile time.
@@ -142,16 +156,29 @@ func NewReader(src io.Reader, account string) (*Reader, error) {
 	}
 	index := make(map[string]int, len(r.header))
 	for i, name := range r.header {
-		index[strings.TrimSpace(name)] = i
-	}
-	for i, name := range Columns {
-		r.pos[i] = -1
-		if p, ok := index[name]; ok {
-			r.pos[i] = p
+		name = strings.TrimSpace(name)
+		if _, dup := index[name]; dup && name != "" {
+			return nil, &ParseError{Account: account, Line: 1, Column: name, Err: ErrDuplicateColumn}
 		}
+		index[name] = i
 	}
-	if r.pos[colUser] < 0 || r.pos[colARN] < 0 {
+	var missing []string
+	for i, name := range Columns {
+		p, ok := index[name]
+		if !ok {
+			missing = append(missing, name)
+		}
+		r.pos[i] = p
+	}
+	if _, ok := index["user"]; !ok {
 		return nil, &ParseError{Account: account, Line: 1, Err: ErrNotCredentialReport}
+	}
+	if _, ok := index["arn"]; !ok {
+		return nil, &ParseError{Account: account, Line: 1, Err: ErrNotCredentialReport}
+	}
+	if len(missing) > 0 {
+		return nil, &ParseError{Account: account, Line: 1, Err: fmt.Errorf("%w %s (AWS always sends all %d)",
+			ErrMissingColumns, strings.Join(missing, ", "), len(Columns))}
 	}
 	return r, nil
 }
@@ -159,11 +186,16 @@ func NewReader(src io.Reader, account string) (*Reader, error) {
 // Header returns the report's column names as they appear in the input.
 func (r *Reader) Header() []string { return r.header }
 
-// Next returns the next row, or io.EOF after the last one.
+// Next returns the next row, or io.EOF after the last one. A report that
+// ends without a <root_account> row ends with an ErrNoRoot ParseError
+// instead of io.EOF.
 func (r *Reader) Next() (Row, error) {
 	rec, err := r.csv.Read()
 	if err != nil {
 		if err == io.EOF {
+			if !r.root {
+				return Row{}, &ParseError{Account: r.account, Err: ErrNoRoot}
+			}
 			return Row{}, io.EOF
 		}
 		return Row{}, r.csvError(err)
@@ -199,6 +231,9 @@ func (r *Reader) Next() (Row, error) {
 	if row.User == "" {
 		return Row{}, &ParseError{Account: r.account, Line: line, Column: "user", Err: ErrUser}
 	}
+	if row.IsRoot() {
+		r.root = true
+	}
 	return row, nil
 }
 
@@ -228,10 +263,12 @@ type rowParser struct {
 	err       error
 }
 
-// cell returns the text of column col (an index into Columns).
+// cell returns the text of column col (an index into Columns). Every
+// column is present (NewReader checks) and every record has the header's
+// field count (encoding/csv checks).
 func (p *rowParser) cell(col int) (string, bool) {
 	i := p.pos[col]
-	if i < 0 || i >= len(p.rec) {
+	if i >= len(p.rec) {
 		return "", false
 	}
 	return p.rec[i], true

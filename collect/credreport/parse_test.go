@@ -3,7 +3,9 @@ package credreport
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,23 +22,44 @@ func mustTime(t *testing.T, s string) time.Time {
 	return v.UTC()
 }
 
+// root is a valid root row for account 111122223333.
+const root = "<root_account>,arn:aws:iam::111122223333:root,2017-06-10T02:35:07+00:00,not_supported,N/A,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A"
+
+// The public samples (see /work/shared/samples/SOURCES.md) live outside
+// the repository; the test runs where they can be found.
+var sampleDirs = []string{"../../../shared/samples", "../../../../shared/samples"}
+
 func TestParseSamples(t *testing.T) {
 	tests := []struct {
 		file      string
 		rows      int
 		firstUser string
+		err       error
 	}{
-		{"oil-iambarrel-test.csv", 4, RootUser},
-		{"prowler-iam_avoid_root_usage.csv", 1, RootUser},
-		{"selefra-credential-reports-test.csv", 1, "user-readonly"},
+		{"oil-iambarrel-test.csv", 4, RootUser, nil},
+		{"prowler-iam_avoid_root_usage.csv", 1, RootUser, nil},
+		// A synthetic single-user fixture: AWS always sends the root row.
+		{"selefra-credential-reports-test.csv", 0, "", ErrNoRoot},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			data, err := os.ReadFile("../../../shared/samples/" + tt.file)
+			var data []byte
+			err := fs.ErrNotExist
+			for _, dir := range sampleDirs {
+				if data, err = os.ReadFile(dir + "/" + tt.file); err == nil {
+					break
+				}
+			}
 			if err != nil {
 				t.Skipf("shared samples not available: %v", err)
 			}
 			rows, err := Parse(data, "123456789012")
+			if tt.err != nil {
+				if !errors.Is(err, tt.err) {
+					t.Fatalf("Parse(%s) error = %v, want %v", tt.file, err, tt.err)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatalf("Parse(%s) error = %v", tt.file, err)
 			}
@@ -102,14 +125,14 @@ func TestParseLayouts(t *testing.T) {
 		data string
 		rows int
 	}{
-		{"LF with final newline", header + "\n" + row + "\n", 1},
-		{"LF without final newline", header + "\n" + row, 1},
-		{"CRLF", header + "\r\n" + row + "\r\n" + row + "\r\n", 2},
-		{"UTF-8 BOM", "\ufeff" + header + "\n" + row, 1},
-		{"header only", header + "\n", 0},
-		{"16-column subset in another order", "arn,user,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_2_active,access_key_2_last_rotated,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n" +
-			"arn:aws:iam::1:user/bob,bob,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,2020-01-01T00:00:00+00:00,false,N/A,false,N/A,false,N/A", 1},
-		{"unknown extra column", header + ",future_column\n" + row + ",whatever", 1},
+		{"LF with final newline", header + "\n" + root + "\n" + row + "\n", 2},
+		{"LF without final newline", header + "\n" + root + "\n" + row, 2},
+		{"CRLF", header + "\r\n" + root + "\r\n" + row + "\r\n" + row + "\r\n", 3},
+		{"UTF-8 BOM", "\ufeff" + header + "\n" + root + "\n" + row, 2},
+		{"root row only", header + "\n" + root + "\n", 1},
+		{"root row last", header + "\n" + row + "\n" + root, 2},
+		{"unknown extra column", header + ",future_column\n" + root + ",x\n" + row + ",whatever", 2},
+		{"columns in another order", reorder(header) + "\n" + reorder(root) + "\n" + reorder(row), 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,19 +147,20 @@ func TestParseLayouts(t *testing.T) {
 	}
 }
 
-func TestParseSubsetMapsByName(t *testing.T) {
-	data := "arn,user,mfa_active,access_key_1_active,access_key_1_last_rotated\n" +
-		"arn:aws:iam::1:user/bob,bob,true,true,2021-05-05T00:00:00+00:00\n"
-	rows, err := Parse([]byte(data), "1")
+// reorder swaps the first two fields of a CSV line without quotes.
+func reorder(line string) string {
+	f := strings.Split(line, ",")
+	f[0], f[1] = f[1], f[0]
+	return strings.Join(f, ",")
+}
+
+func TestParseMapsByName(t *testing.T) {
+	rows, err := Parse([]byte(reorder(header)+"\n"+reorder(root)+"\n"), "111122223333")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := rows[0]
-	if r.User != "bob" || r.ARN != "arn:aws:iam::1:user/bob" || !r.MFAActive.True() || !r.AccessKeys[0].Active.True() {
+	if r := rows[0]; r.User != RootUser || r.ARN != "arn:aws:iam::111122223333:root" || !r.MFAActive.True() {
 		t.Errorf("Parse() = %+v; columns not mapped by name", r)
-	}
-	if r.PasswordEnabled.Kind != Missing || r.AccessKeys[0].LastUsed.Kind != Missing {
-		t.Errorf("absent columns: got kinds %v, %v; want missing", r.PasswordEnabled.Kind, r.AccessKeys[0].LastUsed.Kind)
 	}
 }
 
@@ -159,6 +183,15 @@ func TestParseErrors(t *testing.T) {
 		{"bad timestamp", header + "\n" + row("true", "01/02/2020"), 2, "user_creation_time", ErrTimestamp},
 		{"timestamp without zone", header + "\n" + row("true", "2020-01-01T00:00:00"), 2, "user_creation_time", ErrTimestamp},
 		{"empty user", header + "\n" + strings.Replace(good, "alice,", ",", 1), 2, "user", ErrUser},
+		// The last copy of mfa_active would otherwise win and hide root-mfa-disabled.
+		{"duplicated mfa_active", header + ",mfa_active\n" + strings.Replace(root, ",true,", ",false,", 1) + ",true", 1, "mfa_active", ErrDuplicateColumn},
+		{"duplicated column with spaces", header + ", arn \n" + root + ",x", 1, "arn", ErrDuplicateColumn},
+		{"duplicated unknown column", header + ",extra,extra\n" + root + ",x,y", 1, "extra", ErrDuplicateColumn},
+		{"mfa_active missing", strings.Replace(header, ",mfa_active", "", 1) + "\n" + strings.Replace(root, ",true,", ",", 1), 1, "", ErrMissingColumns},
+		{"16-column layout", "arn,user,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_2_active,access_key_2_last_rotated,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n" +
+			"arn:aws:iam::1:user/bob,bob,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,2020-01-01T00:00:00+00:00,false,N/A,false,N/A,false,N/A", 1, "", ErrMissingColumns},
+		{"header only", header + "\n", 0, "", ErrNoRoot},
+		{"users without root", header + "\n" + good + "\n" + good, 0, "", ErrNoRoot},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,16 +211,16 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestParseFieldCount(t *testing.T) {
-	data := header + "\nalice,arn,2020-01-01T00:00:00+00:00\n"
+	data := header + "\n" + root + "\nalice,arn,2020-01-01T00:00:00+00:00\n"
 	_, err := Parse([]byte(data), "111122223333")
 	var pe *ParseError
-	if !errors.As(err, &pe) || pe.Line != 2 {
-		t.Fatalf("Parse() error = %v, want a ParseError at line 2", err)
+	if !errors.As(err, &pe) || pe.Line != 3 {
+		t.Fatalf("Parse() error = %v, want a ParseError at line 3", err)
 	}
 }
 
 func TestReaderStreams(t *testing.T) {
-	data := header + "\n" + strings.Repeat("u,arn:aws:iam::1:user/u,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n", 3)
+	data := header + "\n" + root + "\n" + strings.Repeat("u,arn:aws:iam::1:user/u,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n", 3)
 	rd, err := NewReader(strings.NewReader(data), "1")
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +239,25 @@ func TestReaderStreams(t *testing.T) {
 		}
 		lines = append(lines, r.Line)
 	}
-	if len(lines) != 3 || lines[0] != 2 || lines[2] != 4 {
-		t.Errorf("row lines = %v, want [2 3 4]", lines)
+	if len(lines) != 4 || lines[1] != 3 || lines[3] != 5 {
+		t.Errorf("row lines = %v, want [2 3 4 5]", lines)
+	}
+}
+
+func TestParseNamesEveryMissingColumn(t *testing.T) {
+	gone := []string{"password_last_used", "mfa_active", "cert_2_last_rotated"}
+	var keep []string
+	for _, c := range Columns {
+		if !slices.Contains(gone, c) {
+			keep = append(keep, c)
+		}
+	}
+	_, err := Parse([]byte(strings.Join(keep, ",")+"\n"), "111122223333")
+	if !errors.Is(err, ErrMissingColumns) {
+		t.Fatalf("Parse() error = %v, want %v", err, ErrMissingColumns)
+	}
+	want := "account 111122223333: credential report line 1: missing columns password_last_used, mfa_active, cert_2_last_rotated (AWS always sends all 22)"
+	if err.Error() != want {
+		t.Errorf("Parse() error = %q, want %q", err, want)
 	}
 }

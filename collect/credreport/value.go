@@ -1,8 +1,10 @@
 // Package credreport parses IAM credential reports, the CSV that
 // iam:GetCredentialReport returns, into typed rows.
 //
-// Columns are mapped by header name, never by position, so older 16-column
-// reports and future extra columns both parse. The special values N/A,
+// Columns are mapped by header name, never by position, so a future extra
+// column parses. Input that could hide a finding is refused: a column named
+// twice, any of the 22 columns AWS sends missing (older 16-column layouts
+// included), no <root_account> row. The special values N/A,
 // no_information and not_supported are kept apart from real values, so a
 // check can tell "never used" from "not applicable".
 package credreport
@@ -17,7 +19,7 @@ type Kind uint8
 
 // The kinds of cell value.
 const (
-	// Missing means the column is absent from the report's header.
+	// Missing means no value: the zero Time or Bool.
 	Missing Kind = iota
 	// Value means the cell holds a real timestamp or boolean.
 	Value

@@ -3,8 +3,14 @@
 package passwordpolicy
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
 )
 
 // State says what is known about an account's password policy.
@@ -53,20 +59,71 @@ type Result struct {
 	Policy Policy // meaningful only when State is Present
 }
 
-// ParseCLIOutput parses the JSON printed by
-// `aws iam get-account-password-policy`: {"PasswordPolicy": {...}}.
-// A document whose PasswordPolicy is absent or null means "no policy".
+// ErrShape means a password-policy document is neither shape the AWS CLI
+// prints.
+var ErrShape = errors.New(`want {"PasswordPolicy": {...}} or the bare policy object`)
+
+// wrapper is the key of `aws iam get-account-password-policy` output.
+const wrapper = "PasswordPolicy"
+
+// ParseCLIOutput parses a password policy as the AWS CLI prints it, in
+// either shape: `aws iam get-account-password-policy` output,
+// {"PasswordPolicy": {...}}, or the bare policy object that
+// `--query PasswordPolicy` prints. {"PasswordPolicy": null} and {} mean
+// "no policy". Anything else is an error: an array, a string, a wrapper
+// beside other keys, or a non-empty object with no policy field (a typo
+// must not read as "no policy").
 func ParseCLIOutput(data []byte) (Result, error) {
-	var doc struct {
-		PasswordPolicy *Policy `json:"PasswordPolicy"`
-	}
+	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(data, &doc); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return Result{}, fmt.Errorf("password policy JSON: %s: %w", te.Value, ErrShape)
+		}
 		return Result{}, fmt.Errorf("password policy JSON: %w", err)
 	}
-	if doc.PasswordPolicy == nil {
+	if doc == nil {
+		return Result{}, fmt.Errorf("password policy JSON: null: %w", ErrShape)
+	}
+	if len(doc) == 0 {
 		return Result{State: Absent}, nil
 	}
-	return Result{State: Present, Policy: *doc.PasswordPolicy}, nil
+	body := data
+	if inner, ok := doc[wrapper]; ok {
+		if len(doc) > 1 {
+			return Result{}, fmt.Errorf("password policy JSON: %s beside other keys: %w", wrapper, ErrShape)
+		}
+		if string(bytes.TrimSpace(inner)) == "null" {
+			return Result{State: Absent}, nil
+		}
+		body = inner
+	} else if !hasPolicyField(doc) {
+		keys := slices.Sorted(maps.Keys(doc))
+		if len(keys) > 5 {
+			keys = append(keys[:5], "…")
+		}
+		return Result{}, fmt.Errorf("password policy JSON: neither %s nor a policy field among the keys %q: %w", wrapper, keys, ErrShape)
+	}
+	var p Policy
+	if err := json.Unmarshal(body, &p); err != nil {
+		return Result{}, fmt.Errorf("password policy JSON: %w", err)
+	}
+	return Result{State: Present, Policy: p}, nil
+}
+
+// hasPolicyField reports whether doc has a field of Policy, matched as
+// encoding/json matches names (without regard to case).
+func hasPolicyField(doc map[string]json.RawMessage) bool {
+	t := reflect.TypeFor[Policy]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		for key := range doc {
+			if strings.EqualFold(key, name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // MarshalCLIOutput renders r in the same shape ParseCLIOutput reads, so

@@ -172,6 +172,7 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 		run.Run.Error = fmt.Sprintf("collection stopped: %v", err)
 		log.Error("collection stopped", "err", err)
 	}
+	run.Run.UnusedFiles = unusedFiles(log, opts.Source)
 	if a.storeErr != nil {
 		store.Close()
 		return nil, fmt.Errorf("run %s: %w (the run folder %s has no manifest and is incomplete)", runID, a.storeErr, dir)
@@ -198,6 +199,20 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 		"failed", run.Summary.AccountsFailed, "skipped", run.Summary.AccountsSkipped,
 		"findings", run.Summary.Findings, "dir", dir)
 	return res, nil
+}
+
+// unusedFiles logs and returns the files the source found but did not read.
+func unusedFiles(log *slog.Logger, src collect.Source) []report.UnusedFile {
+	lister, ok := src.(collect.UnusedLister)
+	if !ok {
+		return nil
+	}
+	var out []report.UnusedFile
+	for _, f := range lister.UnusedFiles() {
+		log.Warn("file not used", "file", f.Name, "reason", f.Reason)
+		out = append(out, report.UnusedFile{Name: f.Name, Reason: f.Reason})
+	}
+	return out
 }
 
 // compareWithHistory marks findings new, persisting or resolved against

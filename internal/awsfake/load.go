@@ -25,7 +25,13 @@ func LoadDir(dir string) (Org, error) {
 	if _, err := collect.NewDirSource(dir); err != nil {
 		return Org{}, err
 	}
-	return LoadFS(os.DirFS(dir), "dir:"+dir)
+	// As for the dir: source, no symbolic link may lead outside dir.
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return Org{}, err
+	}
+	defer root.Close()
+	return LoadFS(root.FS(), "dir:"+dir)
 }
 
 // LoadFS reads an organization in the dir: source layout from fsys.
