@@ -22,12 +22,16 @@ const (
 
 // SetStatus sets r.Run.Status from the run's error and its accounts:
 // incomplete when the run stopped early (r.Run.Error), partial when some
-// account failed, else complete. Summarize must have run.
+// account failed, else complete.
 func (r *Run) SetStatus() {
+	failed := false
+	for _, a := range r.Accounts {
+		failed = failed || a.Status == StatusFailed
+	}
 	switch {
 	case r.Run.Error != "":
 		r.Run.Status = RunIncomplete
-	case r.Summary.AccountsFailed > 0:
+	case failed:
 		r.Run.Status = RunPartial
 	default:
 		r.Run.Status = RunComplete
