@@ -98,8 +98,8 @@ type Digest struct {
 	Failure Text
 	// FailureTitle is the header's word for it: FAILED or INCOMPLETE.
 	FailureTitle string
-	Version    Text
-	Scope      Scope
+	Version      Text
+	Scope        Scope
 	// Coverage: "audited Audited of Expected accounts".
 	Audited, Expected int
 	Skipped, Failed   int
