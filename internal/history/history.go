@@ -289,6 +289,23 @@ func (f *Findings) audited() ([]string, error) {
 	return audited(info, accounts), nil
 }
 
+// NewestAudit returns the as-of of the newest run that is an audit
+// result; incomplete runs and runs that audited no account are left out,
+// so they never count as a period's audit (the daemon's catch-up).
+func NewestAudit(runs []Run) (time.Time, bool) {
+	var newest time.Time
+	found := false
+	for _, r := range runs {
+		if r.Manifest.Failed() {
+			continue
+		}
+		if !found || r.Manifest.AsOf.After(newest) {
+			newest, found = r.Manifest.AsOf, true
+		}
+	}
+	return newest, found
+}
+
 // Trend returns up to n-1 earlier runs' open findings by severity from
 // their manifests, oldest first, followed by cur.
 func Trend(runs []Run, cur *report.Run, n int) []report.TrendPoint {
