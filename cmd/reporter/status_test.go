@@ -86,3 +86,49 @@ func TestRunSourceFailsBeforeListing(t *testing.T) {
 		})
 	}
 }
+
+// TestArchiveListShowsRunStatus: `archive list` tells a complete run
+// from a partial one and from a run that audited nothing, which exits 6.
+func TestArchiveListShowsRunStatus(t *testing.T) {
+	srv := archiveEnv(t)
+	out := t.TempDir()
+	s3flags := []string{"--bucket", "plain", "--prefix", "status", "--s3-endpoint", srv.URL, "--s3-path-style"}
+	partial, broken := t.TempDir(), t.TempDir()
+	for _, dir := range []string{partial, broken} {
+		os.WriteFile(filepath.Join(dir, "111111111111.csv"), []byte("not,a,credential,report\n"), 0o644)
+	}
+	sampleReport, err := os.ReadFile(filepath.Join("..", "..", "collect", "sample", "org", "222222222222.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(partial, "222222222222.csv"), sampleReport, 0o644)
+	for _, r := range []struct {
+		source, asOf string
+		want         int
+	}{
+		{"sample", "2026-09-01", exitOK},
+		{"dir:" + partial, "2026-10-01", exitPartial},
+		{"dir:" + broken, "2026-11-01", exitAuditFailed},
+	} {
+		args := append([]string{"run", "--source", r.source, "--out", out, "--as-of", r.asOf}, s3flags...)
+		if code, stdout, stderr := cli(t, args...); code != r.want {
+			t.Fatalf("reporter %s = %d, want %d\n%s\n%s", strings.Join(args, " "), code, r.want, stdout, stderr)
+		}
+	}
+	code, stdout, stderr := cli(t, append([]string{"archive", "list"}, s3flags...)...)
+	if code != exitOK {
+		t.Fatalf("archive list = %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"20261101T000000Z  2026-11-01T00:00:00Z  0/1 (0%)",
+		"FAILED: no account audited",
+		"20261001T000000Z  2026-10-01T00:00:00Z  1/2 (50%)",
+		"partial",
+		"20260901T000000Z  2026-09-01T00:00:00Z  5/5 (100%)",
+		"complete",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("archive list lacks %q:\n%s", want, stdout)
+		}
+	}
+}
