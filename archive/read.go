@@ -47,6 +47,25 @@ type Run struct {
 // Complete reports whether the run's manifest is in the archive.
 func (r *Run) Complete() bool { return r.Manifest != nil }
 
+// Status describes the run for a listing: "complete" or "partial" for
+// an audit result; "INCOMPLETE: …" or "FAILED: …" for a run that is none
+// (interrupted, source failed, no account audited), which is never the
+// previous run of a comparison; "INCOMPLETE: no manifest" for an upload
+// that did not finish.
+func (r *Run) Status() string {
+	if r.Manifest == nil {
+		return "INCOMPLETE: no manifest"
+	}
+	status := r.Manifest.RunStatus()
+	switch {
+	case status == report.RunIncomplete:
+		return "INCOMPLETE: run interrupted or source failed"
+	case r.Manifest.Failed():
+		return "FAILED: no account audited"
+	}
+	return status
+}
+
 // AsOf returns the run's as-of, from its manifest or else its ID.
 func (r *Run) AsOf() time.Time {
 	if r.Manifest != nil {

@@ -36,18 +36,39 @@ type AccountRef struct {
 var ErrUnsorted = errors.New("previous findings are not in report order")
 
 // Compare sets every finding's Status and FirstSeen against the previous
-// run's findings.json, read from prev, fills cur.Resolved and
-// cur.Changes, and recomputes the summary. cur's findings must be in
-// audit.Less order, as findings.json is.
-//
-// The previous findings are streamed and merge-joined with the current
-// ones, one account at a time, so memory does not grow with either run's
-// size. A nil prev means there is no previous run: every finding is new
-// and first seen now. On error cur is left as a first run and the error
-// returned.
+// run's findings.json, read from prev; it is CompareRuns with that one
+// earlier run. A nil prev means there is no previous run.
 func Compare(cur *Run, prev io.Reader) error {
+	if prev == nil {
+		return CompareRuns(cur)
+	}
+	return CompareRuns(cur, prev)
+}
+
+// CompareRuns sets every finding's Status and FirstSeen against earlier
+// runs' findings.json documents, newest first, fills cur.Resolved,
+// cur.Changes and each account's PreviousRunID, and recomputes the
+// summary. cur's findings must be in audit.Less order, as findings.json
+// is.
+//
+// History is per account: each account audited now is compared with the
+// first of earlier that audited it, so an account that failed (or was
+// left out) in the newest earlier runs keeps its first_seen dates from
+// the last run that audited it. earlier[0] is the previous run that
+// Changes names (newly failed and recovered accounts). Resolved findings
+// come only from accounts audited both now and in the run compared with.
+//
+// The earlier findings are streamed and merge-joined with the current
+// ones, one finding at a time, so memory does not grow with any run's
+// findings (only with the number of accounts). With no earlier run every
+// finding is new and first seen now. On error cur is left as a first run
+// and the error returned.
+func CompareRuns(cur *Run, earlier ...io.Reader) error {
 	markFirstRun := func() error {
 		cur.Changes, cur.Resolved = nil, nil
+		for i := range cur.Accounts {
+			cur.Accounts[i].PreviousRunID = ""
+		}
 		err := cur.FindingSet().Update(func(fs []audit.Finding) error {
 			for i := range fs {
 				fs[i].Status, fs[i].FirstSeen = audit.StatusNew, cur.Run.AsOf
@@ -56,22 +77,40 @@ func Compare(cur *Run, prev io.Reader) error {
 		})
 		return errors.Join(err, cur.Summarize())
 	}
-	if prev == nil {
+	if len(earlier) == 0 {
 		return markFirstRun()
-	}
-	p, err := openPrevious(prev)
-	if err != nil {
-		return errors.Join(err, markFirstRun())
 	}
 	statusNow := make(map[string]string, len(cur.Accounts))
 	for _, a := range cur.Accounts {
 		statusNow[a.ID] = a.Status
 	}
-	m := merger{cur: cur, prev: p, statusNow: statusNow}
+	m := merger{cur: cur, statusNow: statusNow, owner: map[string]int{}}
+	for i, r := range earlier {
+		p, err := openPrevious(r)
+		if err != nil {
+			return errors.Join(fmt.Errorf("earlier run %d: %w", i+1, err), markFirstRun())
+		}
+		m.sources = append(m.sources, &prevSource{prev: p, index: i})
+		// The first earlier run that audited an account audited now is
+		// that account's baseline.
+		for _, a := range p.accounts {
+			if _, taken := m.owner[a.ID]; !taken && a.Status == StatusCollected && statusNow[a.ID] == StatusCollected {
+				m.owner[a.ID] = i
+			}
+		}
+	}
 	if err := m.run(); err != nil {
 		return errors.Join(err, markFirstRun())
 	}
+	for i := range cur.Accounts {
+		a := &cur.Accounts[i]
+		a.PreviousRunID = ""
+		if src, ok := m.owner[a.ID]; ok {
+			a.PreviousRunID = m.sources[src].prev.run.ID
+		}
+	}
 
+	p := m.sources[0].prev
 	ch := &Changes{PreviousRunID: p.run.ID, PreviousAsOf: p.run.AsOf}
 	statusBefore := map[string]string{}
 	for _, a := range p.accounts {
@@ -91,23 +130,43 @@ func Compare(cur *Run, prev io.Reader) error {
 	return cur.Summarize()
 }
 
-// merger walks the current findings and the previous ones side by side.
+// prevSource is one earlier run's findings, read in order.
+type prevSource struct {
+	prev  *previousRun
+	index int
+	// head is the next finding of this source for an account it is the
+	// baseline of; ok is false once the source is exhausted.
+	head audit.Finding
+	ok   bool
+	// last is the finding read before head, to check the order.
+	last    audit.Finding
+	hadLast bool
+}
+
+// merger walks the current findings and the earlier ones side by side.
 type merger struct {
 	cur       *Run
-	prev      *previousRun
 	statusNow map[string]string
-	// p is the previous finding not yet decided; ok is false once the
-	// previous findings are exhausted.
-	p  audit.Finding
-	ok bool
+	sources   []*prevSource
+	// owner maps each account audited now to the index of the earlier
+	// run it is compared with.
+	owner map[string]int
+	// p is the earlier finding not yet decided, from source pSrc; ok is
+	// false once every source is exhausted.
+	p    audit.Finding
+	pSrc *prevSource
+	ok   bool
 }
 
 // run decides every current finding (new or persisting) and every
-// previous one (persisting, or resolved in accounts audited now).
+// earlier one (persisting, or resolved in accounts audited now).
 func (m *merger) run() error {
-	if err := m.advance(); err != nil {
-		return err
+	for _, s := range m.sources {
+		if err := m.fill(s); err != nil {
+			return err
+		}
 	}
+	m.pick()
 	err := m.cur.FindingSet().Update(func(fs []audit.Finding) error {
 		for i := range fs {
 			c := &fs[i]
@@ -140,32 +199,65 @@ func (m *merger) run() error {
 	return nil
 }
 
-// advance reads the next previous finding, checking the order.
+// fill reads s up to its next finding of an account it is the baseline
+// of, checking the order of everything it reads.
+func (m *merger) fill(s *prevSource) error {
+	for {
+		var next audit.Finding
+		ok, err := s.prev.next(&next)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			s.ok = false
+			return nil
+		}
+		if s.hadLast && audit.Less(&next, &s.last) {
+			last := &s.last
+			return fmt.Errorf("%w: %s/%s/%s/%s after %s/%s/%s/%s", ErrUnsorted,
+				next.AccountID, next.Principal, next.Check, next.Credential, last.AccountID, last.Principal, last.Check, last.Credential)
+		}
+		s.last, s.hadLast = next, true
+		if owner, ok := m.owner[next.AccountID]; ok && owner == s.index {
+			s.head, s.ok = next, true
+			return nil
+		}
+	}
+}
+
+// pick makes the least head of all sources the finding to decide.
+func (m *merger) pick() {
+	m.pSrc, m.ok = nil, false
+	for _, s := range m.sources {
+		if s.ok && (m.pSrc == nil || audit.Less(&s.head, &m.pSrc.head)) {
+			m.pSrc = s
+		}
+	}
+	if m.pSrc != nil {
+		m.p, m.ok = m.pSrc.head, true
+	}
+}
+
+// advance consumes the current earlier finding and picks the next.
 func (m *merger) advance() error {
-	last, hadLast := m.p, m.ok
-	var next audit.Finding
-	ok, err := m.prev.next(&next)
-	if err != nil {
+	if err := m.fill(m.pSrc); err != nil {
 		return err
 	}
-	if ok && hadLast && audit.Less(&next, &last) {
-		return fmt.Errorf("%w: %s/%s/%s/%s after %s/%s/%s/%s", ErrUnsorted,
-			next.AccountID, next.Principal, next.Check, next.Credential, last.AccountID, last.Principal, last.Check, last.Credential)
-	}
-	m.p, m.ok = next, ok
+	m.pick()
 	return nil
 }
 
-// firstSeen is when the current previous finding was first reported.
+// firstSeen is when the current earlier finding was first reported.
 func (m *merger) firstSeen() time.Time {
 	if m.p.FirstSeen.IsZero() {
-		return m.prev.run.AsOf
+		return m.pSrc.prev.run.AsOf
 	}
 	return m.p.FirstSeen
 }
 
-// resolve records the current previous finding as resolved when its
-// account is audited now (a failed account's findings are unknown, not gone).
+// resolve records the current earlier finding as resolved. Only findings
+// of accounts audited now reach it (a failed account's findings are
+// unknown, not gone).
 func (m *merger) resolve() {
 	if m.statusNow[m.p.AccountID] != StatusCollected {
 		return

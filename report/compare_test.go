@@ -159,3 +159,77 @@ func TestCompareRejectsGarbage(t *testing.T) {
 		t.Error("Compare() accepted an unknown severity")
 	}
 }
+
+// TestCompareRunsPerAccount: each account is compared with the newest
+// earlier run that audited it, in one pass over several runs.
+func TestCompareRunsPerAccount(t *testing.T) {
+	t1 := time.Date(2026, 8, 1, 6, 0, 0, 0, time.UTC)
+	t2 := time.Date(2026, 9, 1, 6, 0, 0, 0, time.UTC)
+	t3 := time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)
+	t4 := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
+	f := func(acct, principal string, firstSeen time.Time) audit.Finding {
+		return audit.Finding{AccountID: acct, Principal: principal, Check: audit.UserInactive, Credential: "user", Severity: audit.Medium, FirstSeen: firstSeen}
+	}
+	acct := func(id, status string) Account { return Account{ID: id, Status: status} }
+	// r3 is the previous run: A audited, B and C failed.
+	r3 := &Run{Run: RunInfo{ID: "r3", AsOf: t3},
+		Accounts: []Account{acct("A", StatusCollected), acct("B", StatusFailed), acct("C", StatusFailed)},
+		Findings: []audit.Finding{f("A", "alice", t1)}}
+	// r2 audited A and B: only B is taken from it.
+	r2 := &Run{Run: RunInfo{ID: "r2", AsOf: t2},
+		Accounts: []Account{acct("A", StatusCollected), acct("B", StatusCollected), acct("C", StatusFailed)},
+		Findings: []audit.Finding{f("A", "alice", t1), f("A", "old", t1), f("B", "bob", t1), f("B", "gone", t2)}}
+	// r1 audited everything: only C is taken from it.
+	r1 := &Run{Run: RunInfo{ID: "r1", AsOf: t1},
+		Accounts: []Account{acct("A", StatusCollected), acct("B", StatusCollected), acct("C", StatusCollected)},
+		Findings: []audit.Finding{f("A", "zed", t1), f("B", "bob", t1), f("C", "carol", time.Time{})}}
+	cur := &Run{Run: RunInfo{ID: "cur", AsOf: t4},
+		Accounts: []Account{acct("A", StatusCollected), acct("B", StatusCollected), acct("C", StatusCollected), acct("D", StatusCollected)},
+		Findings: []audit.Finding{f("A", "alice", time.Time{}), f("B", "bob", time.Time{}), f("C", "carol", time.Time{}), f("D", "dan", time.Time{})}}
+	if err := CompareRuns(cur, asJSON(t, r3), asJSON(t, r2), asJSON(t, r1)); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct {
+		status    string
+		firstSeen time.Time
+	}{
+		"alice": {audit.StatusPersisting, t1},
+		"bob":   {audit.StatusPersisting, t1}, // from r2, though B failed in r3
+		"carol": {audit.StatusPersisting, t1}, // from r1: no first_seen, so r1's as-of
+		"dan":   {audit.StatusNew, t4},        // never audited before
+	}
+	for _, got := range cur.Findings {
+		w := want[got.Principal]
+		if got.Status != w.status || !got.FirstSeen.Equal(w.firstSeen) {
+			t.Errorf("%s: %s first seen %s, want %s %s", got.Principal, got.Status, got.FirstSeen, w.status, w.firstSeen)
+		}
+	}
+	// gone is resolved against r2 (B's run); A's old and zed are not in
+	// r3, the run A is compared with.
+	var resolved []string
+	for _, r := range cur.Resolved {
+		resolved = append(resolved, r.Principal)
+	}
+	if strings.Join(resolved, " ") != "gone" {
+		t.Errorf("Resolved = %v, want only gone", resolved)
+	}
+	prevOf := map[string]string{}
+	for _, a := range cur.Accounts {
+		prevOf[a.ID] = a.PreviousRunID
+	}
+	if prevOf["A"] != "r3" || prevOf["B"] != "r2" || prevOf["C"] != "r1" || prevOf["D"] != "" {
+		t.Errorf("PreviousRunID = %v, want A r3, B r2, C r1, D none", prevOf)
+	}
+	if cur.Changes == nil || cur.Changes.PreviousRunID != "r3" || len(cur.Changes.RecoveredAccounts) != 2 {
+		t.Errorf("Changes = %+v, want r3 with B and C recovered", cur.Changes)
+	}
+
+	// An older run out of order fails the whole comparison, as a single one does.
+	bad := &Run{Run: RunInfo{ID: "bad", AsOf: t1}, Accounts: []Account{acct("B", StatusCollected)},
+		Findings: []audit.Finding{f("B", "z", t1), f("B", "a", t1)}}
+	cur2 := &Run{Run: RunInfo{ID: "cur", AsOf: t4}, Accounts: []Account{acct("B", StatusCollected)},
+		Findings: []audit.Finding{f("B", "bob", time.Time{})}}
+	if err := CompareRuns(cur2, asJSON(t, r3), asJSON(t, bad)); !errors.Is(err, ErrUnsorted) || cur2.Changes != nil {
+		t.Errorf("CompareRuns(unsorted older run) = %v, changes %+v; want ErrUnsorted and a first run", err, cur2.Changes)
+	}
+}

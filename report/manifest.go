@@ -29,12 +29,23 @@ type ManifestFile struct {
 
 // Manifest lists every artifact of a run with its size and SHA-256.
 type Manifest struct {
-	RunID   string         `json:"run_id"`
-	AsOf    time.Time      `json:"as_of"`
-	Version string         `json:"version,omitempty"`
+	RunID   string    `json:"run_id"`
+	AsOf    time.Time `json:"as_of"`
+	Version string    `json:"version,omitempty"`
+	// Status is the run's status (RunComplete, RunPartial, RunIncomplete);
+	// empty in manifests written before statuses were recorded.
+	Status  string         `json:"status,omitempty"`
 	Summary *Summary       `json:"summary,omitempty"`
 	Files   []ManifestFile `json:"files"`
 }
+
+// RunStatus returns the run's status, derived from the summary for
+// manifests written before statuses were recorded.
+func (m *Manifest) RunStatus() string { return StatusOf(m.Status, "", m.Summary) }
+
+// Failed reports whether the run is no audit result: incomplete, or no
+// account audited (see the function Failed).
+func (m *Manifest) Failed() bool { return Failed(m.RunStatus(), m.Summary) }
 
 // BuildManifest hashes every file under dir except the manifest itself.
 func BuildManifest(dir string) ([]ManifestFile, error) {

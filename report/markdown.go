@@ -77,6 +77,9 @@ func WriteMarkdown(w io.Writer, tmpl *template.Template, r *Run, limits Markdown
 }
 
 type markdownView struct {
+	// Failure leads the report of a run that is no audit result
+	// ("Audit FAILED: …", "Audit INCOMPLETE: …"); empty otherwise.
+	Failure         string
 	Run             RunInfo
 	Summary         Summary
 	Changes         *Changes
@@ -125,7 +128,7 @@ type accountFindings struct {
 }
 
 func newMarkdownView(r *Run, limits MarkdownLimits) (markdownView, error) {
-	v := markdownView{Run: r.Run, Summary: r.Summary, Changes: r.Changes}
+	v := markdownView{Failure: r.Failure(), Run: r.Run, Summary: r.Summary, Changes: r.Changes}
 	v.Audited, v.Expected = r.Summary.Coverage()
 	for _, s := range audit.Severities {
 		v.Severities = append(v.Severities, severityCount{s.String(), r.Summary.BySeverity[s.String()]})

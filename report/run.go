@@ -31,6 +31,9 @@ type RunInfo struct {
 	Version    string           `json:"version"`
 	Source     string           `json:"source"`
 	Thresholds audit.Thresholds `json:"thresholds"`
+	// Status is RunComplete, RunPartial or RunIncomplete (see SetStatus);
+	// empty in runs written before statuses were recorded (StatusOf).
+	Status string `json:"status,omitempty"`
 	// Error is set when the run could not complete (for example the
 	// account list could not be read); the report then covers only what
 	// was collected before.
@@ -61,6 +64,10 @@ type Account struct {
 	OUs []string `json:"ous,omitempty"`
 	// Tags are the account's Organizations tags, when collected.
 	Tags map[string]string `json:"tags,omitempty"`
+	// PreviousRunID is the earlier run this account's findings were
+	// compared with: the newest one that audited it, which is not always
+	// the previous run (Changes). Empty when none did.
+	PreviousRunID string `json:"previous_run_id,omitempty"`
 }
 
 // Summary holds the headline figures of a run.
@@ -116,6 +123,11 @@ type TrendPoint struct {
 	RunID      string
 	AsOf       time.Time
 	BySeverity map[string]int
+	// Status is the run's status; Failed marks a run that is no audit
+	// result (incomplete, or no account audited), whose figures are not
+	// comparable with the others.
+	Status string
+	Failed bool
 }
 
 // Summarize computes r.Summary from the accounts and findings. If the

@@ -55,16 +55,25 @@ func (w *workbook) checks(r *Run) error {
 // trend writes the Trend sheet: open findings by severity over the last
 // runs, oldest first, this run last.
 func (w *workbook) trend(r *Run) error {
-	cols := []column{{"Run", 22}, {"As of (UTC)", 18}}
+	cols := []column{{"Run", 30}, {"As of (UTC)", 18}}
 	for _, s := range audit.Severities {
 		cols = append(cols, column{s.String(), 10})
 	}
+	cols = append(cols, column{"Status", 40})
 	return w.streamTable("Trend", "Trend", cols, func(add func([]any) error) error {
 		for _, p := range r.Trend {
-			row := []any{p.RunID, w.dateCell(p.AsOf)}
+			// The Run column names the chart's points: a run that is no
+			// audit result is marked there too.
+			label, status := p.RunID, p.Status
+			if p.Failed {
+				label += " (FAILED)"
+				status += ": no audit result, not comparable"
+			}
+			row := []any{label, w.dateCell(p.AsOf)}
 			for _, s := range audit.Severities {
 				row = append(row, p.BySeverity[s.String()])
 			}
+			row = append(row, status)
 			if err := add(row); err != nil {
 				return err
 			}
@@ -88,9 +97,15 @@ func (w *workbook) summary(r *Run) error {
 	th := r.Run.Thresholds
 	s := r.Summary
 	oldest, newest := reportTimes(r.Accounts)
+	// A run that is no audit result says so first.
+	failure := r.Failure()
+	var lead []any
+	if failure != "" {
+		lead = []any{failure}
+	}
 	rows := [][]any{
 		{"IAM credential audit"},
-		{},
+		lead,
 		{"Run", r.Run.ID},
 		{"As of (UTC)", r.Run.AsOf.UTC()},
 		{"Started (UTC)", r.Run.StartedAt.UTC()},
@@ -107,6 +122,7 @@ func (w *workbook) summary(r *Run) error {
 		{"IAM users", s.Users},
 		{"Open findings", s.Open},
 		{"Excepted findings", s.Excepted},
+		{"Run status", or(StatusOf(r.Run.Status, r.Run.Error, &r.Summary), "unknown")},
 	}
 	if r.Changes != nil {
 		rows = append(rows,
@@ -155,6 +171,13 @@ func (w *workbook) summary(r *Run) error {
 			from, to string
 			style    int
 		}{cell, cell, w.severity[sev]})
+	}
+	if failure != "" {
+		// The failure leads the sheet, in the critical colours.
+		styles = append(styles, struct {
+			from, to string
+			style    int
+		}{"A2", "A2", w.severity[audit.Critical]})
 	}
 	for _, st := range styles {
 		if err := f.SetCellStyle(sheet, st.from, st.to, st.style); err != nil {

@@ -191,10 +191,10 @@ func archiveList(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fmt.Fprintln(tw, "\tSTATUS")
 	for _, r := range runs {
 		if !r.Complete() {
-			fmt.Fprintf(tw, "%s\t%s\t-\t-%s\tINCOMPLETE: no manifest\n", r.ID, r.AsOf().Format(time.RFC3339), strings.Repeat("\t-", len(audit.Severities)))
+			fmt.Fprintf(tw, "%s\t%s\t-\t-%s\t%s\n", r.ID, r.AsOf().Format(time.RFC3339), strings.Repeat("\t-", len(audit.Severities)), r.Status())
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Manifest.AsOf.UTC().Format(time.RFC3339), summaryColumns(r.Manifest.Summary), "complete")
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Manifest.AsOf.UTC().Format(time.RFC3339), summaryColumns(r.Manifest.Summary), r.Status())
 	}
 	tw.Flush()
 	return exitOK

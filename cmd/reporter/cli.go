@@ -33,6 +33,10 @@ const (
 	// exitDelivery: reports were written locally but archiving or a
 	// notification failed; the run folder (and spool) keep everything.
 	exitDelivery = 4
+	// exitAuditFailed: the run is no audit result: it was interrupted,
+	// the source failed before or while listing the accounts, or no
+	// account could be audited. Its reports say so first.
+	exitAuditFailed = 6
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -62,7 +66,8 @@ Commands:
 Run 'reporter run -h' for the flags of run.
 Exit status: 0 all accounts audited, 3 some accounts failed (reports still
 written), 4 archive or notification failed (reports kept locally),
-2 usage error, 1 fatal error.
+6 the audit failed or is incomplete (no account audited, source failed,
+interrupted), 2 usage error, 1 fatal error.
 `
 
 // run executes the command line args and returns the exit status.
@@ -388,6 +393,9 @@ func loadExceptions(ctx context.Context, cfg *config.Config, asOf time.Time) ([]
 func printSummary(w io.Writer, res *app.Result) {
 	s := res.Run.Summary
 	audited, expected := s.Coverage()
+	if failure := res.Run.Failure(); failure != "" {
+		fmt.Fprintln(w, failure)
+	}
 	fmt.Fprintf(w, "Run %s (as of %s)\n", res.Run.Run.ID, res.Run.Run.AsOf.Format(time.RFC3339))
 	fmt.Fprintf(w, "Audited %d of %d accounts", audited, expected)
 	if s.AccountsSkipped > 0 {
@@ -413,9 +421,6 @@ func printSummary(w io.Writer, res *app.Result) {
 		if a.Status == "failed" {
 			fmt.Fprintf(w, "FAILED %s (%s): %s\n", a.ID, a.Name, a.Error)
 		}
-	}
-	if res.Run.Run.Error != "" {
-		fmt.Fprintln(w, "INCOMPLETE:", res.Run.Run.Error)
 	}
 	fmt.Fprintf(w, "Reports: %s%c{audit.xlsx, audit.md, findings.json, manifest.json, evidence/}\n", res.Dir, os.PathSeparator)
 	if res.Location.ArchiveURI != "" {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/daemon"
+	"github.com/reporter-dev/reporter/internal/history"
 	"github.com/reporter-dev/reporter/internal/metrics"
 )
 
@@ -91,13 +92,10 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			if err != nil {
 				return time.Time{}, false, err
 			}
-			var newest time.Time
-			for _, run := range runs {
-				if run.Manifest.AsOf.After(newest) {
-					newest = run.Manifest.AsOf
-				}
-			}
-			return newest, len(runs) > 0, nil
+			// An incomplete run, or one that audited nothing, is not the
+			// period's audit: the daemon catches up.
+			newest, ok := history.NewestAudit(runs)
+			return newest, ok, nil
 		},
 		OnShutdown: func(ctx context.Context) error { return flushSpool(ctx, r.arch, log) },
 	})

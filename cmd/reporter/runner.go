@@ -128,6 +128,8 @@ func (r *runner) runOnce(ctx context.Context, asOf time.Time) runOutcome {
 	res.Close()
 	out := runOutcome{res: res, deliveryErr: deliveryErr, status: exitOK}
 	switch {
+	case res.Failed():
+		out.status = exitAuditFailed
 	case deliveryErr != nil:
 		out.status = exitDelivery
 	case res.Partial():

@@ -101,6 +101,11 @@ func (r *Result) Partial() bool {
 	return r.Run.Summary.AccountsFailed > 0 || r.Run.Run.Error != ""
 }
 
+// Failed reports whether the run is no audit result: it is incomplete
+// (interrupted, or the source failed before or while listing accounts),
+// or it audited no account.
+func (r *Result) Failed() bool { return r.Run.Failed() }
+
 // ErrRunFolderExists means every candidate run folder name is taken.
 var ErrRunFolderExists = errors.New("run folder already exists")
 
@@ -171,6 +176,10 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 	if err := opts.Source.Collect(ctx, sink); err != nil {
 		run.Run.Error = fmt.Sprintf("collection stopped: %v", err)
 		log.Error("collection stopped", "err", err)
+	} else if ctx.Err() != nil {
+		// A source that ends quietly when cancelled still did not finish.
+		run.Run.Error = fmt.Sprintf("collection interrupted: %v", context.Cause(ctx))
+		log.Error("collection interrupted", "err", context.Cause(ctx))
 	}
 	run.Run.UnusedFiles = unusedFiles(log, opts.Source)
 	if a.storeErr != nil {
@@ -180,7 +189,16 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 	lap("collect, parse and evaluate")
 	sort.SliceStable(run.Accounts, func(i, j int) bool { return run.Accounts[i].ID < run.Accounts[j].ID })
 	run.Exceptions = a.exceptions.Uses()
-	compareWithHistory(ctx, log, opts, run)
+	// An interrupted run still reports what it audited against its
+	// history, within a short time of its own.
+	hctx := ctx
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		hctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), historyAfterCancel)
+		defer cancel()
+	}
+	run.SetStatus()
+	compareWithHistory(hctx, log, opts, run)
 	run.Run.FinishedAt = clock().UTC()
 	lap("exceptions and history")
 
@@ -195,7 +213,10 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res.Timings = timings
 	audited, expected := run.Summary.Coverage()
-	log.Info("audit finished", "audited", audited, "expected", expected,
+	if failure := run.Failure(); failure != "" {
+		log.Error("audit failed", "status", run.Run.Status, "failure", failure)
+	}
+	log.Info("audit finished", "status", run.Run.Status, "audited", audited, "expected", expected,
 		"failed", run.Summary.AccountsFailed, "skipped", run.Summary.AccountsSkipped,
 		"findings", run.Summary.Findings, "dir", dir)
 	return res, nil
@@ -215,30 +236,48 @@ func unusedFiles(log *slog.Logger, src collect.Source) []report.UnusedFile {
 	return out
 }
 
-// compareWithHistory marks findings new, persisting or resolved against
-// the previous run, and adds the trend of earlier runs. A history that
-// cannot be read is logged, and the run treated as the first.
+// historyAfterCancel bounds the history reads of a run whose context
+// was cancelled (SIGTERM): it still compares what it audited.
+const historyAfterCancel = 30 * time.Second
+
+// compareWithHistory marks findings new, persisting or resolved, each
+// account against the newest earlier run that audited it, and adds the
+// trend of earlier runs. A history that cannot be read is logged, and the
+// run treated as the first.
 func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run *report.Run) {
 	store := opts.History
 	if store == nil {
 		store = history.Local{Root: opts.OutDir}
 	}
+	need := map[string]bool{}
+	for _, a := range run.Accounts {
+		if a.Status == report.StatusCollected {
+			need[a.ID] = true
+		}
+	}
 	// Temporary files go beside the run folders, which are known to be
 	// writable (a container's root file system may not be) and large.
-	prev, err := history.Previous(ctx, store, log, run.Run.AsOf, run.Run.ID, opts.OutDir)
+	earlier, err := history.Baselines(ctx, store, log, run.Run.AsOf, run.Run.ID, need, opts.OutDir)
 	if err != nil {
 		log.Warn("previous runs unavailable; every finding is reported as new", "err", err)
 	}
-	var prevJSON io.Reader
-	if prev != nil {
-		defer prev.Close()
-		if prevJSON, err = prev.Reader(); err != nil {
-			log.Warn("previous run unreadable; every finding is reported as new", "run", prev.RunID, "err", err)
-			prevJSON = nil
+	var docs []io.Reader
+	for _, f := range earlier {
+		defer f.Close()
+		rd, err := f.Reader()
+		if err != nil {
+			log.Warn("earlier run unreadable; every finding is reported as new", "run", f.RunID, "err", err)
+			docs = nil
+			break
 		}
+		docs = append(docs, rd)
 	}
-	if err := report.Compare(run, prevJSON); err != nil {
-		log.Warn("previous run not comparable; every finding is reported as new", "run", prev.RunID, "err", err)
+	if err := report.CompareRuns(run, docs...); err != nil {
+		if len(earlier) > 0 {
+			log.Warn("earlier runs not comparable; every finding is reported as new", "run", earlier[0].RunID, "err", err)
+		} else {
+			log.Warn("findings not marked new", "err", err)
+		}
 	}
 	runs, err := store.Runs(ctx)
 	if err != nil {
@@ -413,7 +452,7 @@ func writeReports(dir string, run *report.Run, evidence []report.Evidence, tmpl 
 	}
 	summary := run.Summary
 	err = report.WriteManifest(dir, &report.Manifest{
-		RunID: run.Run.ID, AsOf: run.Run.AsOf, Version: run.Run.Version, Summary: &summary, Files: files,
+		RunID: run.Run.ID, AsOf: run.Run.AsOf, Version: run.Run.Version, Status: run.Run.Status, Summary: &summary, Files: files,
 	})
 	lap("manifest.json")
 	return err

@@ -32,7 +32,9 @@ type Options struct {
 	// Run performs one audit. Its ctx carries the run deadline; it is
 	// cancelled only when the shutdown grace period runs out.
 	Run func(ctx context.Context) error
-	// Newest returns the as-of of the newest finished run, for catch-up.
+	// Newest returns the as-of of the newest run that counts as a
+	// period's audit, for catch-up: an incomplete run, or one that
+	// audited no account, must not (history.NewestAudit).
 	Newest func(ctx context.Context) (time.Time, bool, error)
 	// CatchUp runs at start when a scheduled run was missed.
 	CatchUp bool

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"sort"
 	"strconv"
@@ -132,23 +133,177 @@ func OpenFindings(ctx context.Context, s Store, r Run, tmpDir string) (*Findings
 }
 
 // Previous returns the findings of the newest run before (asOf, runID)
-// that verify against their manifest; runs that do not are logged and
+// that is an audit result (not incomplete, at least one account audited)
+// and verifies against its manifest; runs that do not are logged and
 // passed over. It returns nil when there is none. The caller closes it.
 // The verified copy is made in tmpDir (os.TempDir when empty).
 func Previous(ctx context.Context, s Store, log *slog.Logger, asOf time.Time, runID, tmpDir string) (*Findings, error) {
+	earlier, err := Baselines(ctx, s, log, asOf, runID, nil, tmpDir)
+	if err != nil || len(earlier) == 0 {
+		return nil, err
+	}
+	return earlier[0], nil
+}
+
+// MaxLookback bounds how many earlier runs Baselines considers: an
+// account not audited in any of the MaxLookback newest earlier runs that
+// are audit results has its findings reported as new.
+const MaxLookback = 24
+
+// Baselines returns the earlier runs each account's findings are to be
+// compared with, newest first, as verified copies of their findings.json
+// (for report.CompareRuns). The first is the previous run: the newest run
+// before (asOf, runID) that is an audit result and verifies against its
+// manifest. Older runs follow only where they audited an account in need
+// (those audited now) that no newer one did, so an account that failed
+// or was left out keeps its history.
+//
+// Runs are considered newest first, at most MaxLookback of them, and the
+// search stops once every account in need is placed. An older run's
+// account list is read from the head of its findings.json, which is
+// closed there; the whole document is copied (and checked against the
+// manifest) only when the run is needed. Incomplete runs, runs that
+// audited no account and runs that do not verify are passed over, with a
+// log line. The caller closes every copy; they are made in tmpDir.
+func Baselines(ctx context.Context, s Store, log *slog.Logger, asOf time.Time, runID string, need map[string]bool, tmpDir string) ([]*Findings, error) {
 	runs, err := s.Runs(ctx)
 	if err != nil {
 		return nil, err
 	}
+	need = maps.Clone(need)
+	var out []*Findings
+	fail := func(err error) ([]*Findings, error) {
+		for _, f := range out {
+			f.Close()
+		}
+		return nil, err
+	}
+	looked := 0
 	for _, r := range Before(runs, asOf, runID) {
-		prev, err := OpenFindings(ctx, s, r, tmpDir)
-		if err != nil {
-			log.Warn("previous run passed over", "run", r.Manifest.RunID, "location", r.Location, "err", err)
+		if len(out) > 0 && len(need) == 0 {
+			break
+		}
+		if r.Manifest.Failed() {
+			log.Info("earlier run passed over: it is no audit result", "run", r.Manifest.RunID, "status", r.Manifest.RunStatus(), "location", r.Location)
 			continue
 		}
-		return prev, nil
+		if looked == MaxLookback {
+			log.Info("earlier runs not searched further", "max_runs", MaxLookback, "accounts_without_history", len(need))
+			break
+		}
+		looked++
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
+		if len(out) > 0 {
+			// An older run: is it the baseline of any account in need?
+			ids, err := auditedAccounts(ctx, s, r)
+			if err != nil {
+				log.Warn("earlier run passed over", "run", r.Manifest.RunID, "location", r.Location, "err", err)
+				continue
+			}
+			if !placesAny(ids, need) {
+				continue
+			}
+		}
+		f, err := OpenFindings(ctx, s, r, tmpDir)
+		if err != nil {
+			log.Warn("earlier run passed over", "run", r.Manifest.RunID, "location", r.Location, "err", err)
+			continue
+		}
+		// The verified copy decides what the run audited.
+		ids, err := f.audited()
+		if err != nil {
+			f.Close()
+			log.Warn("earlier run passed over", "run", r.Manifest.RunID, "location", r.Location, "err", err)
+			continue
+		}
+		if ids == nil {
+			f.Close()
+			log.Info("earlier run passed over: it is no audit result", "run", r.Manifest.RunID, "location", r.Location)
+			continue
+		}
+		if len(out) > 0 && !placesAny(ids, need) {
+			f.Close()
+			continue
+		}
+		for _, id := range ids {
+			delete(need, id)
+		}
+		out = append(out, f)
 	}
-	return nil, nil
+	return out, nil
+}
+
+// placesAny reports whether any of ids is in need.
+func placesAny(ids []string, need map[string]bool) bool {
+	for _, id := range ids {
+		if need[id] {
+			return true
+		}
+	}
+	return false
+}
+
+// auditedAccounts reads the accounts a run audited from the head of its
+// findings.json, unverified: it only decides whether the run is worth
+// copying and verifying.
+func auditedAccounts(ctx context.Context, s Store, r Run) ([]string, error) {
+	rc, err := s.Open(ctx, r, "findings.json")
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	info, accounts, err := report.ReadHeader(bufio.NewReaderSize(rc, 64<<10))
+	if err != nil {
+		return nil, err
+	}
+	return audited(info, accounts), nil
+}
+
+// audited returns the IDs of the accounts a run audited, or nil when the
+// run is no audit result.
+func audited(info report.RunInfo, accounts []report.Account) []string {
+	if report.StatusOf(info.Status, info.Error, nil) == report.RunIncomplete {
+		return nil
+	}
+	var ids []string
+	for _, a := range accounts {
+		if a.Status == report.StatusCollected {
+			ids = append(ids, a.ID)
+		}
+	}
+	return ids
+}
+
+// audited reads the accounts the run audited from the verified copy.
+func (f *Findings) audited() ([]string, error) {
+	rd, err := f.Reader()
+	if err != nil {
+		return nil, err
+	}
+	info, accounts, err := report.ReadHeader(rd)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", f.RunID, err)
+	}
+	return audited(info, accounts), nil
+}
+
+// NewestAudit returns the as-of of the newest run that is an audit
+// result; incomplete runs and runs that audited no account are left out,
+// so they never count as a period's audit (the daemon's catch-up).
+func NewestAudit(runs []Run) (time.Time, bool) {
+	var newest time.Time
+	found := false
+	for _, r := range runs {
+		if r.Manifest.Failed() {
+			continue
+		}
+		if !found || r.Manifest.AsOf.After(newest) {
+			newest, found = r.Manifest.AsOf, true
+		}
+	}
+	return newest, found
 }
 
 // Trend returns up to n-1 earlier runs' open findings by severity from
@@ -163,10 +318,16 @@ func Trend(runs []Run, cur *report.Run, n int) []report.TrendPoint {
 		if r.Manifest.Summary == nil {
 			continue
 		}
-		points = append(points, report.TrendPoint{RunID: r.Manifest.RunID, AsOf: r.Manifest.AsOf, BySeverity: r.Manifest.Summary.BySeverity})
+		points = append(points, report.TrendPoint{
+			RunID: r.Manifest.RunID, AsOf: r.Manifest.AsOf, BySeverity: r.Manifest.Summary.BySeverity,
+			Status: r.Manifest.RunStatus(), Failed: r.Manifest.Failed(),
+		})
 	}
 	for i, j := 0, len(points)-1; i < j; i, j = i+1, j-1 {
 		points[i], points[j] = points[j], points[i]
 	}
-	return append(points, report.TrendPoint{RunID: cur.Run.ID, AsOf: cur.Run.AsOf, BySeverity: cur.Summary.BySeverity})
+	return append(points, report.TrendPoint{
+		RunID: cur.Run.ID, AsOf: cur.Run.AsOf, BySeverity: cur.Summary.BySeverity,
+		Status: report.StatusOf(cur.Run.Status, cur.Run.Error, &cur.Summary), Failed: cur.Failed(),
+	})
 }

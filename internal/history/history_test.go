@@ -14,16 +14,26 @@ import (
 	"github.com/reporter-dev/reporter/report"
 )
 
-// writeRun writes a minimal finished run folder.
+// writeRun writes a minimal finished run folder that audited one account.
 func writeRun(t *testing.T, root, id string, asOf time.Time, open int) string {
 	t.Helper()
+	run := &report.Run{Run: report.RunInfo{ID: id, AsOf: asOf},
+		Accounts: []report.Account{{ID: "111111111111", Status: report.StatusCollected}}}
+	run.Summarize()
+	run.SetStatus()
+	run.Summary.BySeverity["high"] = open
+	return writeRunFolder(t, root, run)
+}
+
+// writeRunFolder writes run as a finished run folder: findings.json and
+// the manifest.
+func writeRunFolder(t *testing.T, root string, run *report.Run) string {
+	t.Helper()
+	id, asOf := run.Run.ID, run.Run.AsOf
 	dir := filepath.Join(root, asOf.Format("2006"), asOf.Format("01"), id)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	run := &report.Run{Run: report.RunInfo{ID: id, AsOf: asOf}}
-	run.Summarize()
-	run.Summary.BySeverity["high"] = open
 	f, err := os.Create(filepath.Join(dir, "findings.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +46,7 @@ func writeRun(t *testing.T, root, id string, asOf time.Time, open int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := report.WriteManifest(dir, &report.Manifest{RunID: id, AsOf: asOf, Summary: &run.Summary, Files: files}); err != nil {
+	if err := report.WriteManifest(dir, &report.Manifest{RunID: id, AsOf: asOf, Status: run.Run.Status, Summary: &run.Summary, Files: files}); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -160,5 +170,102 @@ func TestUnion(t *testing.T) {
 	}
 	if _, err := (&Union{Stores: []Store{failingStore{}}}).Runs(context.Background()); err == nil {
 		t.Error("Runs() succeeded with every store failing")
+	}
+}
+
+// runWith returns a run of the given accounts (ID → status) and error.
+func runWith(id string, asOf time.Time, runErr string, accounts map[string]string) *report.Run {
+	run := &report.Run{Run: report.RunInfo{ID: id, AsOf: asOf, Error: runErr}}
+	for _, acct := range []string{"111111111111", "222222222222", "333333333333"} {
+		if st, ok := accounts[acct]; ok {
+			run.Accounts = append(run.Accounts, report.Account{ID: acct, Status: st})
+		}
+	}
+	run.Summarize()
+	run.SetStatus()
+	return run
+}
+
+// TestBaselines: each account is compared with the newest run that
+// audited it; incomplete runs and runs that audited nothing are never
+// used; older runs are copied only when they place an account.
+func TestBaselines(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	const a, b, c = "111111111111", "222222222222", "333333333333"
+	ok, failed := report.StatusCollected, report.StatusFailed
+	root := t.TempDir()
+	writeRunFolder(t, root, runWith("r1", day(1), "", map[string]string{a: ok, b: ok, c: ok}))
+	writeRunFolder(t, root, runWith("r2", day(2), "", map[string]string{a: ok, b: ok, c: failed}))
+	writeRunFolder(t, root, runWith("r3", day(3), "", map[string]string{a: ok, b: failed, c: failed}))
+	// Interrupted: it audited a and b, but it is never a baseline.
+	writeRunFolder(t, root, runWith("r4", day(4), "collection ended early: context canceled", map[string]string{a: ok, b: ok, c: failed}))
+	// Credentials rejected: nothing audited.
+	writeRunFolder(t, root, runWith("r5", day(5), "sts:GetCallerIdentity: InvalidClientTokenId", nil))
+	// Every account failed on its own: no audit result either.
+	writeRunFolder(t, root, runWith("r6", day(6), "", map[string]string{a: failed, b: failed, c: failed}))
+
+	tests := []struct {
+		name string
+		need []string
+		want string
+	}{
+		{"every account placed", []string{a, b, c}, "r3 r2 r1"},
+		{"the previous run only", []string{a}, "r3"},
+		{"an account never audited before searches every run", []string{a, "444444444444"}, "r3"},
+		{"nothing needed still gives the previous run", nil, "r3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			need := map[string]bool{}
+			for _, id := range tt.need {
+				need[id] = true
+			}
+			tmp := t.TempDir()
+			got, err := Baselines(context.Background(), Local{Root: root}, log, day(10), "cur", need, tmp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, f := range got {
+				ids = append(ids, f.RunID)
+			}
+			if copies, _ := filepath.Glob(filepath.Join(tmp, "*")); len(copies) != len(got) {
+				t.Errorf("Baselines() made %d copies for %d runs: a run not needed was copied", len(copies), len(got))
+			}
+			for _, f := range got {
+				f.Close()
+			}
+			if strings.Join(ids, " ") != tt.want {
+				t.Errorf("Baselines(need %v) = %v, want %s", tt.need, ids, tt.want)
+			}
+		})
+	}
+	prev, err := Previous(context.Background(), Local{Root: root}, log, day(10), "cur", t.TempDir())
+	if err != nil || prev == nil || prev.RunID != "r3" {
+		t.Fatalf("Previous() = %v, %v; want r3 (r4-r6 are no audit results)", prev, err)
+	}
+	prev.Close()
+}
+
+// TestBaselinesLookback: the search stops after MaxLookback runs.
+func TestBaselinesLookback(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	const a, b = "111111111111", "222222222222"
+	root := t.TempDir()
+	base := time.Date(2024, 1, 1, 6, 0, 0, 0, time.UTC)
+	writeRunFolder(t, root, runWith("old", base, "", map[string]string{a: report.StatusCollected, b: report.StatusCollected}))
+	for i := 1; i <= MaxLookback; i++ {
+		asOf := base.AddDate(0, 0, i)
+		writeRunFolder(t, root, runWith(asOf.Format("20060102T150405Z"), asOf, "", map[string]string{a: report.StatusCollected, b: report.StatusFailed}))
+	}
+	got, err := Baselines(context.Background(), Local{Root: root}, log, base.AddDate(1, 0, 0), "cur", map[string]bool{a: true, b: true}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range got {
+		f.Close()
+	}
+	if len(got) != 1 {
+		t.Errorf("Baselines() = %d runs, want only the previous run: the run that audited b is %d runs back", len(got), MaxLookback+1)
 	}
 }

@@ -94,8 +94,15 @@ type Digest struct {
 	AsOf  time.Time
 	// Incomplete is the run's error when it stopped early.
 	Incomplete Text
-	Version    Text
-	Scope      Scope
+	// Failure leads the digest of a run that is no audit result for this
+	// scope: the run is incomplete, or no account in scope was audited
+	// ("Audit FAILED: no account could be audited: …"). Empty otherwise;
+	// a digest with a Failure never says "no open findings".
+	Failure Text
+	// FailureTitle is the header's word for it: FAILED or INCOMPLETE.
+	FailureTitle string
+	Version      Text
+	Scope        Scope
 	// Coverage: "audited Audited of Expected accounts".
 	Audited, Expected int
 	Skipped, Failed   int
@@ -256,6 +263,13 @@ func buildDigest(run *report.Run, t *target, loc notify.Location, defaultChannel
 		Workbook: workbook(loc),
 	}
 	d.Audited, d.Expected = s.Coverage()
+	if run.Failed() || (d.Audited == 0 && d.Expected > 0) {
+		d.Failure = Text(report.FailureText(shorten(run.Run.Error, maxErrorLen), s))
+		d.FailureTitle = "INCOMPLETE"
+		if d.Audited == 0 {
+			d.FailureTitle = "FAILED"
+		}
+	}
 	for _, sev := range audit.Severities {
 		d.Severities = append(d.Severities, SeverityCount{sev.String(), s.BySeverity[sev.String()]})
 	}

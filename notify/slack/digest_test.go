@@ -50,6 +50,24 @@ func TestDigestGolden(t *testing.T) {
 	})}
 	payments.in = map[string]bool{"222222222222": true, "333333333333": true, "444444444444": true}
 
+	// Credentials rejected: the run audited nothing.
+	failed := &report.Run{Run: run.Run}
+	failed.Run.Error = "collection stopped: operation error STS: GetCallerIdentity, https response error StatusCode: 403, api error InvalidClientTokenId: The security token included in the request is invalid."
+	failed.Summarize()
+	failed.SetStatus()
+	// Interrupted (SIGTERM) after two accounts.
+	interrupted := *run
+	interrupted.Accounts = append([]report.Account(nil), run.Accounts...)
+	for i := range interrupted.Accounts {
+		if a := &interrupted.Accounts[i]; a.ID > "222222222222" {
+			a.Status, a.Error, a.Users = report.StatusFailed, "collection ended early: context canceled", 0
+		}
+	}
+	interrupted.Run.Error = "collection stopped: collection ended early: context canceled"
+	interrupted.Store = report.FilterAccounts(run.FindingSet(), func(id string) bool { return id <= "222222222222" })
+	interrupted.Summarize()
+	interrupted.SetStatus()
+
 	tests := []struct {
 		name    string
 		run     *report.Run
@@ -63,6 +81,8 @@ func TestDigestGolden(t *testing.T) {
 			changes: func(*report.Run, func(string) bool) (Changes, bool) { return Changes{New: 3, Resolved: 5}, true },
 		},
 		{name: "sample-routed", run: &routed, target: payments, loc: archived},
+		{name: "failed-run", run: failed, target: target{channel: "#security", orgWide: true}, loc: archived},
+		{name: "incomplete-run", run: &interrupted, target: target{channel: "#security", orgWide: true}, loc: archived},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,7 +95,22 @@ func TestDigestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden(t, tt.name+".json", b)
-			golden(t, tt.name+".txt", []byte(PlainText(m)))
+			text := PlainText(m)
+			golden(t, tt.name+".txt", []byte(text))
+			// A run that is no audit result leads with its failure, in
+			// the notification text and the message, and never reads as
+			// all clear.
+			if failure := tt.run.Failure(); failure != "" {
+				lines := strings.SplitN(text, "\n", 4)
+				if !strings.HasPrefix(m.Text, "Audit ") || len(lines) < 3 || !strings.HasPrefix(lines[2], ":rotating_light: *Audit ") {
+					t.Errorf("digest does not lead with the failure:\n%s\n%s", m.Text, text)
+				}
+				for _, allClear := range []string{"No open findings", "Nothing needs action"} {
+					if strings.Contains(text, allClear) {
+						t.Errorf("digest of a failed run says %q:\n%s", allClear, text)
+					}
+				}
+			}
 		})
 	}
 }
