@@ -10,9 +10,14 @@ import (
 )
 
 func TestRunExitStatus(t *testing.T) {
+	// One account audited and one failed: a partial run (exit 3).
+	healthy, err := os.ReadFile("../../collect/sample/org/111111111111.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
 	malformed := t.TempDir()
 	for name, content := range map[string]string{
-		"111122223333.csv": "user,arn,user_creation_time\nalice,arn:aws:iam::111122223333:user/alice,2020-01-01T00:00:00+00:00\n",
+		"111122223333.csv": strings.ReplaceAll(string(healthy), "111111111111", "111122223333"),
 		"444455556666.csv": "<html>not a report</html>",
 	} {
 		if err := os.WriteFile(filepath.Join(malformed, name), []byte(content), 0o644); err != nil {
