@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/reporter-dev/reporter/internal/config"
@@ -34,20 +35,37 @@ type ObjectCheck struct {
 	// StoredSHA256 is the hex of the SHA-256 checksum S3 keeps for the
 	// object; empty when it has none.
 	StoredSHA256 string `json:"stored_sha256,omitempty"`
-	VersionID    string `json:"version_id,omitempty"`
+	// VersionID and Written are those of the version checked: on a
+	// versioned bucket the one written when the run was archived.
+	VersionID string    `json:"version_id,omitempty"`
+	Written   time.Time `json:"written,omitzero"`
 	// LockMode and RetainUntil are the object's Object Lock retention.
 	LockMode    string    `json:"lock_mode,omitempty"`
 	RetainUntil time.Time `json:"retain_until,omitzero"`
+	// Versions are every version and delete marker of the key, newest
+	// first, on a versioned bucket.
+	Versions []Version `json:"versions,omitempty"`
 	// Problems is empty when the object is what the manifest says.
 	Problems []string `json:"problems,omitempty"`
+	// Notes are facts that are not problems, e.g. an identical re-upload.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Verification is the outcome of Verify.
 type Verification struct {
 	Run Run `json:"run"`
+	// Versioning is the bucket's versioning: VersioningEnabled,
+	// VersioningSuspended or VersioningOff.
+	Versioning string `json:"versioning"`
+	// ObjectLockMode is the retention the configuration asks for; with it,
+	// an object without retention is a problem.
+	ObjectLockMode string `json:"object_lock_mode,omitempty"`
 	// Objects are the manifest's files in its order, then manifest.json,
 	// then objects the manifest does not list.
 	Objects []ObjectCheck `json:"objects"`
+	// Notes say what this verification cannot see, e.g. on an
+	// unversioned bucket.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Problems returns every problem found, as "PATH: problem".
@@ -61,8 +79,27 @@ func (v *Verification) Problems() []string {
 	return out
 }
 
+// Tampered returns the paths of the objects changed or deleted after the
+// run was archived (a problem starting with "tampered").
+func (v *Verification) Tampered() []string {
+	var out []string
+	for _, o := range v.Objects {
+		for _, p := range o.Problems {
+			if strings.HasPrefix(p, tamperedPrefix) {
+				out = append(out, o.Path)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// tamperedPrefix starts every problem that shows a change after the run
+// was archived.
+const tamperedPrefix = "tampered: "
+
 // OK reports whether every object matches the manifest and its stored
-// checksum, and no object is missing or extra.
+// checksum, and no object is missing, extra or tampered with.
 func (v *Verification) OK() bool { return len(v.Problems()) == 0 }
 
 // Retention summarizes the objects' retention: the lock modes found, the
@@ -91,12 +128,53 @@ func (v *Verification) Retention() (modes []string, earliest time.Time, unlocked
 // verifyParallelism bounds the concurrent downloads of Verify and Download.
 const verifyParallelism = 4
 
-// Verify downloads every object of the run with the given ID (or
-// "latest") and checks its size and SHA-256 against the manifest and
-// against the checksum S3 stored for it, and that the run holds no object
-// the manifest does not list. Problems are in the Verification; the
-// error is for a run that cannot be found or an S3 that cannot be read.
+// Verify checks the run with the given ID (or "latest") in the archive
+// and returns what it found; the error is for a run that cannot be found
+// or an S3 that cannot be read.
+//
+// On a versioned bucket (Object Lock implies it) the run is judged by the
+// versions written when it was archived: the first version of
+// manifest.json is the authentic manifest, the oldest version of each
+// object must match it, and any later version that differs, any delete
+// marker, and any manifest version that differs from the first is a
+// problem starting with "tampered: ". On an unversioned bucket only the
+// current objects can be checked, and a note says that a full rewrite
+// cannot be detected there.
+//
+// Either way every object is downloaded and checked for size and SHA-256
+// against the manifest and against the checksum S3 stored for it, the
+// run must hold no object the manifest does not list, and with
+// s3.object_lock_mode configured an object without retention is a
+// problem.
 func (a *Archiver) Verify(ctx context.Context, id string) (*Verification, error) {
+	status, err := a.bucketVersioning(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var v *Verification
+	if status == VersioningOff {
+		v, err = a.verifyCurrent(ctx, id)
+	} else {
+		v, err = a.verifyVersioned(ctx, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	v.Versioning, v.ObjectLockMode = status, string(a.lockMode)
+	switch status {
+	case VersioningOff:
+		v.Notes = append(v.Notes, fmt.Sprintf("bucket %s is not versioned: a rewrite of the whole run (objects and manifest.json replaced consistently) "+
+			"cannot be detected on it; verify only compares the current objects with the current manifest. Keep the archive in a bucket with Object Lock.", a.bucket))
+	case VersioningSuspended:
+		v.Notes = append(v.Notes, fmt.Sprintf("versioning is suspended on bucket %s: a new write replaces the \"null\" version without keeping it; "+
+			"only versions written while versioning was enabled are kept and judged.", a.bucket))
+	}
+	return v, nil
+}
+
+// verifyCurrent verifies the current objects of a run on an unversioned
+// bucket.
+func (a *Archiver) verifyCurrent(ctx context.Context, id string) (*Verification, error) {
 	r, err := a.Lookup(ctx, id)
 	switch {
 	case errors.Is(err, ErrIncomplete):
@@ -121,13 +199,17 @@ func (a *Archiver) Verify(ctx context.Context, id string) (*Verification, error)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(verifyParallelism)
 	for i := range files {
+		if err := safeManifestPath(files[i].Path); err != nil {
+			v.Objects[i] = ObjectCheck{Path: files[i].Path, Problems: []string{err.Error()}}
+			continue
+		}
 		g.Go(func() (err error) {
-			v.Objects[i], err = a.verifyObject(gctx, r.Prefix, files[i].Path, &files[i])
+			v.Objects[i], err = a.verifyObject(gctx, r.Prefix, files[i].Path, "", &files[i])
 			return err
 		})
 	}
 	g.Go(func() (err error) {
-		v.Objects[len(files)], err = a.verifyObject(gctx, r.Prefix, report.ManifestName, nil)
+		v.Objects[len(files)], err = a.verifyObject(gctx, r.Prefix, report.ManifestName, "", nil)
 		return err
 	})
 	if err := g.Wait(); err != nil {
@@ -145,16 +227,21 @@ func (a *Archiver) Verify(ctx context.Context, id string) (*Verification, error)
 	return v, nil
 }
 
-// verifyObject checks one object; want is nil for the manifest itself,
-// which is checked against its stored checksum only. The error is for S3
-// failures; what is wrong with the object goes into Problems.
-func (a *Archiver) verifyObject(ctx context.Context, prefix, path string, want *report.ManifestFile) (ObjectCheck, error) {
+// verifyObject checks one object, the given version or else the current
+// one; want is nil for the manifest itself, which is checked against its
+// stored checksum only. The error is for S3 failures; what is wrong with
+// the object goes into Problems.
+func (a *Archiver) verifyObject(ctx context.Context, prefix, path, versionID string, want *report.ManifestFile) (ObjectCheck, error) {
 	c := ObjectCheck{Path: path}
 	key := prefix + path
 	var head *s3.HeadObjectOutput
 	err := a.retry.do(ctx, a.log, "check "+a.uri(key), func(ctx context.Context) error {
+		in := &s3.HeadObjectInput{Bucket: aws.String(a.bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled}
+		if versionID != "" {
+			in.VersionId = aws.String(versionID)
+		}
 		var err error
-		head, err = a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(a.bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled})
+		head, err = a.client.HeadObject(ctx, in)
 		return err
 	})
 	if isNotFound(err) {
@@ -168,6 +255,25 @@ func (a *Archiver) verifyObject(ctx context.Context, prefix, path string, want *
 	c.LockMode = string(head.ObjectLockMode)
 	if head.ObjectLockRetainUntilDate != nil {
 		c.RetainUntil = head.ObjectLockRetainUntilDate.UTC()
+	}
+	if head.LastModified != nil {
+		c.Written = head.LastModified.UTC()
+	}
+	var retErr error
+	if versionID != "" && (c.LockMode == "" || c.RetainUntil.IsZero()) {
+		// Some S3-compatible stores leave the retention of a noncurrent
+		// version out of HeadObject; ask for it.
+		c.LockMode, c.RetainUntil, retErr = a.retention(ctx, key, versionID)
+		if retErr != nil && ctx.Err() != nil {
+			return c, retErr
+		}
+	}
+	if a.lockMode != "" && (c.LockMode == "" || c.RetainUntil.IsZero()) {
+		p := fmt.Sprintf("no Object Lock retention, although s3.object_lock_mode %s is configured: it can be overwritten or deleted", a.lockMode)
+		if retErr != nil {
+			p += fmt.Sprintf(" (reading its retention failed: %v)", retErr)
+		}
+		c.Problems = append(c.Problems, p)
 	}
 	if stored := aws.ToString(head.ChecksumSHA256); stored == "" {
 		c.Problems = append(c.Problems, "S3 stores no SHA-256 checksum for it (reporter always writes one)")
@@ -203,6 +309,25 @@ func (a *Archiver) verifyObject(ctx context.Context, prefix, path string, want *
 		c.Problems = append(c.Problems, fmt.Sprintf("stored checksum %s differs from the manifest's %s", c.StoredSHA256, want.SHA256))
 	}
 	return c, nil
+}
+
+// retention reads the Object Lock retention of one version. An object
+// without retention is no error.
+func (a *Archiver) retention(ctx context.Context, key, versionID string) (string, time.Time, error) {
+	var out *s3.GetObjectRetentionOutput
+	err := a.retry.do(ctx, a.log, "read the retention of "+a.uri(key), func(ctx context.Context) error {
+		var err error
+		out, err = a.client.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: aws.String(a.bucket), Key: aws.String(key), VersionId: aws.String(versionID)})
+		return err
+	})
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "NoSuchObjectLockConfiguration" || apiErr.ErrorCode() == "ObjectLockConfigurationNotFoundError" || apiErr.ErrorCode() == "InvalidRequest") {
+		return "", time.Time{}, nil
+	}
+	if err != nil || out.Retention == nil {
+		return "", time.Time{}, err
+	}
+	return string(out.Retention.Mode), aws.ToTime(out.Retention.RetainUntilDate).UTC(), nil
 }
 
 // fetch downloads an object (versionID if set) into the writer that sink
