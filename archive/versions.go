@@ -303,10 +303,10 @@ func (a *Archiver) checkVersions(ctx context.Context, prefix, path string, k *ke
 		}
 		current := ""
 		if later.Latest {
-			current = ", the current one: a read without version ID returns it"
+			current = "; it is the current version: a read without version ID returns it"
 		}
-		c.Problems = append(c.Problems, fmt.Sprintf("%sversion %s written %s%s has size %d sha256 %s, not the content archived with the run (version %s written %s, size %d sha256 %s, %s)",
-			tamperedPrefix, later.ID, later.when(), current, later.Size, later.SHA256, orig.ID, orig.when(), want.Size, want.SHA256, what))
+		c.Problems = append(c.Problems, fmt.Sprintf("%sversion %s written %s has size %d sha256 %s, not the content archived with the run (version %s written %s, size %d sha256 %s, %s)%s",
+			tamperedPrefix, later.ID, later.when(), later.Size, later.SHA256, orig.ID, orig.when(), want.Size, want.SHA256, what, current))
 	}
 	if len(k.markers) > 0 {
 		c.Problems = append(c.Problems, fmt.Sprintf("%sdeleted after it was archived: %s; the archived version %s (written %s) is still kept",
