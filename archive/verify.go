@@ -357,10 +357,22 @@ func (a *Archiver) fetch(ctx context.Context, key, versionID string, sink func()
 
 // Download copies the run with the given ID (or "latest") into
 // DIR/RUN-ID, checking every file against the manifest, and returns that
-// folder. The folder appears only once complete; an existing one is an
-// error.
+// folder. On a versioned bucket it copies the versions archived with the
+// run (the first manifest.json and the oldest version of each file), not
+// whatever was written over them since. The folder appears only once
+// complete; an existing one is an error.
 func (a *Archiver) Download(ctx context.Context, id, dir string) (string, error) {
-	r, err := a.Lookup(ctx, id)
+	status, err := a.bucketVersioning(ctx)
+	if err != nil {
+		return "", err
+	}
+	var r *Run
+	var pin *pinned
+	if status == VersioningOff {
+		r, err = a.Lookup(ctx, id)
+	} else {
+		r, pin, err = a.archivedVersions(ctx, id)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -375,7 +387,7 @@ func (a *Archiver) Download(ctx context.Context, id, dir string) (string, error)
 	if err != nil {
 		return "", err
 	}
-	if err := a.download(ctx, r, tmp); err != nil {
+	if err := a.download(ctx, r, pin, tmp); err != nil {
 		os.RemoveAll(tmp)
 		return "", err
 	}
@@ -386,26 +398,83 @@ func (a *Archiver) Download(ctx context.Context, id, dir string) (string, error)
 	return dst, nil
 }
 
-func (a *Archiver) download(ctx context.Context, r *Run, tmp string) error {
+// pinned are the versions of a run archived with it.
+type pinned struct {
+	manifest []byte            // the first version of manifest.json
+	versions map[string]string // version ID of each file, by path
+}
+
+// archivedVersions finds a run on a versioned bucket with its first
+// manifest and the oldest version of each file it lists.
+func (a *Archiver) archivedVersions(ctx context.Context, id string) (*Run, *pinned, error) {
+	r, err := a.lookupVersioned(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, order, err := a.listVersions(ctx, r.Prefix)
+	if err != nil {
+		return nil, nil, err
+	}
+	first := keys[report.ManifestName].oldest()
+	switch {
+	case len(order) == 0:
+		return nil, nil, fmt.Errorf("%w: %s", ErrRunNotFound, r.URI)
+	case first == nil:
+		return nil, nil, fmt.Errorf("%s: %w", r.URI, ErrIncomplete)
+	}
+	data, _, err := a.get(ctx, r.Prefix+report.ManifestName, first.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.Manifest, err = report.ParseManifest(data); err != nil {
+		return nil, nil, fmt.Errorf("%s%s (first version %s): %w", r.URI, report.ManifestName, first.ID, err)
+	}
+	if r.Manifest.RunID != r.ID {
+		return nil, nil, fmt.Errorf("%s%s (first version %s) names run %s", r.URI, report.ManifestName, first.ID, r.Manifest.RunID)
+	}
+	pin := &pinned{manifest: data, versions: map[string]string{}}
+	for _, f := range r.Manifest.Files {
+		v := keys[f.Path].oldest()
+		if v == nil {
+			return nil, nil, fmt.Errorf("%s%s: no version of it is stored", r.URI, f.Path)
+		}
+		pin.versions[f.Path] = v.ID
+	}
+	return r, pin, nil
+}
+
+func (a *Archiver) download(ctx context.Context, r *Run, pin *pinned, tmp string) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(verifyParallelism)
 	for _, f := range r.Manifest.Files {
-		g.Go(func() error { return a.downloadFile(gctx, r, f, tmp) })
+		version := ""
+		if pin != nil {
+			version = pin.versions[f.Path]
+		}
+		g.Go(func() error { return a.downloadFile(gctx, r, f, version, tmp) })
 	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	data, _, err := a.get(ctx, r.Prefix+report.ManifestName, "")
-	if err != nil {
-		return err
-	}
-	if m, err := report.ParseManifest(data); err != nil || m.RunID != r.ID {
-		return fmt.Errorf("%s%s changed while downloading", r.URI, report.ManifestName)
+	data := []byte(nil)
+	if pin != nil {
+		data = pin.manifest
+	} else {
+		var err error
+		if data, _, err = a.get(ctx, r.Prefix+report.ManifestName, ""); err != nil {
+			return err
+		}
+		if m, err := report.ParseManifest(data); err != nil || m.RunID != r.ID {
+			return fmt.Errorf("%s%s changed while downloading", r.URI, report.ManifestName)
+		}
 	}
 	return os.WriteFile(filepath.Join(tmp, report.ManifestName), data, 0o644)
 }
 
-func (a *Archiver) downloadFile(ctx context.Context, r *Run, f report.ManifestFile, tmp string) error {
+func (a *Archiver) downloadFile(ctx context.Context, r *Run, f report.ManifestFile, version, tmp string) error {
+	if err := safeManifestPath(f.Path); err != nil {
+		return fmt.Errorf("%s: %w", r.URI, err)
+	}
 	path := filepath.Join(tmp, filepath.FromSlash(f.Path))
 	if !within(path, tmp) {
 		return fmt.Errorf("%s: manifest path %q leaves the run folder", r.URI, f.Path)
@@ -419,7 +488,7 @@ func (a *Archiver) downloadFile(ctx context.Context, r *Run, f report.ManifestFi
 	}
 	defer out.Close()
 	var h hash.Hash
-	n, err := a.fetch(ctx, r.Prefix+f.Path, "", func() (io.Writer, error) {
+	n, err := a.fetch(ctx, r.Prefix+f.Path, version, func() (io.Writer, error) {
 		if _, err := out.Seek(0, io.SeekStart); err != nil {
 			return nil, err
 		}
