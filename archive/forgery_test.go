@@ -125,6 +125,23 @@ func TestVerifyCatchesForger(t *testing.T) {
 			wantProblems: []string{"evidence/999999999999.csv: not in the manifest (written "},
 		},
 		{
+			// Possible only without retention: the original version is
+			// deleted by its ID, and a forgery written in its place.
+			name: "original version removed and replaced", bucket: lockedBucket, lock: "", verifyLock: "",
+			attack: func(f forger) {
+				key := runKey(f.prefix, f.run, "evidence/222222222222.csv")
+				head, err := f.client.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(f.bucket), Key: aws.String(key)})
+				if err != nil {
+					f.t.Fatal(err)
+				}
+				if _, err := f.client.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(f.bucket), Key: aws.String(key), VersionId: head.VersionId}); err != nil {
+					f.t.Fatalf("forger: delete the original version = %v", err)
+				}
+				f.put("evidence/222222222222.csv", []byte("user,arn\n"))
+			},
+			wantProblems: []string{"evidence/222222222222.csv: content differs from the manifest"},
+		},
+		{
 			name: "identical re-upload is no tampering", bucket: lockedBucket, lock: "COMPLIANCE", verifyLock: "COMPLIANCE",
 			attack:   func(f forger) { f.put("audit.md", f.run.Files["audit.md"]) },
 			wantOK:   true,

@@ -42,6 +42,12 @@ type Version struct {
 // when formats a version's time for a problem or note.
 func (v Version) when() string { return v.Written.UTC().Format(time.RFC3339) }
 
+// clockSlack is how much later than the first manifest the oldest
+// version of a file may be stamped before it counts as written after it:
+// the reporter stores every file before the manifest, but the clocks of
+// a distributed store may disagree by a little.
+const clockSlack = time.Second
+
 // keyVersions are the versions of one key: the object versions newest
 // first, as S3 lists them, and the delete markers.
 type keyVersions struct {
@@ -274,7 +280,7 @@ func (a *Archiver) checkVersions(ctx context.Context, prefix, path string, k *ke
 		return c, err
 	}
 	c.VersionID, c.Written = orig.ID, orig.Written
-	if manifest != nil && orig.Written.After(manifest.Written) {
+	if manifest != nil && orig.Written.After(manifest.Written.Add(clockSlack)) {
 		c.Problems = append(c.Problems, fmt.Sprintf("%sits oldest stored version (%s) was written %s, after the run's manifest.json (%s): "+
 			"the version archived with the run was removed", tamperedPrefix, orig.ID, orig.when(), manifest.when()))
 	}
