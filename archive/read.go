@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -348,14 +349,16 @@ func (a *Archiver) listVersionDirs(ctx context.Context, prefix string, re *regex
 		}
 		for _, cp := range page.CommonPrefixes {
 			name := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(cp.Prefix), prefix), "/")
-			if re.MatchString(name) {
+			if re.MatchString(name) && !slices.Contains(names, name) {
 				names = append(names, name)
 			}
 		}
-		if !aws.ToBool(page.IsTruncated) || (aws.ToString(page.NextKeyMarker) == "" && aws.ToString(page.NextVersionIdMarker) == "") {
+		if !aws.ToBool(page.IsTruncated) {
 			return names, nil
 		}
-		in.KeyMarker, in.VersionIdMarker = page.NextKeyMarker, page.NextVersionIdMarker
+		if err := nextVersionPage(in, page); err != nil {
+			return nil, fmt.Errorf("list the versions of %s: %w", a.uri(prefix), err)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -47,6 +48,10 @@ func (v Version) when() string { return v.Written.UTC().Format(time.RFC3339) }
 // the reporter stores every file before the manifest, but the clocks of
 // a distributed store may disagree by a little.
 const clockSlack = time.Second
+
+// versionPageSize is the MaxKeys of ListObjectVersions; 0 leaves S3's
+// default (1,000). Tests lower it to cross page boundaries.
+var versionPageSize int32
 
 // keyVersions are the versions of one key: the object versions newest
 // first, as S3 lists them, and the delete markers.
@@ -108,7 +113,21 @@ func (a *Archiver) listVersions(ctx context.Context, prefix string) (map[string]
 		}
 		return k
 	}
+	// Some stores list the entry at the version marker again on the next
+	// page (versitygw 1.8 does for a current version): count it once.
+	seen := map[[2]string]bool{}
+	dup := func(key, version *string) bool {
+		id := [2]string{aws.ToString(key), aws.ToString(version)}
+		if seen[id] {
+			return true
+		}
+		seen[id] = true
+		return false
+	}
 	in := &s3.ListObjectVersionsInput{Bucket: aws.String(a.bucket), Prefix: aws.String(prefix)}
+	if versionPageSize > 0 {
+		in.MaxKeys = aws.Int32(versionPageSize)
+	}
 	for {
 		var page *s3.ListObjectVersionsOutput
 		err := a.retry.do(ctx, a.log, "list the versions of "+a.uri(prefix), func(ctx context.Context) error {
@@ -120,11 +139,17 @@ func (a *Archiver) listVersions(ctx context.Context, prefix string) (map[string]
 			return nil, nil, fmt.Errorf("list the versions of %s (needs s3:ListBucketVersions): %w", a.uri(prefix), err)
 		}
 		for _, o := range page.Versions {
+			if dup(o.Key, o.VersionId) {
+				continue
+			}
 			k := get(aws.ToString(o.Key))
 			k.versions = append(k.versions, Version{ID: aws.ToString(o.VersionId), Written: aws.ToTime(o.LastModified).UTC(),
 				Latest: aws.ToBool(o.IsLatest), Size: aws.ToInt64(o.Size)})
 		}
 		for _, m := range page.DeleteMarkers {
+			if dup(m.Key, m.VersionId) {
+				continue
+			}
 			k := get(aws.ToString(m.Key))
 			k.markers = append(k.markers, Version{ID: aws.ToString(m.VersionId), Written: aws.ToTime(m.LastModified).UTC(),
 				Latest: aws.ToBool(m.IsLatest), DeleteMarker: true})
@@ -132,12 +157,26 @@ func (a *Archiver) listVersions(ctx context.Context, prefix string) (map[string]
 		if !aws.ToBool(page.IsTruncated) {
 			break
 		}
-		if aws.ToString(page.NextKeyMarker) == "" && aws.ToString(page.NextVersionIdMarker) == "" {
-			return nil, nil, fmt.Errorf("list the versions of %s: truncated answer without a marker to go on", a.uri(prefix))
+		if err := nextVersionPage(in, page); err != nil {
+			return nil, nil, fmt.Errorf("list the versions of %s: %w", a.uri(prefix), err)
 		}
-		in.KeyMarker, in.VersionIdMarker = page.NextKeyMarker, page.NextVersionIdMarker
 	}
 	return keys, order, nil
+}
+
+// nextVersionPage moves in past page. It fails when the page gives no
+// marker to go on or the same markers again, so a faulty store cannot
+// keep a listing going forever.
+func nextVersionPage(in *s3.ListObjectVersionsInput, page *s3.ListObjectVersionsOutput) error {
+	key, version := aws.ToString(page.NextKeyMarker), aws.ToString(page.NextVersionIdMarker)
+	if key == "" && version == "" {
+		return errors.New("truncated answer without a marker to go on")
+	}
+	if key == aws.ToString(in.KeyMarker) && version == aws.ToString(in.VersionIdMarker) {
+		return fmt.Errorf("the store answered the same page again (key marker %q, version marker %q)", key, version)
+	}
+	in.KeyMarker, in.VersionIdMarker = page.NextKeyMarker, page.NextVersionIdMarker
+	return nil
 }
 
 // lookupVersioned finds the run with the given ID, or for "latest" the

@@ -40,10 +40,13 @@ Commands:
                                               the Object Lock retention; on a versioned bucket,
                                               judge the versions written when the run was
                                               archived and report newer versions and deletions
-  get    RUN-ID|latest --to DIR               download a run into DIR/RUN-ID, checked
+  get    RUN-ID|latest --to DIR               download a run into DIR/RUN-ID, checked; on a
+                                              versioned bucket, the versions archived with it
   url    RUN-ID|latest [--expires 7d] [--file PATH]
                                               presigned GET links (at most 7 days)
   flush  [--out DIR | --spool-dir DIR]        upload the runs waiting in the spool
+
+'reporter verify DIR' checks a downloaded or local run folder offline.
 
 Every command takes --config FILE and the S3 flags of 'reporter run' (--bucket,
 --prefix, --s3-endpoint, --s3-path-style, ...); 'reporter archive COMMAND -h' lists them.
