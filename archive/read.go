@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -282,12 +283,22 @@ func (a *Archiver) get(ctx context.Context, key, versionID string) ([]byte, *s3.
 // runPrefixes lists the run prefixes PREFIX/YYYY/MM/RUN-ID/ from the
 // month of since on, newest first, without their manifests.
 func (a *Archiver) runPrefixes(ctx context.Context, since time.Time) ([]Run, error) {
+	return a.runPrefixesOf(ctx, since, false)
+}
+
+// runPrefixesOf is runPrefixes; with versions it also finds prefixes
+// whose objects all look deleted (only delete markers are current).
+func (a *Archiver) runPrefixesOf(ctx context.Context, since time.Time, versions bool) ([]Run, error) {
+	listDirs := a.listDirs
+	if versions {
+		listDirs = a.listVersionDirs
+	}
 	root := a.rootPrefix()
 	sinceMonth := ""
 	if !since.IsZero() {
 		sinceMonth = since.UTC().Format("2006/01")
 	}
-	years, err := a.listDirs(ctx, root, yearRE)
+	years, err := listDirs(ctx, root, yearRE)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +307,7 @@ func (a *Archiver) runPrefixes(ctx context.Context, since time.Time) ([]Run, err
 		if sinceMonth != "" && y < sinceMonth[:4] {
 			continue
 		}
-		months, err := a.listDirs(ctx, root+y+"/", monthRE)
+		months, err := listDirs(ctx, root+y+"/", monthRE)
 		if err != nil {
 			return nil, err
 		}
@@ -304,7 +315,7 @@ func (a *Archiver) runPrefixes(ctx context.Context, since time.Time) ([]Run, err
 			if sinceMonth != "" && y+"/"+mo < sinceMonth {
 				continue
 			}
-			ids, err := a.listDirs(ctx, root+y+"/"+mo+"/", runIDRE)
+			ids, err := listDirs(ctx, root+y+"/"+mo+"/", runIDRE)
 			if err != nil {
 				return nil, err
 			}
@@ -339,6 +350,35 @@ func (a *Archiver) listDirs(ctx context.Context, prefix string, re *regexp.Regex
 		}
 	})
 	return names, err
+}
+
+// listVersionDirs is listDirs over every version and delete marker.
+func (a *Archiver) listVersionDirs(ctx context.Context, prefix string, re *regexp.Regexp) ([]string, error) {
+	var names []string
+	in := &s3.ListObjectVersionsInput{Bucket: aws.String(a.bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/")}
+	for {
+		var page *s3.ListObjectVersionsOutput
+		err := a.retry.do(ctx, a.log, "list the versions of "+a.uri(prefix), func(ctx context.Context) error {
+			var err error
+			page, err = a.client.ListObjectVersions(ctx, in)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, cp := range page.CommonPrefixes {
+			name := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(cp.Prefix), prefix), "/")
+			if re.MatchString(name) && !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+		if !aws.ToBool(page.IsTruncated) {
+			return names, nil
+		}
+		if err := nextVersionPage(in, page); err != nil {
+			return nil, fmt.Errorf("list the versions of %s: %w", a.uri(prefix), err)
+		}
+	}
 }
 
 // listPages lists every page of in, each request retried, passing each

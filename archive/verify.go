@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/reporter-dev/reporter/internal/config"
@@ -35,20 +36,37 @@ type ObjectCheck struct {
 	// StoredSHA256 is the hex of the SHA-256 checksum S3 keeps for the
 	// object; empty when it has none.
 	StoredSHA256 string `json:"stored_sha256,omitempty"`
-	VersionID    string `json:"version_id,omitempty"`
+	// VersionID and Written are those of the version checked: on a
+	// versioned bucket the one written when the run was archived.
+	VersionID string    `json:"version_id,omitempty"`
+	Written   time.Time `json:"written,omitzero"`
 	// LockMode and RetainUntil are the object's Object Lock retention.
 	LockMode    string    `json:"lock_mode,omitempty"`
 	RetainUntil time.Time `json:"retain_until,omitzero"`
+	// Versions are every version and delete marker of the key, newest
+	// first, on a versioned bucket.
+	Versions []Version `json:"versions,omitempty"`
 	// Problems is empty when the object is what the manifest says.
 	Problems []string `json:"problems,omitempty"`
+	// Notes are facts that are not problems, e.g. an identical re-upload.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Verification is the outcome of Verify.
 type Verification struct {
 	Run Run `json:"run"`
+	// Versioning is the bucket's versioning: VersioningEnabled,
+	// VersioningSuspended or VersioningOff.
+	Versioning string `json:"versioning"`
+	// ObjectLockMode is the retention the configuration asks for; with it,
+	// an object without retention is a problem.
+	ObjectLockMode string `json:"object_lock_mode,omitempty"`
 	// Objects are the manifest's files in its order, then manifest.json,
 	// then objects the manifest does not list.
 	Objects []ObjectCheck `json:"objects"`
+	// Notes say what this verification cannot see, e.g. on an
+	// unversioned bucket.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Problems returns every problem found, as "PATH: problem".
@@ -62,8 +80,27 @@ func (v *Verification) Problems() []string {
 	return out
 }
 
+// Tampered returns the paths of the objects changed or deleted after the
+// run was archived (a problem starting with "tampered").
+func (v *Verification) Tampered() []string {
+	var out []string
+	for _, o := range v.Objects {
+		for _, p := range o.Problems {
+			if strings.HasPrefix(p, tamperedPrefix) {
+				out = append(out, o.Path)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// tamperedPrefix starts every problem that shows a change after the run
+// was archived.
+const tamperedPrefix = "tampered: "
+
 // OK reports whether every object matches the manifest and its stored
-// checksum, and no object is missing or extra.
+// checksum, and no object is missing, extra or tampered with.
 func (v *Verification) OK() bool { return len(v.Problems()) == 0 }
 
 // Retention summarizes the objects' retention: the lock modes found, the
@@ -92,12 +129,53 @@ func (v *Verification) Retention() (modes []string, earliest time.Time, unlocked
 // verifyParallelism bounds the concurrent downloads of Verify and Download.
 const verifyParallelism = 4
 
-// Verify downloads every object of the run with the given ID (or
-// "latest") and checks its size and SHA-256 against the manifest and
-// against the checksum S3 stored for it, and that the run holds no object
-// the manifest does not list. Problems are in the Verification; the
-// error is for a run that cannot be found or an S3 that cannot be read.
+// Verify checks the run with the given ID (or "latest") in the archive
+// and returns what it found; the error is for a run that cannot be found
+// or an S3 that cannot be read.
+//
+// On a versioned bucket (Object Lock implies it) the run is judged by the
+// versions written when it was archived: the first version of
+// manifest.json is the authentic manifest, the oldest version of each
+// object must match it, and any later version that differs, any delete
+// marker, and any manifest version that differs from the first is a
+// problem starting with "tampered: ". On an unversioned bucket only the
+// current objects can be checked, and a note says that a full rewrite
+// cannot be detected there.
+//
+// Either way every object is downloaded and checked for size and SHA-256
+// against the manifest and against the checksum S3 stored for it, the
+// run must hold no object the manifest does not list, and with
+// s3.object_lock_mode configured an object without retention is a
+// problem.
 func (a *Archiver) Verify(ctx context.Context, id string) (*Verification, error) {
+	status, err := a.bucketVersioning(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var v *Verification
+	if status == VersioningOff {
+		v, err = a.verifyCurrent(ctx, id)
+	} else {
+		v, err = a.verifyVersioned(ctx, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	v.Versioning, v.ObjectLockMode = status, string(a.lockMode)
+	switch status {
+	case VersioningOff:
+		v.Notes = append(v.Notes, fmt.Sprintf("bucket %s is not versioned: a rewrite of the whole run (objects and manifest.json replaced consistently) "+
+			"cannot be detected on it; verify only compares the current objects with the current manifest. Keep the archive in a bucket with Object Lock.", a.bucket))
+	case VersioningSuspended:
+		v.Notes = append(v.Notes, fmt.Sprintf("versioning is suspended on bucket %s: a new write replaces the \"null\" version without keeping it; "+
+			"only versions written while versioning was enabled are kept and judged.", a.bucket))
+	}
+	return v, nil
+}
+
+// verifyCurrent verifies the current objects of a run on an unversioned
+// bucket.
+func (a *Archiver) verifyCurrent(ctx context.Context, id string) (*Verification, error) {
 	r, err := a.Lookup(ctx, id)
 	switch {
 	case errors.Is(err, ErrIncomplete):
@@ -122,13 +200,17 @@ func (a *Archiver) Verify(ctx context.Context, id string) (*Verification, error)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(verifyParallelism)
 	for i := range files {
+		if err := safeManifestPath(files[i].Path); err != nil {
+			v.Objects[i] = ObjectCheck{Path: files[i].Path, Problems: []string{err.Error()}}
+			continue
+		}
 		g.Go(func() (err error) {
-			v.Objects[i], err = a.verifyObject(gctx, r.Prefix, files[i].Path, &files[i])
+			v.Objects[i], err = a.verifyObject(gctx, r.Prefix, files[i].Path, "", &files[i])
 			return err
 		})
 	}
 	g.Go(func() (err error) {
-		v.Objects[len(files)], err = a.verifyObject(gctx, r.Prefix, report.ManifestName, nil)
+		v.Objects[len(files)], err = a.verifyObject(gctx, r.Prefix, report.ManifestName, "", nil)
 		return err
 	})
 	if err := g.Wait(); err != nil {
@@ -146,16 +228,21 @@ func (a *Archiver) Verify(ctx context.Context, id string) (*Verification, error)
 	return v, nil
 }
 
-// verifyObject checks one object; want is nil for the manifest itself,
-// which is checked against its stored checksum only. The error is for S3
-// failures; what is wrong with the object goes into Problems.
-func (a *Archiver) verifyObject(ctx context.Context, prefix, path string, want *report.ManifestFile) (ObjectCheck, error) {
+// verifyObject checks one object, the given version or else the current
+// one; want is nil for the manifest itself, which is checked against its
+// stored checksum only. The error is for S3 failures; what is wrong with
+// the object goes into Problems.
+func (a *Archiver) verifyObject(ctx context.Context, prefix, path, versionID string, want *report.ManifestFile) (ObjectCheck, error) {
 	c := ObjectCheck{Path: path}
 	key := prefix + path
 	var head *s3.HeadObjectOutput
 	err := a.retry.do(ctx, a.log, "check "+a.uri(key), func(ctx context.Context) error {
+		in := &s3.HeadObjectInput{Bucket: aws.String(a.bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled}
+		if versionID != "" {
+			in.VersionId = aws.String(versionID)
+		}
 		var err error
-		head, err = a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(a.bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled})
+		head, err = a.client.HeadObject(ctx, in)
 		return err
 	})
 	if isNotFound(err) {
@@ -169,6 +256,25 @@ func (a *Archiver) verifyObject(ctx context.Context, prefix, path string, want *
 	c.LockMode = string(head.ObjectLockMode)
 	if head.ObjectLockRetainUntilDate != nil {
 		c.RetainUntil = head.ObjectLockRetainUntilDate.UTC()
+	}
+	if head.LastModified != nil {
+		c.Written = head.LastModified.UTC()
+	}
+	var retErr error
+	if versionID != "" && (c.LockMode == "" || c.RetainUntil.IsZero()) {
+		// Some S3-compatible stores leave the retention of a noncurrent
+		// version out of HeadObject; ask for it.
+		c.LockMode, c.RetainUntil, retErr = a.retention(ctx, key, versionID)
+		if retErr != nil && ctx.Err() != nil {
+			return c, retErr
+		}
+	}
+	if a.lockMode != "" && (c.LockMode == "" || c.RetainUntil.IsZero()) {
+		p := fmt.Sprintf("no Object Lock retention, although s3.object_lock_mode %s is configured: it can be overwritten or deleted", a.lockMode)
+		if retErr != nil {
+			p += fmt.Sprintf(" (reading its retention failed: %v)", retErr)
+		}
+		c.Problems = append(c.Problems, p)
 	}
 	if stored := aws.ToString(head.ChecksumSHA256); stored == "" {
 		c.Problems = append(c.Problems, "S3 stores no SHA-256 checksum for it (reporter always writes one)")
@@ -206,6 +312,25 @@ func (a *Archiver) verifyObject(ctx context.Context, prefix, path string, want *
 	return c, nil
 }
 
+// retention reads the Object Lock retention of one version. An object
+// without retention is no error.
+func (a *Archiver) retention(ctx context.Context, key, versionID string) (string, time.Time, error) {
+	var out *s3.GetObjectRetentionOutput
+	err := a.retry.do(ctx, a.log, "read the retention of "+a.uri(key), func(ctx context.Context) error {
+		var err error
+		out, err = a.client.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: aws.String(a.bucket), Key: aws.String(key), VersionId: aws.String(versionID)})
+		return err
+	})
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "NoSuchObjectLockConfiguration" || apiErr.ErrorCode() == "ObjectLockConfigurationNotFoundError" || apiErr.ErrorCode() == "InvalidRequest") {
+		return "", time.Time{}, nil
+	}
+	if err != nil || out.Retention == nil {
+		return "", time.Time{}, err
+	}
+	return string(out.Retention.Mode), aws.ToTime(out.Retention.RetainUntilDate).UTC(), nil
+}
+
 // fetch downloads an object (versionID if set) into the writer that sink
 // returns, with checksum validation on; sink is called again before each
 // retry, so it must return a fresh writer. It returns the bytes written.
@@ -233,10 +358,22 @@ func (a *Archiver) fetch(ctx context.Context, key, versionID string, sink func()
 
 // Download copies the run with the given ID (or "latest") into
 // DIR/RUN-ID, checking every file against the manifest, and returns that
-// folder. The folder appears only once complete; an existing one is an
-// error.
+// folder. On a versioned bucket it copies the versions archived with the
+// run (the first manifest.json and the oldest version of each file), not
+// whatever was written over them since. The folder appears only once
+// complete; an existing one is an error.
 func (a *Archiver) Download(ctx context.Context, id, dir string) (string, error) {
-	r, err := a.Lookup(ctx, id)
+	status, err := a.bucketVersioning(ctx)
+	if err != nil {
+		return "", err
+	}
+	var r *Run
+	var pin *pinned
+	if status == VersioningOff {
+		r, err = a.Lookup(ctx, id)
+	} else {
+		r, pin, err = a.archivedVersions(ctx, id)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -251,7 +388,7 @@ func (a *Archiver) Download(ctx context.Context, id, dir string) (string, error)
 	if err != nil {
 		return "", err
 	}
-	if err := a.download(ctx, r, tmp); err != nil {
+	if err := a.download(ctx, r, pin, tmp); err != nil {
 		os.RemoveAll(tmp)
 		return "", err
 	}
@@ -262,26 +399,83 @@ func (a *Archiver) Download(ctx context.Context, id, dir string) (string, error)
 	return dst, nil
 }
 
-func (a *Archiver) download(ctx context.Context, r *Run, tmp string) error {
+// pinned are the versions of a run archived with it.
+type pinned struct {
+	manifest []byte            // the first version of manifest.json
+	versions map[string]string // version ID of each file, by path
+}
+
+// archivedVersions finds a run on a versioned bucket with its first
+// manifest and the oldest version of each file it lists.
+func (a *Archiver) archivedVersions(ctx context.Context, id string) (*Run, *pinned, error) {
+	r, err := a.lookupVersioned(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, order, err := a.listVersions(ctx, r.Prefix)
+	if err != nil {
+		return nil, nil, err
+	}
+	first := keys[report.ManifestName].oldest()
+	switch {
+	case len(order) == 0:
+		return nil, nil, fmt.Errorf("%w: %s", ErrRunNotFound, r.URI)
+	case first == nil:
+		return nil, nil, fmt.Errorf("%s: %w", r.URI, ErrIncomplete)
+	}
+	data, _, err := a.get(ctx, r.Prefix+report.ManifestName, first.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.Manifest, err = report.ParseManifest(data); err != nil {
+		return nil, nil, fmt.Errorf("%s%s (first version %s): %w", r.URI, report.ManifestName, first.ID, err)
+	}
+	if r.Manifest.RunID != r.ID {
+		return nil, nil, fmt.Errorf("%s%s (first version %s) names run %s", r.URI, report.ManifestName, first.ID, r.Manifest.RunID)
+	}
+	pin := &pinned{manifest: data, versions: map[string]string{}}
+	for _, f := range r.Manifest.Files {
+		v := keys[f.Path].oldest()
+		if v == nil {
+			return nil, nil, fmt.Errorf("%s%s: no version of it is stored", r.URI, f.Path)
+		}
+		pin.versions[f.Path] = v.ID
+	}
+	return r, pin, nil
+}
+
+func (a *Archiver) download(ctx context.Context, r *Run, pin *pinned, tmp string) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(verifyParallelism)
 	for _, f := range r.Manifest.Files {
-		g.Go(func() error { return a.downloadFile(gctx, r, f, tmp) })
+		version := ""
+		if pin != nil {
+			version = pin.versions[f.Path]
+		}
+		g.Go(func() error { return a.downloadFile(gctx, r, f, version, tmp) })
 	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	data, _, err := a.get(ctx, r.Prefix+report.ManifestName, "")
-	if err != nil {
-		return err
-	}
-	if m, err := report.ParseManifest(data); err != nil || m.RunID != r.ID {
-		return fmt.Errorf("%s%s changed while downloading", r.URI, report.ManifestName)
+	data := []byte(nil)
+	if pin != nil {
+		data = pin.manifest
+	} else {
+		var err error
+		if data, _, err = a.get(ctx, r.Prefix+report.ManifestName, ""); err != nil {
+			return err
+		}
+		if m, err := report.ParseManifest(data); err != nil || m.RunID != r.ID {
+			return fmt.Errorf("%s%s changed while downloading", r.URI, report.ManifestName)
+		}
 	}
 	return perm.WriteFile(filepath.Join(tmp, report.ManifestName), data)
 }
 
-func (a *Archiver) downloadFile(ctx context.Context, r *Run, f report.ManifestFile, tmp string) error {
+func (a *Archiver) downloadFile(ctx context.Context, r *Run, f report.ManifestFile, version, tmp string) error {
+	if err := safeManifestPath(f.Path); err != nil {
+		return fmt.Errorf("%s: %w", r.URI, err)
+	}
 	path := filepath.Join(tmp, filepath.FromSlash(f.Path))
 	if !within(path, tmp) {
 		return fmt.Errorf("%s: manifest path %q leaves the run folder", r.URI, f.Path)
@@ -295,7 +489,7 @@ func (a *Archiver) downloadFile(ctx context.Context, r *Run, f report.ManifestFi
 	}
 	defer out.Close()
 	var h hash.Hash
-	n, err := a.fetch(ctx, r.Prefix+f.Path, "", func() (io.Writer, error) {
+	n, err := a.fetch(ctx, r.Prefix+f.Path, version, func() (io.Writer, error) {
 		if _, err := out.Seek(0, io.SeekStart); err != nil {
 			return nil, err
 		}

@@ -20,8 +20,8 @@ import (
 	"github.com/reporter-dev/reporter/report"
 )
 
-// exitVerifyFailed: `archive verify` found a missing, extra or altered
-// object.
+// exitVerifyFailed: `archive verify` found a missing, extra, altered or
+// tampered object, or `verify` a folder that does not match its manifest.
 const exitVerifyFailed = 5
 
 // archiveRetry governs the archive's S3 retries; tests shorten it.
@@ -37,17 +37,22 @@ Commands:
   verify RUN-ID|latest [--json]               download every object of a run; check size and
                                               SHA-256 against the manifest and S3's stored
                                               checksum, report missing and extra objects and
-                                              the Object Lock retention
-  get    RUN-ID|latest --to DIR               download a run into DIR/RUN-ID, checked
+                                              the Object Lock retention; on a versioned bucket,
+                                              judge the versions written when the run was
+                                              archived and report newer versions and deletions
+  get    RUN-ID|latest --to DIR               download a run into DIR/RUN-ID, checked; on a
+                                              versioned bucket, the versions archived with it
   url    RUN-ID|latest [--expires 7d] [--file PATH]
                                               presigned GET links (at most 7 days)
   flush  [--out DIR | --spool-dir DIR]        upload the runs waiting in the spool
+
+'reporter verify DIR' checks a downloaded or local run folder offline.
 
 Every command takes --config FILE and the S3 flags of 'reporter run' (--bucket,
 --prefix, --s3-endpoint, --s3-path-style, ...); 'reporter archive COMMAND -h' lists them.
 "latest" is the newest run with a manifest in the archive.
 
-Exit status: 0 ok; 5 verify found a missing, extra or altered object; 4 flush left
+Exit status: 0 ok; 5 verify found a missing, extra, altered or tampered object; 4 flush left
 runs in the spool; 1 S3 or the run could not be read; 2 usage error.
 `
 
@@ -260,8 +265,18 @@ func archiveVerify(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 func printVerification(w io.Writer, v *archive.Verification) {
 	fmt.Fprintf(w, "Run %s at %s\n", v.Run.ID, v.Run.URI)
+	versioned := v.Versioning != archive.VersioningOff
+	if versioned {
+		fmt.Fprintf(w, "Bucket versioning: %s; the run is judged by the versions written when it was archived.\n", v.Versioning)
+	} else {
+		fmt.Fprintln(w, "Bucket versioning: off; only the current objects can be checked.")
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STATUS\tPATH\tSIZE\tSHA-256\tRETENTION")
+	fmt.Fprint(tw, "STATUS\tPATH\tSIZE\tSHA-256\tRETENTION")
+	if versioned {
+		fmt.Fprint(tw, "\tWRITTEN\tVERSIONS")
+	}
+	fmt.Fprintln(tw)
 	for _, o := range v.Objects {
 		status := "ok"
 		if len(o.Problems) > 0 {
@@ -271,7 +286,15 @@ func printVerification(w io.Writer, v *archive.Verification) {
 		if o.LockMode != "" {
 			ret = o.LockMode + " until " + o.RetainUntil.Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", status, o.Path, o.Size, or(o.SHA256, "-"), ret)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s", status, o.Path, o.Size, or(o.SHA256, "-"), ret)
+		if versioned {
+			written := "-"
+			if !o.Written.IsZero() {
+				written = o.Written.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "\t%s\t%d", written, len(o.Versions))
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 	modes, earliest, unlocked := v.Retention()
@@ -285,14 +308,106 @@ func printVerification(w io.Writer, v *archive.Verification) {
 		}
 		fmt.Fprintln(w)
 	}
+	for _, o := range v.Objects {
+		for _, n := range o.Notes {
+			fmt.Fprintf(w, "Note: %s: %s\n", o.Path, n)
+		}
+	}
+	for _, n := range v.Notes {
+		fmt.Fprintln(w, "WARNING: "+n)
+	}
 	if problems := v.Problems(); len(problems) > 0 {
+		if tampered := v.Tampered(); len(tampered) > 0 {
+			fmt.Fprintf(w, "TAMPERED: changed or deleted after the run was archived: %s\n", strings.Join(tampered, ", "))
+		}
 		fmt.Fprintf(w, "VERIFICATION FAILED: %d problems\n", len(problems))
 		for _, p := range problems {
 			fmt.Fprintln(w, "  "+p)
 		}
 		return
 	}
+	if versioned {
+		fmt.Fprintf(w, "Verified: %d objects are the versions archived with the run: they match the first manifest.json and their stored SHA-256; "+
+			"none missing, none extra, none replaced or deleted since.\n", len(v.Objects))
+		return
+	}
 	fmt.Fprintf(w, "Verified: %d objects match the manifest and their stored SHA-256; none missing, none extra.\n", len(v.Objects))
+}
+
+// verifyUsage is the help of `reporter verify`.
+const verifyUsage = `Usage: reporter verify DIR [--json]
+
+Checks a run folder on disk (a local run under --out, or one fetched with
+'reporter archive get') against its own manifest.json: every listed file must
+be there with its size and SHA-256, and no other file may be. Symbolic links
+are reported, never followed; a manifest entry that is not a plain path inside
+the folder is refused, never opened. No network access.
+
+Exit status: 0 the folder matches its manifest; 5 a file is missing, extra or
+altered, or the manifest is missing or unreadable; 1 DIR cannot be read;
+2 usage error.
+`
+
+// verifyFolder runs `reporter verify DIR`.
+func verifyFolder(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, verifyUsage) }
+	asJSON := fs.Bool("json", false, "print the check as JSON")
+	var dirs []string
+	for {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		} else if err != nil {
+			return exitUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		dirs = append(dirs, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(dirs) != 1 {
+		fmt.Fprintf(stderr, "reporter verify: want one run folder, got %q\n\n%s", dirs, verifyUsage)
+		return exitUsage
+	}
+	c, err := archive.VerifyFolder(dirs[0])
+	if err != nil {
+		fmt.Fprintln(stderr, "reporter verify:", err)
+		return exitFatal
+	}
+	if *asJSON {
+		if code := printJSON(stdout, stderr, c); code != exitOK {
+			return code
+		}
+	} else {
+		printFolderCheck(stdout, c)
+	}
+	if !c.OK() {
+		return exitVerifyFailed
+	}
+	return exitOK
+}
+
+func printFolderCheck(w io.Writer, c *archive.FolderCheck) {
+	if c.Manifest != nil {
+		fmt.Fprintf(w, "Run %s (as of %s) in %s\n", c.Manifest.RunID, c.Manifest.AsOf.UTC().Format(time.RFC3339), c.Dir)
+	} else {
+		fmt.Fprintf(w, "Folder %s\n", c.Dir)
+	}
+	if c.ManifestSHA256 != "" {
+		fmt.Fprintf(w, "manifest.json sha256 %s\n", c.ManifestSHA256)
+	}
+	if !c.OK() {
+		fmt.Fprintf(w, "VERIFICATION FAILED: %d problems (%d files match)\n", len(c.Problems), c.Matched)
+		for _, p := range c.Problems {
+			fmt.Fprintln(w, "  "+p)
+		}
+		return
+	}
+	fmt.Fprintf(w, "Verified: %d files match manifest.json; none missing, none extra.\n", c.Matched)
+	fmt.Fprintln(w, "This shows the folder matches its own manifest. To show the manifest is the archived one, "+
+		"compare its sha256 above with manifest.json in 'reporter archive verify RUN-ID'.")
 }
 
 func archiveGet(ctx context.Context, args []string, stdout, stderr io.Writer) int {

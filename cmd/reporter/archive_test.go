@@ -134,7 +134,7 @@ func TestArchiveCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 		code, stdout, _ := cli(t, append([]string{"archive", "verify", "latest"}, s3flags...)...)
-		if code != exitVerifyFailed || !strings.Contains(stdout, "audit.md: content differs from the manifest") {
+		if code != exitVerifyFailed || !strings.Contains(stdout, "audit.md: tampered: version ") {
 			t.Errorf("archive verify after tampering = %d, want %d\n%s", code, exitVerifyFailed, stdout)
 		}
 	})

@@ -59,6 +59,7 @@ Commands:
   daemon    audit on a schedule; serves /healthz, /readyz and /metrics
   checks    list the check catalog
   archive   list, verify, get, url or flush the S3 archive of the runs ('reporter archive help')
+  verify    check a run folder on disk against its manifest: verify DIR [--json]
   config    check the configuration: reporter config check [--config FILE]
   notify    re-post the Slack digest of a stored run: notify RUN-ID|latest [--out DIR]
   version   print the version
@@ -83,6 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return notifyRun(ctx, args[1:], stdout, stderr)
 	case "archive":
 		return runArchive(ctx, args[1:], stdout, stderr)
+	case "verify":
+		return verifyFolder(args[1:], stdout, stderr)
 	case "checks":
 		return listChecks(stdout)
 	case "config":
