@@ -88,6 +88,7 @@ type Archiver struct {
 	retry      Retry
 	clock      func() time.Time
 	log        *slog.Logger
+	reads      readState
 }
 
 // DefaultRegion is used when neither the configuration nor the SDK's

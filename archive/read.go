@@ -41,8 +41,17 @@ type Run struct {
 	Prefix string `json:"prefix"`
 	// URI is s3://BUCKET/PREFIX.
 	URI string `json:"uri"`
-	// Manifest is nil when the run has no manifest in S3.
+	// Manifest is nil when the run has no manifest in S3. On a versioned
+	// bucket it is the first version of manifest.json, the one archived.
 	Manifest *report.Manifest `json:"manifest,omitempty"`
+	// Changes are, on a versioned bucket, what was written or deleted
+	// under the run's prefix after it was archived, as the listing of its
+	// versions shows; reads still return the archived versions, and
+	// `reporter archive verify` judges them in full.
+	Changes []Change `json:"changed_after_archiving,omitempty"`
+	// pin are the versions archived with the run; nil on an unversioned
+	// bucket.
+	pin *pinned
 }
 
 // Complete reports whether the run's manifest is in the archive.
@@ -52,8 +61,24 @@ func (r *Run) Complete() bool { return r.Manifest != nil }
 // an audit result; "INCOMPLETE: …" or "FAILED: …" for a run that is none
 // (interrupted, source failed, no account audited), which is never the
 // previous run of a comparison; "INCOMPLETE: no manifest" for an upload
-// that did not finish.
+// that did not finish. A run changed after it was archived gets
+// "; TAMPERED: PATHS changed after archiving, run reporter archive verify".
 func (r *Run) Status() string {
+	status := r.status()
+	if len(r.Changes) == 0 {
+		return status
+	}
+	var paths []string
+	for _, c := range r.Changes {
+		if !slices.Contains(paths, c.Path) {
+			paths = append(paths, c.Path)
+		}
+	}
+	return status + "; TAMPERED: " + strings.Join(paths, ", ") + " changed after archiving, run reporter archive verify"
+}
+
+// status is Status without the changes.
+func (r *Run) status() string {
 	if r.Manifest == nil {
 		return "INCOMPLETE: no manifest"
 	}
@@ -81,8 +106,16 @@ const listParallelism = 8
 
 // Runs returns the archived runs whose as-of is not before since (zero
 // means all), newest first, each with its manifest when it has one.
+//
+// On a versioned bucket each run is read by the versions archived with
+// it (one ListObjectVersions of its prefix, then the first version of
+// manifest.json), and Changes says what was written or deleted since.
 func (a *Archiver) Runs(ctx context.Context, since time.Time) ([]Run, error) {
-	runs, err := a.runPrefixes(ctx, since)
+	versioned, err := a.readsVersions(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	runs, err := a.runPrefixesOf(ctx, since, versioned)
 	if err != nil {
 		return nil, err
 	}
@@ -90,6 +123,13 @@ func (a *Archiver) Runs(ctx context.Context, since time.Time) ([]Run, error) {
 	g.SetLimit(listParallelism)
 	for i := range runs {
 		g.Go(func() error {
+			if versioned {
+				err := a.pinRun(gctx, &runs[i])
+				if errors.Is(err, ErrIncomplete) || errors.Is(err, ErrRunNotFound) {
+					return nil
+				}
+				return err
+			}
 			m, err := a.manifest(gctx, runs[i].Prefix)
 			if err != nil && !errors.Is(err, ErrIncomplete) {
 				return err
@@ -112,7 +152,23 @@ func (a *Archiver) Runs(ctx context.Context, since time.Time) ([]Run, error) {
 
 // Lookup returns the run with the given ID, or the newest complete run
 // for "latest". A run without a manifest is returned with ErrIncomplete.
+// On a versioned bucket the run is read by the versions archived with it,
+// as in Runs, and "latest" is the newest run with a version of
+// manifest.json.
 func (a *Archiver) Lookup(ctx context.Context, id string) (*Run, error) {
+	versioned, err := a.readsVersions(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	if versioned {
+		return a.lookupPinned(ctx, id)
+	}
+	return a.lookupCurrent(ctx, id)
+}
+
+// lookupCurrent is Lookup by the current objects, for an unversioned
+// bucket.
+func (a *Archiver) lookupCurrent(ctx context.Context, id string) (*Run, error) {
 	if id == Latest {
 		runs, err := a.runPrefixes(ctx, time.Time{})
 		if err != nil {
@@ -161,9 +217,20 @@ func (a *Archiver) Lookup(ctx context.Context, id string) (*Run, error) {
 }
 
 // ReadFile returns the file at path (relative to the run) of an archived
-// run, checked against the run's manifest when it lists the file.
+// run, checked against the run's manifest when it lists the file. For a
+// run read from a versioned bucket it is the version archived with the
+// run, whatever was written over it since.
 func (a *Archiver) ReadFile(ctx context.Context, r *Run, path string) ([]byte, error) {
-	data, _, err := a.get(ctx, r.Prefix+path, "")
+	version := ""
+	if r.pin != nil {
+		if path == report.ManifestName {
+			return bytes.Clone(r.pin.manifest), nil
+		}
+		if version = r.pin.version(path); version == "" {
+			return nil, fmt.Errorf("%s%s: no version of it is stored", r.URI, path)
+		}
+	}
+	data, _, err := a.get(ctx, r.Prefix+path, version)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +283,9 @@ type History struct {
 
 var _ history.Store = History{}
 
-// Runs implements history.Store: the complete runs of the archive.
+// Runs implements history.Store: the complete runs of the archive. On a
+// versioned bucket these are the runs as archived (see Archiver.Runs); a
+// run changed since is logged as a warning, and still read as archived.
 func (h History) Runs(ctx context.Context) ([]history.Run, error) {
 	runs, err := h.Archiver.Runs(ctx, h.Since)
 	if err != nil {
@@ -224,6 +293,14 @@ func (h History) Runs(ctx context.Context) ([]history.Run, error) {
 	}
 	var out []history.Run
 	for _, r := range runs {
+		if len(r.Changes) > 0 {
+			var what []string
+			for _, c := range r.Changes {
+				what = append(what, c.Path+": "+c.What)
+			}
+			h.Archiver.log.Warn("archived run changed after it was archived: its archived versions are read; run reporter archive verify",
+				"run", r.ID, "location", r.URI, "changes", what)
+		}
 		if r.Manifest != nil {
 			out = append(out, history.Run{Manifest: *r.Manifest, Location: r.URI})
 		}
@@ -231,10 +308,27 @@ func (h History) Runs(ctx context.Context) ([]history.Run, error) {
 	return out, nil
 }
 
-// Open implements history.Store: it streams the object's body.
+// Open implements history.Store: it streams the object's body, on a
+// versioned bucket that of the version archived with the run.
 func (h History) Open(ctx context.Context, run history.Run, path string) (io.ReadCloser, error) {
-	key := h.Archiver.runPrefix(run.Manifest.AsOf, run.Manifest.RunID) + path
-	out, err := h.Archiver.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(h.Archiver.bucket), Key: aws.String(key)})
+	prefix := h.Archiver.runPrefix(run.Manifest.AsOf, run.Manifest.RunID)
+	key := prefix + path
+	pin, err := h.Archiver.pinFor(ctx, prefix, run.Manifest.RunID)
+	if err != nil {
+		return nil, err
+	}
+	in := &s3.GetObjectInput{Bucket: aws.String(h.Archiver.bucket), Key: aws.String(key)}
+	if pin != nil {
+		if path == report.ManifestName {
+			return io.NopCloser(bytes.NewReader(pin.manifest)), nil
+		}
+		version := pin.version(path)
+		if version == "" {
+			return nil, fmt.Errorf("%s: no version of it is stored", h.Archiver.uri(key))
+		}
+		in.VersionId = aws.String(version)
+	}
+	out, err := h.Archiver.client.GetObject(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", h.Archiver.uri(key), err)
 	}

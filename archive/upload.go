@@ -236,7 +236,7 @@ func (a *Archiver) withLink(ctx context.Context, loc Location, m *report.Manifes
 		if f.Path != "audit.xlsx" {
 			continue
 		}
-		u, err := a.link(ctx, prefix+f.Path, a.linkExpiry)
+		u, err := a.link(ctx, prefix+f.Path, "", a.linkExpiry)
 		if err != nil {
 			a.log.Warn("no presigned link to the workbook", "run_id", m.RunID, "err", err)
 			return loc
@@ -246,10 +246,13 @@ func (a *Archiver) withLink(ctx context.Context, loc Location, m *report.Manifes
 	return loc
 }
 
-// link presigns a GET of key.
-func (a *Archiver) link(ctx context.Context, key string, expires time.Duration) (string, error) {
-	req, err := a.presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(a.bucket), Key: aws.String(key)},
-		s3.WithPresignExpires(expires))
+// link presigns a GET of key, of the given version when versionID is set.
+func (a *Archiver) link(ctx context.Context, key, versionID string, expires time.Duration) (string, error) {
+	in := &s3.GetObjectInput{Bucket: aws.String(a.bucket), Key: aws.String(key)}
+	if versionID != "" {
+		in.VersionId = aws.String(versionID)
+	}
+	req, err := a.presign.PresignGetObject(ctx, in, s3.WithPresignExpires(expires))
 	if err != nil {
 		return "", fmt.Errorf("presign %s: %w", a.uri(key), err)
 	}

@@ -176,7 +176,7 @@ func (a *Archiver) Verify(ctx context.Context, id string) (*Verification, error)
 // verifyCurrent verifies the current objects of a run on an unversioned
 // bucket.
 func (a *Archiver) verifyCurrent(ctx context.Context, id string) (*Verification, error) {
-	r, err := a.Lookup(ctx, id)
+	r, err := a.lookupCurrent(ctx, id)
 	switch {
 	case errors.Is(err, ErrIncomplete):
 		v := &Verification{Run: *r, Objects: []ObjectCheck{{Path: report.ManifestName, Problems: []string{"missing: the upload of this run is incomplete"}}}}
@@ -370,7 +370,7 @@ func (a *Archiver) Download(ctx context.Context, id, dir string) (string, error)
 	var r *Run
 	var pin *pinned
 	if status == VersioningOff {
-		r, err = a.Lookup(ctx, id)
+		r, err = a.lookupCurrent(ctx, id)
 	} else {
 		r, pin, err = a.archivedVersions(ctx, id)
 	}
@@ -397,51 +397,6 @@ func (a *Archiver) Download(ctx context.Context, id, dir string) (string, error)
 		return "", err
 	}
 	return dst, nil
-}
-
-// pinned are the versions of a run archived with it.
-type pinned struct {
-	manifest []byte            // the first version of manifest.json
-	versions map[string]string // version ID of each file, by path
-}
-
-// archivedVersions finds a run on a versioned bucket with its first
-// manifest and the oldest version of each file it lists.
-func (a *Archiver) archivedVersions(ctx context.Context, id string) (*Run, *pinned, error) {
-	r, err := a.lookupVersioned(ctx, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	keys, order, err := a.listVersions(ctx, r.Prefix)
-	if err != nil {
-		return nil, nil, err
-	}
-	first := keys[report.ManifestName].oldest()
-	switch {
-	case len(order) == 0:
-		return nil, nil, fmt.Errorf("%w: %s", ErrRunNotFound, r.URI)
-	case first == nil:
-		return nil, nil, fmt.Errorf("%s: %w", r.URI, ErrIncomplete)
-	}
-	data, _, err := a.get(ctx, r.Prefix+report.ManifestName, first.ID)
-	if err != nil {
-		return nil, nil, err
-	}
-	if r.Manifest, err = report.ParseManifest(data); err != nil {
-		return nil, nil, fmt.Errorf("%s%s (first version %s): %w", r.URI, report.ManifestName, first.ID, err)
-	}
-	if r.Manifest.RunID != r.ID {
-		return nil, nil, fmt.Errorf("%s%s (first version %s) names run %s", r.URI, report.ManifestName, first.ID, r.Manifest.RunID)
-	}
-	pin := &pinned{manifest: data, versions: map[string]string{}}
-	for _, f := range r.Manifest.Files {
-		v := keys[f.Path].oldest()
-		if v == nil {
-			return nil, nil, fmt.Errorf("%s%s: no version of it is stored", r.URI, f.Path)
-		}
-		pin.versions[f.Path] = v.ID
-	}
-	return r, pin, nil
 }
 
 func (a *Archiver) download(ctx context.Context, r *Run, pin *pinned, tmp string) error {
@@ -516,7 +471,8 @@ type Link struct {
 }
 
 // Links presigns a GET of every file of the run with the given ID (or
-// "latest"), manifest included, valid for expires (at most 7 days).
+// "latest"), manifest included, valid for expires (at most 7 days). On
+// a versioned bucket each link names the version archived with the run.
 // Presigning is offline; with temporary credentials a link also stops
 // working when they expire.
 func (a *Archiver) Links(ctx context.Context, id string, expires time.Duration) ([]Link, error) {
@@ -538,7 +494,7 @@ func (a *Archiver) Links(ctx context.Context, id string, expires time.Duration) 
 	exp := a.clock().Add(expires).UTC().Truncate(time.Second)
 	links := make([]Link, 0, len(paths))
 	for _, p := range paths {
-		u, err := a.link(ctx, r.Prefix+p, expires)
+		u, err := a.link(ctx, r.Prefix+p, r.pin.version(p), expires)
 		if err != nil {
 			return nil, err
 		}

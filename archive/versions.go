@@ -9,6 +9,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,6 +39,9 @@ type Version struct {
 	// has none.
 	Size   int64  `json:"size,omitempty"`
 	SHA256 string `json:"sha256,omitempty"`
+	// etag is the ETag the listing gives; equal ETags and sizes of two
+	// versions of a key mean equal bytes.
+	etag string
 }
 
 // when formats a version's time for a problem or note.
@@ -144,7 +148,7 @@ func (a *Archiver) listVersions(ctx context.Context, prefix string) (map[string]
 			}
 			k := get(aws.ToString(o.Key))
 			k.versions = append(k.versions, Version{ID: aws.ToString(o.VersionId), Written: aws.ToTime(o.LastModified).UTC(),
-				Latest: aws.ToBool(o.IsLatest), Size: aws.ToInt64(o.Size)})
+				Latest: aws.ToBool(o.IsLatest), Size: aws.ToInt64(o.Size), etag: aws.ToString(o.ETag)})
 		}
 		for _, m := range page.DeleteMarkers {
 			if dup(m.Key, m.VersionId) {
@@ -397,4 +401,239 @@ func safeManifestPath(p string) error {
 		return fmt.Errorf("refused: manifest entry %q is not a plain path inside the run folder; not read", p)
 	}
 	return nil
+}
+
+// readState is what the reads of an Archiver remember between calls.
+type readState struct {
+	mu sync.Mutex
+	// checked is set once the bucket's versioning was read; versioned
+	// stays set once seen, as a bucket never returns to unversioned.
+	checked, versioned bool
+	// pins are the archived versions of each run read, by run prefix.
+	pins map[string]*pinned
+}
+
+// pinned are the versions of a run archived with it.
+type pinned struct {
+	manifest []byte            // the first version of manifest.json
+	versions map[string]string // the oldest version ID of each key, by path; manifest.json's is the first
+}
+
+// version returns the archived version ID of path, or "" (also for a
+// run read from an unversioned bucket).
+func (p *pinned) version(path string) string {
+	if p == nil {
+		return ""
+	}
+	return p.versions[path]
+}
+
+// readsVersions reports whether reads go by the versions archived with
+// each run: whether the bucket is versioned (Enabled or Suspended). With
+// fresh it asks S3 unless versioning was already seen, else it asks only
+// the first time.
+func (a *Archiver) readsVersions(ctx context.Context, fresh bool) (bool, error) {
+	a.reads.mu.Lock()
+	checked, versioned := a.reads.checked, a.reads.versioned
+	a.reads.mu.Unlock()
+	if versioned || (checked && !fresh) {
+		return versioned, nil
+	}
+	status, err := a.bucketVersioning(ctx)
+	if err != nil {
+		return false, err
+	}
+	a.reads.mu.Lock()
+	defer a.reads.mu.Unlock()
+	a.reads.checked = true
+	a.reads.versioned = a.reads.versioned || status != VersioningOff
+	return a.reads.versioned, nil
+}
+
+// remember keeps the archived versions of the run at prefix for History.Open.
+func (a *Archiver) remember(prefix string, pin *pinned) {
+	a.reads.mu.Lock()
+	defer a.reads.mu.Unlock()
+	if a.reads.pins == nil {
+		a.reads.pins = map[string]*pinned{}
+	}
+	a.reads.pins[prefix] = pin
+}
+
+// pinFor returns the archived versions of the run at prefix: remembered
+// from Runs or Lookup, else read now; nil on an unversioned bucket.
+func (a *Archiver) pinFor(ctx context.Context, prefix, id string) (*pinned, error) {
+	a.reads.mu.Lock()
+	pin := a.reads.pins[prefix]
+	a.reads.mu.Unlock()
+	if pin != nil {
+		return pin, nil
+	}
+	versioned, err := a.readsVersions(ctx, false)
+	if err != nil || !versioned {
+		return nil, err
+	}
+	r := &Run{ID: id, Prefix: prefix, URI: a.uri(prefix)}
+	if err := a.pinRun(ctx, r); err != nil {
+		return nil, err
+	}
+	return r.pin, nil
+}
+
+// pinRun reads the run r on a versioned bucket by the versions archived
+// with it, with one listing of its prefix (ListObjectVersions) and one
+// download: the first version of manifest.json becomes r.Manifest, the
+// oldest version of each key is what reads of r return, and r.Changes
+// lists what was written or deleted under the prefix since. It fails
+// with ErrRunNotFound when the prefix holds nothing, and with
+// ErrIncomplete when no version of manifest.json is stored.
+func (a *Archiver) pinRun(ctx context.Context, r *Run) error {
+	keys, order, err := a.listVersions(ctx, r.Prefix)
+	if err != nil {
+		return err
+	}
+	mk := keys[report.ManifestName]
+	first := mk.oldest()
+	switch {
+	case len(order) == 0:
+		return fmt.Errorf("%w: %s", ErrRunNotFound, r.URI)
+	case first == nil:
+		if mk != nil && len(mk.markers) > 0 {
+			r.Changes = []Change{{Path: report.ManifestName, What: "deleted, and no version of it is kept: " + markerTimes(mk.markers)}}
+		}
+		return fmt.Errorf("%s: %w", r.URI, ErrIncomplete)
+	}
+	data, _, err := a.get(ctx, r.Prefix+report.ManifestName, first.ID)
+	if err != nil {
+		return fmt.Errorf("%s%s (first version %s): %w", r.URI, report.ManifestName, first.ID, err)
+	}
+	m, err := report.ParseManifest(data)
+	if err != nil {
+		return fmt.Errorf("%s%s (first version %s): %w", r.URI, report.ManifestName, first.ID, err)
+	}
+	pin := &pinned{manifest: data, versions: map[string]string{}}
+	for p, k := range keys {
+		if v := k.oldest(); v != nil {
+			pin.versions[p] = v.ID
+		}
+	}
+	changes, err := a.changes(ctx, r.Prefix, keys, order, m, data)
+	if err != nil {
+		return err
+	}
+	r.Manifest, r.pin, r.Changes = m, pin, changes
+	a.remember(r.Prefix, pin)
+	return nil
+}
+
+// Change is something written or deleted under a run's prefix after the
+// run was archived, as its version listing shows.
+type Change struct {
+	Path string `json:"path"`
+	What string `json:"what"`
+}
+
+// changes compares the versions under a run's prefix with the first
+// manifest m (its bytes data): a later version of a file that differs
+// from what the manifest lists, a delete marker, a file whose oldest
+// version is younger than the manifest or that has no version at all,
+// and a key the manifest does not list. Two versions are told apart by
+// size and ETag; only a later version of the same size but another ETag
+// (SSE-KMS gives every upload its own) is downloaded and hashed.
+func (a *Archiver) changes(ctx context.Context, prefix string, keys map[string]*keyVersions, order []string, m *report.Manifest, data []byte) ([]Change, error) {
+	sum := sha256.Sum256(data)
+	want := map[string]report.ManifestFile{report.ManifestName: {Path: report.ManifestName, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}}
+	for _, f := range m.Files {
+		want[f.Path] = f
+	}
+	first := keys[report.ManifestName].oldest()
+	var out []Change
+	for _, f := range m.Files {
+		if keys[f.Path] == nil {
+			out = append(out, Change{Path: f.Path, What: "missing: no version of it is stored"})
+		}
+	}
+	for _, p := range order {
+		k := keys[p]
+		w, listed := want[p]
+		if !listed {
+			out = append(out, Change{Path: p, What: "not in the manifest"})
+			continue
+		}
+		if len(k.markers) > 0 {
+			out = append(out, Change{Path: p, What: "deleted: " + markerTimes(k.markers)})
+		}
+		orig := k.oldest()
+		if orig == nil {
+			continue
+		}
+		if p != report.ManifestName && orig.Written.After(first.Written.Add(clockSlack)) {
+			out = append(out, Change{Path: p, What: fmt.Sprintf("its oldest version %s was written %s, after the manifest: the archived version is gone", orig.ID, orig.when())})
+		}
+		for _, later := range k.versions[:len(k.versions)-1] {
+			same, err := a.sameContent(ctx, prefix+p, later, *orig, w)
+			if err != nil {
+				return nil, err
+			}
+			if !same {
+				out = append(out, Change{Path: p, What: fmt.Sprintf("rewritten: version %s written %s", later.ID, later.when())})
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// sameContent reports whether a later version of key holds the bytes
+// the manifest lists (want), as its oldest version orig should.
+func (a *Archiver) sameContent(ctx context.Context, key string, later, orig Version, want report.ManifestFile) (bool, error) {
+	switch {
+	case later.Size != want.Size:
+		return false, nil
+	case later.etag != "" && later.etag == orig.etag && later.Size == orig.Size:
+		return true, nil
+	}
+	h := sha256.New()
+	_, err := a.fetch(ctx, key, later.ID, func() (io.Writer, error) { h.Reset(); return h, nil })
+	switch {
+	case err != nil && (Retryable(err) || ctx.Err() != nil):
+		return false, err
+	case err != nil:
+		return false, nil
+	}
+	return hex.EncodeToString(h.Sum(nil)) == want.SHA256, nil
+}
+
+// lookupPinned is Lookup on a versioned bucket: the run is read by the
+// versions archived with it.
+func (a *Archiver) lookupPinned(ctx context.Context, id string) (*Run, error) {
+	r, err := a.lookupVersioned(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	err = a.pinRun(ctx, r)
+	switch {
+	case errors.Is(err, ErrIncomplete):
+		return r, err
+	case err != nil:
+		return nil, err
+	case r.Manifest.RunID != r.ID:
+		return nil, fmt.Errorf("%s%s (first version %s) names run %s", r.URI, report.ManifestName, r.pin.version(report.ManifestName), r.Manifest.RunID)
+	}
+	return r, nil
+}
+
+// archivedVersions finds a run on a versioned bucket with its first
+// manifest and the oldest version of each file it lists.
+func (a *Archiver) archivedVersions(ctx context.Context, id string) (*Run, *pinned, error) {
+	r, err := a.lookupPinned(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, f := range r.Manifest.Files {
+		if r.pin.version(f.Path) == "" {
+			return nil, nil, fmt.Errorf("%s%s: no version of it is stored", r.URI, f.Path)
+		}
+	}
+	return r, r.pin, nil
 }
