@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -50,8 +51,14 @@ func s3Config(srv *s3test.Server, bucket, prefix string) config.S3 {
 // path, with static credentials and no waiting between retries.
 func openArchiver(t *testing.T, c config.S3, out string) *archive.Archiver {
 	t.Helper()
+	return openArchiverLog(t, c, out, nil)
+}
+
+// openArchiverLog is openArchiver with a logger.
+func openArchiverLog(t *testing.T, c config.S3, out string, log *slog.Logger) *archive.Archiver {
+	t.Helper()
 	a, err := archive.Open(context.Background(), c, archive.Options{
-		Out:   out,
+		Out: out, Logger: log,
 		Retry: archive.Retry{Attempts: 2},
 		AWS: []func(*awsconfig.LoadOptions) error{
 			awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(s3test.AccessKey, s3test.SecretKey, "")),
@@ -83,16 +90,29 @@ type runFolder struct {
 // artifacts, evidence, and manifest.json last.
 func writeRun(t *testing.T, out, id string) runFolder {
 	t.Helper()
+	run := &report.Run{Run: report.RunInfo{ID: id, AsOf: runAsOf(t, id), Version: "test", Source: "sample"}}
+	run.Summary.AccountsTotal, run.Summary.AccountsAudited, run.Summary.AccountsFailed = 3, 2, 1
+	run.Summary.Findings, run.Summary.Open = 7, 5
+	run.Summary.BySeverity = map[string]int{"critical": 1, "high": 2, "medium": 1, "low": 1}
+	return writeRunDoc(t, out, run)
+}
+
+// runAsOf returns the as-of of a run ID.
+func runAsOf(t *testing.T, id string) time.Time {
+	t.Helper()
 	base, _, _ := strings.Cut(id, "-")
 	asOf, err := time.Parse("20060102T150405Z", base)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return asOf
+}
+
+// writeRunDoc is writeRun with the given findings document.
+func writeRunDoc(t *testing.T, out string, run *report.Run) runFolder {
+	t.Helper()
+	id, asOf := run.Run.ID, run.Run.AsOf
 	dir := filepath.Join(out, asOf.Format("2006"), asOf.Format("01"), id)
-	run := &report.Run{Run: report.RunInfo{ID: id, AsOf: asOf, Version: "test", Source: "sample"}}
-	run.Summary.AccountsTotal, run.Summary.AccountsAudited, run.Summary.AccountsFailed = 3, 2, 1
-	run.Summary.Findings, run.Summary.Open = 7, 5
-	run.Summary.BySeverity = map[string]int{"critical": 1, "high": 2, "medium": 1, "low": 1}
 	var findings bytes.Buffer
 	if err := report.WriteJSON(&findings, run); err != nil {
 		t.Fatal(err)
