@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -101,7 +102,7 @@ func describeCheck(w io.Writer, c audit.Check) {
 func nearChecks(id string) string {
 	var near []string
 	for _, c := range audit.Checks {
-		if strings.Contains(c.ID, id) || strings.Contains(id, c.ID) || distance(c.ID, id) <= 3 {
+		if strings.Contains(c.ID, id) || strings.Contains(id, c.ID) || distance(c.ID, id) <= 3 || hasWords(c.ID, id) {
 			near = append(near, c.ID)
 		}
 	}
@@ -109,4 +110,16 @@ func nearChecks(id string) string {
 		return ""
 	}
 	return " (did you mean " + strings.Join(near, " or ") + "?)"
+}
+
+// hasWords reports whether every dash-separated word of id is one of the
+// words of checkID (access-key-rotated: access-key-not-rotated).
+func hasWords(checkID, id string) bool {
+	words := strings.Split(checkID, "-")
+	for w := range strings.SplitSeq(id, "-") {
+		if !slices.Contains(words, w) {
+			return false
+		}
+	}
+	return true
 }

@@ -100,6 +100,9 @@ interrupted).`,
   reporter checks access-key-not-rotated`,
 		Version:       describeBuild(identifyBuild()),
 		SilenceUsage:  true,
+		// Suggest commands within 2 edits (cobra sets it only for its own
+		// unknown-command error).
+		SuggestionsMinimumDistance: 2,
 		SilenceErrors: true,
 		Args:          subcommandArgs,
 		RunE:          needSubcommand,
@@ -147,6 +150,7 @@ func subcommandArgs(cmd *cobra.Command, args []string) error {
 		return nil
 	}
 	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	cmd.SuggestionsMinimumDistance = 2
 	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 		msg += " (did you mean " + strings.Join(s, " or ") + "?)"
 	}
