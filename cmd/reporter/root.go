@@ -98,14 +98,14 @@ interrupted).`,
   reporter run --source org --bucket my-audits --slack-channel '#security'
   reporter daemon --config /etc/reporter/reporter.yaml
   reporter checks access-key-not-rotated`,
-		Version:       describeBuild(identifyBuild()),
-		SilenceUsage:  true,
+		Version:      describeBuild(identifyBuild()),
+		SilenceUsage: true,
 		// Suggest commands within 2 edits (cobra sets it only for its own
 		// unknown-command error).
 		SuggestionsMinimumDistance: 2,
-		SilenceErrors: true,
-		Args:          subcommandArgs,
-		RunE:          needSubcommand,
+		SilenceErrors:              true,
+		Args:                       subcommandArgs,
+		RunE:                       needSubcommand,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
