@@ -16,15 +16,16 @@ import (
 	"github.com/reporter-dev/reporter/exceptions"
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/progress"
+	"github.com/reporter-dev/reporter/internal/runner"
 )
 
 // archiveRetry governs the archive's S3 retries; tests shorten it.
 var archiveRetry = archive.DefaultRetry()
 
 // statusCodes are the exit statuses of the ways a run ends.
-var statusCodes = map[app.Status]int{
-	app.StatusOK: exitOK, app.StatusPartial: exitPartial, app.StatusDeliveryFailed: exitDelivery,
-	app.StatusAuditFailed: exitAuditFailed, app.StatusFatal: exitFatal, app.StatusUnusable: exitUsage,
+var statusCodes = map[runner.Status]int{
+	runner.StatusOK: exitOK, runner.StatusPartial: exitPartial, runner.StatusDeliveryFailed: exitDelivery,
+	runner.StatusAuditFailed: exitAuditFailed, runner.StatusFatal: exitFatal, runner.StatusUnusable: exitUsage,
 }
 
 func runCommand(s *settings) *cobra.Command {
@@ -59,7 +60,7 @@ func runAudit(cmd *cobra.Command, s *settings) error {
 	if err != nil {
 		return exit(exitUsage, err)
 	}
-	if problems := app.Check(ctx, cfg, asOf); len(problems) > 0 {
+	if problems := runner.Check(ctx, cfg, asOf); len(problems) > 0 {
 		return invalid(cmd, problems)
 	}
 	var line *progress.Line
@@ -71,7 +72,7 @@ func runAudit(cmd *cobra.Command, s *settings) error {
 	if err != nil {
 		return exit(exitUsage, err)
 	}
-	opts := app.RunnerOptions{Version: reporterVersion(), Stdout: stdout, AlwaysNotify: true, Retry: archiveRetry}
+	opts := runner.Options{Version: reporterVersion(), Stdout: stdout, AlwaysNotify: true, Retry: archiveRetry}
 	if line != nil {
 		opts.Progress = func(done, total int) {
 			if total > 0 {
@@ -81,7 +82,7 @@ func runAudit(cmd *cobra.Command, s *settings) error {
 			}
 		}
 	}
-	r, err := app.NewRunner(ctx, cfg, log, opts)
+	r, err := runner.New(ctx, cfg, log, opts)
 	if err != nil {
 		return exit(exitUsage, err)
 	}
@@ -156,18 +157,18 @@ until SIGTERM or SIGINT, catching up a missed run at start. Serves /healthz,
 				return usageErr("--as-of applies to `reporter run` only; the daemon audits as of each run's start")
 			}
 			ctx, cfg := cmd.Context(), &s.cfg
-			if problems := app.Check(ctx, cfg, time.Time{}); len(problems) > 0 {
+			if problems := runner.Check(ctx, cfg, time.Time{}); len(problems) > 0 {
 				return invalid(cmd, problems)
 			}
 			log, err := newLogger(cmd.ErrOrStderr(), cfg.Log.Level, cfg.Log.Format)
 			if err != nil {
 				return exit(exitUsage, err)
 			}
-			r, err := app.NewRunner(ctx, cfg, log, app.RunnerOptions{Version: reporterVersion(), Stdout: cmd.OutOrStdout(), Retry: archiveRetry})
+			r, err := runner.New(ctx, cfg, log, runner.Options{Version: reporterVersion(), Stdout: cmd.OutOrStdout(), Retry: archiveRetry})
 			if err != nil {
 				return exit(exitUsage, err)
 			}
-			var ce *app.ConfigError
+			var ce *runner.ConfigError
 			if err := r.Serve(ctx); errors.As(err, &ce) {
 				return exit(exitUsage, err)
 			} else if err != nil {
@@ -208,7 +209,7 @@ with secrets redacted, then every problem found, one a line.`,
 			if err != nil {
 				return exit(exitUsage, err)
 			}
-			problems := app.Check(cmd.Context(), &s.cfg, asOf)
+			problems := runner.Check(cmd.Context(), &s.cfg, asOf)
 			out, err := yaml.Marshal(s.cfg.Redacted())
 			if err != nil {
 				return exit(exitFatal, err)

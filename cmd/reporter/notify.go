@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/reporter-dev/reporter/internal/app"
+	"github.com/reporter-dev/reporter/internal/runner"
 )
 
 func notifyCommand(s *settings) *cobra.Command {
@@ -39,9 +39,9 @@ Exit status: 0 posted; 4 Slack failed; 1 the run cannot be read; 2 usage error.`
 			if err != nil {
 				return exit(exitUsage, err)
 			}
-			err = app.Renotify(cmd.Context(), cfg, log, cmd.OutOrStdout(), args[0])
-			var ce *app.ConfigError
-			var de *app.DeliveryError
+			err = runner.Renotify(cmd.Context(), cfg, log, cmd.OutOrStdout(), args[0])
+			var ce *runner.ConfigError
+			var de *runner.DeliveryError
 			switch {
 			case errors.As(err, &de):
 				fmt.Fprintln(cmd.OutOrStdout(), "DELIVERY FAILED:", de.Err)

@@ -17,6 +17,7 @@ import (
 	"github.com/reporter-dev/reporter/collect/sample"
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
+	"github.com/reporter-dev/reporter/internal/runner"
 	"github.com/reporter-dev/reporter/notify"
 	"github.com/reporter-dev/reporter/notify/slack"
 	"github.com/reporter-dev/reporter/notify/slack/slackfake"
@@ -175,11 +176,11 @@ func TestSlackOutageKeepsRunComplete(t *testing.T) {
 	cfg.Slack.APIURL, cfg.Slack.Channel, cfg.Slack.Upload = dead.URL+"/", "#security", config.UploadWorkbook
 	log := slog.New(slog.DiscardHandler)
 	waited := 0
-	notifiers, err := app.Notifiers(&cfg, &bytes.Buffer{}, log, slack.WithRetrier(notify.Retrier{
+	notifiers, err := runner.Notifiers(&cfg, &bytes.Buffer{}, log, slack.WithRetrier(notify.Retrier{
 		Attempts: 3, Sleep: func(context.Context, time.Duration) error { waited++; return nil },
 	}))
 	if err != nil {
-		t.Fatalf("app.Notifiers() = %v", err)
+		t.Fatalf("runner.Notifiers() = %v", err)
 	}
 	res, err := app.RunOnce(context.Background(), app.Options{
 		Source: sample.NewSource(), OutDir: t.TempDir(), AsOf: sample.AsOf, Thresholds: audit.DefaultThresholds(), Version: "test", Logger: log,

@@ -1,4 +1,4 @@
-package app
+package runner
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/findingstore"
 	"github.com/reporter-dev/reporter/notify/slack"
@@ -46,8 +47,8 @@ func Renotify(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 	if err != nil {
 		return &ConfigError{err}
 	}
-	res := &Result{Dir: dir, Run: run}
-	if err := Deliver(ctx, log.With("run_id", run.Run.ID), res, nil, notifiers); err != nil {
+	res := &app.Result{Dir: dir, Run: run}
+	if err := app.Deliver(ctx, log.With("run_id", run.Run.ID), res, nil, notifiers); err != nil {
 		return &DeliveryError{err}
 	}
 	return nil

@@ -1,4 +1,13 @@
-package app
+// Package runner runs the reporter with one configuration: an audit
+// under the S3 archive's run lease, after uploading what the spool holds
+// (Runner.RunOnce), the same on a schedule with health and metrics
+// (Runner.Serve), a stored run's digest posted again (Renotify), and the
+// pre-flight check of a configuration that all of them share (Check). It
+// opens the configured source and builds the archive and the notifiers
+// that internal/app's run hands the finished run to.
+//
+// Like internal/app it never touches flags, signals or exit statuses.
+package runner
 
 import (
 	"context"
@@ -10,6 +19,7 @@ import (
 	"time"
 
 	"github.com/reporter-dev/reporter/archive"
+	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/history"
 )
@@ -23,12 +33,12 @@ type Runner struct {
 	log       *slog.Logger
 	version   string
 	arch      *archive.Archiver
-	notifiers []Notifier
+	notifiers []app.Notifier
 	progress  func(done, total int)
 }
 
-// RunnerOptions tune a Runner.
-type RunnerOptions struct {
+// Options tune a Runner.
+type Options struct {
 	// Version is the reporter's version, kept in the manifest and the
 	// archive's run lease.
 	Version string
@@ -45,9 +55,9 @@ type RunnerOptions struct {
 	Progress func(done, total int)
 }
 
-// NewRunner opens the archive (when a bucket is configured) and builds
+// New opens the archive (when a bucket is configured) and builds
 // the notifiers. cfg must have passed Check.
-func NewRunner(ctx context.Context, cfg *config.Config, log *slog.Logger, opts RunnerOptions) (*Runner, error) {
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (*Runner, error) {
 	r := &Runner{cfg: cfg, log: log, version: opts.Version, progress: opts.Progress}
 	if cfg.S3.Enabled() {
 		a, err := archive.Open(ctx, cfg.S3, archive.Options{Out: cfg.Out, Logger: log.With("component", "archive"), Retry: opts.Retry})
@@ -98,7 +108,7 @@ func (s Status) String() string { return statusNames[s] }
 // Outcome is what one run produced.
 type Outcome struct {
 	// Result is nil when the run failed before writing its folder.
-	Result *Result
+	Result *app.Result
 	Status Status
 	// Err says why the run did not start (StatusUnusable, or StatusFatal
 	// when the lease is held), for the operator.
@@ -168,7 +178,7 @@ func (r *Runner) RunOnce(ctx context.Context, asOf time.Time) Outcome {
 		defer release()
 	}
 	spoolErr := r.FlushSpool(ctx)
-	res, err := RunOnce(ctx, Options{
+	res, err := app.RunOnce(ctx, app.Options{
 		Source: src, OutDir: cfg.Out, AsOf: asOf, Thresholds: cfg.Thresholds,
 		Version: r.version, TemplateDir: cfg.Templates, Logger: log,
 		Exceptions: excs, History: r.History(), Progress: r.progress,
@@ -178,11 +188,11 @@ func (r *Runner) RunOnce(ctx context.Context, asOf time.Time) Outcome {
 		log.Error("run failed", "err", err)
 		return Outcome{Status: StatusFatal}
 	}
-	var archiver Archiver
+	var archiver app.Archiver
 	if r.arch != nil {
 		archiver = archiverAdapter{r.arch}
 	}
-	deliveryErr := errors.Join(Deliver(ctx, log, res, archiver, r.notifiers), spoolErr)
+	deliveryErr := errors.Join(app.Deliver(ctx, log, res, archiver, r.notifiers), spoolErr)
 	// Delivered: the findings are in the run folder (and the archive).
 	res.Close()
 	out := Outcome{Result: res, DeliveryErr: deliveryErr, Status: StatusOK}

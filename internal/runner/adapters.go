@@ -1,4 +1,4 @@
-package app
+package runner
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/reporter-dev/reporter/archive"
+	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/history"
 	"github.com/reporter-dev/reporter/notify"
@@ -18,7 +19,7 @@ import (
 // digest, which prints itself to stdout when Slack is not configured or
 // --slack-dry-run is set. opts tune the Slack notifier (tests inject a
 // fast retrier).
-func Notifiers(cfg *config.Config, stdout io.Writer, log *slog.Logger, opts ...slack.Option) ([]Notifier, error) {
+func Notifiers(cfg *config.Config, stdout io.Writer, log *slog.Logger, opts ...slack.Option) ([]app.Notifier, error) {
 	tmpl, err := slack.Template(cfg.Templates)
 	if err != nil {
 		return nil, err
@@ -31,17 +32,17 @@ func Notifiers(cfg *config.Config, stdout io.Writer, log *slog.Logger, opts ...s
 	if err != nil {
 		return nil, err
 	}
-	return []Notifier{slackNotifier{n}}, nil
+	return []app.Notifier{slackNotifier{n}}, nil
 }
 
 // runNotifiers is Notifiers for an audit: a notifier that cannot be built
 // must not cost the audit, so its error is logged and returned by a
 // stand-in notifier; the run folder is written and the delivery fails.
-func runNotifiers(cfg *config.Config, stdout io.Writer, log *slog.Logger) []Notifier {
+func runNotifiers(cfg *config.Config, stdout io.Writer, log *slog.Logger) []app.Notifier {
 	ns, err := Notifiers(cfg, stdout, log)
 	if err != nil {
 		log.Error("notifier configuration is invalid; the audit runs, the notification will fail", "notifier", "slack", "err", err)
-		return []Notifier{failedNotifier{name: "slack", err: err}}
+		return []app.Notifier{failedNotifier{name: "slack", err: err}}
 	}
 	return ns
 }
@@ -59,12 +60,12 @@ func slackConfigured(cfg *config.Config) bool {
 	return false
 }
 
-// slackNotifier adapts *slack.Notifier to Notifier (notify/slack does not
+// slackNotifier adapts *slack.Notifier to app.Notifier (notify/slack does not
 // import app).
 type slackNotifier struct{ *slack.Notifier }
 
 // Notify posts the run's digests.
-func (s slackNotifier) Notify(ctx context.Context, run *report.Run, loc Location) error {
+func (s slackNotifier) Notify(ctx context.Context, run *report.Run, loc app.Location) error {
 	return s.Notifier.Notify(ctx, run, notify.Location(loc))
 }
 
@@ -76,16 +77,16 @@ type failedNotifier struct {
 
 func (f failedNotifier) Name() string { return f.name }
 
-func (f failedNotifier) Notify(context.Context, *report.Run, Location) error { return f.err }
+func (f failedNotifier) Notify(context.Context, *report.Run, app.Location) error { return f.err }
 
-// archiverAdapter adapts *archive.Archiver to Archiver (archive does not
+// archiverAdapter adapts *archive.Archiver to app.Archiver (archive does not
 // import app).
 type archiverAdapter struct{ *archive.Archiver }
 
 // Archive uploads the run folder.
-func (a archiverAdapter) Archive(ctx context.Context, dir string, run *report.Run) (Location, error) {
+func (a archiverAdapter) Archive(ctx context.Context, dir string, run *report.Run) (app.Location, error) {
 	loc, err := a.Archiver.Archive(ctx, dir, run)
-	return Location(loc), err
+	return app.Location(loc), err
 }
 
 // runHistory is where a run finds its predecessors: the S3 archive when
