@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,183 +11,164 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/reporter-dev/reporter/archive"
 	"github.com/reporter-dev/reporter/audit"
-	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
-	"github.com/reporter-dev/reporter/internal/history"
 	"github.com/reporter-dev/reporter/report"
 )
 
-// exitVerifyFailed: `archive verify` found a missing, extra, altered or
-// tampered object, or `verify` a folder that does not match its manifest.
-const exitVerifyFailed = 5
+func archiveCommand(s *settings) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "archive",
+		Short: "List, verify, get, link or flush the runs archived in S3",
+		Long: `Read and maintain the S3 archive of the runs (s3://BUCKET/PREFIX/YYYY/MM/RUN-ID/).
+Every command takes --config and the S3 flags of 'reporter run'. "latest" is
+the newest run with a manifest in the archive.
 
-// archiveRetry governs the archive's S3 retries; tests shorten it.
-var archiveRetry = archive.DefaultRetry()
-
-const archiveUsage = `Usage: reporter archive COMMAND [flags]
-
-Reads and maintains the S3 archive of the runs (s3://BUCKET/PREFIX/YYYY/MM/RUN-ID/).
-
-Commands:
-  list   [--since 2026-01] [--json]           archived runs, newest first, with as-of,
-                                              coverage and open findings from their manifests
-  verify RUN-ID|latest [--json]               download every object of a run; check size and
-                                              SHA-256 against the manifest and S3's stored
-                                              checksum, report missing and extra objects and
-                                              the Object Lock retention; on a versioned bucket,
-                                              judge the versions written when the run was
-                                              archived and report newer versions and deletions
-  get    RUN-ID|latest --to DIR               download a run into DIR/RUN-ID, checked; on a
-                                              versioned bucket, the versions archived with it
-  url    RUN-ID|latest [--expires 7d] [--file PATH]
-                                              presigned GET links (at most 7 days)
-  flush  [--out DIR | --spool-dir DIR]        upload the runs waiting in the spool
-
-'reporter verify DIR' checks a downloaded or local run folder offline.
-
-Every command takes --config FILE and the S3 flags of 'reporter run' (--bucket,
---prefix, --s3-endpoint, --s3-path-style, ...); 'reporter archive COMMAND -h' lists them.
-"latest" is the newest run with a manifest in the archive.
-
-Exit status: 0 ok; 5 verify found a missing, extra, altered or tampered object; 4 flush left
-runs in the spool; 1 S3 or the run could not be read; 2 usage error.
-`
-
-// runArchive runs `reporter archive COMMAND`.
-func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, archiveUsage)
-		return exitUsage
+Exit status: 0 ok; 5 verify found a missing, extra, altered or tampered
+object; 4 flush left runs in the spool; 1 S3 or the run could not be read;
+2 usage error.`,
+		Example: `  reporter archive list --bucket my-audits --since 2026-01
+  reporter archive verify latest --bucket my-audits
+  reporter archive get 20261101T060000Z --to ./evidence --bucket my-audits
+  reporter archive url latest --file audit.xlsx --expires 2d --bucket my-audits`,
+		Args: subcommandArgs,
+		RunE: needSubcommand,
 	}
-	switch args[0] {
-	case "list":
-		return archiveList(ctx, args[1:], stdout, stderr)
-	case "verify":
-		return archiveVerify(ctx, args[1:], stdout, stderr)
-	case "get":
-		return archiveGet(ctx, args[1:], stdout, stderr)
-	case "url":
-		return archiveURL(ctx, args[1:], stdout, stderr)
-	case "flush":
-		return archiveFlush(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, archiveUsage)
-		return exitOK
+	var since string
+	var asJSON bool
+	list := s.archiveSub("list", "Archived runs, newest first, with coverage and open findings", 0, "", func(fs *pflag.FlagSet) {
+		fs.StringVar(&since, "since", "", "only runs with an as-of on or after this month (2026-01) or day (2026-01-15)")
+		fs.BoolVar(&asJSON, "json", false, "print the runs and their manifests as JSON")
+	}, func(c *archiveRun) error { return archiveList(c, since, asJSON) })
+
+	verify := s.archiveSub("verify RUN-ID|latest", "Check every object of a run against its manifest and S3's checksums", 1, `Download every object of a run and check its size and SHA-256 against the
+manifest and S3's stored checksum; report missing and extra objects and the
+Object Lock retention. On a versioned bucket the run is judged by the versions
+written when it was archived, and newer versions and deletions are reported.`, func(fs *pflag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print the verification of every object as JSON")
+	}, func(c *archiveRun) error { return archiveVerify(c, asJSON) })
+
+	var to string
+	get := s.archiveSub("get RUN-ID|latest --to DIR", "Download a run into DIR/RUN-ID, checked against its manifest", 1, "", func(fs *pflag.FlagSet) {
+		fs.StringVar(&to, "to", "", "folder to download the run into, as DIR/RUN-ID (required)")
+	}, func(c *archiveRun) error {
+		if to == "" {
+			return usageErr("--to DIR is required")
+		}
+		dir, err := c.a.Download(c.ctx(), c.args[0], to)
+		if err != nil {
+			c.log.Error("cannot download the run", "run", c.args[0], "err", err)
+			return exit(exitFatal, nil)
+		}
+		fmt.Fprintf(c.out(), "Downloaded to %s; every file matches manifest.json.\n", dir)
+		return nil
+	})
+
+	expires := s.cfg.S3.PresignExpiry
+	if expires == 0 {
+		expires = config.Expiry(config.MaxPresignExpiry)
 	}
-	fmt.Fprintf(stderr, "reporter archive: unknown command %q\n\n%s", args[0], archiveUsage)
-	return exitUsage
+	var file string
+	url := s.archiveSub("url RUN-ID|latest", "Print presigned GET links to the files of a run (at most 7 days)", 1, "", func(fs *pflag.FlagSet) {
+		fs.Var(&expires, "expires", "lifetime of the links, at most 7d (default s3.presign_expiry, else 7d)")
+		fs.StringVar(&file, "file", "", "print only the link to this file of the run, e.g. audit.xlsx")
+	}, func(c *archiveRun) error { return archiveURL(c, expires, file) })
+
+	flush := s.archiveSub("flush", "Upload the runs waiting in the spool", 0, "", func(fs *pflag.FlagSet) {
+		fs.StringVar(&s.cfg.Out, "out", s.cfg.Out, "root of the run folders; the spool defaults to OUT/.spool")
+	}, func(c *archiveRun) error {
+		res, err := c.a.Flush(c.ctx())
+		for _, loc := range res.Archived {
+			fmt.Fprintf(c.out(), "archived %s\n", loc.ArchiveURI)
+		}
+		for _, p := range res.Failed {
+			fmt.Fprintf(c.out(), "STILL IN THE SPOOL %s (%s)\n", p.ID, p.Dir)
+		}
+		if err != nil {
+			c.log.Error("spool not flushed", "spool", c.a.SpoolDir(), "err", err)
+			return exit(exitDelivery, nil)
+		}
+		if len(res.Archived) == 0 {
+			fmt.Fprintf(c.out(), "Nothing to upload: the spool %s is empty.\n", c.a.SpoolDir())
+		}
+		return nil
+	})
+	cmd.AddCommand(list, verify, get, url, flush)
+	return cmd
 }
 
-// archiveCommand is one parsed `reporter archive` command line.
-type archiveCommand struct {
-	name string
-	cfg  config.Config
-	args []string // positional arguments
+// archiveRun is one archive command, parsed, with its archive open.
+type archiveRun struct {
+	cmd  *cobra.Command
+	cfg  *config.Config
+	args []string
+	a    *archive.Archiver
 	log  *slog.Logger
 }
 
-// parseArchiveFlags parses the flags common to the archive commands, those
-// that define adds, and positional arguments anywhere among them (as in
-// `archive get RUN-ID --to DIR`). nargs is the number of positional
-// arguments wanted.
-func parseArchiveFlags(name, synopsis string, nargs int, args []string, stderr io.Writer, define func(*flag.FlagSet, *config.Config)) (*archiveCommand, error) {
-	cfg, err := loadConfig(args)
-	if err != nil {
-		return nil, &invalidConfig{err}
+func (c *archiveRun) out() io.Writer { return c.cmd.OutOrStdout() }
+
+func (c *archiveRun) ctx() context.Context { return c.cmd.Context() }
+
+// archiveSub builds `reporter archive USE`: nargs positional arguments,
+// the flags define adds to the common ones (--config, --log-level, S3),
+// then do with the archive open.
+func (s *settings) archiveSub(use, short string, nargs int, long string, define func(*pflag.FlagSet), do func(*archiveRun) error) *cobra.Command {
+	cmd := &cobra.Command{Use: use, Short: short, Long: long, Args: exactArgs(nargs, "RUN-ID or latest")}
+	if nargs == 0 {
+		cmd.Args = noArgs
 	}
-	c := &archiveCommand{name: name, cfg: cfg}
-	fs := flag.NewFlagSet("archive "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: reporter archive %s [flags]\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
-	}
-	fs.String("config", "", "YAML configuration file; flags override it")
-	fs.StringVar(&c.cfg.Log.Level, "log-level", c.cfg.Log.Level, "debug, info, warn or error")
-	c.cfg.S3.RegisterFlags(fs)
-	if define != nil {
-		define(fs, &c.cfg)
-	}
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := s.ready(cmd); err != nil {
+			return err
 		}
-		if fs.NArg() == 0 {
-			break
+		if problems := s.cfg.Problems(); len(problems) > 0 {
+			return invalid(cmd, problems)
 		}
-		c.args = append(c.args, fs.Arg(0))
-		args = fs.Args()[1:]
+		if !s.cfg.S3.Enabled() {
+			return usageErr("no bucket: set --bucket, %sS3_BUCKET or s3.bucket in --config", config.EnvPrefix)
+		}
+		log, err := newLogger(cmd.ErrOrStderr(), s.cfg.Log.Level, "text")
+		if err != nil {
+			return exit(exitUsage, err)
+		}
+		a, err := archive.Open(cmd.Context(), s.cfg.S3, archive.Options{Out: s.cfg.Out, Logger: log, Retry: archiveRetry})
+		if err != nil {
+			return exit(exitUsage, err)
+		}
+		return do(&archiveRun{cmd: cmd, cfg: &s.cfg, args: args, a: a, log: log})
 	}
-	if len(c.args) != nargs {
-		return nil, fmt.Errorf("want %d argument(s), got %q; usage: reporter archive %s", nargs, c.args, synopsis)
-	}
-	if err := c.cfg.Validate(); err != nil {
-		return nil, &invalidConfig{err}
-	}
-	if !c.cfg.S3.Enabled() {
-		return nil, errors.New("no bucket: set --bucket, " + config.EnvPrefix + "S3_BUCKET or s3.bucket in --config")
-	}
-	c.log, err = newLogger(stderr, c.cfg.Log.Level, "text")
-	return c, err
-}
-
-// open opens the archive of the command's configuration.
-func (c *archiveCommand) open(ctx context.Context) (*archive.Archiver, error) {
-	return archive.Open(ctx, c.cfg.S3, archive.Options{Out: c.cfg.Out, Logger: c.log, Retry: archiveRetry})
-}
-
-// archiveSetup parses the command line and opens the archive; it returns
-// an exit status when the command cannot go on.
-func archiveSetup(ctx context.Context, name, synopsis string, nargs int, args []string, stderr io.Writer, define func(*flag.FlagSet, *config.Config)) (*archiveCommand, *archive.Archiver, int) {
-	c, err := parseArchiveFlags(name, synopsis, nargs, args, stderr, define)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil, nil, exitOK
-	}
-	if err != nil {
-		printParseError(stderr, "archive "+name, err)
-		return nil, nil, exitUsage
-	}
-	a, err := c.open(ctx)
-	if err != nil {
-		fmt.Fprintf(stderr, "reporter archive %s: %v\n", name, err)
-		return nil, nil, exitUsage
-	}
-	return c, a, -1
-}
-
-func archiveList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var since string
-	var asJSON bool
-	c, a, code := archiveSetup(ctx, "list", "list [--since YYYY-MM[-DD]] [--json]", 0, args, stderr, func(fs *flag.FlagSet, _ *config.Config) {
-		fs.StringVar(&since, "since", "", "only runs with an as-of on or after this month (2026-01) or day (2026-01-15)")
-		fs.BoolVar(&asJSON, "json", false, "print the runs and their manifests as JSON")
+	define(cmd.Flags())
+	flagSection(cmd, "General", func(fs *pflag.FlagSet) {
+		configFlag(fs)
+		fs.StringVar(&s.cfg.Log.Level, "log-level", s.cfg.Log.Level, "debug, info, warn or error")
 	})
-	if code >= 0 {
-		return code
+	flagSection(cmd, "S3 archive", s.cfg.S3.RegisterFlags)
+	return cmd
+}
+
+func archiveList(c *archiveRun, since string, asJSON bool) error {
+	from, err := archive.ParseSince(since)
+	if err != nil {
+		return exit(exitUsage, err)
 	}
-	var from time.Time
-	if since != "" {
-		var err error
-		if from, err = parseSince(since); err != nil {
-			fmt.Fprintln(stderr, "reporter archive list:", err)
-			return exitUsage
-		}
-	}
-	runs, err := a.Runs(ctx, from)
+	runs, err := c.a.Runs(c.ctx(), from)
 	if err != nil {
 		c.log.Error("cannot list the archive", "err", err)
-		return exitFatal
+		return exit(exitFatal, nil)
 	}
 	if asJSON {
-		return printJSON(stdout, stderr, runs)
+		return printJSON(c.out(), runs)
 	}
 	if len(runs) == 0 {
-		fmt.Fprintf(stdout, "No runs in s3://%s/%s since %s.\n", a.Bucket(), strings.Trim(c.cfg.S3.Prefix, "/"), or(since, "the beginning"))
-		return exitOK
+		fmt.Fprintf(c.out(), "No runs in s3://%s/%s since %s.\n", c.a.Bucket(), strings.Trim(c.cfg.S3.Prefix, "/"), or(since, "the beginning"))
+		return nil
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(c.out(), 0, 4, 2, ' ', 0)
 	fmt.Fprint(tw, "RUN ID\tAS OF\tCOVERAGE\tOPEN")
 	for _, sev := range audit.Severities {
 		fmt.Fprintf(tw, "\t%s", strings.ToUpper(sev.String()))
@@ -201,8 +181,7 @@ func archiveList(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Manifest.AsOf.UTC().Format(time.RFC3339), summaryColumns(r.Manifest.Summary), r.Status())
 	}
-	tw.Flush()
-	return exitOK
+	return tw.Flush()
 }
 
 // summaryColumns formats coverage, open findings and open findings by
@@ -227,40 +206,23 @@ func summaryColumns(s *report.Summary) string {
 	return strings.Join(cols, "\t")
 }
 
-// parseSince reads YYYY-MM or YYYY-MM-DD as the start of that month or day, UTC.
-func parseSince(s string) (time.Time, error) {
-	for _, layout := range []string{"2006-01", time.DateOnly} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("--since %q: want a month (2026-01) or a day (2026-01-15)", s)
-}
-
-func archiveVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var asJSON bool
-	c, a, code := archiveSetup(ctx, "verify", "verify RUN-ID|latest [--json]", 1, args, stderr, func(fs *flag.FlagSet, _ *config.Config) {
-		fs.BoolVar(&asJSON, "json", false, "print the verification of every object as JSON")
-	})
-	if code >= 0 {
-		return code
-	}
-	v, err := a.Verify(ctx, c.args[0])
+func archiveVerify(c *archiveRun, asJSON bool) error {
+	v, err := c.a.Verify(c.ctx(), c.args[0])
 	if err != nil {
 		c.log.Error("cannot verify the run", "run", c.args[0], "err", err)
-		return exitFatal
+		return exit(exitFatal, nil)
 	}
 	if asJSON {
-		if code := printJSON(stdout, stderr, v); code != exitOK {
-			return code
+		if err := printJSON(c.out(), v); err != nil {
+			return err
 		}
 	} else {
-		printVerification(stdout, v)
+		printVerification(c.out(), v)
 	}
 	if !v.OK() {
-		return exitVerifyFailed
+		return exit(exitVerifyFailed, nil)
 	}
-	return exitOK
+	return nil
 }
 
 func printVerification(w io.Writer, v *archive.Verification) {
@@ -334,10 +296,41 @@ func printVerification(w io.Writer, v *archive.Verification) {
 	fmt.Fprintf(w, "Verified: %d objects match the manifest and their stored SHA-256; none missing, none extra.\n", len(v.Objects))
 }
 
-// verifyUsage is the help of `reporter verify`.
-const verifyUsage = `Usage: reporter verify DIR [--json]
+func archiveURL(c *archiveRun, expires config.Expiry, file string) error {
+	if d := expires.Duration(); d <= 0 || d > config.MaxPresignExpiry {
+		return usageErr("--expires %s: want more than 0 and at most 7d (SigV4 limit)", expires)
+	}
+	links, err := c.a.Links(c.ctx(), c.args[0], expires.Duration())
+	if err != nil {
+		c.log.Error("cannot make links to the run", "run", c.args[0], "err", err)
+		return exit(exitFatal, nil)
+	}
+	if file != "" {
+		for _, l := range links {
+			if l.Path == file {
+				fmt.Fprintln(c.out(), l.URL)
+				return nil
+			}
+		}
+		return exit(exitFatal, fmt.Errorf("run %s has no file %q", c.args[0], file))
+	}
+	tw := tabwriter.NewWriter(c.out(), 0, 4, 2, ' ', 0)
+	for _, l := range links {
+		fmt.Fprintf(tw, "%s\t%s\n", l.Path, l.URL)
+	}
+	tw.Flush()
+	if len(links) > 0 {
+		fmt.Fprintf(c.cmd.ErrOrStderr(), "The links expire at %s (sooner if the credentials that signed them expire first).\n", links[0].Expires.Format(time.RFC3339))
+	}
+	return nil
+}
 
-Checks a run folder on disk (a local run under --out, or one fetched with
+func verifyCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "verify DIR",
+		Short: "Check a run folder on disk against its manifest (offline)",
+		Long: `Check a run folder on disk (a local run under --out, or one fetched with
 'reporter archive get') against its own manifest.json: every listed file must
 be there with its size and SHA-256, and no other file may be. Symbolic links
 are reported, never followed; a manifest entry that is not a plain path inside
@@ -345,48 +338,35 @@ the folder is refused, never opened. No network access.
 
 Exit status: 0 the folder matches its manifest; 5 a file is missing, extra or
 altered, or the manifest is missing or unreadable; 1 DIR cannot be read;
-2 usage error.
-`
-
-// verifyFolder runs `reporter verify DIR`.
-func verifyFolder(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, verifyUsage) }
-	asJSON := fs.Bool("json", false, "print the check as JSON")
-	var dirs []string
-	for {
-		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		} else if err != nil {
-			return exitUsage
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		dirs = append(dirs, fs.Arg(0))
-		args = fs.Args()[1:]
+2 usage error.`,
+		Example: `  reporter verify reports/2026/11/20261101T060000Z
+  reporter verify ./evidence/20261101T060000Z --json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return fmt.Errorf("want one run folder, got %q", args)
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := archive.VerifyFolder(args[0])
+			if err != nil {
+				return exit(exitFatal, err)
+			}
+			if asJSON {
+				if err := printJSON(cmd.OutOrStdout(), c); err != nil {
+					return err
+				}
+			} else {
+				printFolderCheck(cmd.OutOrStdout(), c)
+			}
+			if !c.OK() {
+				return exit(exitVerifyFailed, nil)
+			}
+			return nil
+		},
 	}
-	if len(dirs) != 1 {
-		fmt.Fprintf(stderr, "reporter verify: want one run folder, got %q\n\n%s", dirs, verifyUsage)
-		return exitUsage
-	}
-	c, err := archive.VerifyFolder(dirs[0])
-	if err != nil {
-		fmt.Fprintln(stderr, "reporter verify:", err)
-		return exitFatal
-	}
-	if *asJSON {
-		if code := printJSON(stdout, stderr, c); code != exitOK {
-			return code
-		}
-	} else {
-		printFolderCheck(stdout, c)
-	}
-	if !c.OK() {
-		return exitVerifyFailed
-	}
-	return exitOK
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the check as JSON")
+	return cmd
 }
 
 func printFolderCheck(w io.Writer, c *archive.FolderCheck) {
@@ -410,157 +390,19 @@ func printFolderCheck(w io.Writer, c *archive.FolderCheck) {
 		"compare its sha256 above with manifest.json in 'reporter archive verify RUN-ID'.")
 }
 
-func archiveGet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var to string
-	c, a, code := archiveSetup(ctx, "get", "get RUN-ID|latest --to DIR", 1, args, stderr, func(fs *flag.FlagSet, _ *config.Config) {
-		fs.StringVar(&to, "to", "", "folder to download the run into, as DIR/RUN-ID (required)")
-	})
-	if code >= 0 {
-		return code
-	}
-	if to == "" {
-		fmt.Fprintln(stderr, "reporter archive get: --to DIR is required")
-		return exitUsage
-	}
-	dir, err := a.Download(ctx, c.args[0], to)
-	if err != nil {
-		c.log.Error("cannot download the run", "run", c.args[0], "err", err)
-		return exitFatal
-	}
-	fmt.Fprintf(stdout, "Downloaded to %s; every file matches manifest.json.\n", dir)
-	return exitOK
-}
-
-func archiveURL(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var expires config.Expiry
-	var file string
-	c, a, code := archiveSetup(ctx, "url", "url RUN-ID|latest [--expires 7d] [--file PATH]", 1, args, stderr, func(fs *flag.FlagSet, cfg *config.Config) {
-		expires = cfg.S3.PresignExpiry
-		if expires == 0 {
-			expires = config.Expiry(config.MaxPresignExpiry)
-		}
-		fs.Var(&expires, "expires", "lifetime of the links, at most 7d (default s3.presign_expiry, else 7d)")
-		fs.StringVar(&file, "file", "", "print only the link to this file of the run, e.g. audit.xlsx")
-	})
-	if code >= 0 {
-		return code
-	}
-	if d := expires.Duration(); d <= 0 || d > config.MaxPresignExpiry {
-		fmt.Fprintf(stderr, "reporter archive url: --expires %s: want more than 0 and at most 7d (SigV4 limit)\n", expires)
-		return exitUsage
-	}
-	links, err := a.Links(ctx, c.args[0], expires.Duration())
-	if err != nil {
-		c.log.Error("cannot make links to the run", "run", c.args[0], "err", err)
-		return exitFatal
-	}
-	if file != "" {
-		for _, l := range links {
-			if l.Path == file {
-				fmt.Fprintln(stdout, l.URL)
-				return exitOK
-			}
-		}
-		fmt.Fprintf(stderr, "reporter archive url: run %s has no file %q\n", c.args[0], file)
-		return exitFatal
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	for _, l := range links {
-		fmt.Fprintf(tw, "%s\t%s\n", l.Path, l.URL)
-	}
-	tw.Flush()
-	if len(links) > 0 {
-		fmt.Fprintf(stderr, "The links expire at %s (sooner if the credentials that signed them expire first).\n", links[0].Expires.Format(time.RFC3339))
-	}
-	return exitOK
-}
-
-func archiveFlush(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c, a, code := archiveSetup(ctx, "flush", "flush [--out DIR | --spool-dir DIR]", 0, args, stderr, func(fs *flag.FlagSet, cfg *config.Config) {
-		fs.StringVar(&cfg.Out, "out", cfg.Out, "root of the run folders; the spool defaults to OUT/.spool")
-	})
-	if code >= 0 {
-		return code
-	}
-	res, err := a.Flush(ctx)
-	for _, loc := range res.Archived {
-		fmt.Fprintf(stdout, "archived %s\n", loc.ArchiveURI)
-	}
-	for _, p := range res.Failed {
-		fmt.Fprintf(stdout, "STILL IN THE SPOOL %s (%s)\n", p.ID, p.Dir)
-	}
-	if err != nil {
-		c.log.Error("spool not flushed", "spool", a.SpoolDir(), "err", err)
-		return exitDelivery
-	}
-	if len(res.Archived) == 0 {
-		fmt.Fprintf(stdout, "Nothing to upload: the spool %s is empty.\n", a.SpoolDir())
-	}
-	return exitOK
-}
-
-func printJSON(stdout, stderr io.Writer, v any) int {
-	enc := json.NewEncoder(stdout)
+// printJSON writes v as indented JSON.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
-		fmt.Fprintln(stderr, "reporter archive:", err)
-		return exitFatal
-	}
-	return exitOK
-}
-
-// openRunArchiver returns the archiver of `reporter run`, or nil when no
-// bucket is configured.
-func openRunArchiver(ctx context.Context, cfg *config.Config, log *slog.Logger) (*archive.Archiver, error) {
-	if !cfg.S3.Enabled() {
-		return nil, nil
-	}
-	return archive.Open(ctx, cfg.S3, archive.Options{Out: cfg.Out, Logger: log.With("component", "archive"), Retry: archiveRetry})
-}
-
-// flushSpool uploads the runs that earlier runs left in the spool. Its
-// error is reported with the run's delivery (exit status 4); the spool
-// keeps what it could not upload.
-func flushSpool(ctx context.Context, a *archive.Archiver, log *slog.Logger) error {
-	if a == nil {
-		return nil
-	}
-	res, err := a.Flush(ctx)
-	for _, loc := range res.Archived {
-		log.Info("earlier run archived from the spool", "uri", loc.ArchiveURI)
-	}
-	if err != nil {
-		log.Error("earlier runs still in the spool", "spool", a.SpoolDir(), "runs", len(res.Failed), "err", err)
-		return fmt.Errorf("archive spool: %d earlier runs still in %s: %w", len(res.Failed), a.SpoolDir(), err)
+		return exit(exitFatal, errors.New("cannot write JSON: "+err.Error()))
 	}
 	return nil
 }
 
-// appArchiver returns a as an app.Archiver; nil (no archive) stays nil.
-func appArchiver(a *archive.Archiver) app.Archiver {
-	if a == nil {
-		return nil
+func or(s, fallback string) string {
+	if s == "" {
+		return fallback
 	}
-	return archiverAdapter{a}
-}
-
-// archiverAdapter adapts *archive.Archiver to app.Archiver (archive does
-// not import internal/app).
-type archiverAdapter struct{ *archive.Archiver }
-
-// Archive uploads the run folder.
-func (a archiverAdapter) Archive(ctx context.Context, dir string, run *report.Run) (app.Location, error) {
-	loc, err := a.Archiver.Archive(ctx, dir, run)
-	return app.Location(loc), err
-}
-
-// runHistory is where a run finds its predecessors: the S3 archive when
-// one is configured, then the local run folders (which also hold runs
-// still waiting in the spool, and serve when S3 is unreachable).
-func runHistory(cfg *config.Config, a *archive.Archiver) history.Store {
-	local := history.Local{Root: cfg.Out}
-	if a == nil {
-		return local
-	}
-	return &history.Union{Stores: []history.Store{archive.History{Archiver: a}, local}}
+	return s
 }

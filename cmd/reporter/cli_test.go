@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,13 +99,28 @@ func TestConfigFileThresholds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := parseRunFlags(tt.args, &bytes.Buffer{})
+			s, err := parseRun(tt.args)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := f.cfg.Thresholds; got.UnusedCredentialDays != tt.wantUnused || got.KeyRotationDays != tt.wantRotate {
+			if got := s.cfg.Thresholds; got.UnusedCredentialDays != tt.wantUnused || got.KeyRotationDays != tt.wantRotate {
 				t.Errorf("thresholds = %+v, want unused %d rotation %d", got, tt.wantUnused, tt.wantRotate)
 			}
 		})
 	}
+}
+
+// parseRun parses the flags of `reporter run` as run does, and returns the
+// configuration without running.
+func parseRun(args []string) (*settings, error) {
+	s := loadSettings(args)
+	root := newRoot(s, io.Discard, io.Discard)
+	cmd, rest, err := root.Find(append([]string{"run"}, args...))
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.ParseFlags(rest); err != nil {
+		return nil, err
+	}
+	return s, s.ready(cmd)
 }

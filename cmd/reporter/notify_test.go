@@ -17,6 +17,7 @@ import (
 	"github.com/reporter-dev/reporter/collect/sample"
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
+	"github.com/reporter-dev/reporter/internal/runner"
 	"github.com/reporter-dev/reporter/notify"
 	"github.com/reporter-dev/reporter/notify/slack"
 	"github.com/reporter-dev/reporter/notify/slack/slackfake"
@@ -175,11 +176,11 @@ func TestSlackOutageKeepsRunComplete(t *testing.T) {
 	cfg.Slack.APIURL, cfg.Slack.Channel, cfg.Slack.Upload = dead.URL+"/", "#security", config.UploadWorkbook
 	log := slog.New(slog.DiscardHandler)
 	waited := 0
-	notifiers, err := buildNotifiers(&cfg, &bytes.Buffer{}, log, slack.WithRetrier(notify.Retrier{
+	notifiers, err := runner.Notifiers(&cfg, &bytes.Buffer{}, log, slack.WithRetrier(notify.Retrier{
 		Attempts: 3, Sleep: func(context.Context, time.Duration) error { waited++; return nil },
 	}))
 	if err != nil {
-		t.Fatalf("buildNotifiers() = %v", err)
+		t.Fatalf("runner.Notifiers() = %v", err)
 	}
 	res, err := app.RunOnce(context.Background(), app.Options{
 		Source: sample.NewSource(), OutDir: t.TempDir(), AsOf: sample.AsOf, Thresholds: audit.DefaultThresholds(), Version: "test", Logger: log,
@@ -226,26 +227,6 @@ func TestRunWithBrokenSlackConfig(t *testing.T) {
 	}
 	if problems, err := report.VerifyDir(dirs[0]); err != nil || len(problems) > 0 {
 		t.Errorf("VerifyDir() = %v, %v", problems, err)
-	}
-}
-
-func TestFindRunLatest(t *testing.T) {
-	out := t.TempDir()
-	for _, p := range []string{
-		"2026/10/20261031T060000Z", "2026/11/20261101T060000Z", "2026/11/20261101T060000Z-2",
-		"2026/11/20261101T060000Z-10", "2026/11/20261102T060000Z-incomplete",
-	} {
-		d := filepath.Join(out, filepath.FromSlash(p))
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasSuffix(p, "incomplete") {
-			os.WriteFile(filepath.Join(d, report.ManifestName), []byte("{}"), 0o644)
-		}
-	}
-	got, err := findRun(out, "latest")
-	if want := filepath.Join(out, "2026", "11", "20261101T060000Z-10"); err != nil || got != want {
-		t.Errorf("findRun(latest) = %q, %v, want %q", got, err, want)
 	}
 }
 

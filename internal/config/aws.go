@@ -2,10 +2,11 @@ package config
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 // AWS configures collection from live AWS accounts (collect/aws, the org
@@ -60,7 +61,7 @@ func DefaultAWS() AWS {
 }
 
 // RegisterFlags binds the AWS flags to the fields of c.
-func (c *AWS) RegisterFlags(fs *flag.FlagSet) {
+func (c *AWS) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Profile, "profile", c.Profile, "AWS shared-config profile (default: the SDK's default credential chain)")
 	fs.StringVar(&c.Region, "region", c.Region, "AWS region of the STS endpoint (default: AWS_REGION or the profile's, else us-east-1)")
 	fs.StringVar(&c.RoleName, "role-name", c.RoleName, "role assumed in each member account by --source org")
@@ -100,7 +101,7 @@ type awsListFlag struct {
 	set  bool
 }
 
-// String implements flag.Value.
+// String implements pflag.Value.
 func (f *awsListFlag) String() string {
 	if f == nil || f.list == nil {
 		return ""
@@ -108,7 +109,10 @@ func (f *awsListFlag) String() string {
 	return strings.Join(*f.list, ",")
 }
 
-// Set implements flag.Value.
+// Type names the flag's value in the help.
+func (f *awsListFlag) Type() string { return "ids" }
+
+// Set implements pflag.Value.
 func (f *awsListFlag) Set(v string) error {
 	if !f.set {
 		*f.list, f.set = nil, true

@@ -1,13 +1,14 @@
 package config
 
 import (
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 func TestAWSSettings(t *testing.T) {
@@ -49,7 +50,7 @@ func TestAWSSettings(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fs := flag.NewFlagSet("run", flag.ContinueOnError)
+			fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
 			fs.SetOutput(io.Discard)
 			cfg.AWS.RegisterFlags(fs)
 			if err := fs.Parse(tt.args); err != nil {

@@ -7,7 +7,6 @@ package config
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 
 	"github.com/reporter-dev/reporter/audit"
@@ -228,9 +228,20 @@ func (l *Log) Validate() error {
 	return errors.Join(errs...)
 }
 
-// RegisterFlags binds the general flags to c's fields; their defaults are
-// c's current values, so flags override the file.
-func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+// RegisterFlags binds the flags of an audit (general, thresholds, AWS, S3,
+// Slack) to c's fields; their defaults are c's current values, so flags
+// override the file.
+func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
+	c.RegisterGeneralFlags(fs)
+	c.RegisterThresholdFlags(fs)
+	c.AWS.RegisterFlags(fs)
+	c.S3.RegisterFlags(fs)
+	c.Slack.RegisterFlags(fs)
+}
+
+// RegisterGeneralFlags binds the source, output, preset, templates,
+// exceptions and log flags to c's fields.
+func (c *Config) RegisterGeneralFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Source, "source", c.Source, "where reports come from: org (every account of the AWS Organization; the default when AWS credentials are configured), account (only the credentials' account), sample, or dir:PATH")
 	fs.StringVar(&c.Out, "out", c.Out, "root folder of the run folders (OUT/YYYY/MM/RUN-ID)")
 	fs.StringVar(&c.Preset, "preset", c.Preset, "threshold preset: default (Security Hub, 90 days) or cis (CIS v1.4+, 45 days)")
@@ -239,6 +250,11 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.ExceptionsMaxDays, "exceptions-max-days", c.ExceptionsMaxDays, "an exception may expire at most this many days after the run's as-of (1 or more)")
 	fs.StringVar(&c.Log.Level, "log-level", c.Log.Level, "debug, info, warn or error")
 	fs.StringVar(&c.Log.Format, "log-format", c.Log.Format, "text, json, or auto (text on a terminal, JSON otherwise)")
+}
+
+// RegisterThresholdFlags binds the flags of single thresholds to c's
+// fields (see ApplyPresetFlag for their interplay with --preset).
+func (c *Config) RegisterThresholdFlags(fs *pflag.FlagSet) {
 	th := &c.Thresholds
 	fs.IntVar(&th.InactiveUserDays, "inactive-days", th.InactiveUserDays, "user-inactive fires past this many days without use")
 	fs.IntVar(&th.UnusedCredentialDays, "unused-days", th.UnusedCredentialDays, "console-password-unused and access-key-unused fire past this many days")
@@ -247,9 +263,6 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&th.MinPasswordLength, "min-password-length", th.MinPasswordLength, "password-policy-min-length fires below this length")
 	fs.IntVar(&th.PasswordReuse, "password-reuse", th.PasswordReuse, "password-policy-reuse fires below this many remembered passwords")
 	fs.IntVar(&th.MaxPasswordAgeDays, "max-password-age", th.MaxPasswordAgeDays, "password-policy-max-age fires above this many days")
-	c.AWS.RegisterFlags(fs)
-	c.S3.RegisterFlags(fs)
-	c.Slack.RegisterFlags(fs)
 }
 
 // thresholdFlags are the flags that set single thresholds.
@@ -261,9 +274,9 @@ var thresholdFlags = map[string]bool{
 // ApplyPresetFlag handles --preset given on the command line after
 // parsing: the preset replaces the thresholds, then any threshold flag
 // given explicitly is applied again on top. Call Validate afterwards.
-func (c *Config) ApplyPresetFlag(fs *flag.FlagSet) error {
+func (c *Config) ApplyPresetFlag(fs *pflag.FlagSet) error {
 	presetSet := false
-	fs.Visit(func(f *flag.Flag) { presetSet = presetSet || f.Name == "preset" })
+	fs.Visit(func(f *pflag.Flag) { presetSet = presetSet || f.Name == "preset" })
 	if !presetSet {
 		return nil
 	}
@@ -272,7 +285,7 @@ func (c *Config) ApplyPresetFlag(fs *flag.FlagSet) error {
 		return err
 	}
 	explicit := map[string]string{}
-	fs.Visit(func(f *flag.Flag) {
+	fs.Visit(func(f *pflag.Flag) {
 		if thresholdFlags[f.Name] {
 			explicit[f.Name] = f.Value.String()
 		}

@@ -2,11 +2,12 @@ package config
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"time"
 
 	"github.com/reporter-dev/reporter/internal/daemon"
+
+	"github.com/spf13/pflag"
 )
 
 // Daemon configures `reporter daemon`.
@@ -37,7 +38,7 @@ func DefaultDaemon() Daemon {
 
 // RegisterFlags binds the daemon flags to the fields of c. Only
 // `reporter daemon` registers them.
-func (c *Daemon) RegisterFlags(fs *flag.FlagSet) {
+func (c *Daemon) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Schedule, "schedule", c.Schedule, "cron schedule: 5 fields or a descriptor such as @monthly; CRON_TZ=Zone prefix allowed")
 	fs.StringVar(&c.Timezone, "timezone", c.Timezone, "time zone of the schedule (IANA name)")
 	fs.BoolVar(&c.CatchUp, "catch-up", c.CatchUp, "run at start when a scheduled run was missed")

@@ -2,13 +2,13 @@ package config
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 )
 
@@ -67,7 +67,7 @@ func DefaultS3() S3 {
 func (c *S3) Enabled() bool { return c.Bucket != "" }
 
 // RegisterFlags binds the S3 flags to the fields of c.
-func (c *S3) RegisterFlags(fs *flag.FlagSet) {
+func (c *S3) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Bucket, "bucket", c.Bucket, "S3 bucket archiving every run (s3.bucket); empty: no archive")
 	fs.StringVar(&c.Prefix, "prefix", c.Prefix, "key prefix of the archive in the bucket (s3.prefix)")
 	fs.StringVar(&c.Endpoint, "s3-endpoint", c.Endpoint, "base URL of an S3-compatible store (s3.endpoint; default AWS, or AWS_ENDPOINT_URL_S3)")
@@ -141,7 +141,10 @@ func (e Expiry) String() string {
 	return d.String()
 }
 
-// Set parses s into e; it makes *Expiry a flag.Value.
+// Type names the flag's value in the help.
+func (e *Expiry) Type() string { return "duration" }
+
+// Set parses s into e; it makes *Expiry a pflag.Value.
 func (e *Expiry) Set(s string) error {
 	d, err := ParseExpiry(s)
 	if err != nil {

@@ -2,11 +2,11 @@ package config
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"net/url"
 	"strings"
 
+	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 )
 
@@ -82,7 +82,7 @@ const (
 	DryRunJSON DryRun = "json" // the message as Slack would receive it
 )
 
-// Set implements flag.Value: "true" or "text" print a readable
+// Set implements pflag.Value: "true" or "text" print a readable
 // rendering, "json" the message JSON, "false" or "" post for real.
 func (d *DryRun) Set(s string) error {
 	switch strings.ToLower(strings.TrimSpace(s)) {
@@ -98,17 +98,16 @@ func (d *DryRun) Set(s string) error {
 	return nil
 }
 
-// String implements flag.Value.
+// Type names the flag's value in the help.
+func (d *DryRun) Type() string { return "text|json" }
+
+// String implements pflag.Value.
 func (d *DryRun) String() string {
 	if d == nil || *d == DryRunOff {
 		return "false"
 	}
 	return string(*d)
 }
-
-// IsBoolFlag lets --slack-dry-run stand alone; --slack-dry-run=json
-// selects the JSON output.
-func (d *DryRun) IsBoolFlag() bool { return true }
 
 // UnmarshalYAML accepts a boolean or text, json.
 func (d *DryRun) UnmarshalYAML(n *yaml.Node) error {
@@ -126,14 +125,32 @@ func DefaultSlack() Slack {
 // RegisterFlags binds the Slack flags to the fields of c. There is
 // deliberately no flag for the token or the webhook URL: command lines are
 // visible to every user of the machine.
-func (c *Slack) RegisterFlags(fs *flag.FlagSet) {
+func (c *Slack) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Channel, "slack-channel", c.Channel, "default Slack channel: gets the organization-wide digest (token from $"+SlackTokenEnv+" or slack.token_file)")
 	fs.StringVar(&c.APIURL, "slack-api-url", c.APIURL, "Slack Web API base URL (GovSlack: https://slack-gov.com/api/)")
-	fs.Var(&c.DryRun, "slack-dry-run", "print the Slack digest to stdout instead of posting it; =json prints the message JSON")
-	fs.Func("slack-upload", "file attached to the organization-wide digest: none, markdown or workbook (default "+string(c.Upload)+")", func(s string) error {
-		c.Upload = SlackUpload(s)
-		return c.validateUpload()
-	})
+	fs.Var(&c.DryRun, "slack-dry-run", "print the Slack digest to stdout instead of posting it; --slack-dry-run=json prints the message JSON")
+	// --slack-dry-run alone means text; a value needs the = form.
+	fs.Lookup("slack-dry-run").NoOptDefVal = string(DryRunText)
+	fs.Var((*uploadFlag)(&c.Upload), "slack-upload", "file attached to the organization-wide digest: none, markdown or workbook")
+}
+
+// uploadFlag is the --slack-upload flag: one of the SlackUpload choices.
+type uploadFlag SlackUpload
+
+// String implements pflag.Value.
+func (u *uploadFlag) String() string { return string(*u) }
+
+// Type names the flag's value in the help.
+func (u *uploadFlag) Type() string { return "none|markdown|workbook" }
+
+// Set implements pflag.Value; it refuses an unknown choice at once.
+func (u *uploadFlag) Set(s string) error {
+	c := Slack{Upload: SlackUpload(s)}
+	if err := c.validateUpload(); err != nil {
+		return err
+	}
+	*u = uploadFlag(s)
+	return nil
 }
 
 // Validate reports the first invalid Slack setting.

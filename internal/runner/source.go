@@ -1,4 +1,4 @@
-package main
+package runner
 
 import (
 	"context"
@@ -7,14 +7,32 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/reporter-dev/reporter/collect"
 	awssource "github.com/reporter-dev/reporter/collect/aws"
+	"github.com/reporter-dev/reporter/collect/sample"
 	"github.com/reporter-dev/reporter/internal/config"
 )
+
+// OpenSource turns the configured source into a Source and its default
+// as-of (zero: the start of the run).
+func OpenSource(ctx context.Context, cfg *config.Config, log *slog.Logger) (collect.Source, time.Time, error) {
+	spec := cfg.Source
+	switch {
+	case spec == "sample":
+		return sample.NewSource(), sample.AsOf, nil
+	case strings.HasPrefix(spec, "dir:"):
+		src, err := collect.NewDirSource(strings.TrimPrefix(spec, "dir:"))
+		return src, time.Time{}, err
+	case spec == "org", spec == "account", spec == "":
+		return openAWSSource(ctx, spec, cfg, log)
+	}
+	return nil, time.Time{}, fmt.Errorf("unknown --source %q: want org, account, sample, or dir:PATH", spec)
+}
 
 // openAWSSource opens --source org or account. An empty spec means org
 // when AWS credentials are configured, and is an error otherwise.

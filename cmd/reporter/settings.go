@@ -1,0 +1,155 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/reporter-dev/reporter/internal/config"
+)
+
+// settings is the configuration every subcommand shares, loaded by the
+// one loader (defaults, the --config file, the REPORTER_* environment)
+// before the command line is parsed: the flags are bound to its fields,
+// so they override it. A configuration that does not load is reported by
+// the commands that use it, not by those (checks, version) that do not.
+type settings struct {
+	cfg     config.Config
+	loadErr error
+	asOf    string // --as-of of run and config check
+}
+
+// loadSettings loads the configuration named by --config in args.
+func loadSettings(args []string) *settings {
+	s := &settings{}
+	s.cfg, s.loadErr = config.FromEnvironment(configPath(args), os.LookupEnv)
+	return s
+}
+
+// configPath finds --config in args before the flags are parsed, so the
+// file's values become the flags' defaults.
+func configPath(args []string) string {
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "--config" && i+1 < len(args) {
+			return args[i+1]
+		}
+		if v, ok := strings.CutPrefix(a, "--config="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// configFlag defines --config (read by loadSettings; defined so that it
+// parses and shows in the help).
+func configFlag(fs *pflag.FlagSet) {
+	fs.String("config", "", "YAML configuration file; REPORTER_* variables override it, flags override both")
+}
+
+// auditFlags defines the flags of an audit on cmd: general, thresholds,
+// AWS, S3 and Slack, in groups.
+func (s *settings) auditFlags(cmd *cobra.Command, asOf bool) {
+	c := &s.cfg
+	flagSection(cmd, "General", func(fs *pflag.FlagSet) {
+		configFlag(fs)
+		if asOf {
+			fs.StringVar(&s.asOf, "as-of", "", "the run's \"now\" for every check, RFC 3339 or YYYY-MM-DD (default: start of the run; the sample's own date for --source sample)")
+		}
+		c.RegisterGeneralFlags(fs)
+	})
+	flagSection(cmd, "Thresholds (override the preset's)", c.RegisterThresholdFlags)
+	flagSection(cmd, "AWS Organization", c.AWS.RegisterFlags)
+	flagSection(cmd, "S3 archive", c.S3.RegisterFlags)
+	flagSection(cmd, "Slack", c.Slack.RegisterFlags)
+}
+
+// daemonFlags defines the flags only the daemon uses (config check
+// accepts them too, to check a daemon's command line).
+func (s *settings) daemonFlags(cmd *cobra.Command) {
+	flagSection(cmd, "Daemon", func(fs *pflag.FlagSet) {
+		s.cfg.Daemon.RegisterFlags(fs)
+		fs.StringVar(&s.cfg.Listen, "listen", s.cfg.Listen, "address of /healthz, /readyz and /metrics (empty: none)")
+	})
+}
+
+// ready finishes the configuration of cmd once its flags are parsed: a
+// configuration that did not load is printed, one problem a line (exit
+// status 2); --preset given on the command line is applied.
+func (s *settings) ready(cmd *cobra.Command) error {
+	err := s.loadErr
+	if err == nil {
+		err = s.cfg.ApplyPresetFlag(cmd.Flags())
+	}
+	if err == nil {
+		return nil
+	}
+	problems := []error{err}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		problems = joined.Unwrap() // one repeated key per line
+	}
+	return invalid(cmd, problems)
+}
+
+// invalid prints each configuration problem on its own line, the same way
+// for every subcommand, and returns exit status 2.
+func invalid(cmd *cobra.Command, problems []error) error {
+	for _, p := range problems {
+		fmt.Fprintf(cmd.ErrOrStderr(), "%s: invalid configuration: %v\n", cmd.CommandPath(), p)
+	}
+	return exit(exitUsage, nil)
+}
+
+// parseAsOf accepts RFC 3339 or a bare date (midnight UTC); "" is zero.
+func parseAsOf(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("--as-of %q: want RFC 3339 (2026-11-01T06:00:00Z) or a date (2026-11-01)", s)
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "auto" {
+		format = "json"
+		if isTerminal(w) {
+			format = "text"
+		}
+	}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, errors.New("--log-format " + format + ": want text, json or auto")
+}
+
+// isTerminal reports whether w is a character device, such as a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
