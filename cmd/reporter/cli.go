@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -32,19 +31,6 @@ const (
 	// notification failed; the run folder (and spool) keep everything.
 	exitDelivery = 4
 )
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = ""
-
-func reporterVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
 
 const usage = `reporter audits the IAM credentials of an AWS Organization.
 
@@ -85,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "healthcheck":
 		return healthcheck(ctx, args[1:], stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "reporter", reporterVersion())
+		fmt.Fprintln(stdout, "reporter", describeBuild(identifyBuild()))
 		return exitOK
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
