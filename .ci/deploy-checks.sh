@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Deploy checks (issue 17), run by .ci/run: the Helm chart lints and renders
+# with its default and example values, the plain manifest is the chart's
+# current output, the deploy/validate module's tests pass (CloudFormation
+# typed and cross-checked, rendered objects strictly decoded into the
+# Kubernetes API types), and GoReleaser builds the release binaries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$(go env GOPATH)/bin:$PATH"
+
+HELM_VERSION=v3.21.4
+GORELEASER_VERSION=v2.17.0 # the newest that builds with Go 1.26 (v2.18 needs Go 1.27)
+
+# Tools are built from the Go module proxy, outside this module, so their
+# dependencies never enter go.mod. Each takes a few minutes the first time.
+if ! command -v helm >/dev/null; then
+  echo "installing helm $HELM_VERSION"
+  (cd "$(mktemp -d)" && go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION")
+fi
+
+chart=deploy/helm/reporter
+echo "-- helm lint / template: defaults (with the one required value) and every example"
+helm lint --strict "$chart" --set aws.externalId=ci-external-id
+helm template reporter "$chart" --set aws.externalId=ci-external-id >/dev/null
+for values in "$chart"/examples/*.yaml; do
+  helm lint --strict "$chart" -f "$values"
+  helm template reporter "$chart" --namespace iam-audit -f "$values" >/dev/null
+done
+
+echo "-- the plain manifest is generated from the chart"
+bash deploy/kubernetes/generate.sh --check
+
+echo "-- deploy/validate"
+(cd deploy/validate && go vet ./... && go test -count=1 ./...)
+
+echo "-- goreleaser build --snapshot"
+if ! command -v goreleaser >/dev/null; then
+  echo "installing goreleaser $GORELEASER_VERSION"
+  (cd "$(mktemp -d)" && go install "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION")
+fi
+goreleaser build --snapshot --clean --config .goreleaser.yaml
+for target in linux_amd64 linux_arm64 darwin_amd64 darwin_arm64; do
+  ls dist/reporter_"$target"*/reporter >/dev/null
+done
+version=$(./dist/reporter_linux_amd64*/reporter version)
+echo "$version"
+case "$version" in
+  "reporter "*", commit "*) ;;
+  *) echo "the release binary does not name its version and commit: $version" >&2; exit 1 ;;
+esac
+rm -rf dist
