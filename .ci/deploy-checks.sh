@@ -33,6 +33,18 @@ bash deploy/kubernetes/generate.sh --check
 echo "-- deploy/validate"
 (cd deploy/validate && go vet ./... && go test -count=1 ./...)
 
+echo "-- systemd units"
+if command -v systemd-analyze >/dev/null; then
+  units=$(mktemp -d)
+  go build -o "$units/reporter" ./cmd/reporter
+  sed "s#/usr/local/bin/reporter#$units/reporter#" deploy/systemd/reporter-run.service >"$units/reporter-run.service"
+  cp deploy/systemd/reporter-run.timer "$units/"
+  systemd-analyze verify "$units/reporter-run.service" "$units/reporter-run.timer"
+  rm -rf "$units"
+else
+  echo "systemd-analyze not installed: units not verified"
+fi
+
 echo "-- goreleaser build --snapshot"
 if ! command -v goreleaser >/dev/null; then
   echo "installing goreleaser $GORELEASER_VERSION"

@@ -3,12 +3,14 @@ package validate
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -377,15 +379,7 @@ func TestChartConfigIsValid(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the reporter")
 	}
-	bin := filepath.Join(t.TempDir(), "reporter")
-	if runtime.GOOS == "windows" {
-		bin += ".exe"
-	}
-	build := exec.Command("go", "build", "-o", bin, "./cmd/reporter")
-	build.Dir = "../.."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := reporterBinary(t)
 	for _, vs := range valueSets {
 		t.Run(vs.name, func(t *testing.T) {
 			o := decode(t, render(t, vs.args...))
@@ -415,6 +409,54 @@ func TestChartConfigIsValid(t *testing.T) {
 				t.Errorf("reporter config check: %v\n%s", err, out)
 			}
 		})
+	}
+}
+
+var (
+	buildOnce sync.Once
+	built     string
+	buildErr  error
+)
+
+// reporterBinary builds the reporter of this checkout once per test run.
+func reporterBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "reporter-validate")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		built = filepath.Join(dir, "reporter")
+		if runtime.GOOS == "windows" {
+			built += ".exe"
+		}
+		cmd := exec.Command("go", "build", "-o", built, "./cmd/reporter")
+		cmd.Dir = "../.."
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return built
+}
+
+// TestSystemdConfigIsValid: the VM example configuration passes the
+// reporter's own check, with the token file systemd would pass.
+func TestSystemdConfigIsValid(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the reporter")
+	}
+	out, err := exec.Command(reporterBinary(t), "config", "check", "--config", "../systemd/reporter.yaml", "--out", t.TempDir()).CombinedOutput()
+	if err != nil {
+		t.Errorf("reporter config check deploy/systemd/reporter.yaml: %v\n%s", err, out)
+	}
+	for _, want := range []string{"external_id: 5f1c0a7e-iam-audit", "bucket: acme-iam-audit-111122223333", "role_name: IAMCredentialAuditRole"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the VM configuration lacks %q (the stack's example outputs)", want)
+		}
 	}
 }
 
