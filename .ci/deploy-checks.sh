@@ -45,19 +45,38 @@ else
   echo "systemd-analyze not installed: units not verified"
 fi
 
-echo "-- goreleaser build --snapshot"
-if ! command -v goreleaser >/dev/null; then
+echo "-- release build"
+# goreleaser is built from the Go module proxy like helm (4.6 min of CPU,
+# 7.8 min on the shared development machine). CI_GORELEASER=0 skips the
+# install; without goreleaser (or if the install fails) the same builds as
+# .goreleaser.yaml (its four targets, flags and ldflags) are made with go
+# build. Either way the stamped version is checked.
+if [ "${CI_GORELEASER:-1}" = 1 ] && ! command -v goreleaser >/dev/null; then
   echo "installing goreleaser $GORELEASER_VERSION"
-  (cd "$(mktemp -d)" && go install "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION")
+  (cd "$(mktemp -d)" && go install "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION") ||
+    echo "goreleaser could not be installed: falling back to go build"
 fi
-goreleaser build --snapshot --clean --config .goreleaser.yaml
-for target in linux_amd64 linux_arm64 darwin_amd64 darwin_arm64; do
-  ls dist/reporter_"$target"*/reporter >/dev/null
-done
-version=$(./dist/reporter_linux_amd64*/reporter version)
+if command -v goreleaser >/dev/null; then
+  goreleaser check --config .goreleaser.yaml
+  goreleaser build --snapshot --clean --config .goreleaser.yaml
+  for target in linux_amd64 linux_arm64 darwin_amd64 darwin_arm64; do
+    ls dist/reporter_"$target"*/reporter >/dev/null
+  done
+  binary=$(ls dist/reporter_linux_amd64*/reporter)
+else
+  echo "goreleaser not installed: building its four targets with go build"
+  for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64; do
+    CGO_ENABLED=0 GOOS=${target%/*} GOARCH=${target#*/} go build -trimpath \
+      -ldflags "-s -w -X main.version=v0.0.0-ci -X main.commit=$(git rev-parse HEAD)" \
+      -o "dist/reporter_${target%/*}_${target#*/}/reporter" ./cmd/reporter
+  done
+  binary=dist/reporter_linux_amd64/reporter
+fi
+version=$("$binary" version)
 echo "$version"
+head=$(git rev-parse HEAD | cut -c1-12)
 case "$version" in
-  "reporter "*", commit "*) ;;
-  *) echo "the release binary does not name its version and commit: $version" >&2; exit 1 ;;
+  "reporter "*", commit $head, "*) ;;
+  *) echo "the release binary does not name its version and commit $head: $version" >&2; exit 1 ;;
 esac
 rm -rf dist
