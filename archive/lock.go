@@ -118,6 +118,12 @@ func (l *Lock) write(ctx context.Context, lease Lease, ifMatch string, create bo
 		Body: bytes.NewReader(body), ContentType: aws.String("application/json"),
 		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
 	}
+	// Encrypted like the runs: a bucket policy that denies puts without
+	// the archive's KMS key (deploy/cloudformation) must not refuse the lease.
+	if l.a.kmsKeyID != "" {
+		in.ServerSideEncryption = types.ServerSideEncryptionAwsKms
+		in.SSEKMSKeyId = aws.String(l.a.kmsKeyID)
+	}
 	if create {
 		in.IfNoneMatch = aws.String("*")
 	} else {

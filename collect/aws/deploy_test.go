@@ -1,7 +1,7 @@
 package awssource_test
 
 import (
-	"encoding/json"
+	"maps"
 	"os"
 	"slices"
 	"testing"
@@ -10,81 +10,98 @@ import (
 
 	awssource "github.com/reporter-dev/reporter/collect/aws"
 	"github.com/reporter-dev/reporter/internal/awsfake"
+	"github.com/reporter-dev/reporter/internal/iampolicy"
 )
 
-// policyActions reads the Allow actions of an IAM policy document.
-func policyActions(t *testing.T, doc []byte) []string {
+// readPolicy parses a policy of deploy/iam.
+func readPolicy(t *testing.T, name string) iampolicy.Policy {
 	t.Helper()
-	var p struct {
-		Statement []struct {
-			Effect string
-			Action any
-		}
-	}
-	if err := json.Unmarshal(doc, &p); err != nil {
+	doc, err := os.ReadFile("../../deploy/iam/" + name)
+	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
-	for _, st := range p.Statement {
-		switch a := st.Action.(type) {
-		case string:
-			out = append(out, a)
-		case []any:
-			for _, x := range a {
-				out = append(out, x.(string))
+	p, err := iampolicy.Parse(doc)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return p
+}
+
+// unusedGrants lists what the reporter's own policy grants although no
+// collection calls it, and why. Empty: every grant is used.
+var unusedGrants = map[string]string{}
+
+// TestShippedPoliciesAreLeastPrivilege runs the org source end to end
+// against awsfake with every feature that makes calls on: OU filters with
+// the OU tree walked (no Paths), account tags (Slack routing by tag), the
+// dedicated audit role with its external ID. It holds the shipped policies
+// to what awsfake recorded, both ways: every call is allowed (action and
+// resource), and every grant is used by some call, the member role's
+// exactly.
+func TestShippedPoliciesAreLeastPrivilege(t *testing.T) {
+	const role, externalID = "IAMCredentialAuditRole", "5f1c0a7e-iam-audit"
+	srv, url := fake(t, awsfake.Synthetic(6, generatedTime), awsfake.Options{OmitPaths: true, RoleName: role, ExternalID: externalID})
+	opts := fastOptions(awssource.ModeOrg)
+	opts.ExcludeOUs = []string{"ou-synt-dev00000"}
+	opts.AccountTags = true
+	opts.RoleName, opts.ExternalID = role, externalID
+	got := run(t, url, mgmtCreds, opts)
+	if got.err != nil {
+		t.Fatal(got.err)
+	}
+
+	// Calls signed by the base key are the reporter's role; the others,
+	// the member audit roles' sessions.
+	reporter, member := map[string]iampolicy.Request{}, map[string]iampolicy.Request{}
+	for _, c := range srv.Calls() {
+		if !c.NeedsPermission() {
+			continue
+		}
+		if c.Error == "AccessDenied" || c.Error == "InvalidClientTokenId" {
+			t.Errorf("%s answered %s: the collection should run clean", c.IAMAction(), c.Error)
+		}
+		r := iampolicy.Request{Action: c.IAMAction(), Resource: c.Resource()}
+		if c.AccessKeyID == awsfake.DefaultAccessKeyID {
+			reporter[r.String()] = r
+		} else {
+			member[r.String()] = r
+		}
+	}
+	for _, want := range []string{"organizations:ListAccounts", "organizations:ListParents", "organizations:ListChildren", "organizations:ListTagsForResource", "sts:AssumeRole", "iam:GetCredentialReport"} {
+		if !slices.ContainsFunc(slices.Collect(maps.Values(reporter)), func(r iampolicy.Request) bool { return r.Action == want }) {
+			t.Fatalf("the collection never called %s with the reporter's credentials; the test would prove nothing about it", want)
+		}
+	}
+	if len(member) == 0 {
+		t.Fatal("no member session made a call")
+	}
+
+	for _, c := range []struct {
+		policy string
+		calls  map[string]iampolicy.Request
+		unused map[string]string
+	}{
+		{"reporter-management-policy.json", reporter, unusedGrants},
+		{"member-audit-role-policy.json", member, nil},
+	} {
+		p := readPolicy(t, c.policy)
+		for _, r := range c.calls {
+			if !p.Allows(r) {
+				t.Errorf("%s does not allow %s, which the collection makes", c.policy, r)
+			}
+		}
+		for _, g := range p.Grants() {
+			used := false
+			for _, r := range c.calls {
+				used = used || g.Covers(r)
+			}
+			if _, excused := c.unused[g.Action]; !used && !excused {
+				t.Errorf("%s grants %s on %s (statement %s), which no call uses", c.policy, g.Action, g.Resource, g.Sid)
 			}
 		}
 	}
-	slices.Sort(out)
-	return out
-}
 
-// TestDeployPoliciesMatchCalls runs an OU-filtered collection (the widest
-// set of calls) and checks the deploy/ policies grant every action made,
-// and the member role nothing more.
-func TestDeployPoliciesMatchCalls(t *testing.T) {
-	srv, url := fake(t, awsfake.Synthetic(6, generatedTime), awsfake.Options{OmitPaths: true})
-	opts := fastOptions(awssource.ModeOrg)
-	opts.ExcludeOUs = []string{"ou-synt-dev00000"}
-	if got := run(t, url, mgmtCreds, opts); got.err != nil {
-		t.Fatal(got.err)
-	}
-	called := map[bool]map[string]bool{true: {}, false: {}} // by "signed by the base key"
-	for _, c := range srv.Calls() {
-		if c.Action == "GetCallerIdentity" {
-			continue // needs no permission
-		}
-		called[c.AccessKeyID == awsfake.DefaultAccessKeyID][c.Service+":"+c.Action] = true
-	}
-
-	for _, want := range []string{"organizations:ListAccounts", "organizations:ListParents", "organizations:ListChildren", "sts:AssumeRole", "iam:GetCredentialReport"} {
-		if !called[true][want] {
-			t.Fatalf("the collection never called %s with the base credentials; the test would check nothing", want)
-		}
-	}
-	mgmtDoc, err := os.ReadFile("../../deploy/iam/reporter-management-policy.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	memberDoc, err := os.ReadFile("../../deploy/iam/member-audit-role-policy.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgmtAllowed, memberAllowed := policyActions(t, mgmtDoc), policyActions(t, memberDoc)
-	for action := range called[true] {
-		if !slices.Contains(mgmtAllowed, action) {
-			t.Errorf("the reporter's own credentials call %s, which reporter-management-policy.json does not allow", action)
-		}
-	}
-	var memberCalled []string
-	for action := range called[false] {
-		memberCalled = append(memberCalled, action)
-	}
-	slices.Sort(memberCalled)
-	if !slices.Equal(memberCalled, memberAllowed) {
-		t.Errorf("member sessions call %v; member-audit-role-policy.json allows %v; want the same", memberCalled, memberAllowed)
-	}
-
+	// The member role's template carries the same policy and requires the external ID.
 	tmpl, err := os.ReadFile("../../deploy/cloudformation/member-audit-role.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -110,19 +127,23 @@ func TestDeployPoliciesMatchCalls(t *testing.T) {
 	if err := yaml.Unmarshal(tmpl, &cfn); err != nil {
 		t.Fatal(err)
 	}
-	role := cfn.Resources["AuditRole"].Properties
-	if len(role.Policies) != 1 || len(role.AssumeRolePolicyDocument.Statement) != 1 {
-		t.Fatalf("AuditRole: %d policies, %d trust statements; want 1 and 1", len(role.Policies), len(role.AssumeRolePolicyDocument.Statement))
+	auditRole := cfn.Resources["AuditRole"].Properties
+	if len(auditRole.Policies) != 1 || len(auditRole.AssumeRolePolicyDocument.Statement) != 1 {
+		t.Fatalf("AuditRole: %d policies, %d trust statements; want 1 and 1", len(auditRole.Policies), len(auditRole.AssumeRolePolicyDocument.Statement))
 	}
-	if _, ok := role.AssumeRolePolicyDocument.Statement[0].Condition["StringEquals"]["sts:ExternalId"]; !ok {
+	if _, ok := auditRole.AssumeRolePolicyDocument.Statement[0].Condition["StringEquals"]["sts:ExternalId"]; !ok {
 		t.Error("the audit role's trust policy does not require an sts:ExternalId")
 	}
-	var inline []string
-	for _, st := range role.Policies[0].PolicyDocument.Statement {
+	var inline, memberCalled []string
+	for _, st := range auditRole.Policies[0].PolicyDocument.Statement {
 		inline = append(inline, st.Action...)
 	}
+	for _, r := range member {
+		memberCalled = append(memberCalled, r.Action)
+	}
 	slices.Sort(inline)
-	if !slices.Equal(inline, memberAllowed) {
-		t.Errorf("the template's inline policy allows %v, want %v as member-audit-role-policy.json", inline, memberAllowed)
+	slices.Sort(memberCalled)
+	if !slices.Equal(inline, slices.Compact(memberCalled)) {
+		t.Errorf("the template's inline policy allows %v; member sessions call %v", inline, memberCalled)
 	}
 }

@@ -82,6 +82,8 @@ type Call struct {
 	Target string
 	// Session is the RoleSessionName given to AssumeRole.
 	Session string
+	// RoleArn is the role AssumeRole was asked for.
+	RoleArn string
 	// Error is the error code answered ("HTML 502" for an injected HTML
 	// page); empty on success.
 	Error string
@@ -233,7 +235,7 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 		call.AccessKeyID, call.Caller = id.accessKeyID, id.account
 		about, result, aerr = act(action, id, form)
 		if action == "AssumeRole" {
-			call.Target, call.Session = about, form.Get("RoleSessionName")
+			call.Target, call.Session, call.RoleArn = about, form.Get("RoleSessionName"), form.Get("RoleArn")
 		}
 		if res, ok := result.(generateReportResult); ok {
 			call.ReportState = res.State
