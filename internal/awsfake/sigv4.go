@@ -43,6 +43,7 @@ func parseAuthorization(h string) (sigV4Auth, error) {
 	var a sigV4Auth
 	rest, ok := strings.CutPrefix(h, "AWS4-HMAC-SHA256 ")
 	if !ok {
+		//lint:ignore ST1005 the text is sent as the IncompleteSignature message, worded like AWS's
 		return a, fmt.Errorf("Authorization header requires the AWS4-HMAC-SHA256 algorithm")
 	}
 	for part := range strings.SplitSeq(rest, ",") {
@@ -51,6 +52,7 @@ func parseAuthorization(h string) (sigV4Auth, error) {
 		case "Credential":
 			scope := strings.Split(v, "/")
 			if len(scope) != 5 || scope[4] != "aws4_request" {
+				//lint:ignore ST1005 the text is sent as the IncompleteSignature message, worded like AWS's
 				return a, fmt.Errorf("Credential %q: want AKID/DATE/REGION/SERVICE/aws4_request", v)
 			}
 			a.accessKeyID, a.date, a.region, a.service = scope[0], scope[1], scope[2], scope[3]
@@ -61,6 +63,7 @@ func parseAuthorization(h string) (sigV4Auth, error) {
 		}
 	}
 	if a.accessKeyID == "" || len(a.signedHeaders) == 0 || a.signature == "" {
+		//lint:ignore ST1005 the text is sent as the IncompleteSignature message, worded like AWS's
 		return a, fmt.Errorf("Authorization header requires Credential, SignedHeaders and Signature")
 	}
 	return a, nil

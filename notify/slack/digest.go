@@ -543,7 +543,7 @@ func compose(tmpl *template.Template, run *report.Run, t *target, loc notify.Loc
 			return m, d, nil
 		}
 		if lim.findings == 0 && lim.failed == 0 {
-			return nil, nil, fmt.Errorf("Slack digest exceeds Slack's limits even without listing findings (check templates/slack.tmpl): %w", err)
+			return nil, nil, fmt.Errorf("the digest exceeds Slack's limits even without listing findings (check templates/slack.tmpl): %w", err)
 		}
 		lim.findings, lim.failed = lim.findings/2, lim.failed/2
 	}
