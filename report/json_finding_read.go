@@ -65,6 +65,8 @@ func (e *FindingsError) Error() string {
 	var se *jsontext.SyntacticError
 	var me *jsonv2.SemanticError
 	switch {
+	case errors.Is(e.Err, io.ErrUnexpectedEOF):
+		return where + ": the document ends early"
 	case errors.As(e.Err, &me):
 		cause := "cannot read JSON " + me.JSONKind.String()
 		if me.GoType != nil {
@@ -101,8 +103,6 @@ func locate(dec *jsontext.Decoder, err error) error {
 		fe.Offset, fe.Pointer = me.ByteOffset, string(me.JSONPointer)
 	case errors.As(err, &se):
 		fe.Offset, fe.Pointer = se.ByteOffset, string(se.JSONPointer)
-	case err == io.ErrUnexpectedEOF:
-		fe.Err = fmt.Errorf("the document ends early: %w", err)
 	}
 	return fe
 }

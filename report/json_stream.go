@@ -62,10 +62,9 @@ func ReadJSONFindings(r io.Reader, add func(fs []audit.Finding) error) (*Run, er
 	fields := maps.Clone(p.header)
 	tail, err := p.rest()
 	if err != nil {
-		return nil, fmt.Errorf("after the findings: %w", err)
+		return nil, err
 	}
 	maps.Copy(fields, tail)
-	delete(fields, "findings")
 	doc, err := json.Marshal(fields)
 	if err != nil {
 		return nil, err
