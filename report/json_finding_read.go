@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,6 +41,9 @@ type previousRun struct {
 	// f is what each finding is decoded into before it is copied out.
 	f audit.Finding
 }
+
+// previousReadSize is the buffer a findings.json file is read through.
+const previousReadSize = 256 << 10
 
 // FindingsError locates a problem in a findings.json: where the decoder
 // stopped and in which value.
@@ -109,6 +113,12 @@ func locate(dec *jsontext.Decoder, err error) error {
 
 // openPrevious reads the document up to its first finding.
 func openPrevious(r io.Reader) (*previousRun, error) {
+	// The decoder reads 4 KiB at a time: a file is read through a
+	// buffer, in fewer system calls. What reads from memory or is
+	// buffered already (an io.ByteScanner) is read as it is.
+	if _, buffered := r.(io.ByteScanner); !buffered {
+		r = bufio.NewReaderSize(r, previousReadSize)
+	}
 	p := &previousRun{dec: jsontext.NewDecoder(r), header: map[string]json.RawMessage{}}
 	dec := p.dec
 	if err := expectKind(dec, '{', "the document"); err != nil {
