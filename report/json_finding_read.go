@@ -72,7 +72,10 @@ func (e *FindingsError) Error() string {
 	case errors.Is(e.Err, io.ErrUnexpectedEOF):
 		return where + ": the document ends early"
 	case errors.As(e.Err, &me):
-		cause := "cannot read JSON " + me.JSONKind.String()
+		cause := "cannot read JSON"
+		if me.JSONKind != 0 {
+			cause += " " + kindName(me.JSONKind)
+		}
 		if me.GoType != nil {
 			cause += " as " + me.GoType.String()
 		}
@@ -92,6 +95,17 @@ func (e *FindingsError) Error() string {
 }
 
 func (e *FindingsError) Unwrap() error { return e.Err }
+
+// kindName names the kind of a JSON value in an error.
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	}
+	return k.String()
+}
 
 // locate turns a decoder error into a FindingsError: the offset and
 // pointer the error carries, or else where dec stands.
@@ -225,7 +239,7 @@ func (p *previousRun) next(f *audit.Finding) (bool, error) {
 			list = list.Parent()
 		}
 		return false, p.fail(&FindingsError{Offset: p.dec.InputOffset(), Pointer: string(list) + "/" + strconv.FormatInt(n, 10),
-			Err: fmt.Errorf("a finding must be an object, found %v", k)})
+			Err: errors.New("a finding must be an object, found " + kindName(k))})
 	}
 }
 
