@@ -233,3 +233,32 @@ func TestCompareRunsPerAccount(t *testing.T) {
 		t.Errorf("CompareRuns(unsorted older run) = %v, changes %+v; want ErrUnsorted and a first run", err, cur2.Changes)
 	}
 }
+
+// TestCompareRunsBrokenEarlier: a finding that cannot be read in an
+// older run fails the comparison with an error naming the run and
+// locating the finding; the current run is left as a first run.
+func TestCompareRunsBrokenEarlier(t *testing.T) {
+	t1 := time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)
+	t2 := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
+	accounts := []Account{{ID: "A", Status: StatusCollected}, {ID: "B", Status: StatusCollected}}
+	prev := &Run{Run: RunInfo{ID: "r2", AsOf: t1}, Accounts: []Account{{ID: "A", Status: StatusCollected}, {ID: "B", Status: StatusFailed}},
+		Findings: []audit.Finding{{AccountID: "A", Principal: "alice", Check: audit.UserInactive, Severity: audit.Low}}}
+	older := `{"run": {"id": "r1", "as_of": "2026-09-01T06:00:00Z"}, "accounts": [{"id": "B", "status": "collected"}], "findings": [
+	  {"account_id": "B", "principal": "bob", "check": "user_inactive", "severity": "low"},
+	  {"account_id": "B", "principal": "carol", "check": "user_inactive", "severity": "low", "age_days": "ten"}]}`
+	cur := &Run{Run: RunInfo{ID: "cur", AsOf: t2}, Accounts: accounts,
+		Findings: []audit.Finding{{AccountID: "A", Principal: "alice", Check: audit.UserInactive, Severity: audit.Low}}}
+	err := CompareRuns(cur, asJSON(t, prev), strings.NewReader(older))
+	var fe *FindingsError
+	if !errors.As(err, &fe) || fe.Pointer != "/findings/1/age_days" || !strings.Contains(err.Error(), "earlier run 2 (r1): findings.json at byte") {
+		t.Fatalf("CompareRuns = %v; want earlier run 2 (r1) and /findings/1/age_days", err)
+	}
+	if ten := int64(strings.Index(older, `"ten"`)); fe.Offset < ten-len64(`"age_days": `) || fe.Offset > ten {
+		t.Errorf("error at byte %d, want at the age_days of carol (byte %d)", fe.Offset, ten)
+	}
+	if cur.Changes != nil || cur.Findings[0].Status != audit.StatusNew {
+		t.Errorf("after the error: changes %+v, status %s; want a first run", cur.Changes, cur.Findings[0].Status)
+	}
+}
+
+func len64(s string) int64 { return int64(len(s)) }

@@ -16,50 +16,80 @@ import (
 	"github.com/reporter-dev/reporter/audit"
 )
 
-// unmarshalFinding is what parseFindingJSON must agree with.
-func unmarshalFinding(data []byte) (audit.Finding, error) {
-	var f audit.Finding
-	err := json.Unmarshal(data, &f)
-	return f, err
-}
-
 // sameFinding reports whether a and b are equal, times and their
 // locations included.
 func sameFinding(a, b *audit.Finding) bool {
 	return reflect.DeepEqual(a, b)
 }
 
-// checkParse checks parseFindingJSON against json.Unmarshal on data and
-// returns whether the fast path took it.
-func checkParse(t testing.TB, data []byte) bool {
-	t.Helper()
-	want, wantErr := unmarshalFinding(data)
-	var got audit.Finding
-	if !parseFindingJSON(data, &got) {
-		return false
+// readAllPrevious reads doc's findings with next until it reports false
+// or an error, then the rest of the document, and returns the findings
+// and the error (nil when the whole document was read).
+// r wraps the document's reader (nil: read it whole).
+func readAllPrevious(doc []byte, r func(io.Reader) io.Reader) ([]audit.Finding, error) {
+	var rd io.Reader = bytes.NewReader(doc)
+	if r != nil {
+		rd = r(rd)
 	}
-	if wantErr != nil {
-		t.Fatalf("parseFindingJSON took %q, which json.Unmarshal rejects: %v", data, wantErr)
+	p, err := openPrevious(rd)
+	if err != nil {
+		return nil, err
 	}
-	if !sameFinding(&got, &want) {
-		t.Fatalf("parseFindingJSON(%q)\ngot  %#v\nwant %#v", data, got, want)
+	var fs []audit.Finding
+	for {
+		var f audit.Finding
+		ok, err := p.next(&f)
+		if err != nil {
+			if ok2, err2 := p.next(&f); ok2 || err2 == nil || err2.Error() != err.Error() {
+				return fs, fmt.Errorf("next after %v: %v, %v", err, ok2, err2)
+			}
+			return fs, err
+		}
+		if !ok {
+			if ok, err := p.next(&f); ok || err != nil {
+				return fs, errors.New("next after the end")
+			}
+			_, err := p.rest()
+			return fs, err
+		}
+		fs = append(fs, f)
 	}
-	return true
 }
 
-// checkParseFinding encodes f as findings.json does and checks that the
-// fast path reads it back as json.Unmarshal does; every encoding that
-// json.Unmarshal accepts must take the fast path.
-func checkParseFinding(t *testing.T, f *audit.Finding) {
+// chunkings are the ways the tests feed a document to the reader.
+var chunkings = map[string]func(io.Reader) io.Reader{
+	"whole":    nil,
+	"halves":   func(r io.Reader) io.Reader { return iotest.HalfReader(iotest.DataErrReader(r)) },
+	"one byte": iotest.OneByteReader,
+}
+
+// previousDoc wraps findings text in a findings.json document.
+func previousDoc(findings string) []byte {
+	return []byte(`{"run": {"id": "p", "as_of": "2026-10-01T06:00:00Z"}, "accounts": [], "findings": ` +
+		findings + `, "resolved": []}`)
+}
+
+// findingsStart is where previousDoc's list starts.
+var findingsStart = int64(bytes.Index(previousDoc("[]"), []byte("[]")))
+
+// checkLocated checks that err is a FindingsError inside doc: its
+// offset within it and its pointer under pointer ("" for any).
+func checkLocated(t testing.TB, doc []byte, err error, pointer string) *FindingsError {
 	t.Helper()
-	data, err := appendFindingJSON(nil, f)
-	if err != nil {
-		return // not written: a time MarshalJSON rejects
+	var fe *FindingsError
+	if !errors.As(err, &fe) {
+		t.Fatalf("document %q: error %v (%T), want a *FindingsError", doc, err, err)
 	}
-	_, wantErr := unmarshalFinding(data)
-	if !checkParse(t, data) && wantErr == nil {
-		t.Fatalf("parseFindingJSON declined its own encoding %s", data)
+	if fe.Offset < 0 || fe.Offset > int64(len(doc)) {
+		t.Fatalf("document %q: error at byte %d, outside the %d bytes", doc, fe.Offset, len(doc))
 	}
+	if pointer != "" && fe.Pointer != pointer {
+		t.Fatalf("document %q: error %q at %q, want at %q", doc, err, fe.Pointer, pointer)
+	}
+	if !strings.HasPrefix(err.Error(), fmt.Sprintf("findings.json at byte %d", fe.Offset)) {
+		t.Fatalf("error %q does not say where it is", err)
+	}
+	return fe
 }
 
 func jsonReadCases() map[string]audit.Finding {
@@ -140,41 +170,91 @@ func jsonReadCases() map[string]audit.Finding {
 	}
 }
 
-func TestParseFindingJSONCases(t *testing.T) {
-	for name, f := range jsonReadCases() {
-		t.Run(name, func(t *testing.T) { checkParseFinding(t, &f) })
+// checkReadFindings writes fs as findings.json does and reads the list
+// back, in every chunking: the findings must be what encoding/json
+// reads (ReadJSON). A finding encoding/json rejects (a severity without
+// a name) must be rejected too, located at its severity.
+func checkReadFindings(t *testing.T, fs []audit.Finding) {
+	t.Helper()
+	list := []byte("[")
+	var want []audit.Finding
+	bad := -1
+	for i := range fs {
+		data, err := appendFindingJSON(nil, &fs[i])
+		if err != nil {
+			continue // not written: a time MarshalJSON rejects
+		}
+		var w audit.Finding
+		if err := json.Unmarshal(data, &w); err != nil && bad < 0 {
+			bad = len(want)
+		}
+		if len(want) > 0 {
+			list = append(list, ",\n    "...)
+		}
+		list = append(list, data...)
+		want = append(want, w)
+	}
+	doc := previousDoc(string(append(list, ']')))
+	for name, chunk := range chunkings {
+		got, err := readAllPrevious(doc, chunk)
+		if bad >= 0 {
+			checkLocated(t, doc, err, fmt.Sprintf("/findings/%d/severity", bad))
+			want = want[:bad]
+		} else if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: read %d findings, want %d", name, len(got), len(want))
+		}
+		for i := range got {
+			if !sameFinding(&got[i], &want[i]) {
+				t.Fatalf("%s: finding %d\ngot  %#v\nwant %#v", name, i, got[i], want[i])
+			}
+		}
 	}
 }
 
-func TestParseFindingJSONRandom(t *testing.T) {
+func TestReadFindingCases(t *testing.T) {
+	for name, f := range jsonReadCases() {
+		t.Run(name, func(t *testing.T) { checkReadFindings(t, []audit.Finding{f}) })
+	}
+}
+
+func TestReadFindingRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(2025, 7))
 	n := 20000
 	if testing.Short() {
 		n = 2000
 	}
-	for range n {
-		f := randJSONFinding(r)
-		checkParseFinding(t, &f)
+	fs := make([]audit.Finding, 0, 100)
+	for range n / 100 {
+		fs = fs[:0]
+		for range 100 {
+			f := randJSONFinding(r)
+			f.Severity = audit.Severities[r.IntN(len(audit.Severities))]
+			fs = append(fs, f)
+		}
+		checkReadFindings(t, fs)
 	}
 }
 
-// TestParseFindingJSONInputs feeds hand-written objects: the fast path
-// must either take them and agree with json.Unmarshal, or decline them.
-func TestParseFindingJSONInputs(t *testing.T) {
-	fast := []string{
+// TestReadFindingInputs feeds hand-written findings: what encoding/json
+// reads is read the same, and what it rejects is rejected with its
+// place. json v2 is stricter than encoding/json where findings.json
+// never goes: those inputs are listed apart, with the reason.
+func TestReadFindingInputs(t *testing.T) {
+	// Read as encoding/json reads them.
+	same := []string{
 		`{}`,
 		" \t\r\n{ \t\r\n} \t\r\n",
 		`{"account_id":"A","severity":"low","age_days":3}`,
+		`{"account_id":"A","bogus":1,"more":{"x":[1,{"y":"]}"}]}}`,
+		`{"exception":{"unknown":"a","reason":"r"}}`,
 		`{"age_days":null,"since":null,"first_seen":null,"exception":null,"status":null,"severity":null}`,
 		`{"detail":"\u00e9\u65e5\ud83d\ude80\/\"\\\b\f\n\r\t\u0000\u001f\u007f"}`,
-		`{"detail":"\ud800"}`,
-		`{"detail":"\udc00\ud800"}`,
-		`{"detail":"\ud800\u0041"}`,
-		`{"detail":"\ud800\ud800\udc00"}`,
 		`{"detail":"\uDBFF\uDFFF\uFFFD\uFFFE"}`,
-		`{"detail":"\ud800\\u0041"}`,
+		`{"account_\u0069d":"A"}`,
 		"{\"detail\":\"a\x7fb\"}",
-		"{\"detail\":\"\xff\xfe\xc3(\xe2\x82\xf0\x9f\x98\xed\xa0\x80\xc0\xaf\xf4\x90\x80\x80\"}",
 		`{"age_days":-0}`,
 		`{"age_days":0}`,
 		`{"age_days":-9223372036854775808}`,
@@ -192,231 +272,146 @@ func TestParseFindingJSONInputs(t *testing.T) {
 		`{"exception":{"source":"s","expires":"2026-12-31T00:00:00Z","approved_by":"x","owner":"o","reason":"r","check":"c","principal":"p","account":"a"}}`,
 		`{"status":"new","first_seen":"2024-01-02T00:00:00Z","since":"2023-05-17T09:41:02Z","security_hub":"IAM.3","cis":"1.14","detail":"d","age_days":412,"credential":"access_key_1","severity":"critical","check":"c","arn":"a","principal":"p","account_name":"n","account_id":"1"}`,
 	}
-	for _, in := range fast {
-		if !checkParse(t, []byte(in)) {
-			t.Errorf("parseFindingJSON declined %s", in)
+	for _, in := range same {
+		var want audit.Finding
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatalf("encoding/json rejects %s: %v", in, err)
+		}
+		doc := previousDoc("[" + in + "]")
+		got, err := readAllPrevious(doc, nil)
+		if err != nil || len(got) != 1 || !sameFinding(&got[0], &want) {
+			t.Errorf("%s: read %#v, %v; want %#v", in, got, err, want)
 		}
 	}
-	// Inputs the fast path leaves to json.Unmarshal, which takes some
-	// (the value there is what it gives) and rejects the rest.
-	declined := []string{
-		``, ` `, `null`, `[]`, `"x"`, `1`, `{`, `}`, `{}}`, `{} {}`, `{},`, `{"a"}`,
-		`{"account_id":"A","bogus":1}`,
-		`{"Account_ID":"A"}`,
-		`{"ACCOUNT_ID":"A"}`,
-		`{"account_\u0069d":"A"}`,
-		`{"account_id":"A","account_id":"B"}`,
-		`{"exception":{},"exception":null}`,
-		`{"exception":{"reason":"a","reason":"b"}}`,
-		`{"exception":{"Reason":"a"}}`,
-		`{"exception":{"unknown":"a"}}`,
-		`{"exception":[]}`,
-		`{"exception":"x"}`,
-		`{"account_id":1}`,
-		`{"account_id":true}`,
-		`{"account_id":["x"]}`,
-		`{"account_id":{}}`,
-		`{"age_days":"3"}`,
-		`{"age_days":1.5}`,
-		`{"age_days":1e3}`,
-		`{"age_days":1.0}`,
-		`{"age_days":01}`,
-		`{"age_days":-}`,
-		`{"age_days":--1}`,
-		`{"age_days":+1}`,
-		`{"age_days":9223372036854775808}`,
-		`{"age_days":-9223372036854775809}`,
-		`{"age_days":true}`,
-		`{"age_days":nul}`,
-		`{"age_days":nulll}`,
-		`{"severity":"Low"}`,
-		`{"severity":"lo\u0077"}`,
-		`{"severity":"severity(0)"}`,
-		`{"severity":""}`,
-		`{"severity":3}`,
-		`{"since":""}`,
-		`{"since":"2024-06-01"}`,
-		`{"since":"2024-06-01T12:00:00"}`,
-		`{"since":"2024-06-01t12:00:00Z"}`,
-		`{"since":"2024-06-01T12:00:00z"}`,
-		`{"since":"2024-06-01T12:00:00+24:00"}`,
-		`{"since":"2024-06-01T12:00:00+05:60"}`,
-		`{"since":"2024-06-01T12:00:00+0530"}`,
-		`{"since":"2024-06-01T12:00:00.Z"}`,
-		`{"since":"2024-06-01T12:00:00,5Z"}`,
-		`{"since":"2024-06-01T1:00:00Z"}`,
-		`{"since":"2024-02-30T12:00:00Z"}`,
-		`{"since":"2023-02-29T12:00:00Z"}`,
-		`{"since":"2024-13-01T12:00:00Z"}`,
-		`{"since":"2024-06-01T24:00:00Z"}`,
-		`{"since":"2024-06-01T12:00:60Z"}`,
-		`{"since":"10000-06-01T12:00:00Z"}`,
-		`{"since":"2024\u002d06-01T12:00:00Z"}`,
-		`{"since":"2024-06-01T12:00:00Z "}`,
-		`{"since":1}`,
-		`{"since":{}}`,
-		`{"detail":"\x"}`,
-		`{"detail":"\'"}`,
-		`{"detail":"\u12"}`,
-		`{"detail":"\u12G4"}`,
-		`{"detail":"\ud800\u12G4"}`,
-		"{\"detail\":\"a\nb\"}",
-		"{\"detail\":\"a\x00b\"}",
-		`{"detail":"abc}`,
-		`{"detail":"abc\"}`,
-		`{"detail" "x"}`,
-		`{"detail":"x" "cis":"y"}`,
-		`{"detail":"x",}`,
-		`{,"detail":"x"}`,
-		`{"detail":"x"]`,
-		`{"detail"::"x"}`,
-		"{\"cis\": \"x\"{\n      \"account_id\": \"y\"}",
-		"{\"cis\": \"x\",\n      \"account_id\": \"y\"{\n      \"account_name\": \"z\"}",
-		"{\"exception\": {\"owner\": \"x\"{\n        \"account\": \"y\"}}",
-		"{\n      \"exception\": {\n        \"account\": \"y\"{\n        \"account\": \"y\"}}",
-		"{\"detail\":\"x\"}\x00",
-		"{\"detail\":\"x\"}\v",
-		"\v{}",
+
+	// Rejected, with the pointer of the value at fault. Those marked
+	// v1 encoding/json took; findings.json never holds them (WriteJSON
+	// writes names exactly once, valid UTF-8, RFC 3339 times).
+	rejected := []struct{ in, pointer string }{
+		{`null`, "/findings/0"}, // v1: a zero finding
+		{`[]`, "/findings/0"},
+		{`"x"`, "/findings/0"},
+		{`1`, "/findings/0"},
+		{`{`, "/findings/0"},
+		{`}`, "/findings/0"},
+		{`{}}`, "/findings/1"},
+		{`{} {}`, "/findings"},
+		{`{},`, "/findings"},
+		{`{"a"}`, "/findings/0/a"},
+		{`{"account_id":"A","account_id":"B"}`, "/findings/0/account_id"},                    // v1: the last
+		{`{"exception":{},"exception":null}`, "/findings/0/exception"},                       // v1: the last
+		{`{"exception":{"reason":"a","reason":"b"}}`, "/findings/0/exception/reason"},        // v1: the last
+		{`{"account_id":"A","account_\u0069d":"B"}`, "/findings/0/account_id"},               // v1: the last
+		{`{"detail":"\ud800"}`, "/findings/0/detail"},                                        // v1: U+FFFD
+		{`{"detail":"\udc00\ud800"}`, "/findings/0/detail"},                                  // v1: U+FFFD
+		{`{"detail":"\ud800\u0041"}`, "/findings/0/detail"},                                  // v1: U+FFFD
+		{"{\"detail\":\"\xff\xfe\xc3(\xed\xa0\x80\xf4\x90\x80\x80\"}", "/findings/0/detail"}, // v1: U+FFFD
+		{`{"since":"2024-06-01T12:00:00+24:00"}`, "/findings/0/since"},                       // v1: +24:00
+		{`{"since":"2024-06-01T12:00:00+05:60"}`, "/findings/0/since"},                       // v1: +06:00
+		{`{"since":"2024-06-01T12:00:00,5Z"}`, "/findings/0/since"},                          // v1: .5
+		{`{"since":"2024-06-01T1:00:00Z"}`, "/findings/0/since"},                             // v1: 01:00
+		{`{"exception":[]}`, "/findings/0/exception"},
+		{`{"exception":"x"}`, "/findings/0/exception"},
+		{`{"account_id":1}`, "/findings/0/account_id"},
+		{`{"account_id":true}`, "/findings/0/account_id"},
+		{`{"account_id":["x"]}`, "/findings/0/account_id"},
+		{`{"account_id":{}}`, "/findings/0/account_id"},
+		{`{"age_days":"3"}`, "/findings/0/age_days"},
+		{`{"age_days":1.5}`, "/findings/0/age_days"},
+		{`{"age_days":1e3}`, "/findings/0/age_days"},
+		{`{"age_days":1.0}`, "/findings/0/age_days"},
+		{`{"age_days":01}`, "/findings/0"},
+		{`{"age_days":-}`, "/findings/0/age_days"},
+		{`{"age_days":--1}`, "/findings/0/age_days"},
+		{`{"age_days":+1}`, "/findings/0/age_days"},
+		{`{"age_days":9223372036854775808}`, "/findings/0/age_days"},
+		{`{"age_days":-9223372036854775809}`, "/findings/0/age_days"},
+		{`{"age_days":true}`, "/findings/0/age_days"},
+		{`{"age_days":{}}`, "/findings/0/age_days"},
+		{`{"age_days":nul}`, "/findings/0/age_days"},
+		{`{"age_days":nulll}`, "/findings/0"},
+		{`{"severity":"Low"}`, "/findings/0/severity"},
+		{`{"severity":"severity(0)"}`, "/findings/0/severity"},
+		{`{"severity":""}`, "/findings/0/severity"},
+		{`{"severity":3}`, "/findings/0/severity"},
+		{`{"since":""}`, "/findings/0/since"},
+		{`{"since":"2024-06-01"}`, "/findings/0/since"},
+		{`{"since":"2024-06-01T12:00:00"}`, "/findings/0/since"},
+		{`{"since":"2024-06-01t12:00:00Z"}`, "/findings/0/since"},
+		{`{"since":"2024-06-01T12:00:00z"}`, "/findings/0/since"},
+		{`{"since":"2024-06-01T12:00:00+0530"}`, "/findings/0/since"},
+		{`{"since":"2024-06-01T12:00:00.Z"}`, "/findings/0/since"},
+		{`{"since":"2024-02-30T12:00:00Z"}`, "/findings/0/since"},
+		{`{"since":"2023-02-29T12:00:00Z"}`, "/findings/0/since"},
+		{`{"since":"2024-13-01T12:00:00Z"}`, "/findings/0/since"},
+		{`{"since":"2024-06-01T24:00:00Z"}`, "/findings/0/since"},
+		{`{"since":"2024-06-01T12:00:60Z"}`, "/findings/0/since"},
+		{`{"since":"10000-06-01T12:00:00Z"}`, "/findings/0/since"},
+		{`{"since":"2024-06-01T12:00:00Z "}`, "/findings/0/since"},
+		{`{"since":1}`, "/findings/0/since"},
+		{`{"since":{}}`, "/findings/0/since"},
+		{`{"exception":{"expires":"soon"}}`, "/findings/0/exception/expires"},
+		{`{"detail":"\x"}`, "/findings/0/detail"},
+		{`{"detail":"\'"}`, "/findings/0/detail"},
+		{`{"detail":"\u12"}`, "/findings/0/detail"},
+		{`{"detail":"\u12G4"}`, "/findings/0/detail"},
+		{`{"detail":"\ud800\u12G4"}`, "/findings/0/detail"},
+		{"{\"detail\":\"a\nb\"}", "/findings/0/detail"},
+		{"{\"detail\":\"a\x00b\"}", "/findings/0/detail"},
+		{`{"detail":"abc}`, "/findings/0"},
+		{`{"detail" "x"}`, "/findings/0/detail"},
+		{`{"detail":"x" "cis":"y"}`, "/findings/0"},
+		{`{"detail":"x",}`, "/findings/0"},
+		{`{,"detail":"x"}`, "/findings/0"},
+		{`{"detail":"x"]`, "/findings"},
+		{`{"detail"::"x"}`, "/findings/0/detail"},
+		{"{\"exception\": {\"owner\": \"x\"{\n        \"account\": \"y\"}}", "/findings/0/exception"},
+		{"{\"detail\":\"x\"}\x00", "/findings"},
+		{"\v{}", "/findings/0"},
 	}
-	for _, in := range declined {
-		data := []byte(in)
-		if checkParse(t, data) {
-			// Taking it is fine when json.Unmarshal agrees (checked);
-			// these are meant to be declined, so say so.
-			t.Errorf("parseFindingJSON took %q, expected it declined", in)
+	for _, tt := range rejected {
+		doc := previousDoc("[" + tt.in + "]")
+		for name, chunk := range chunkings {
+			got, err := readAllPrevious(doc, chunk)
+			if len(got) != 0 && tt.pointer != "/findings/1" && tt.pointer != "/findings" {
+				t.Errorf("%s (%s): read %d findings before the error", tt.in, name, len(got))
+			}
+			fe := checkLocated(t, doc, err, tt.pointer)
+			if fe.Offset < findingsStart {
+				t.Errorf("%s (%s): error at byte %d, before the list at %d", tt.in, name, fe.Offset, findingsStart)
+			}
+		}
+	}
+
+	// Member names are matched exactly, as json v2 does: v1 also took
+	// them in another case. A name in another case is an unknown member,
+	// ignored like any other (findings.json only ever adds members).
+	for in, want := range map[string]audit.Finding{
+		`{"Account_ID":"A","check":"c"}`:        {Check: "c"},
+		`{"exception":{"Reason":"a"}}`:          {Exception: &audit.Exception{}},
+		`{"ACCOUNT_ID":"X","account_id":"Y"}`:   {AccountID: "Y"},
+		`{"since":"2024\u002d06-01T12:00:00Z"}`: {Since: time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)}, // v1 rejected the escape
+	} {
+		got, err := readAllPrevious(previousDoc("["+in+"]"), nil)
+		if err != nil || len(got) != 1 || !sameFinding(&got[0], &want) {
+			t.Errorf("%s: read %#v, %v; want %#v", in, got, err, want)
 		}
 	}
 }
 
-// oldPreviousRun is the findings reader before parseFindingJSON: a
-// json.Decoder for the whole document. The tests compare next with it.
-type oldPreviousRun struct {
-	dec    *json.Decoder
-	inList bool
-}
-
-func oldOpenPrevious(r io.Reader) (*oldPreviousRun, error) {
-	p := &oldPreviousRun{dec: json.NewDecoder(r)}
-	var run RunInfo
-	var accounts []Account
-	if err := expectDelim(p.dec, '{'); err != nil {
-		return nil, err
-	}
-	for p.dec.More() {
-		tok, err := p.dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("findings.json: %w", err)
-		}
-		key, _ := tok.(string)
-		switch key {
-		case "run":
-			if err := p.dec.Decode(&run); err != nil {
-				return nil, fmt.Errorf("findings.json run: %w", err)
-			}
-		case "accounts":
-			if err := p.dec.Decode(&accounts); err != nil {
-				return nil, fmt.Errorf("findings.json accounts: %w", err)
-			}
-		case "findings":
-			if run.AsOf.IsZero() {
-				return nil, errors.New("findings.json: findings come before the run they belong to")
-			}
-			if err := expectDelim(p.dec, '['); err != nil {
-				return nil, err
-			}
-			p.inList = true
-			return p, nil
-		default:
-			var skip json.RawMessage
-			if err := p.dec.Decode(&skip); err != nil {
-				return nil, fmt.Errorf("findings.json %s: %w", key, err)
-			}
-		}
-	}
-	return p, nil
-}
-
-func (p *oldPreviousRun) next(f *audit.Finding) (bool, error) {
-	if !p.inList {
-		return false, nil
-	}
-	if !p.dec.More() {
-		p.inList = false
-		if _, err := p.dec.Token(); err != nil { // ]
-			return false, fmt.Errorf("findings.json findings: %w", err)
-		}
-		return false, nil
-	}
-	if err := p.dec.Decode(f); err != nil {
-		return false, fmt.Errorf("findings.json findings: %w", err)
-	}
-	return true, nil
-}
-
-// readAllPrevious reads doc's findings with next until it reports false
-// or an error, and returns what it read and the error text.
-func readAllPrevious(doc []byte, chunked bool) ([]audit.Finding, string) {
-	var r io.Reader = bytes.NewReader(doc)
-	if chunked {
-		r = iotest.HalfReader(iotest.DataErrReader(r))
-	}
-	p, err := openPrevious(r)
-	if err != nil {
-		return nil, "open: " + err.Error()
-	}
-	var fs []audit.Finding
-	for {
-		var f audit.Finding
-		ok, err := p.next(&f)
-		if err != nil {
-			return fs, err.Error()
-		}
-		if !ok {
-			if ok, err := p.next(&f); ok || err != nil {
-				return fs, "next after the end"
-			}
-			return fs, ""
-		}
-		fs = append(fs, f)
-	}
-}
-
-func oldReadAllPrevious(doc []byte) ([]audit.Finding, string) {
-	p, err := oldOpenPrevious(bytes.NewReader(doc))
-	if err != nil {
-		return nil, "open: " + err.Error()
-	}
-	var fs []audit.Finding
-	for {
-		var f audit.Finding
-		ok, err := p.next(&f)
-		if err != nil {
-			return fs, err.Error()
-		}
-		if !ok {
-			return fs, ""
-		}
-		fs = append(fs, f)
-	}
-}
-
-// checkPrevious compares next with the old reader on doc, fed whole and
-// in small pieces.
-func checkPrevious(t testing.TB, doc []byte) {
-	t.Helper()
-	want, wantErr := oldReadAllPrevious(doc)
-	for _, chunked := range []bool{false, true} {
-		got, gotErr := readAllPrevious(doc, chunked)
-		if gotErr != wantErr {
-			t.Fatalf("document %q (chunked %v):\nerror %q\nwant  %q", doc, chunked, gotErr, wantErr)
-		}
-		if len(got) != len(want) {
-			t.Fatalf("document %q (chunked %v): %d findings, want %d", doc, chunked, len(got), len(want))
-		}
-		for i := range got {
-			if !sameFinding(&got[i], &want[i]) {
-				t.Fatalf("document %q (chunked %v): finding %d\ngot  %#v\nwant %#v", doc, chunked, i, got[i], want[i])
-			}
+// TestFindingsErrorText checks the wording of a located error: the
+// place once, in front, then the cause.
+func TestFindingsErrorText(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"age_days":"3"}`: "findings.json at byte 95 /findings/0/age_days: cannot read JSON string as audit.Days: json: cannot unmarshal string into Go value of type int",
+		`{"severity":"x"}`: `findings.json at byte 95 /findings/0/severity: cannot read JSON string as audit.Severity: unknown severity "x"`,
+		`{"a":1,"a":2}`:    "findings.json at byte 90 /findings/0/a: duplicate object member name",
+		`{"detail":"x" 1}`: "findings.json at byte 97 /findings/0: invalid character '1' after object value (expecting ',' or '}')",
+		`7`:                "findings.json at byte 83 /findings/0: a finding must be an object, found number",
+	} {
+		_, err := readAllPrevious(previousDoc("["+in+"]"), nil)
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: error\n%v\nwant\n%s", in, err, want)
 		}
 	}
 }
@@ -434,6 +429,8 @@ func previousTestRun(r *rand.Rand, n int) *Run {
 	return run
 }
 
+// TestPreviousNextDocument reads a whole findings.json as WriteJSON
+// writes it: the findings are those ReadJSON reads.
 func TestPreviousNextDocument(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 11))
 	run := previousTestRun(r, 400)
@@ -451,57 +448,113 @@ func TestPreviousNextDocument(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, chunked := range []bool{false, true} {
-		got, gotErr := readAllPrevious(doc, chunked)
-		if gotErr != "" {
-			t.Fatal(gotErr)
+	for name, chunk := range chunkings {
+		got, err := readAllPrevious(doc, chunk)
+		if err != nil {
+			t.Fatal(err)
 		}
 		if len(got) != len(whole.Findings) {
-			t.Fatalf("read %d findings, want %d", len(got), len(whole.Findings))
+			t.Fatalf("%s: read %d findings, want %d", name, len(got), len(whole.Findings))
 		}
 		for i := range got {
 			if !sameFinding(&got[i], &whole.Findings[i]) {
-				t.Fatalf("finding %d:\ngot  %#v\nwant %#v", i, got[i], whole.Findings[i])
+				t.Fatalf("%s: finding %d:\ngot  %#v\nwant %#v", name, i, got[i], whole.Findings[i])
 			}
 		}
 	}
-	checkPrevious(t, doc)
 }
 
-// previousDoc wraps findings text in a findings.json document.
-func previousDoc(findings string) []byte {
-	return []byte(`{"run": {"id": "p", "as_of": "2026-10-01T06:00:00Z"}, "accounts": [], "findings": ` +
-		findings + `, "resolved": []}`)
+// checkDocument reads doc in every chunking and checks what holds for
+// any input: the same result each time; an error is a located
+// FindingsError; a document read without error is valid JSON.
+func checkDocument(t testing.TB, doc []byte) ([]audit.Finding, error) {
+	t.Helper()
+	want, wantErr := readAllPrevious(doc, nil)
+	for name, chunk := range chunkings {
+		if chunk == nil {
+			continue
+		}
+		got, err := readAllPrevious(doc, chunk)
+		// The same findings and the same place of the error; its text
+		// may quote what follows, which depends on what was read.
+		if (err == nil) != (wantErr == nil) || offset(err) != offset(wantErr) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("document %q (%s): %d findings, error %v; read whole: %d, %v", doc, name, len(got), err, len(want), wantErr)
+		}
+	}
+	if wantErr != nil {
+		checkLocated(t, doc, wantErr, "")
+	} else if !json.Valid(doc) {
+		t.Fatalf("document %q is no JSON, but its findings were read", doc)
+	}
+	return want, wantErr
 }
 
-// TestPreviousNextDocuments compares next with the old reader on lists
-// of every kind, well formed or not.
+// offset is where err says the problem is, or -1.
+func offset(err error) int64 {
+	var fe *FindingsError
+	if errors.As(err, &fe) {
+		return fe.Offset
+	}
+	return -1
+}
+
+// TestPreviousNextDocuments reads lists of every kind, well formed or
+// not, and documents without a list.
 func TestPreviousNextDocuments(t *testing.T) {
 	sample, _ := appendFindingJSON(nil, &audit.Finding{AccountID: "A", Severity: audit.Low, Detail: "d"})
 	s := string(sample)
-	lists := []string{
-		`[]`, `[ ]`, `[` + s + `]`, `[` + s + `,` + s + `]`, " [\n" + s + " ,\n\t" + s + "\r\n]",
-		`[{}]`, `[{},{}]`, `[null]`, `[null,` + s + `]`, `[` + s + `,null]`, `[null null]`,
-		`[1]`, `[1x]`, `[1 ` + s + `]`, `["x"]`, `[true]`, `[[]]`, `[[` + s + `]]`, `[-]`, `[nul]`, `[nulx]`,
-		`[}`, `[` + s + `}`, `[` + s + ` ` + s + `]`, `[` + s + `x]`, `[` + s + `,]`, `[` + s + `,}`, `[,` + s + `]`,
-		`[` + s + `,,` + s + `]`, `[{"account_id":"A"]`, `[{"account_id":"A"]]`, `[{"account_id" "A"}]`,
-		`[{"account_id":1}, ` + s + `]`, `[{"severity":"nope"}]`, `[{"since":"yesterday"}]`,
-		`[{"Account_ID":"X","ACCOUNT_ID":"Y"}]`, `[{"bogus":[1,{"a":"]}"}]}]`,
-		`[{"account_id":"A\"}]`, `[{"account_id":"A\\"}]`, `[{"account_id":"A\` + "\n" + `"}]`,
-		"[{\"account_id\":\"A\nB\"}]", `[{"detail":"\u00"}]`, `[{"detail":"\q"}]`,
-		`[{"age_days":1.5}]`, `[{"age_days":12345678901234567890}]`,
+	want, _ := ReadJSON(bytes.NewReader(previousDoc("[" + s + "]")))
+	one := want.Findings[0]
+	for list, n := range map[string]int{
+		`[]`: 0, `[ ]`: 0, `[` + s + `]`: 1, `[` + s + `,` + s + `]`: 2, " [\n" + s + " ,\n\t" + s + "\r\n]": 2,
+		`[{}]`: 1, `[{},{}]`: 2,
+	} {
+		doc := previousDoc(list)
+		got, err := checkDocument(t, doc)
+		if err != nil || len(got) != n {
+			t.Errorf("%s: read %d findings, %v; want %d", list, len(got), err, n)
+		}
+		for _, f := range got {
+			if f.AccountID != "" && !sameFinding(&f, &one) {
+				t.Errorf("%s: read %#v, want %#v", list, f, one)
+			}
+		}
 	}
-	for _, l := range lists {
-		checkPrevious(t, previousDoc(l))
-		// The same list cut short: at the end of the document.
-		checkPrevious(t, previousDoc(l)[:len(previousDoc(l))-len(`, "resolved": []}`)])
+	// Broken lists: an error, after the findings before the fault.
+	for list, before := range map[string]int{
+		`[null]`: 0, `[null,` + s + `]`: 0, `[` + s + `,null]`: 1, `[null null]`: 0,
+		`[1]`: 0, `[1x]`: 0, `[1 ` + s + `]`: 0, `["x"]`: 0, `[true]`: 0, `[[]]`: 0, `[[` + s + `]]`: 0, `[-]`: 0, `[nul]`: 0, `[nulx]`: 0,
+		`[}`: 0, `[` + s + `}`: 1, `[` + s + ` ` + s + `]`: 1, `[` + s + `x]`: 1, `[` + s + `,]`: 1, `[` + s + `,}`: 1, `[,` + s + `]`: 0,
+		`[` + s + `,,` + s + `]`: 1, `[{"account_id":"A"]`: 0, `[{"account_id":"A"]]`: 0, `[{"account_id" "A"}]`: 0,
+		`[{"account_id":1}, ` + s + `]`: 0, `[{"severity":"nope"}]`: 0, `[{"since":"yesterday"}]`: 0,
+		`[{"Account_ID":"X","account_id":"Y","account_id":"Z"}]`: 0, `[{"bogus":[1,{"a":"]}"}],"bogus":2}]`: 0,
+		`[{"account_id":"A\"}]`: 0, `[{"account_id":"A\` + "\n" + `"}]`: 0,
+		"[{\"account_id\":\"A\nB\"}]": 0, `[{"detail":"\u00"}]`: 0, `[{"detail":"\q"}]`: 0,
+		`[{"age_days":1.5}]`: 0, `[{"age_days":12345678901234567890}]`: 0,
+	} {
+		for _, doc := range [][]byte{previousDoc(list), bytes.TrimSuffix(previousDoc(list), []byte(`, "resolved": []}`))} {
+			got, err := checkDocument(t, doc)
+			if err == nil || len(got) != before {
+				t.Errorf("%q: read %d findings, %v; want %d and an error", doc, len(got), err, before)
+			}
+		}
 	}
-	for _, doc := range []string{``, `{}`, `{"findings": []}`, `{"run": {"as_of": "2026-10-01T06:00:00Z"}, "findings": null}`} {
-		checkPrevious(t, []byte(doc))
+	// The same lists cut short, at the end of the document, also fail.
+	for _, doc := range []string{``, `{`, `[]`, `{"findings": []}`, `{"run": {"as_of": "2026-10-01T06:00:00Z"}, "findings": null}`,
+		`{"run": {"as_of": "2026-10-01T06:00:00Z"}, "run": {}, "findings": []}`, `{"run": 1}`, `{"accounts": {}}`} {
+		if _, err := readAllPrevious([]byte(doc), nil); err == nil {
+			t.Errorf("%s: read without error", doc)
+		}
+	}
+	// A document without findings has none.
+	if got, err := checkDocument(t, []byte(`{"run": {"as_of": "2026-10-01T06:00:00Z"}}`)); err != nil || len(got) != 0 {
+		t.Errorf("no findings: read %d, %v", len(got), err)
 	}
 }
 
-// TestPreviousNextTruncated cuts a small document at every length.
+// TestPreviousNextTruncated cuts a small document at every length: each
+// cut is an error (located inside what is left), and each finding read
+// before it is whole.
 func TestPreviousNextTruncated(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 5))
 	run := previousTestRun(r, 6)
@@ -511,15 +564,22 @@ func TestPreviousNextTruncated(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := buf.Bytes()
-	// Cut inside the list, the document is an error; cut before it,
-	// openPrevious may take it for one without findings.
-	start := bytes.Index(doc, []byte(`"findings": [`)) + len(`"findings": [`)
-	end := bytes.Index(doc, []byte("\n  ],\n  \"resolved\"")) + len("\n  ]")
-	for n := range len(doc) + 1 {
-		checkPrevious(t, doc[:n])
-		_, gotErr := readAllPrevious(doc[:n], false)
-		if start <= n && n < end && gotErr == "" {
+	whole, err := ReadJSON(bytes.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := len(bytes.TrimRight(doc, "\n"))
+	for n := range end {
+		cut := doc[:n]
+		_, err := ReadJSONFindings(bytes.NewReader(cut), func([]audit.Finding) error { return nil })
+		if err == nil {
 			t.Fatalf("document cut at %d of %d read without error", n, len(doc))
+		}
+		got, _ := checkDocument(t, cut)
+		for i := range got {
+			if !sameFinding(&got[i], &whole.Findings[i]) {
+				t.Fatalf("cut at %d: finding %d\ngot  %#v\nwant %#v", n, i, got[i], whole.Findings[i])
+			}
 		}
 	}
 }
@@ -549,11 +609,12 @@ func TestPreviousNextCorrupted(t *testing.T) {
 				d[i] = byte(r.IntN(256))
 			}
 		}
-		checkPrevious(t, d)
+		checkDocument(t, d)
 	}
 }
 
-// TestPreviousNextReadError checks a reader that fails mid-document.
+// TestPreviousNextReadError checks a reader that fails mid-document:
+// its error comes through, located.
 func TestPreviousNextReadError(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	var buf bytes.Buffer
@@ -563,92 +624,108 @@ func TestPreviousNextReadError(t *testing.T) {
 	doc := buf.Bytes()
 	boom := errors.New("boom")
 	for _, n := range []int{len(doc) / 3, len(doc) / 2, len(doc) - 10} {
-		read := func(open func(io.Reader) (func(*audit.Finding) (bool, error), error)) string {
-			next, err := open(io.MultiReader(bytes.NewReader(doc[:n]), iotest.ErrReader(boom)))
-			if err != nil {
-				return err.Error()
-			}
-			for {
-				var f audit.Finding
-				ok, err := next(&f)
-				if err != nil {
-					if !errors.Is(err, boom) {
-						return "not boom: " + err.Error()
-					}
-					return err.Error()
-				}
-				if !ok {
-					return ""
-				}
-			}
+		_, err := readAllPrevious(doc[:n], func(r io.Reader) io.Reader { return io.MultiReader(r, iotest.ErrReader(boom)) })
+		if !errors.Is(err, boom) {
+			t.Fatalf("cut at %d: error %v, want boom", n, err)
 		}
-		got := read(func(r io.Reader) (func(*audit.Finding) (bool, error), error) {
-			p, err := openPrevious(r)
-			if err != nil {
-				return nil, err
-			}
-			return p.next, nil
-		})
-		want := read(func(r io.Reader) (func(*audit.Finding) (bool, error), error) {
-			p, err := oldOpenPrevious(r)
-			if err != nil {
-				return nil, err
-			}
-			return p.next, nil
-		})
-		if got != want {
-			t.Errorf("cut at %d: error %q, want %q", n, got, want)
-		}
+		checkLocated(t, doc[:n], err, "")
 	}
 }
 
-// TestPreviousNextLarge has one finding larger than maxFindingJSON, read
-// by the json.Decoder fallback, between ordinary ones.
+// TestPreviousNextLarge has a finding of several MiB between ordinary
+// ones: read whole, and the reader's memory comes back to a finding's
+// size after it.
 func TestPreviousNextLarge(t *testing.T) {
 	f := jsonFindingSample()
 	big := f
-	big.Detail = strings.Repeat("x<\u00e9>", maxFindingJSON/4)
+	big.Detail = strings.Repeat("x<\u00e9>", 1<<20)
 	run := &Run{Run: RunInfo{ID: "p", AsOf: time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)},
 		Findings: []audit.Finding{f, big, f}}
 	var buf bytes.Buffer
 	if err := WriteJSON(&buf, run); err != nil {
 		t.Fatal(err)
 	}
-	got, gotErr := readAllPrevious(buf.Bytes(), false)
-	if gotErr != "" || len(got) != 3 || got[1].Detail != big.Detail || !sameFinding(&got[2], &got[0]) {
-		t.Fatalf("read %d findings, error %q", len(got), gotErr)
-	}
-	checkPrevious(t, buf.Bytes())
-}
-
-func FuzzParseFindingJSON(f *testing.F) {
-	for _, fd := range jsonReadCases() {
-		if data, err := appendFindingJSON(nil, &fd); err == nil {
-			f.Add(data)
+	for name, chunk := range chunkings {
+		got, err := readAllPrevious(buf.Bytes(), chunk)
+		if err != nil || len(got) != 3 || got[1].Detail != big.Detail || !sameFinding(&got[2], &got[0]) {
+			t.Fatalf("%s: read %d findings, error %v", name, len(got), err)
 		}
 	}
-	f.Add([]byte(`{"detail":"\ud800\udc00\ud800","age_days":-0,"exception":null}`))
-	f.Add([]byte(`{"since":"2024-06-01T12:00:00.123+05:30","severity":null}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		checkParse(t, data)
-	})
 }
 
-// FuzzPreviousNext compares next with the old reader on any list.
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	return n, err
+}
+
+// TestPreviousNextStreams checks that the findings are read as they are
+// asked for, not the document first: when the first finding of a
+// 20 MB document is returned, little more than it has been read.
+func TestPreviousNextStreams(t *testing.T) {
+	run := &Run{Run: RunInfo{ID: "p", AsOf: time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)}}
+	f := jsonFindingSample()
+	for range 40000 {
+		run.Findings = append(run.Findings, f)
+	}
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, run); err != nil {
+		t.Fatal(err)
+	}
+	cr := &countingReader{r: bytes.NewReader(buf.Bytes())}
+	p, err := openPrevious(cr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got audit.Finding
+	if ok, err := p.next(&got); !ok || err != nil {
+		t.Fatalf("next = %v, %v", ok, err)
+	}
+	if cr.n > 1<<20 || cr.n >= int64(buf.Len())/10 {
+		t.Errorf("%d of %d bytes read for the first finding", cr.n, buf.Len())
+	}
+	for {
+		ok, err := p.next(&got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+	}
+	if cr.n != int64(buf.Len()) {
+		t.Errorf("%d of %d bytes read at the end", cr.n, buf.Len())
+	}
+}
+
+// FuzzPreviousNext reads any list: the same in every chunking, a
+// located error or valid JSON.
 func FuzzPreviousNext(f *testing.F) {
 	sample, _ := appendFindingJSON(nil, &audit.Finding{AccountID: "A", Severity: audit.Low, Detail: "d\n"})
 	f.Add("[" + string(sample) + "]")
 	f.Add(`[{}, null, {"age_days": 1}]`)
 	f.Add(`[{"account_id":"A"]`)
+	f.Add(`[{"detail":"\ud800\udc00\ud800","age_days":-0,"exception":null}]`)
+	f.Add(`[{"since":"2024-06-01T12:00:00.123+05:30","severity":null}]`)
+	for _, fd := range jsonReadCases() {
+		if data, err := appendFindingJSON(nil, &fd); err == nil {
+			f.Add("[" + string(data) + "]")
+		}
+	}
 	f.Fuzz(func(t *testing.T, list string) {
-		checkPrevious(t, previousDoc(list))
+		checkDocument(t, previousDoc(list))
 	})
 }
 
-// BenchmarkPreviousNext reads a findings.json of 20,000 findings with
-// next, and with the json.Decoder it replaces.
-func BenchmarkPreviousNext(b *testing.B) {
-	const n = 20000
+// benchPreviousDoc is a findings.json of n findings, 500 an account, as
+// a run writes them.
+func benchPreviousDoc(b *testing.B, n int) []byte {
 	run := &Run{Run: RunInfo{ID: "p", AsOf: time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)}}
 	checks := []string{audit.AccessKeyNotRotated, audit.AccessKeyUnused, audit.ConsoleMFAMissing, audit.UserInactive}
 	for i := range n {
@@ -668,7 +745,15 @@ func BenchmarkPreviousNext(b *testing.B) {
 	if err := WriteJSON(&buf, run); err != nil {
 		b.Fatal(err)
 	}
-	doc := buf.Bytes()
+	return buf.Bytes()
+}
+
+// BenchmarkPreviousNext reads a findings.json of 20,000 findings with
+// next ("new"), and with encoding/json's Decoder ("old", the reader
+// before any of ours) for scale on a busy machine.
+func BenchmarkPreviousNext(b *testing.B) {
+	const n = 20000
+	doc := benchPreviousDoc(b, n)
 	bench := func(b *testing.B, read func(io.Reader) int) {
 		b.SetBytes(int64(len(doc)))
 		b.ReportAllocs()
@@ -681,22 +766,11 @@ func BenchmarkPreviousNext(b *testing.B) {
 	}
 	b.Run("old", func(b *testing.B) {
 		bench(b, func(r io.Reader) int {
-			p, err := oldOpenPrevious(r)
+			run, err := ReadJSON(r)
 			if err != nil {
 				b.Fatal(err)
 			}
-			count := 0
-			for {
-				var f audit.Finding
-				ok, err := p.next(&f)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if !ok {
-					return count
-				}
-				count++
-			}
+			return len(run.Findings)
 		})
 	})
 	b.Run("new", func(b *testing.B) {
@@ -719,4 +793,20 @@ func BenchmarkPreviousNext(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkReadJSONFindings reads the same document as ReadJSONFindings
+// does for notify: the findings one account at a time, then the rest.
+func BenchmarkReadJSONFindings(b *testing.B) {
+	const n = 20000
+	doc := benchPreviousDoc(b, n)
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		count := 0
+		if _, err := ReadJSONFindings(bytes.NewReader(doc), func(fs []audit.Finding) error { count += len(fs); return nil }); err != nil || count != n {
+			b.Fatalf("read %d findings, %v", count, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/finding")
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"strings"
 
 	"github.com/reporter-dev/reporter/audit"
 )
@@ -61,21 +60,11 @@ func ReadJSONFindings(r io.Reader, add func(fs []audit.Finding) error) (*Run, er
 	}
 
 	fields := maps.Clone(p.header)
-	if p.list {
-		// What follows the list is the rest of the object: ", "key": …}"
-		// or "}". Behind a field of its own, it is an object to decode.
-		var tail map[string]json.RawMessage
-		dec := json.NewDecoder(io.MultiReader(strings.NewReader(`{"":0`), p.rest()))
-		if err := dec.Decode(&tail); err != nil {
-			return nil, fmt.Errorf("findings.json after the findings: %w", err)
-		}
-		if _, err := dec.Token(); err != io.EOF {
-			return nil, fmt.Errorf("findings.json: text after the document")
-		}
-		delete(tail, "")
-		maps.Copy(fields, tail)
+	tail, err := p.rest()
+	if err != nil {
+		return nil, err
 	}
-	delete(fields, "findings")
+	maps.Copy(fields, tail)
 	doc, err := json.Marshal(fields)
 	if err != nil {
 		return nil, err

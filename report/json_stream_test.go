@@ -93,19 +93,27 @@ func TestReadJSONFindingsErrors(t *testing.T) {
 	finding := func(account string) string {
 		return `{"account_id": "` + account + `", "check": "user_inactive", "severity": "medium"}`
 	}
-	for name, tt := range map[string]struct{ doc, want string }{
-		"accounts apart":      {string(previousDoc("[" + finding("1") + ", " + finding("2") + ", " + finding("1") + "]")), "not together"},
-		"truncated":           {string(previousDoc("[" + finding("1")))[:90], "findings.json"},
-		"not an object":       {`[]`, "findings.json"},
-		"findings not a list": {`{"run": {"id": "p", "as_of": "2026-10-01T06:00:00Z"}, "findings": {}}`, `want "["`},
-		"findings null":       {string(previousDoc("null")), `want "["`},
-		"broken after":        {strings.TrimSuffix(string(previousDoc("[]")), "}") + `, "x": }`, "after the findings"},
-		"text after":          {string(previousDoc("[]")) + ` {}`, "text after the document"},
+	// Each error is located: the value at fault and the byte offset.
+	for name, tt := range map[string]struct{ doc, want, pointer string }{
+		"accounts apart":      {string(previousDoc("[" + finding("1") + ", " + finding("2") + ", " + finding("1") + "]")), "not together", ""},
+		"truncated":           {string(previousDoc("[" + finding("1")))[:90], "ends early", "/findings/0"},
+		"not an object":       {`[]`, `want "{", found [`, ""},
+		"findings not a list": {`{"run": {"id": "p", "as_of": "2026-10-01T06:00:00Z"}, "findings": {}}`, `want "[", found {`, "/findings"},
+		"findings null":       {string(previousDoc("null")), `want "[", found null`, "/findings"},
+		"findings first":      {`{"findings": [], "run": {"id": "p", "as_of": "2026-10-01T06:00:00Z"}}`, "before the run", "/findings"},
+		"run not an object":   {`{"run": [], "findings": []}`, "cannot unmarshal array", "/run"},
+		"broken after":        {strings.TrimSuffix(string(previousDoc("[]")), "}") + `, "x": }`, "invalid character '}'", "/x"},
+		"duplicate member":    {strings.TrimSuffix(string(previousDoc("[]")), "}") + `, "resolved": []}`, "duplicate", "/resolved"},
+		"text after":          {string(previousDoc("[]")) + ` {}`, "text after the document", ""},
+		"garbage after":       {string(previousDoc("[]")) + ` x`, "invalid character 'x'", ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := ReadJSONFindings(strings.NewReader(tt.doc), func([]audit.Finding) error { return nil })
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("error %v, want one containing %q", err, tt.want)
+				t.Fatalf("error %v, want one containing %q", err, tt.want)
+			}
+			if name != "accounts apart" {
+				checkLocated(t, []byte(tt.doc), err, tt.pointer)
 			}
 		})
 	}
