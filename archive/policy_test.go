@@ -86,6 +86,11 @@ func (rr *requestRecorder) record(params any) {
 	case *s3.ListObjectsV2Input:
 		rr.add(iampolicy.Request{Action: "s3:ListBucket", Resource: "arn:aws:s3:::" + aws.ToString(in.Bucket),
 			Context: map[string]string{"s3:prefix": aws.ToString(in.Prefix)}})
+	case *s3.ListObjectVersionsInput:
+		rr.add(iampolicy.Request{Action: "s3:ListBucketVersions", Resource: "arn:aws:s3:::" + aws.ToString(in.Bucket),
+			Context: map[string]string{"s3:prefix": aws.ToString(in.Prefix)}})
+	case *s3.GetBucketVersioningInput:
+		rr.add(iampolicy.Request{Action: "s3:GetBucketVersioning", Resource: "arn:aws:s3:::" + aws.ToString(in.Bucket)})
 	case *s3.GetObjectLockConfigurationInput:
 		rr.add(iampolicy.Request{Action: "s3:GetBucketObjectLockConfiguration", Resource: "arn:aws:s3:::" + aws.ToString(in.Bucket)})
 	default:
@@ -102,6 +107,10 @@ var unusedArchiveGrants = map[string]string{
 	// headers out of HeadObject/GetObject answers, and `archive verify`
 	// would show every object as "none".
 	"s3:GetObjectRetention": "retention headers in HeadObject/GetObject answers",
+	// The archive lists with ListObjectsV2 on an unversioned bucket only
+	// (this test's bucket is versioned, so it lists versions); S3 also
+	// needs it to answer 404 rather than 403 for a key that is missing.
+	"s3:ListBucket": "ListObjectsV2 on an unversioned bucket; 404 for a missing key",
 }
 
 // TestArchivePolicyIsLeastPrivilege runs everything the reporter does
