@@ -13,6 +13,7 @@ import (
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/progress"
+	"github.com/reporter-dev/reporter/report"
 )
 
 // runner performs audits with one configuration: `reporter run` uses it
@@ -117,6 +118,7 @@ func (r *runner) runOnce(ctx context.Context, asOf time.Time) runOutcome {
 		Source: src, OutDir: cfg.Out, AsOf: asOf, Thresholds: cfg.Thresholds,
 		Version: reporterVersion(), TemplateDir: cfg.Templates, Logger: log,
 		Exceptions: excs, History: runHistory(cfg, r.arch), Progress: r.progress,
+		Workbook: workbookOptions(cfg.Workbook),
 	})
 	if err != nil {
 		res.Close()
@@ -163,4 +165,14 @@ func (p *progressLine) update(done, total int) {
 	} else {
 		p.Set("audited %d accounts", done)
 	}
+}
+
+// workbookOptions maps the workbook settings onto the renderer's options,
+// where zero means the default and a negative limit copies no row.
+func workbookOptions(c config.Workbook) report.WorkbookOptions {
+	limit := c.MaxCredentialRows
+	if limit == 0 {
+		limit = -1
+	}
+	return report.WorkbookOptions{MaxCredentialRows: limit}
 }
