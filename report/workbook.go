@@ -297,17 +297,13 @@ func (w *workbook) startSheet(sheet string, cols []column) (*excelize.StreamWrit
 	if err != nil {
 		return nil, err
 	}
-	// Adjacent columns of the same width share one width entry: a short
-	// <cols> list for the spreadsheet to read.
-	for first := 0; first < len(cols); {
-		last := first
-		for last+1 < len(cols) && cols[last+1].Width == cols[first].Width {
-			last++
-		}
-		if err := sw.SetColWidth(first+1, last+1, cols[first].Width); err != nil {
+	// excelize keeps one width entry per column, the one set last first:
+	// set them from the last column on, so that <cols> lists them in
+	// ascending order, as SpreadsheetML wants.
+	for i := len(cols) - 1; i >= 0; i-- {
+		if err := sw.SetColWidth(i+1, i+1, cols[i].Width); err != nil {
 			return nil, err
 		}
-		first = last + 1
 	}
 	header := make([]any, len(cols))
 	for i, c := range cols {
@@ -349,7 +345,7 @@ func (w *workbook) accounts(r *Run) error {
 		for _, a := range r.Accounts {
 			var generated any = "not recorded"
 			if a.ReportGeneratedAt != nil {
-				generated = excelize.Cell{StyleID: w.date, Value: a.ReportGeneratedAt.UTC()}
+				generated = w.dateCell(*a.ReportGeneratedAt)
 			}
 			c := counts[a.ID]
 			if err := add([]any{a.ID, a.Name, a.Status, a.Error, a.Users, generated, a.PasswordPolicy,

@@ -1,7 +1,10 @@
 package report
 
 import (
+	"archive/zip"
+	"io"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"testing"
@@ -120,6 +123,20 @@ func TestWorkbookCellsReadBack(t *testing.T) {
 		checkSeverityFill(t, f, "Checks", "C"+strconv.Itoa(i+2), fills[row[2]])
 	}
 
+	// Column widths, listed in ascending order as SpreadsheetML wants.
+	if width, err := f.GetColWidth("Findings", "H"); err != nil || width != 70 {
+		t.Errorf("Findings column H (Detail) is %v wide (%v), want 70", width, err)
+	}
+	sheetXML := zipPart(t, path, "xl/worksheets/sheet2.xml")
+	var mins []int
+	for _, m := range regexp.MustCompile(`<col min="(\d+)"`).FindAllStringSubmatch(sheetXML, -1) {
+		n, _ := strconv.Atoi(m[1])
+		mins = append(mins, n)
+	}
+	if len(mins) != 13 || !slices.IsSorted(mins) {
+		t.Errorf("Findings <cols> starts %v, want 13 columns in ascending order", mins)
+	}
+
 	// Every sheet prints landscape, one page wide.
 	for _, sheet := range f.GetSheetList() {
 		layout, err := f.GetPageLayout(sheet)
@@ -140,4 +157,24 @@ func checkSeverityFill(t *testing.T, f *excelize.File, sheet, cell, color string
 	if err != nil || len(s.Fill.Color) != 1 || s.Fill.Color[0] != color || !s.Font.Bold {
 		t.Errorf("%s %s: style %+v (%v), want a bold cell filled %s", sheet, cell, s, err, color)
 	}
+}
+
+// zipPart returns a part of the zip at path as text.
+func zipPart(t *testing.T, path, name string) string {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	r, err := zr.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
