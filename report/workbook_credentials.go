@@ -132,15 +132,20 @@ func field(s string) any {
 // credential reports are too many rows to copy: why the rows are not
 // there, and where they are.
 func (w *workbook) credentialsPointer(rows, reports int) error {
+	limit := "more than the " + formatInt(w.maxCredentialRows) + " this workbook copies"
+	if w.maxCredentialRows == 0 {
+		limit = "and this workbook is set to copy none"
+	}
 	lines := []string{
 		"Credentials: not copied into this workbook",
-		fmt.Sprintf("This run's %s credential reports hold %s rows, more than the %s this workbook copies"+
+		fmt.Sprintf("This run's %s credential reports hold %s rows, %s"+
 			" (setting workbook.max_credential_rows, flag --workbook-max-credential-rows).",
-			formatInt(reports), formatInt(rows), formatInt(w.maxCredentialRows)),
+			formatInt(reports), formatInt(rows), limit),
 		"The reports are in the run folder's evidence/ folder, byte for byte as AWS returned them:" +
 			" evidence/ACCOUNT-ID.csv, one per account, each listed with its size and SHA-256 in manifest.json.",
-		"Every finding is on the Findings sheet and on its family's sheet (Inactive users, Unrotated keys," +
-			" MFA gaps, Root account, Password policy); the Accounts sheet counts each account's users and findings.",
+		"Every open finding is on the Findings sheet and on its family's sheet (Inactive users, Unrotated keys," +
+			" MFA gaps, Root account, Password policy), every excepted one on Excepted;" +
+			" the Accounts sheet counts each account's users and findings.",
 	}
 	if w.csv != nil {
 		for _, l := range lines {

@@ -262,6 +262,7 @@ func TestWorkbookCredentialsLimit(t *testing.T) {
 		{"above the limit", 2, true},
 		{"none", -1, true},
 	} {
+		wantLimit := map[int]string{2: "more than the 2 this workbook copies", -1: "this workbook is set to copy none"}[tc.limit]
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "audit.xlsx")
@@ -292,7 +293,7 @@ func TestWorkbookCredentialsLimit(t *testing.T) {
 				if len(tables) != 0 || strings.Contains(text.String(), "alice") {
 					t.Errorf("Credentials holds credential rows above the limit:\n%s", text.String())
 				}
-				for _, want := range []string{"2 credential reports hold 3 rows", "evidence/ACCOUNT-ID.csv", "manifest.json", "workbook.max_credential_rows", "Findings"} {
+				for _, want := range []string{"2 credential reports hold 3 rows", wantLimit, "evidence/ACCOUNT-ID.csv", "manifest.json", "workbook.max_credential_rows", "Findings"} {
 					if !strings.Contains(text.String(), want) {
 						t.Errorf("Credentials lacks %q:\n%s", want, text.String())
 					}
