@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/csv"
 	"fmt"
+	"os"
 	"strconv"
 	"time"
 
@@ -14,11 +15,20 @@ import (
 // ExcelMaxRows is the number of rows an Excel sheet can hold.
 const ExcelMaxRows = 1_048_576
 
+// DefaultMaxCredentialRows is how many credential-report rows the
+// Credentials sheet holds at most by default. Above it the sheet only
+// points to the evidence files: a sheet of a million rows is opened by no
+// one, costs most of the workbook's size and time, and repeats what the
+// run folder's evidence/ holds byte for byte.
+const DefaultMaxCredentialRows = 100_000
+
 // Evidence names one account's credential report on disk.
 type Evidence struct {
 	AccountID   string
 	AccountName string
 	Path        string
+	// Rows is the number of data rows (users and root) of the report.
+	Rows int
 }
 
 // WorkbookOptions tune the workbook.
@@ -26,18 +36,46 @@ type WorkbookOptions struct {
 	// MaxRowsPerSheet caps the rows of a sheet, header included, before
 	// the sheet continues on a new one. Zero means Excel's limit.
 	MaxRowsPerSheet int
-	// TmpDir is where each table's rows wait, deflated, until the
-	// workbook is saved (about 100 bytes per row, in unlinked files);
-	// empty means os.TempDir.
+	// MaxCredentialRows caps the credential-report rows copied to the
+	// Credentials sheet (the sum of Evidence.Rows). Above it the sheet
+	// says why it holds none and points to evidence/. Zero means
+	// DefaultMaxCredentialRows; a negative value copies no row at all.
+	MaxCredentialRows int
+	// TmpDir is where excelize keeps each streamed sheet's rows beyond
+	// its 16 MiB in memory, until the workbook is saved (in files it
+	// removes on Close); empty means os.TempDir.
 	TmpDir string
 }
 
-// WriteWorkbook writes audit.xlsx to path: Summary, Findings, Accounts,
-// Credentials (the raw report rows, continued over several sheets when
-// needed) and Checks. Every table is streamed (see sheetRows).
+// credentialLimit is the number of credential rows the Credentials sheet
+// may hold under opts.
+func (opts WorkbookOptions) credentialLimit() int {
+	switch {
+	case opts.MaxCredentialRows == 0:
+		return DefaultMaxCredentialRows
+	case opts.MaxCredentialRows < 0:
+		return 0
+	}
+	return opts.MaxCredentialRows
+}
+
+// WriteWorkbook writes audit.xlsx to path: Summary, the sheets of
+// findings, Accounts, Exceptions, Trend, Credentials (the raw report rows,
+// continued over several sheets when needed, or a pointer to the evidence
+// above opts.MaxCredentialRows) and Checks. Every table is streamed with
+// excelize's StreamWriter and the file is written as it is zipped.
 func WriteWorkbook(path string, r *Run, evidence []Evidence, opts WorkbookOptions) (err error) {
 	if opts.MaxRowsPerSheet <= 0 || opts.MaxRowsPerSheet > ExcelMaxRows {
 		opts.MaxRowsPerSheet = ExcelMaxRows
+	}
+	if opts.TmpDir != "" {
+		// excelize needs the folder only once a sheet outgrows memory:
+		// say at once that it is missing rather than at the millionth row.
+		if info, err := os.Stat(opts.TmpDir); err != nil {
+			return fmt.Errorf("workbook temporary folder: %w", err)
+		} else if !info.IsDir() {
+			return fmt.Errorf("workbook temporary folder %s: not a folder", opts.TmpDir)
+		}
 	}
 	f := excelize.NewFile(excelize.Options{TmpDir: opts.TmpDir})
 	defer func() {
@@ -49,9 +87,8 @@ func WriteWorkbook(path string, r *Run, evidence []Evidence, opts WorkbookOption
 	if err != nil {
 		return err
 	}
-	defer w.closeRows()
 	w.maxRows = opts.MaxRowsPerSheet
-	w.tmpDir = opts.TmpDir
+	w.maxCredentialRows = opts.credentialLimit()
 	if err := f.SetDocProps(&excelize.DocProperties{
 		Title:       "IAM credential audit " + r.Run.ID,
 		Subject:     "IAM credential report findings as of " + r.Run.AsOf.UTC().Format(time.RFC3339),
@@ -70,11 +107,8 @@ func WriteWorkbook(path string, r *Run, evidence []Evidence, opts WorkbookOption
 		return err
 	}
 	f.SetActiveSheet(0)
-	return w.save(path)
+	return saveStreaming(f, path)
 }
-
-// save writes the workbook to path (see saveStreaming).
-func (w *workbook) save(path string) error { return saveStreaming(w.f, path, w.rows) }
 
 // workbook holds the file and its shared styles.
 type workbook struct {
@@ -82,8 +116,10 @@ type workbook struct {
 	header, title, bold, date, day int
 	// maxRows caps a sheet's rows, header included.
 	maxRows int
+	// maxCredentialRows caps the rows of the Credentials sheet.
+	maxCredentialRows int
 	// csv, when set, receives every table instead of the workbook: the
-	// same rows as plain CSV, the I/O floor the workbook is measured by.
+	// same rows as plain CSV, the figure the workbook is measured by.
 	csv      *csv.Writer
 	record   []string // the CSV record being written, reused
 	severity map[audit.Severity]int
@@ -92,22 +128,10 @@ type workbook struct {
 	// openCounts counts open findings by account and severity; the
 	// finding sheets fill it for the Accounts sheet.
 	openCounts map[string]map[audit.Severity]int
-	// tmpDir holds the rows of streamed sheets until the workbook is
-	// saved; rows maps each such sheet's part name to its rows.
-	tmpDir string
-	rows   map[string]*sheetRows
-}
-
-// closeRows releases the rows of every streamed sheet.
-func (w *workbook) closeRows() {
-	for _, rows := range w.rows {
-		rows.close()
-	}
 }
 
 func newWorkbook(f *excelize.File) (*workbook, error) {
-	w := &workbook{f: f, severity: map[audit.Severity]int{}, severityCell: map[audit.Severity]any{},
-		rows: map[string]*sheetRows{}}
+	w := &workbook{f: f, severity: map[audit.Severity]int{}, severityCell: map[audit.Severity]any{}}
 	var err error
 	style := func(s *excelize.Style) int {
 		if err != nil {
@@ -172,15 +196,12 @@ type table struct {
 	w           *workbook
 	sheet, name string
 	cols        []column
-	// sw writes the sheet around its data rows: the header row, column
-	// widths, panes and table. data holds the data rows (see sheetRows).
-	sw   *excelize.StreamWriter
-	data *sheetRows
-	rows int // rows on the current sheet, header included
-	part int
+	sw          *excelize.StreamWriter
+	rows        int // rows on the current sheet, header included
+	part        int
 }
 
-// openTable starts a table on a new sheet (or, for the CSV floor, writes
+// openTable starts a table on a new sheet (or, for the CSV figure, writes
 // its header record).
 func (w *workbook) openTable(sheet, name string, cols []column) (*table, error) {
 	t := &table{w: w, sheet: sheet, name: name, cols: cols, part: 1}
@@ -188,7 +209,8 @@ func (w *workbook) openTable(sheet, name string, cols []column) (*table, error) 
 		return t, w.csvHeader(sheet, cols)
 	}
 	var err error
-	t.sw, t.data, t.rows, err = w.startSheet(sheet, cols)
+	t.sw, err = w.startSheet(sheet, cols)
+	t.rows = 1
 	return t, err
 }
 
@@ -206,17 +228,24 @@ func (t *table) add(values []any) error {
 		}
 	}
 	t.rows++
-	return t.data.add(t.rows, values)
+	return t.sw.SetRow(rowStart(t.rows), values)
+}
+
+// rowStart is the name of the first cell of row n: "A" and the number.
+func rowStart(n int) string {
+	var b [24]byte
+	return string(strconv.AppendInt(append(b[:0], 'A'), int64(n), 10))
 }
 
 // continueSheet ends the current sheet and starts the next part.
 func (t *table) continueSheet() error {
-	if err := t.w.endSheet(t.sw, t.data, t.cols, partName(t.name, t.part, ""), t.rows); err != nil {
+	if err := t.w.endSheet(t.sw, t.cols, partName(t.name, t.part, ""), t.rows); err != nil {
 		return err
 	}
 	t.part++
 	var err error
-	t.sw, t.data, t.rows, err = t.w.startSheet(t.sheetName(), t.cols)
+	t.sw, err = t.w.startSheet(t.sheetName(), t.cols)
+	t.rows = 1
 	return err
 }
 
@@ -240,13 +269,7 @@ func (t *table) close() error {
 	if t.w.csv != nil {
 		return nil
 	}
-	return t.w.endSheet(t.sw, t.data, t.cols, partName(t.name, t.part, ""), t.rows)
-}
-
-// sheetPart is the name of a streamed sheet's part in the package:
-// excelize names a new sheet's part after its ID.
-func sheetPart(sw *excelize.StreamWriter) string {
-	return "xl/worksheets/sheet" + strconv.Itoa(sw.SheetID) + ".xml"
+	return t.w.endSheet(t.sw, t.cols, partName(t.name, t.part, ""), t.rows)
 }
 
 // partName names the part-th sheet (or table) of a series: NAME, then
@@ -261,56 +284,46 @@ func partName(name string, part int, sep string) string {
 	return fmt.Sprintf("%s%s(%d)", name, sep, part)
 }
 
-// startSheet creates a sheet (unless reserved) and writes its header row.
-// It returns the stream writer for the sheet's frame, the writer for its
-// data rows and the rows written so far.
-func (w *workbook) startSheet(sheet string, cols []column) (*excelize.StreamWriter, *sheetRows, int, error) {
+// startSheet creates a sheet (unless reserved), lays it out and writes
+// its header row.
+func (w *workbook) startSheet(sheet string, cols []column) (*excelize.StreamWriter, error) {
 	if _, err := w.f.NewSheet(sheet); err != nil {
-		return nil, nil, 0, err
+		return nil, err
 	}
 	if err := w.printLayout(sheet); err != nil {
-		return nil, nil, 0, err
+		return nil, err
 	}
 	sw, err := w.f.NewStreamWriter(sheet)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, err
 	}
-	// Adjacent columns of the same width share one width entry: a short
-	// <cols> list for the spreadsheet to read.
-	for first := 0; first < len(cols); {
-		last := first
-		for last+1 < len(cols) && cols[last+1].Width == cols[first].Width {
-			last++
+	// excelize keeps one width entry per column, the one set last first:
+	// set them from the last column on, so that <cols> lists them in
+	// ascending order, as SpreadsheetML wants.
+	for i := len(cols) - 1; i >= 0; i-- {
+		if err := sw.SetColWidth(i+1, i+1, cols[i].Width); err != nil {
+			return nil, err
 		}
-		if err := sw.SetColWidth(first+1, last+1, cols[first].Width); err != nil {
-			return nil, nil, 0, err
-		}
-		first = last + 1
 	}
 	header := make([]any, len(cols))
 	for i, c := range cols {
 		header[i] = excelize.Cell{StyleID: w.header, Value: c.Name}
 	}
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return nil, nil, 0, err
+		return nil, err
 	}
-	data := newSheetRows(w.tmpDir, func() (int, error) { return w.f.NewStyle(&excelize.Style{NumFmt: 22}) })
-	w.rows[sheetPart(sw)] = data
-	return sw, data, 1, sw.SetRow("A1", header)
+	return sw, sw.SetRow("A1", header)
 }
 
-// endSheet turns the written rows into a table and flushes the sheet.
-// The data rows join it when the workbook is saved.
-func (w *workbook) endSheet(sw *excelize.StreamWriter, data *sheetRows, cols []column, table string, n int) error {
+// endSheet turns the n rows written (header included) into a table and
+// flushes the sheet.
+func (w *workbook) endSheet(sw *excelize.StreamWriter, cols []column, table string, n int) error {
 	if n == 1 {
 		// A table needs a data row; an empty sheet says so instead.
-		if err := data.add(2, []any{"(none)"}); err != nil {
+		if err := sw.SetRow("A2", []any{"(none)"}); err != nil {
 			return err
 		}
 		n = 2
-	}
-	if err := data.finish(); err != nil {
-		return err
 	}
 	last, err := excelize.CoordinatesToCellName(len(cols), n)
 	if err != nil {
@@ -332,7 +345,7 @@ func (w *workbook) accounts(r *Run) error {
 		for _, a := range r.Accounts {
 			var generated any = "not recorded"
 			if a.ReportGeneratedAt != nil {
-				generated = excelize.Cell{StyleID: w.date, Value: a.ReportGeneratedAt.UTC()}
+				generated = w.dateCell(*a.ReportGeneratedAt)
 			}
 			c := counts[a.ID]
 			if err := add([]any{a.ID, a.Name, a.Status, a.Error, a.Users, generated, a.PasswordPolicy,
@@ -357,7 +370,7 @@ func (w *workbook) printLayout(sheet string) error {
 }
 
 // tables writes every sheet after the Summary, in workbook order. The
-// workbook and its CSV floor (WriteTablesCSV) both go through it.
+// workbook and its CSV rendering (WriteTablesCSV) both go through it.
 func (w *workbook) tables(r *Run, evidence []Evidence) error {
 	for _, step := range []func() error{
 		func() error { return w.findingSheets(r) },

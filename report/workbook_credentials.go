@@ -11,8 +11,17 @@ import (
 	"github.com/reporter-dev/reporter/collect/credreport"
 )
 
-// credentials streams every collected report's rows, as received.
+// credentials streams every collected report's rows, as received, or,
+// when they are more than w.maxCredentialRows, writes a sheet that says
+// so and points to the evidence files instead.
 func (w *workbook) credentials(evidence []Evidence) error {
+	rows := 0
+	for _, e := range evidence {
+		rows += e.Rows
+	}
+	if rows > w.maxCredentialRows {
+		return w.credentialsPointer(rows, len(evidence))
+	}
 	cols := []column{{"Account ID", 15}, {"Account name", 22}}
 	for _, c := range credreport.Columns {
 		cols = append(cols, column{c, 18})
@@ -43,7 +52,7 @@ func (w *workbook) credentials(evidence []Evidence) error {
 // an empty string cell), and the frequent values are boxed without
 // allocating. The iterator reuses the row it returns, so a caller must
 // be done with it before the next call: the sheet writer and the CSV
-// floor copy what they keep.
+// writer copy what they keep.
 func evidenceRows(evidence []Evidence) func() ([]any, error) {
 	i := 0
 	var (
@@ -117,6 +126,55 @@ func field(s string) any {
 		return "no_information"
 	}
 	return s
+}
+
+// credentialsPointer writes the Credentials sheet of a run whose
+// credential reports are too many rows to copy: why the rows are not
+// there, and where they are.
+func (w *workbook) credentialsPointer(rows, reports int) error {
+	limit := "more than the " + formatInt(w.maxCredentialRows) + " this workbook copies"
+	if w.maxCredentialRows == 0 {
+		limit = "and this workbook is set to copy none"
+	}
+	lines := []string{
+		"Credentials: not copied into this workbook",
+		fmt.Sprintf("This run's %s credential reports hold %s rows, %s"+
+			" (setting workbook.max_credential_rows, flag --workbook-max-credential-rows).",
+			formatInt(reports), formatInt(rows), limit),
+		"The reports are in the run folder's evidence/ folder, byte for byte as AWS returned them:" +
+			" evidence/ACCOUNT-ID.csv, one per account, each listed with its size and SHA-256 in manifest.json.",
+		"Every open finding is on the Findings sheet and on its family's sheet (Inactive users, Unrotated keys," +
+			" MFA gaps, Root account, Password policy), every excepted one on Excepted;" +
+			" the Accounts sheet counts each account's users and findings.",
+	}
+	if w.csv != nil {
+		for _, l := range lines {
+			if err := w.csv.Write([]string{"Credentials", l}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	const sheet = "Credentials"
+	if _, err := w.f.NewSheet(sheet); err != nil {
+		return err
+	}
+	if err := w.printLayout(sheet); err != nil {
+		return err
+	}
+	for i, l := range lines {
+		row := i + 2 // a blank row under the title
+		if i == 0 {
+			row = 1
+		}
+		if err := w.f.SetCellStr(sheet, rowStart(row), l); err != nil {
+			return err
+		}
+	}
+	if err := w.f.SetCellStyle(sheet, "A1", "A1", w.title); err != nil {
+		return err
+	}
+	return w.f.SetColWidth(sheet, "A", "A", 150)
 }
 
 func canonicalIndex(header []string) []int {

@@ -56,8 +56,8 @@ func credentialEvidence(t *testing.T) []Evidence {
 		t.Fatal(err)
 	}
 	return []Evidence{
-		{AccountID: "111111111111", AccountName: "one", Path: pa},
-		{AccountID: "222222222222", AccountName: "two", Path: pb},
+		{AccountID: "111111111111", AccountName: "one", Path: pa, Rows: 1},
+		{AccountID: "222222222222", AccountName: "two", Path: pb, Rows: 2},
 	}
 }
 
@@ -177,14 +177,13 @@ func TestWorkbookCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.maxRows = ExcelMaxRows
+	w.maxRows, w.maxCredentialRows = ExcelMaxRows, DefaultMaxCredentialRows
 	if err := w.credentials(credentialEvidence(t)); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.save(path); err != nil {
+	if err := saveStreaming(f, path); err != nil {
 		t.Fatal(err)
 	}
-	w.closeRows()
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -245,5 +244,76 @@ func TestWorkbookCredentials(t *testing.T) {
 		if !strings.Contains(sheet, `r="`+ref+`"`) {
 			t.Errorf("sheet lacks cell %s", ref)
 		}
+	}
+}
+
+// TestWorkbookCredentialsLimit: above the limit, the Credentials sheet
+// holds no credential row but says why and where the reports are; at or
+// below it, every row. The CSV rendering follows the same rule.
+func TestWorkbookCredentialsLimit(t *testing.T) {
+	evidence := credentialEvidence(t) // 3 rows
+	for _, tc := range []struct {
+		name    string
+		limit   int
+		pointer bool
+	}{
+		{"default", 0, false},
+		{"at the limit", 3, false},
+		{"above the limit", 2, true},
+		{"none", -1, true},
+	} {
+		wantLimit := map[int]string{2: "more than the 2 this workbook copies", -1: "this workbook is set to copy none"}[tc.limit]
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "audit.xlsx")
+			run := &Run{Run: RunInfo{ID: "r"}}
+			opts := WorkbookOptions{MaxCredentialRows: tc.limit, TmpDir: dir}
+			if err := WriteWorkbook(path, run, evidence, opts); err != nil {
+				t.Fatal(err)
+			}
+			g, err := excelize.OpenFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer g.Close()
+			rows, err := g.GetRows("Credentials")
+			if err != nil {
+				t.Fatal(err)
+			}
+			tables, _ := g.GetTables("Credentials")
+			var text strings.Builder
+			for _, row := range rows {
+				text.WriteString(strings.Join(row, " ") + "\n")
+			}
+			if !tc.pointer {
+				if len(rows) != 4 || len(tables) != 1 {
+					t.Errorf("Credentials: %d rows and %d tables, want the header, 3 rows and a table:\n%s", len(rows), len(tables), text.String())
+				}
+			} else {
+				if len(tables) != 0 || strings.Contains(text.String(), "alice") {
+					t.Errorf("Credentials holds credential rows above the limit:\n%s", text.String())
+				}
+				for _, want := range []string{"2 credential reports hold 3 rows", wantLimit, "evidence/ACCOUNT-ID.csv", "manifest.json", "workbook.max_credential_rows", "Findings"} {
+					if !strings.Contains(text.String(), want) {
+						t.Errorf("Credentials lacks %q:\n%s", want, text.String())
+					}
+				}
+				if style, _ := g.GetCellStyle("Credentials", "A1"); style == 0 {
+					t.Error("Credentials A1 (the title) has no style")
+				}
+			}
+			// The CSV rendering holds the same rows.
+			csvPath := filepath.Join(dir, "tables.csv")
+			if err := WriteTablesCSV(csvPath, run, evidence, opts); err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(csvPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(string(data), "alice"); got == tc.pointer {
+				t.Errorf("tables.csv holds alice's row: %v, want %v", got, !tc.pointer)
+			}
+		})
 	}
 }

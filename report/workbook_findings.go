@@ -7,41 +7,67 @@ import (
 	"github.com/reporter-dev/reporter/audit"
 )
 
-// findingColumn is one column of a sheet of findings.
+// findingColumn is one column of a sheet of findings: a value, or a
+// text (no cell when empty).
 type findingColumn struct {
 	column
 	value func(w *workbook, f *audit.Finding) any
+	text  func(f *audit.Finding) string
 }
 
 func col(name string, width float64, value func(w *workbook, f *audit.Finding) any) findingColumn {
-	return findingColumn{column{name, width}, value}
+	return findingColumn{column: column{name, width}, value: value}
+}
+
+func textCol(name string, width float64, text func(f *audit.Finding) string) findingColumn {
+	return findingColumn{column: column{name, width}, text: text}
+}
+
+// boxedText is the last text of a column and that text as a cell value.
+// Consecutive findings often share a text (the account, the check, the
+// status): reusing its value saves converting it again, an allocation
+// per cell on sheets of millions of cells.
+type boxedText struct {
+	s string
+	v any
+}
+
+// get returns s as a cell value: nil when empty.
+func (b *boxedText) get(s string) any {
+	if s == "" {
+		return nil
+	}
+	if b.v == nil || s != b.s {
+		b.s, b.v = s, s
+	}
+	return b.v
 }
 
 // The columns finding sheets are built from.
 var (
 	colSeverity    = col("Severity", 10, func(w *workbook, f *audit.Finding) any { return w.severityCell[f.Severity] })
-	colAccountID   = col("Account ID", 15, func(_ *workbook, f *audit.Finding) any { return f.AccountID })
-	colAccountName = col("Account name", 22, func(_ *workbook, f *audit.Finding) any { return f.AccountName })
-	colPrincipal   = col("Principal", 24, func(_ *workbook, f *audit.Finding) any { return or(f.Principal, "(account)") })
-	colCheck       = col("Check", 28, func(_ *workbook, f *audit.Finding) any { return f.Check })
-	colCredential  = col("Credential", 14, func(_ *workbook, f *audit.Finding) any { return text(f.Credential) })
+	colAccountID   = textCol("Account ID", 15, func(f *audit.Finding) string { return f.AccountID })
+	colAccountName = textCol("Account name", 22, func(f *audit.Finding) string { return f.AccountName })
+	colPrincipal   = textCol("Principal", 24, func(f *audit.Finding) string { return or(f.Principal, "(account)") })
+	colCheck       = textCol("Check", 28, func(f *audit.Finding) string { return f.Check })
+	colCredential  = textCol("Credential", 14, func(f *audit.Finding) string { return f.Credential })
 	colAge         = col("Age (days)", 11, func(_ *workbook, f *audit.Finding) any {
 		if !f.AgeDays.Valid {
 			return nil
 		}
 		return f.AgeDays.N
 	})
-	colDetail      = col("Detail", 70, func(_ *workbook, f *audit.Finding) any { return text(f.Detail) })
-	colCIS         = col("CIS v3.0.0", 10, func(_ *workbook, f *audit.Finding) any { return text(f.CIS) })
-	colSecurityHub = col("Security Hub", 12, func(_ *workbook, f *audit.Finding) any { return text(f.SecurityHub) })
-	colARN         = col("ARN", 50, func(_ *workbook, f *audit.Finding) any { return text(f.ARN) })
-	colStatus      = col("Status", 11, func(_ *workbook, f *audit.Finding) any { return text(f.Status) })
+	colDetail      = textCol("Detail", 70, func(f *audit.Finding) string { return f.Detail })
+	colCIS         = textCol("CIS v3.0.0", 10, func(f *audit.Finding) string { return f.CIS })
+	colSecurityHub = textCol("Security Hub", 12, func(f *audit.Finding) string { return f.SecurityHub })
+	colARN         = textCol("ARN", 50, func(f *audit.Finding) string { return f.ARN })
+	colStatus      = textCol("Status", 11, func(f *audit.Finding) string { return f.Status })
 	colFirstSeen   = col("First seen (UTC)", 18, func(w *workbook, f *audit.Finding) any { return w.dateCell(f.FirstSeen) })
-	colReason      = col("Reason", 50, func(_ *workbook, f *audit.Finding) any { return text(exc(f).Reason) })
-	colOwner       = col("Owner", 24, func(_ *workbook, f *audit.Finding) any { return text(exc(f).Owner) })
-	colApprovedBy  = col("Approved by", 24, func(_ *workbook, f *audit.Finding) any { return text(exc(f).ApprovedBy) })
+	colReason      = textCol("Reason", 50, func(f *audit.Finding) string { return exc(f).Reason })
+	colOwner       = textCol("Owner", 24, func(f *audit.Finding) string { return exc(f).Owner })
+	colApprovedBy  = textCol("Approved by", 24, func(f *audit.Finding) string { return exc(f).ApprovedBy })
 	colExpires     = col("Expires", 12, func(w *workbook, f *audit.Finding) any { return w.dayCell(exc(f).Expires) })
-	colExceptionAt = col("Exception entry", 22, func(_ *workbook, f *audit.Finding) any { return text(exc(f).Source) })
+	colExceptionAt = textCol("Exception entry", 22, func(f *audit.Finding) string { return exc(f).Source })
 )
 
 // text is s as a cell value: nil (no cell at all) when s is empty.
@@ -120,6 +146,7 @@ func (w *workbook) findingSheets(r *Run) error {
 	}
 	tables := make([]*table, len(findingSheetList))
 	rows := make([][]any, len(findingSheetList))
+	boxes := make([][]boxedText, len(findingSheetList))
 	for i, sh := range findingSheetList {
 		cols := make([]column, len(sh.columns))
 		for j, c := range sh.columns {
@@ -129,12 +156,16 @@ func (w *workbook) findingSheets(r *Run) error {
 		if err != nil {
 			return err
 		}
-		tables[i], rows[i] = t, make([]any, len(cols))
+		tables[i], rows[i], boxes[i] = t, make([]any, len(cols)), make([]boxedText, len(cols))
 	}
 	add := func(i int, f *audit.Finding) error {
 		row := rows[i]
 		for j, c := range findingSheetList[i].columns {
-			row[j] = c.value(w, f)
+			if c.text != nil {
+				row[j] = boxes[i][j].get(c.text(f))
+			} else {
+				row[j] = c.value(w, f)
+			}
 		}
 		if err := tables[i].add(row); err != nil {
 			return fmt.Errorf("sheet %s: %w", tables[i].sheetName(), err)

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -48,7 +47,7 @@ func TestWorkbookSaveStreaming(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "out.xlsx")
-	if err := saveStreaming(f, path, nil); err != nil {
+	if err := saveStreaming(f, path); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
@@ -120,12 +119,12 @@ func checkZipParts(t *testing.T, path string) map[string]uint64 {
 func TestWorkbookSaveStreamingError(t *testing.T) {
 	f := excelize.NewFile()
 	defer f.Close()
-	if err := saveStreaming(f, filepath.Join(t.TempDir(), "missing", "out.xlsx"), nil); err == nil {
+	if err := saveStreaming(f, filepath.Join(t.TempDir(), "missing", "out.xlsx")); err == nil {
 		t.Error("saving into a missing folder succeeded")
 	}
 	// The zip writer hook leaves excelize's own buffer empty.
 	path := filepath.Join(t.TempDir(), "small.xlsx")
-	if err := saveStreaming(f, path, nil); err != nil {
+	if err := saveStreaming(f, path); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(path)
@@ -137,12 +136,11 @@ func TestWorkbookSaveStreamingError(t *testing.T) {
 	}
 }
 
-// TestWorkbookTablesSpliced writes two tables side by side, each
-// continued over several sheets and large enough to be deflated into its
-// temporary file in several chunks, then reads the workbook back: every
-// part passes archive/zip's CRC check and inflates with compress/flate,
-// and excelize reads every cell as written.
-func TestWorkbookTablesSpliced(t *testing.T) {
+// TestWorkbookTablesContinue writes two tables side by side, each
+// continued over several sheets, and an empty one, then reads the
+// workbook back with excelize: every part passes archive/zip's CRC check,
+// and every cell holds its value with its type (text, number, date).
+func TestWorkbookTablesContinue(t *testing.T) {
 	dir := t.TempDir()
 	f := excelize.NewFile(excelize.Options{TmpDir: dir})
 	defer f.Close()
@@ -150,16 +148,16 @@ func TestWorkbookTablesSpliced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.closeRows()
-	w.maxRows, w.tmpDir = 2_500, dir
+	w.maxRows = 2_500
 	const rows = 6_000
 	cols := []column{{"Text", 20}, {"Number", 10}, {"Escaped", 30}, {"Date", 18}, {"Empty", 8}}
-	text := func(table, r int) []any {
+	day0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	values := func(table, r int) []any {
 		return []any{
 			fmt.Sprintf("table %d row %d %s", table, r, strings.Repeat("x", r%97)),
 			r * table,
-			fmt.Sprintf("<root_account> & \"%d\" _x0041_ é", r),
-			excelize.Cell{StyleID: w.date, Value: time.Date(2026, 1, 1, 0, 0, r, 0, time.UTC)},
+			fmt.Sprintf("<root_account> & \"%d\" _x0041_ é =1+%d", r, r),
+			excelize.Cell{StyleID: w.date, Value: day0.Add(time.Duration(r) * time.Minute)},
 			nil,
 		}
 	}
@@ -178,10 +176,10 @@ func TestWorkbookTablesSpliced(t *testing.T) {
 		t.Fatal(err)
 	}
 	for r := 1; r <= rows; r++ {
-		if err := one.add(text(1, r)); err != nil {
+		if err := one.add(values(1, r)); err != nil {
 			t.Fatal(err)
 		}
-		if err := two.add(text(2, r)); err != nil {
+		if err := two.add(values(2, r)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -195,13 +193,9 @@ func TestWorkbookTablesSpliced(t *testing.T) {
 		}
 	}
 	path := filepath.Join(dir, "out.xlsx")
-	if err := w.save(path); err != nil {
+	if err := saveStreaming(f, path); err != nil {
 		t.Fatal(err)
 	}
-	if entries, _ := filepath.Glob(filepath.Join(dir, "reporter-sheet-*")); len(entries) != 0 {
-		t.Errorf("temporary files left with a name: %v", entries)
-	}
-
 	checkZipParts(t, path)
 
 	g, err := excelize.OpenFile(path)
@@ -217,20 +211,27 @@ func TestWorkbookTablesSpliced(t *testing.T) {
 		r := 0
 		for part := 1; part <= 3; part++ {
 			sheet := partName(name, part, " ")
-			got, err := g.GetRows(sheet, excelize.Options{RawCellValue: true})
+			got, err := g.GetRows(sheet)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(got) == 0 || !slices.Equal(got[0], []string{"Text", "Number", "Escaped", "Date", "Empty"}) {
 				t.Fatalf("%s: header %q", sheet, got[:min(1, len(got))])
 			}
-			for _, row := range got[1:] {
+			for i, row := range got[1:] {
 				r++
-				want := text(table+1, r)
-				serial := excelTime(want[3].(excelize.Cell).Value.(time.Time))
-				wantText := []string{want[0].(string), strconv.Itoa(want[1].(int)), want[2].(string), strconv.FormatFloat(serial, 'f', -1, 64)}
+				want := values(table+1, r)
+				when := want[3].(excelize.Cell).Value.(time.Time)
+				wantText := []string{want[0].(string), strconv.Itoa(want[1].(int)), want[2].(string), when.Format("2006-01-02 15:04:05")}
 				if !slices.Equal(row, wantText) {
 					t.Fatalf("%s row %d = %q, want %q", sheet, r, row, wantText)
+				}
+				if i%997 == 0 { // types, on a sample of rows
+					checkCellTypes(t, g, sheet, i+2, map[string]string{"A": textCell, "B": numberCell, "C": textCell, "D": numberCell})
+					checkDateCell(t, g, sheet, fmt.Sprintf("D%d", i+2), when, "yyyy-mm-dd hh:mm:ss")
+					if formula, _ := g.GetCellFormula(sheet, fmt.Sprintf("C%d", i+2)); formula != "" {
+						t.Errorf("%s C%d: text became the formula %q", sheet, i+2, formula)
+					}
 				}
 			}
 			tables, err := g.GetTables(sheet)
@@ -239,6 +240,9 @@ func TestWorkbookTablesSpliced(t *testing.T) {
 			}
 			if wantRange := fmt.Sprintf("A1:E%d", len(got)); tables[0].Range != wantRange {
 				t.Errorf("%s: table range %s, want %s", sheet, tables[0].Range, wantRange)
+			}
+			if panes, err := g.GetPanes(sheet); err != nil || !panes.Freeze || panes.YSplit != 1 {
+				t.Errorf("%s: header not frozen (%+v, %v)", sheet, panes, err)
 			}
 		}
 		if r != rows {
@@ -251,48 +255,74 @@ func TestWorkbookTablesSpliced(t *testing.T) {
 	}
 }
 
-func TestCRC32Combine(t *testing.T) {
-	text := []byte(strings.Repeat("The quick brown fox jumps over the lazy dog. ", 100))
-	for _, split := range []int{0, 1, 7, 64, 1000, len(text) - 1, len(text)} {
-		a, b := text[:split], text[split:]
-		got := crc32Combine(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b), int64(len(b)))
-		if want := crc32.ChecksumIEEE(text); got != want {
-			t.Errorf("split at %d: %08x, want %08x", split, got, want)
+// Kinds of cell, as checkCellTypes checks them.
+const (
+	textCell   = "text"
+	numberCell = "number"
+)
+
+// checkCellTypes checks the kind of cells of row n of sheet, by column:
+// text is an inline or shared string; a number has no type or type "n"
+// (SpreadsheetML's default) and a value that parses as one.
+func checkCellTypes(t *testing.T, f *excelize.File, sheet string, n int, want map[string]string) {
+	t.Helper()
+	for col, kind := range want {
+		cell := col + strconv.Itoa(n)
+		typ, err := f.GetCellType(sheet, cell)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := f.GetCellValue(sheet, cell, excelize.Options{RawCellValue: true})
+		var ok bool
+		switch kind {
+		case textCell:
+			ok = typ == excelize.CellTypeInlineString || typ == excelize.CellTypeSharedString
+		case numberCell:
+			_, perr := strconv.ParseFloat(raw, 64)
+			ok = (typ == excelize.CellTypeUnset || typ == excelize.CellTypeNumber) && perr == nil
+		}
+		if !ok {
+			t.Errorf("%s %s = %q of type %v, want a %s cell", sheet, cell, raw, typ, kind)
 		}
 	}
 }
 
-// TestSplicingZipErrors: a streamed sheet whose part excelize never
-// wrote, or wrote without </sheetData>, fails the save.
-func TestSplicingZipErrors(t *testing.T) {
-	rows := newSheetRows(t.TempDir(), nil)
-	defer rows.close()
-	if err := rows.add(2, []any{"x"}); err != nil {
-		t.Fatal(err)
-	}
-	z := &splicingZip{Writer: zip.NewWriter(io.Discard), rows: map[string]*sheetRows{"xl/worksheets/sheet9.xml": rows}, spliced: map[string]bool{}}
-	if err := z.check(); err == nil || !strings.Contains(err.Error(), "sheet9.xml") {
-		t.Errorf("check = %v, want an error naming sheet9.xml", err)
-	}
-	w, err := z.Create("xl/worksheets/sheet9.xml")
+// checkDateCell checks that a cell is a real Excel date: a serial number
+// that stands for want, shown with the given number format.
+func checkDateCell(t *testing.T, f *excelize.File, sheet, cell string, want time.Time, format string) {
+	t.Helper()
+	raw, err := f.GetCellValue(sheet, cell, excelize.Options{RawCellValue: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	io.WriteString(w, "<worksheet><sheetData/></worksheet>")
-	if err := z.Close(); err == nil || !strings.Contains(err.Error(), "</sheetData>") {
-		t.Errorf("Close = %v, want an error about </sheetData>", err)
+	serial, err := strconv.ParseFloat(raw, 64)
+	if err != nil {
+		t.Errorf("%s %s = %q, want a date serial number", sheet, cell, raw)
+		return
+	}
+	got, err := excelize.ExcelDateToTime(serial, false)
+	if err != nil || got.Sub(want).Abs() > time.Millisecond {
+		t.Errorf("%s %s = %v (serial %s, %v), want %v", sheet, cell, got, raw, err, want)
+	}
+	style, err := f.GetCellStyle(sheet, cell)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := f.GetStyle(style)
+	if err != nil || s.CustomNumFmt == nil || *s.CustomNumFmt != format {
+		t.Errorf("%s %s: style %+v (%v), want number format %q", sheet, cell, s, err, format)
 	}
 }
 
-// TestWriteWorkbookTmpDirMissing: rows that cannot be kept fail the
-// workbook with an error that says so, and no partial file is written.
+// TestWriteWorkbookTmpDirMissing: a temporary folder that cannot hold the
+// rows fails the workbook at once, saying so, and no file is written.
 func TestWriteWorkbookTmpDirMissing(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "audit.xlsx")
 	run := &Run{Run: RunInfo{ID: "r"}, Findings: []audit.Finding{{AccountID: "111111111111", Check: audit.UserInactive, Severity: audit.Medium}}}
 	err := WriteWorkbook(path, run, nil, WorkbookOptions{TmpDir: filepath.Join(dir, "missing")})
-	if err == nil || !strings.Contains(err.Error(), "sheet rows") {
-		t.Fatalf("WriteWorkbook = %v, want an error about the sheet rows", err)
+	if err == nil || !strings.Contains(err.Error(), "temporary folder") {
+		t.Fatalf("WriteWorkbook = %v, want an error about the temporary folder", err)
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("a workbook was written despite the error (%v)", err)

@@ -14,7 +14,7 @@ func (w *workbook) dateCell(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
-	return excelize.Cell{StyleID: w.date, Value: t.UTC()}
+	return excelize.Cell{StyleID: w.date, Value: w.dateValue(t)}
 }
 
 // dayCell renders a date without a time.
@@ -22,7 +22,33 @@ func (w *workbook) dayCell(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
-	return excelize.Cell{StyleID: w.day, Value: t.UTC()}
+	return excelize.Cell{StyleID: w.day, Value: w.dateValue(t)}
+}
+
+// Excel's 1900 date system counts days from 1899-12-30 for every date
+// from 1900-03-01 on (before that it counts a 29 February 1900 that never
+// was).
+var (
+	excelDayZero    = time.Date(1899, time.December, 30, 0, 0, 0, 0, time.UTC).Unix()
+	excelSerialFrom = time.Date(1900, time.March, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// dateValue is t (in UTC) as the number Excel stores for a date: days
+// since its day zero, the time of day as the fraction, a whole number at
+// midnight. It is what excelize writes for a time.Time, computed without
+// its per-cell conversion, which costs a noticeable part of a workbook of
+// millions of dates. Times excelize treats otherwise (before 1900-03-01)
+// and the CSV rendering get the time itself.
+func (w *workbook) dateValue(t time.Time) any {
+	t = t.UTC()
+	if w.csv != nil || t.Before(excelSerialFrom) {
+		return t
+	}
+	secs := t.Unix() - excelDayZero
+	if secs%86400 == 0 && t.Nanosecond() == 0 {
+		return secs / 86400
+	}
+	return float64(secs)/86400 + float64(t.Nanosecond())/86400e9
 }
 
 func (w *workbook) exceptions(r *Run) error {

@@ -49,5 +49,5 @@ else
   go test -run '^$' -bench . -benchmem ./audit
   echo "== 3. renderers and the findings store"
   go test -run '^$' -bench . -benchmem ./internal/findingstore
-  go test -run '^$' -bench 'SheetRows|StreamCell/string-realistic$|FindingJSON|PreviousNext|Workbook' -benchmem ./report
+  go test -run '^$' -bench 'StreamCell/string-realistic$|FindingJSON|PreviousNext|Workbook' -benchmem ./report
 fi

@@ -84,6 +84,8 @@ func TestConfigCheckAgreesWithRun(t *testing.T) {
 		{"bad time zone in the environment", []string{"--source", "sample"}, map[string]string{"REPORTER_DAEMON_TIMEZONE": "Mars/Olympus"}, "Mars/Olympus"},
 		{"zero daemon run timeout", append(file("daemon:\n  run_timeout: 0s\n"), "--source", "sample"), nil, "daemon.run_timeout 0s"},
 		{"bad log format", []string{"--source", "sample", "--log-format", "yaml"}, nil, `log.format "yaml"`},
+		{"negative workbook limit", []string{"--source", "sample", "--workbook-max-credential-rows", "-5"}, nil, "workbook.max_credential_rows -5"},
+		{"negative workbook limit in the environment", []string{"--source", "sample"}, map[string]string{"REPORTER_WORKBOOK_MAX_CREDENTIAL_ROWS": "-1"}, "workbook.max_credential_rows -1"},
 		{"bad listen address", []string{"--source", "sample"}, map[string]string{"REPORTER_LISTEN": "9090"}, `listen "9090"`},
 		{"bad bucket", []string{"--source", "sample", "--bucket", "b/prefix"}, nil, `s3.bucket "b/prefix"`},
 	}

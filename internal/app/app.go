@@ -356,8 +356,11 @@ func (a *auditor) account(res collect.AccountResult) error {
 	findings := a.findings[:0]
 	if res.Status == collect.Collected {
 		var err error
-		findings, acct.Users, err = a.evaluate(findings, res)
-		if err != nil {
+		var rows int
+		findings, acct.Users, rows, err = a.evaluate(findings, res)
+		if n := len(a.evidence); err == nil && n > 0 && a.evidence[n-1].AccountID == acct.ID {
+			a.evidence[n-1].Rows = rows
+		} else if err != nil {
 			res.Status, res.Err = collect.Failed, err
 			acct.Status = string(collect.Failed)
 			findings = findings[:0]
@@ -388,29 +391,31 @@ func (a *auditor) account(res collect.AccountResult) error {
 }
 
 // evaluate parses the account's report, applies every check and appends
-// the findings to findings. On error the returned slice is to be ignored.
-func (a *auditor) evaluate(findings []audit.Finding, res collect.AccountResult) ([]audit.Finding, int, error) {
+// the findings to findings. It also returns the report's users (root
+// excluded) and rows. On error the returned slice is to be ignored.
+func (a *auditor) evaluate(findings []audit.Finding, res collect.AccountResult) ([]audit.Finding, int, int, error) {
 	acct := audit.Account{ID: res.Account.ID, Name: res.Account.Name}
 	rd, err := credreport.NewReader(bytes.NewReader(res.Report), res.Account.ID)
 	if err != nil {
-		return findings, 0, err
+		return findings, 0, 0, err
 	}
-	users := 0
+	users, rows := 0, 0
 	for {
 		row, err := rd.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return findings, 0, err
+			return findings, 0, 0, err
 		}
+		rows++
 		if !row.IsRoot() {
 			users++
 		}
 		findings = a.eval.AppendRow(findings, acct, &row)
 	}
 	findings = a.eval.AppendPolicy(findings, acct, res.Policy)
-	return findings, users, nil
+	return findings, users, rows, nil
 }
 
 // writeReports writes findings.json, audit.md and audit.xlsx, then the

@@ -408,6 +408,47 @@ func TestLargeSheetsContinueAcrossSheets(t *testing.T) {
 	}
 }
 
+// TestCredentialsAboveTheLimit: a run whose credential reports hold more
+// rows than the workbook's limit gets a Credentials sheet that points to
+// evidence/ (which holds every report), while Findings still lists every
+// open finding.
+func TestCredentialsAboveTheLimit(t *testing.T) {
+	opts := sampleOptions(t, sample.NewSource())
+	opts.Workbook.MaxCredentialRows = 3
+	res, err := RunOnce(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(filepath.Join(res.Dir, "audit.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("Credentials")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text []string
+	for _, row := range rows {
+		text = append(text, strings.Join(row, " "))
+	}
+	all := strings.Join(text, "\n")
+	wantRows := res.Run.Summary.Users + res.Run.Summary.AccountsAudited
+	if want := fmt.Sprintf("%d credential reports hold %d rows, more than the 3", res.Run.Summary.AccountsAudited, wantRows); !strings.Contains(all, want) {
+		t.Errorf("Credentials sheet lacks %q:\n%s", want, all)
+	}
+	if !strings.Contains(all, "evidence/") || len(rows) > 10 {
+		t.Errorf("Credentials sheet, want a short pointer to evidence/:\n%s", all)
+	}
+	evidence, _ := filepath.Glob(filepath.Join(res.Dir, "evidence", "*.csv"))
+	if len(evidence) < res.Run.Summary.AccountsAudited {
+		t.Errorf("evidence/ holds %d reports, want %d", len(evidence), res.Run.Summary.AccountsAudited)
+	}
+	if findings, _ := f.GetRows("Findings"); len(findings) != res.Run.Summary.Open+1 {
+		t.Errorf("Findings has %d rows, want %d", len(findings), res.Run.Summary.Open+1)
+	}
+}
+
 func TestRunOnceReportsProgress(t *testing.T) {
 	opts := sampleOptions(t, sample.NewSource())
 	var calls []string

@@ -40,6 +40,8 @@ type Config struct {
 	// ExceptionsMaxDays bounds how far ahead an exception may expire.
 	ExceptionsMaxDays int `yaml:"exceptions_max_days"`
 	Log               Log `yaml:"log"`
+	// Workbook tunes audit.xlsx.
+	Workbook Workbook `yaml:"workbook"`
 	// Listen is the address of /healthz, /readyz and /metrics (daemon).
 	Listen string `yaml:"listen"`
 	Daemon Daemon `yaml:"daemon"`
@@ -54,6 +56,18 @@ type Log struct {
 	Format string `yaml:"format"` // text, json or auto (text on a terminal)
 }
 
+// Workbook tunes audit.xlsx.
+type Workbook struct {
+	// MaxCredentialRows caps the credential-report rows copied to the
+	// Credentials sheet; above it the sheet points to evidence/. Zero
+	// copies none.
+	MaxCredentialRows int `yaml:"max_credential_rows"`
+}
+
+// DefaultMaxCredentialRows is the default of workbook.max_credential_rows
+// (report.DefaultMaxCredentialRows; config does not import report).
+const DefaultMaxCredentialRows = 100_000
+
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
@@ -62,6 +76,7 @@ func Default() Config {
 		Thresholds:        audit.DefaultThresholds(),
 		Log:               Log{Level: "info", Format: "auto"},
 		ExceptionsMaxDays: 365,
+		Workbook:          Workbook{MaxCredentialRows: DefaultMaxCredentialRows},
 		Listen:            "127.0.0.1:9090",
 		Daemon:            DefaultDaemon(),
 		AWS:               DefaultAWS(),
@@ -185,6 +200,9 @@ func (c *Config) Problems() []error {
 		add(fmt.Errorf("exceptions_max_days %d (--exceptions-max-days): want 1 or more; every exception must be reviewed within that many days", c.ExceptionsMaxDays))
 	}
 	add(c.Log.Validate())
+	if c.Workbook.MaxCredentialRows < 0 {
+		add(fmt.Errorf("workbook.max_credential_rows %d (--workbook-max-credential-rows): want 0 or more; 0 never copies the credential reports into the workbook", c.Workbook.MaxCredentialRows))
+	}
 	if c.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 			add(fmt.Errorf("listen %q: want HOST:PORT, or empty for no listener: %w", c.Listen, err))
@@ -248,6 +266,7 @@ func (c *Config) RegisterGeneralFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Templates, "templates", c.Templates, "folder of templates overriding the built-in ones")
 	fs.StringVar(&c.Exceptions, "exceptions", c.Exceptions, "YAML file of accepted risks (exceptions)")
 	fs.IntVar(&c.ExceptionsMaxDays, "exceptions-max-days", c.ExceptionsMaxDays, "an exception may expire at most this many days after the run's as-of (1 or more)")
+	fs.IntVar(&c.Workbook.MaxCredentialRows, "workbook-max-credential-rows", c.Workbook.MaxCredentialRows, "above this many credential-report rows, the workbook's Credentials sheet points to evidence/ instead of copying them (0: always)")
 	fs.StringVar(&c.Log.Level, "log-level", c.Log.Level, "debug, info, warn or error")
 	fs.StringVar(&c.Log.Format, "log-format", c.Log.Format, "text, json, or auto (text on a terminal, JSON otherwise)")
 }

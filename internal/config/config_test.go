@@ -188,6 +188,8 @@ func TestValidate(t *testing.T) {
 		{"exceptions_max_days 1", func(c *Config) { c.ExceptionsMaxDays = 1 }, ""},
 		{"exceptions_max_days 0", func(c *Config) { c.ExceptionsMaxDays = 0 }, "exceptions_max_days 0 (--exceptions-max-days): want 1 or more"},
 		{"exceptions_max_days negative", func(c *Config) { c.ExceptionsMaxDays = -30 }, "exceptions_max_days -30"},
+		{"workbook.max_credential_rows 0", func(c *Config) { c.Workbook.MaxCredentialRows = 0 }, ""},
+		{"workbook.max_credential_rows negative", func(c *Config) { c.Workbook.MaxCredentialRows = -1 }, "workbook.max_credential_rows -1 (--workbook-max-credential-rows): want 0 or more"},
 		{"log level", func(c *Config) { c.Log.Level = "verbose" }, `log.level "verbose"`},
 		{"log format", func(c *Config) { c.Log.Format = "yaml" }, `log.format "yaml"`},
 		{"no listener", func(c *Config) { c.Listen = "" }, ""},

@@ -22,6 +22,7 @@ import (
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/history"
+	"github.com/reporter-dev/reporter/report"
 )
 
 // Runner performs audits with one configuration: `reporter run` uses it
@@ -182,6 +183,7 @@ func (r *Runner) RunOnce(ctx context.Context, asOf time.Time) Outcome {
 		Source: src, OutDir: cfg.Out, AsOf: asOf, Thresholds: cfg.Thresholds,
 		Version: r.version, TemplateDir: cfg.Templates, Logger: log,
 		Exceptions: excs, History: r.History(), Progress: r.progress,
+		Workbook: workbookOptions(cfg.Workbook),
 	})
 	if err != nil {
 		res.Close()
@@ -226,4 +228,14 @@ func (r *Runner) FlushSpool(ctx context.Context) error {
 		return fmt.Errorf("archive spool: %d earlier runs still in %s: %w", len(res.Failed), r.arch.SpoolDir(), err)
 	}
 	return nil
+}
+
+// workbookOptions maps the workbook settings onto the renderer's options,
+// where zero means the default and a negative limit copies no row.
+func workbookOptions(c config.Workbook) report.WorkbookOptions {
+	limit := c.MaxCredentialRows
+	if limit == 0 {
+		limit = -1
+	}
+	return report.WorkbookOptions{MaxCredentialRows: limit}
 }
