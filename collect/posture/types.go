@@ -163,8 +163,22 @@ func DecodeDocument(s string) (Document, error) {
 	return Document(d), nil
 }
 
-// Encode returns the document URL-encoded as IAM sends it.
-func (d Document) Encode() string { return url.PathEscape(string(d)) }
+// Encode returns the document URL-encoded as IAM sends it: every byte
+// but RFC 3986's unreserved characters (A-Z a-z 0-9 - . _ ~) escaped, so
+// ':' '*' ',' and spaces too.
+func (d Document) Encode() string {
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(d)*2)
+	for i := 0; i < len(d); i++ {
+		c := d[i]
+		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+			b = append(b, c)
+			continue
+		}
+		b = append(b, '%', hex[c>>4], hex[c&15])
+	}
+	return string(b)
+}
 
 // UnmarshalJSON reads a document printed as an object (the CLI) or as a
 // string (URL-encoded or not).

@@ -353,10 +353,17 @@ func (a *auditor) account(res collect.AccountResult) error {
 		}
 	}
 
+	for _, f := range res.Posture.Evidence {
+		path := filepath.Join(a.dir, "evidence", filepath.Base(f.Name))
+		if err := perm.WriteFile(path, f.Data); err != nil {
+			return fmt.Errorf("save evidence of account %s: %w", res.Account.ID, err)
+		}
+	}
+
 	findings := a.findings[:0]
 	if res.Status == collect.Collected {
 		var err error
-		findings, acct.Users, err = a.evaluate(findings, res)
+		findings, acct.Users, acct.ChecksNotRun, err = a.evaluate(findings, &res)
 		if err != nil {
 			res.Status, res.Err = collect.Failed, err
 			acct.Status = string(collect.Failed)
@@ -379,6 +386,13 @@ func (a *auditor) account(res collect.AccountResult) error {
 	switch res.Status {
 	case collect.Collected:
 		log.Info("account audited", "users", acct.Users, "findings", len(findings))
+		for _, n := range acct.ChecksNotRun {
+			if n.Failed {
+				log.Warn("checks not run", "checks", n.Checks, "reason", n.Reason)
+			} else {
+				log.Info("checks not run", "checks", n.Checks, "reason", n.Reason)
+			}
+		}
 	case collect.Skipped:
 		log.Info("account skipped", "reason", acct.Error)
 	default:
@@ -388,29 +402,35 @@ func (a *auditor) account(res collect.AccountResult) error {
 }
 
 // evaluate parses the account's report, applies every check and appends
-// the findings to findings. On error the returned slice is to be ignored.
-func (a *auditor) evaluate(findings []audit.Finding, res collect.AccountResult) ([]audit.Finding, int, error) {
+// the findings to findings; it returns the checks that could not run.
+// On error the returned slice is to be ignored. The posture inputs are
+// evaluated here and released with res: none is kept for the run.
+func (a *auditor) evaluate(findings []audit.Finding, res *collect.AccountResult) ([]audit.Finding, int, []audit.NotRun, error) {
 	acct := audit.Account{ID: res.Account.ID, Name: res.Account.Name}
 	rd, err := credreport.NewReader(bytes.NewReader(res.Report), res.Account.ID)
 	if err != nil {
-		return findings, 0, err
+		return findings, 0, nil, err
 	}
 	users := 0
+	var root audit.Root
 	for {
 		row, err := rd.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return findings, 0, err
+			return findings, 0, nil, err
 		}
-		if !row.IsRoot() {
+		if row.IsRoot() {
+			root = audit.RootOf(&row)
+		} else {
 			users++
 		}
 		findings = a.eval.AppendRow(findings, acct, &row)
 	}
 	findings = a.eval.AppendPolicy(findings, acct, res.Policy)
-	return findings, users, nil
+	findings, notRun := a.eval.AppendPosture(findings, acct, root, &res.Posture)
+	return findings, users, notRun, nil
 }
 
 // writeReports writes findings.json, audit.md and audit.xlsx, then the
