@@ -119,7 +119,7 @@ var Checks = []Check{
 		"needs the account summary and the assigned virtual MFA devices; not judged when root has no credentials"},
 	{UserPolicyAttached, "User has policies attached directly", Low, "1.15", "IAM.2", "permissions",
 		"one finding per user, listing its attached and inline policies"},
-	{PolicyFullAdmin, "Policy allows full *:* administrator access", High, "1.16", "IAM.1", "permissions",
+	{PolicyFullAdmin, "Policy allows every action on every resource (full administrator)", High, "1.16", "IAM.1", "permissions",
 		"customer-managed policies that are attached (their default version) and inline policies of users, groups and roles; " +
 			"AWS-managed policies such as AdministratorAccess are left out, as in Security Hub IAM.1"},
 	{RoleUnused, "Role unused", Low, "", "", "permissions",

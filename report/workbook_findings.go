@@ -100,12 +100,14 @@ var findingSheetList = []findingSheet{
 		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colCredential, colDetail, colFirstSeen}},
 	{name: "Inactive users", table: "InactiveUsers", include: openIn(audit.UserInactive, audit.ConsolePasswordUnused), columns: []findingColumn{
 		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colSince("Last activity (UTC)"), colAge, colDetail, colStatus, colFirstSeen, colARN}},
-	{name: "Unrotated keys", table: "UnrotatedKeys", include: openIn(audit.AccessKeyNotRotated, audit.AccessKeyUnused, audit.MultipleActiveAccessKeys), columns: []findingColumn{
+	{name: "Unrotated keys", table: "UnrotatedKeys", include: openIn(audit.AccessKeyNotRotated, audit.AccessKeyUnused, audit.MultipleActiveAccessKeys, audit.InitialAccessKeyUnused), columns: []findingColumn{
 		colSeverity, colAccountID, colAccountName, colPrincipal, colCredential, colCheck, colSince("Rotated / last used (UTC)"), colAge, colDetail, colStatus, colFirstSeen, colARN}},
 	{name: "MFA gaps", table: "MFAGaps", include: openIn(audit.ConsoleMFAMissing, audit.RootMFADisabled), columns: []findingColumn{
 		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colDetail, colStatus, colFirstSeen, colARN}},
-	{name: "Root account", table: "RootAccount", include: openIn(audit.RootAccessKeyActive, audit.RootMFADisabled, audit.RootUsedRecently), columns: []findingColumn{
+	{name: "Root account", table: "RootAccount", include: openIn(audit.RootAccessKeyActive, audit.RootMFADisabled, audit.RootUsedRecently, audit.RootAccessKeyInactive, audit.RootHardwareMFAMissing), columns: []findingColumn{
 		colSeverity, colAccountID, colAccountName, colCheck, colCredential, colSince("Since (UTC)"), colAge, colDetail, colStatus, colFirstSeen}},
+	{name: "Permissions", table: "Permissions", include: openIn(audit.UserPolicyAttached, audit.PolicyFullAdmin, audit.RoleUnused), columns: []findingColumn{
+		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colCredential, colSince("Since (UTC)"), colAge, colDetail, colStatus, colFirstSeen, colARN}},
 	{name: "Password policy", table: "PasswordPolicy", include: func(f *audit.Finding) bool {
 		return f.Open() && f.Credential == "account"
 	}, columns: []findingColumn{colSeverity, colAccountID, colAccountName, colCheck, colDetail, colStatus, colFirstSeen, colCIS, colSecurityHub}},
