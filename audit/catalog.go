@@ -72,6 +72,12 @@ const (
 	PasswordPolicyUppercase  = "password-policy-uppercase"
 	PasswordPolicyLowercase  = "password-policy-lowercase"
 	PasswordPolicyMaxAge     = "password-policy-max-age"
+	InitialAccessKeyUnused   = "initial-access-key-unused"
+	RootAccessKeyInactive    = "root-access-key-inactive"
+	RootHardwareMFAMissing   = "root-hardware-mfa-missing"
+	UserPolicyAttached       = "user-policy-attached"
+	PolicyFullAdmin          = "policy-full-admin"
+	RoleUnused               = "role-unused"
 )
 
 // Check describes one rule of the catalog.
@@ -81,28 +87,43 @@ type Check struct {
 	Severity    Severity `json:"severity"`     // default severity; user-inactive may lower it
 	CIS         string   `json:"cis"`          // CIS AWS Foundations Benchmark v3.0.0 control
 	SecurityHub string   `json:"security_hub"` // AWS Security Hub control
-	Family      string   `json:"family"`       // report grouping: root, mfa, keys, inactive, password-policy
+	Family      string   `json:"family"`       // report grouping: root, mfa, keys, inactive, password-policy, permissions
+	// Note states the check's scope where the title cannot, e.g. what it
+	// deliberately leaves out; empty for most checks.
+	Note string `json:"note,omitempty"`
 }
 
 // Checks is the check catalog, in the order reports list it.
 var Checks = []Check{
-	{RootAccessKeyActive, "Root user has an active access key", Critical, "1.4", "IAM.4", "root"},
-	{RootMFADisabled, "Root user has no MFA", Critical, "1.5", "IAM.9", "root"},
-	{RootUsedRecently, "Root user was used recently", High, "1.7", "", "root"},
-	{ConsoleMFAMissing, "Console user without MFA", High, "1.10", "IAM.5", "mfa"},
-	{ConsolePasswordUnused, "Console password unused", Medium, "1.12", "IAM.8", "inactive"},
-	{AccessKeyNotRotated, "Access key not rotated", Medium, "1.14", "IAM.3", "keys"},
-	{AccessKeyUnused, "Active access key unused", Medium, "1.12", "IAM.8", "keys"},
-	{MultipleActiveAccessKeys, "User has two active access keys", Low, "1.13", "", "keys"},
-	{UserInactive, "User inactive", Medium, "1.12", "", "inactive"},
-	{PasswordPolicyMissing, "No account password policy", Medium, "1.8, 1.9", "IAM.7", "password-policy"},
-	{PasswordPolicyMinLength, "Password policy minimum length too short", Medium, "1.8", "IAM.15", "password-policy"},
-	{PasswordPolicyReuse, "Password policy allows password reuse", Medium, "1.9", "IAM.16", "password-policy"},
-	{PasswordPolicySymbols, "Password policy does not require symbols", Low, "", "IAM.7", "password-policy"},
-	{PasswordPolicyNumbers, "Password policy does not require numbers", Low, "", "IAM.7", "password-policy"},
-	{PasswordPolicyUppercase, "Password policy does not require uppercase letters", Low, "", "IAM.7", "password-policy"},
-	{PasswordPolicyLowercase, "Password policy does not require lowercase letters", Low, "", "IAM.7", "password-policy"},
-	{PasswordPolicyMaxAge, "Passwords do not expire within the maximum age", Low, "", "IAM.7", "password-policy"},
+	{RootAccessKeyActive, "Root user has an active access key", Critical, "1.4", "IAM.4", "root", ""},
+	{RootMFADisabled, "Root user has no MFA", Critical, "1.5", "IAM.9", "root", ""},
+	{RootUsedRecently, "Root user was used recently", High, "1.7", "", "root", ""},
+	{ConsoleMFAMissing, "Console user without MFA", High, "1.10", "IAM.5", "mfa", ""},
+	{ConsolePasswordUnused, "Console password unused", Medium, "1.12", "IAM.8", "inactive", ""},
+	{AccessKeyNotRotated, "Access key not rotated", Medium, "1.14", "IAM.3", "keys", ""},
+	{AccessKeyUnused, "Active access key unused", Medium, "1.12", "IAM.8", "keys", ""},
+	{MultipleActiveAccessKeys, "User has two active access keys", Low, "1.13", "", "keys", ""},
+	{UserInactive, "User inactive", Medium, "1.12", "", "inactive", ""},
+	{PasswordPolicyMissing, "No account password policy", Medium, "1.8, 1.9", "IAM.7", "password-policy", ""},
+	{PasswordPolicyMinLength, "Password policy minimum length too short", Medium, "1.8", "IAM.15", "password-policy", ""},
+	{PasswordPolicyReuse, "Password policy allows password reuse", Medium, "1.9", "IAM.16", "password-policy", ""},
+	{PasswordPolicySymbols, "Password policy does not require symbols", Low, "", "IAM.13", "password-policy", ""},
+	{PasswordPolicyNumbers, "Password policy does not require numbers", Low, "", "IAM.14", "password-policy", ""},
+	{PasswordPolicyUppercase, "Password policy does not require uppercase letters", Low, "", "IAM.11", "password-policy", ""},
+	{PasswordPolicyLowercase, "Password policy does not require lowercase letters", Low, "", "IAM.12", "password-policy", ""},
+	{PasswordPolicyMaxAge, "Passwords do not expire within the maximum age", Low, "", "IAM.17", "password-policy", ""},
+	{InitialAccessKeyUnused, "Access key set up with the console password and never used", Medium, "1.11", "", "keys", ""},
+	{RootAccessKeyInactive, "Root user has an inactive access key", High, "1.4", "IAM.4", "root",
+		"an inactive key still exists and can be activated again: delete it"},
+	{RootHardwareMFAMissing, "Root user MFA is a virtual device, not hardware", High, "1.6", "IAM.6", "root",
+		"needs the account summary and the assigned virtual MFA devices; not judged when root has no credentials"},
+	{UserPolicyAttached, "User has policies attached directly", Low, "1.15", "IAM.2", "permissions",
+		"one finding per user, listing its attached and inline policies"},
+	{PolicyFullAdmin, "Policy allows every action on every resource (full administrator)", High, "1.16", "IAM.1", "permissions",
+		"customer-managed policies that are attached (their default version) and inline policies of users, groups and roles; " +
+			"AWS-managed policies such as AdministratorAccess are left out, as in Security Hub IAM.1"},
+	{RoleUnused, "Role unused", Low, "", "", "permissions",
+		"the counterpart of IAM Access Analyzer's unused-role finding; service-linked roles (path /aws-service-role/) are left out"},
 }
 
 var checksByID = func() map[string]Check {

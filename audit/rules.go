@@ -45,6 +45,13 @@ func (e *Evaluator) AppendRow(dst []Finding, acct Account, r *credreport.Row) []
 	} else {
 		dst = e.appendUser(dst, acct, r)
 	}
+	if e.Thresholds.UnusedCredentialDays == cisUnusedDays {
+		for i := start; i < len(dst); i++ {
+			if c := dst[i].Check; c == ConsolePasswordUnused || c == AccessKeyUnused {
+				dst[i].SecurityHub = "IAM.22"
+			}
+		}
+	}
 	if len(dst) > start {
 		// One allocation holds both (a concatenation could return one of
 		// them, still cut from the line, when the other is empty).
@@ -98,6 +105,15 @@ func (e *Evaluator) appendUser(dst []Finding, acct Account, r *credreport.Row) [
 			continue
 		}
 		cred := keyCredential[i]
+		if r.PasswordEnabled.True() && k.LastUsed.Kind == credreport.NotApplicable {
+			age, detail := Days{}, keyLabel[i]+" is active and was never used; the user also has a console password"
+			if k.LastRotated.Valid() {
+				age = DaysOf(e.AgeDays(k.LastRotated.Time))
+				detail = fmt.Sprintf("%s is active and was never used; created %s (%d days ago) for a user who also has a console password",
+					keyLabel[i], day(k.LastRotated.Time), age.N)
+			}
+			emit(InitialAccessKeyUnused, cred, k.LastRotated, age, detail)
+		}
 		if k.LastRotated.Valid() {
 			if age := e.AgeDays(k.LastRotated.Time); age > th.KeyRotationDays {
 				emit(AccessKeyNotRotated, cred, k.LastRotated, DaysOf(age),
@@ -169,6 +185,12 @@ func (e *Evaluator) appendRoot(dst []Finding, acct Account, r *credreport.Row) [
 	anyKeyActive := false
 	for i := range r.AccessKeys {
 		k := &r.AccessKeys[i]
+		if k.Active.False() && k.LastRotated.Valid() {
+			f := newFinding(acct, r, RootAccessKeyInactive, keyCredential[i], DaysOf(e.AgeDays(k.LastRotated.Time)),
+				fmt.Sprintf("root access key %d exists but is inactive, created %s", i+1, day(k.LastRotated.Time)))
+			f.Since = k.LastRotated.Time
+			dst = append(dst, f)
+		}
 		if !k.Active.True() {
 			continue
 		}

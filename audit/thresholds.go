@@ -12,6 +12,7 @@ type Thresholds struct {
 	MinPasswordLength    int `json:"min_password_length" yaml:"min_password_length"`
 	PasswordReuse        int `json:"password_reuse_prevention" yaml:"password_reuse_prevention"`
 	MaxPasswordAgeDays   int `json:"max_password_age_days" yaml:"max_password_age_days"`
+	RoleUnusedDays       int `json:"role_unused_days" yaml:"role_unused_days"`
 }
 
 // DefaultThresholds follow AWS Security Hub's 90-day controls.
@@ -24,11 +25,13 @@ func DefaultThresholds() Thresholds {
 		MinPasswordLength:    14,
 		PasswordReuse:        24,
 		MaxPasswordAgeDays:   90,
+		RoleUnusedDays:       90,
 	}
 }
 
 // CISThresholds follow CIS AWS Foundations v1.4 and later: credentials
-// unused for 45 days are disabled.
+// unused for 45 days are disabled. Findings judged by that 45-day limit
+// carry Security Hub IAM.22 instead of IAM.8 (see Evaluator).
 func CISThresholds() Thresholds {
 	t := DefaultThresholds()
 	t.InactiveUserDays = 45
@@ -64,6 +67,7 @@ func (t Thresholds) Validate() error {
 		{"min_password_length", t.MinPasswordLength},
 		{"password_reuse_prevention", t.PasswordReuse},
 		{"max_password_age_days", t.MaxPasswordAgeDays},
+		{"role_unused_days", t.RoleUnusedDays},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("threshold %s must not be negative, got %d", f.name, f.v)
@@ -71,3 +75,7 @@ func (t Thresholds) Validate() error {
 	}
 	return nil
 }
+
+// cisUnusedDays is the CIS limit of unused credentials, that of Security
+// Hub IAM.22 ("unused for 45 days").
+const cisUnusedDays = 45

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/reporter-dev/reporter/collect/passwordpolicy"
+	"github.com/reporter-dev/reporter/collect/posture"
 )
 
 // Status is the collection outcome of one account.
@@ -49,6 +50,11 @@ type AccountResult struct {
 	ReportGeneratedAt time.Time
 	// Policy is the account's password policy.
 	Policy passwordpolicy.Result
+	// Posture is the account's authorization details, account summary
+	// and virtual MFA devices, each with why it is missing if it is. A
+	// failure there leaves the account Collected: only the checks that
+	// need the missing input do not run.
+	Posture posture.Data
 	// Duration is how long collecting this account took.
 	Duration time.Duration
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/reporter-dev/reporter/collect/passwordpolicy"
+	"github.com/reporter-dev/reporter/collect/posture"
 )
 
 // accountIDPattern matches a 12-digit AWS account ID.
@@ -27,7 +28,13 @@ var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
 //	<account-id>.csv                       the credential report CSV
 //	<account-id>.credential-report.json    or: `aws iam get-credential-report` output
 //	<account-id>.password-policy.json      optional: `aws iam get-account-password-policy` output
+//	<account-id>.authorization-details.json optional: `aws iam get-account-authorization-details` output
+//	<account-id>.account-summary.json      optional: `aws iam get-account-summary` output
+//	<account-id>.virtual-mfa-devices.json  optional: `aws iam list-virtual-mfa-devices --assignment-status Assigned` output
 //	accounts.json                          optional: `aws organizations list-accounts` output
+//
+// A missing optional file means the checks that need it do not run for
+// that account; a malformed one fails only those checks.
 //
 // Every other entry of the folder is listed by UnusedFiles with the
 // reason. A folder on disk is read through os.Root, so no path, symbolic
@@ -58,8 +65,41 @@ const (
 	cliSuffix      = ".credential-report.json"
 	policySuffix   = ".password-policy.json"
 	accountsFile   = "accounts.json"
-	layoutReminder = "the directory source reads <account-id>.csv, <account-id>.credential-report.json, <account-id>.password-policy.json and accounts.json"
+	layoutReminder = "the directory source reads <account-id>.csv, <account-id>.credential-report.json, <account-id>.password-policy.json, " +
+		"<account-id>.authorization-details.json, <account-id>.account-summary.json, <account-id>.virtual-mfa-devices.json and accounts.json"
 )
+
+// PostureFiles are the dir layout's optional posture files: the input
+// each holds, its suffix after the account ID, and its parser.
+var PostureFiles = []struct {
+	Input  posture.Input
+	Suffix string
+	parse  func(data []byte, d *posture.Data) error
+}{
+	{posture.AuthorizationDetailsInput, ".authorization-details.json", func(b []byte, d *posture.Data) (err error) {
+		d.Details, err = posture.ParseAuthorizationDetails(b)
+		return err
+	}},
+	{posture.AccountSummaryInput, ".account-summary.json", func(b []byte, d *posture.Data) (err error) {
+		d.Summary, err = posture.ParseAccountSummary(b)
+		return err
+	}},
+	{posture.VirtualMFADevicesInput, ".virtual-mfa-devices.json", func(b []byte, d *posture.Data) (err error) {
+		d.VirtualMFA, err = posture.ParseVirtualMFADevices(b)
+		return err
+	}},
+}
+
+// postureSuffix reports whether name ends with a posture file's suffix,
+// and returns the account ID part.
+func postureSuffix(name string) (prefix string, ok bool) {
+	for _, f := range PostureFiles {
+		if p, found := strings.CutSuffix(name, f.Suffix); found {
+			return p, true
+		}
+	}
+	return "", false
+}
 
 // Expected implements Counter.
 func (s *DirSource) Expected() int { return s.expected }
@@ -159,6 +199,15 @@ func (s *DirSource) accounts(fsys fs.FS) ([]Account, []UnusedFile, error) {
 			}
 			continue
 		}
+		if prefix, ok := postureSuffix(name); ok {
+			switch {
+			case !accountIDPattern.MatchString(prefix):
+				skip(name, "not named after a 12-digit account ID")
+			case !csvIDs[prefix] && !cliIDs[prefix]:
+				skip(name, "no credential report for account "+prefix)
+			}
+			continue
+		}
 		if strings.HasSuffix(name, csvSuffix) || strings.HasSuffix(name, cliSuffix) || strings.HasSuffix(name, policySuffix) {
 			skip(name, "not named after a 12-digit account ID")
 			continue
@@ -248,8 +297,34 @@ func load(fsys fs.FS, acct Account) AccountResult {
 		}
 		res.Policy = pol
 	}
+	res.Posture = loadPosture(fsys, acct.ID)
 	res.Duration = time.Since(start)
 	return res
+}
+
+// loadPosture reads an account's posture files. A missing file leaves its
+// input not collected; an unreadable or malformed one fails it, naming the
+// file and the position. The bytes read are kept as evidence, even when
+// they do not parse.
+func loadPosture(fsys fs.FS, id string) posture.Data {
+	var d posture.Data
+	for _, f := range PostureFiles {
+		name := id + f.Suffix
+		data, err := readFile(fsys, name)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			d.Missing(f.Input, fmt.Errorf("no file %s", name))
+			continue
+		case err != nil:
+			d.Fail(f.Input, err)
+			continue
+		}
+		d.Evidence = append(d.Evidence, posture.File{Name: name, Data: data})
+		if err := f.parse(data, &d); err != nil {
+			d.Fail(f.Input, fmt.Errorf("%s: %w", name, err))
+		}
+	}
+	return d
 }
 
 // ErrOutside means a symbolic link in the folder points outside it.

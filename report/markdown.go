@@ -103,6 +103,16 @@ type markdownView struct {
 	// UnusedFiles are capped at FindingsPerAccount rows.
 	UnusedFiles   []UnusedFile
 	UnusedOmitted int
+	// NotRun are the audited accounts' checks that did not run, capped
+	// at FindingsPerAccount rows.
+	NotRun        []notRunRow
+	NotRunOmitted int
+}
+
+// notRunRow is one account's checks that did not run.
+type notRunRow struct {
+	ID, Name, Checks, Reason string
+	Failed                   bool
 }
 
 type severityCount struct {
@@ -185,6 +195,15 @@ func newMarkdownView(r *Run, limits MarkdownLimits) (markdownView, error) {
 		})
 	}
 	v.Resolved, v.ResolvedOmitted = capList(bySeverity(r.Resolved, len(r.Resolved)), limits.FindingsPerAccount)
+	for _, a := range r.Accounts {
+		for _, n := range a.ChecksNotRun {
+			if len(v.NotRun) == limits.FindingsPerAccount {
+				v.NotRunOmitted++
+				continue
+			}
+			v.NotRun = append(v.NotRun, notRunRow{ID: a.ID, Name: a.Name, Checks: strings.Join(n.Checks, ", "), Reason: n.Reason, Failed: n.Failed})
+		}
+	}
 	v.UnusedFiles = r.Run.UnusedFiles[:min(len(r.Run.UnusedFiles), limits.FindingsPerAccount)]
 	v.UnusedOmitted = len(r.Run.UnusedFiles) - len(v.UnusedFiles)
 	for _, u := range r.Exceptions {

@@ -60,6 +60,10 @@ type Account struct {
 	ReportGeneratedAt *time.Time `json:"report_generated_at"`
 	// PasswordPolicy is "present", "absent" or "not collected".
 	PasswordPolicy string `json:"password_policy"`
+	// ChecksNotRun are the checks that did not run for this audited
+	// account because an input they need is missing, with the reason;
+	// absent when every check ran.
+	ChecksNotRun []audit.NotRun `json:"checks_not_run,omitempty"`
 	// OUs are the organizational units containing the account, innermost first.
 	OUs []string `json:"ous,omitempty"`
 	// Tags are the account's Organizations tags, when collected.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -339,6 +340,7 @@ func (w *workbook) accounts(r *Run) error {
 	cols := []column{
 		{"Account ID", 15}, {"Account name", 24}, {"Status", 11}, {"Error", 60}, {"Users", 8},
 		{"Report generated (UTC)", 21}, {"Password policy", 15}, {"Critical", 9}, {"High", 9}, {"Medium", 9}, {"Low", 9},
+		{"Checks not run", 60},
 	}
 	counts := w.openCounts
 	return w.streamTable("Accounts", "Accounts", cols, func(add func([]any) error) error {
@@ -348,8 +350,12 @@ func (w *workbook) accounts(r *Run) error {
 				generated = w.dateCell(*a.ReportGeneratedAt)
 			}
 			c := counts[a.ID]
+			var notRun []string
+			for _, n := range a.ChecksNotRun {
+				notRun = append(notRun, n.String())
+			}
 			if err := add([]any{a.ID, a.Name, a.Status, a.Error, a.Users, generated, a.PasswordPolicy,
-				c[audit.Critical], c[audit.High], c[audit.Medium], c[audit.Low]}); err != nil {
+				c[audit.Critical], c[audit.High], c[audit.Medium], c[audit.Low], strings.Join(notRun, "\n")}); err != nil {
 				return err
 			}
 		}

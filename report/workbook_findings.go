@@ -70,14 +70,6 @@ var (
 	colExceptionAt = textCol("Exception entry", 22, func(f *audit.Finding) string { return exc(f).Source })
 )
 
-// text is s as a cell value: nil (no cell at all) when s is empty.
-func text(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 // colSince is the date a finding's age counts from, under a sheet's own name.
 func colSince(name string) findingColumn {
 	return col(name, 18, func(w *workbook, f *audit.Finding) any { return w.dateCell(f.Since) })
@@ -126,12 +118,14 @@ var findingSheetList = []findingSheet{
 		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colCredential, colDetail, colFirstSeen}},
 	{name: "Inactive users", table: "InactiveUsers", include: openIn(audit.UserInactive, audit.ConsolePasswordUnused), columns: []findingColumn{
 		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colSince("Last activity (UTC)"), colAge, colDetail, colStatus, colFirstSeen, colARN}},
-	{name: "Unrotated keys", table: "UnrotatedKeys", include: openIn(audit.AccessKeyNotRotated, audit.AccessKeyUnused, audit.MultipleActiveAccessKeys), columns: []findingColumn{
+	{name: "Unrotated keys", table: "UnrotatedKeys", include: openIn(audit.AccessKeyNotRotated, audit.AccessKeyUnused, audit.MultipleActiveAccessKeys, audit.InitialAccessKeyUnused), columns: []findingColumn{
 		colSeverity, colAccountID, colAccountName, colPrincipal, colCredential, colCheck, colSince("Rotated / last used (UTC)"), colAge, colDetail, colStatus, colFirstSeen, colARN}},
 	{name: "MFA gaps", table: "MFAGaps", include: openIn(audit.ConsoleMFAMissing, audit.RootMFADisabled), columns: []findingColumn{
 		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colDetail, colStatus, colFirstSeen, colARN}},
-	{name: "Root account", table: "RootAccount", include: openIn(audit.RootAccessKeyActive, audit.RootMFADisabled, audit.RootUsedRecently), columns: []findingColumn{
+	{name: "Root account", table: "RootAccount", include: openIn(audit.RootAccessKeyActive, audit.RootMFADisabled, audit.RootUsedRecently, audit.RootAccessKeyInactive, audit.RootHardwareMFAMissing), columns: []findingColumn{
 		colSeverity, colAccountID, colAccountName, colCheck, colCredential, colSince("Since (UTC)"), colAge, colDetail, colStatus, colFirstSeen}},
+	{name: "Permissions", table: "Permissions", include: openIn(audit.UserPolicyAttached, audit.PolicyFullAdmin, audit.RoleUnused), columns: []findingColumn{
+		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colCredential, colSince("Since (UTC)"), colAge, colDetail, colStatus, colFirstSeen, colARN}},
 	{name: "Password policy", table: "PasswordPolicy", include: func(f *audit.Finding) bool {
 		return f.Open() && f.Credential == "account"
 	}, columns: []findingColumn{colSeverity, colAccountID, colAccountName, colCheck, colDetail, colStatus, colFirstSeen, colCIS, colSecurityHub}},

@@ -80,6 +80,9 @@ func describeCheck(w io.Writer, c audit.Check) {
 	fmt.Fprintf(tw, "Family:\t%s\n", c.Family)
 	fmt.Fprintf(tw, "CIS v3.0.0:\t%s\n", or(c.CIS, "-"))
 	fmt.Fprintf(tw, "Security Hub:\t%s\n", or(c.SecurityHub, "-"))
+	if c.Note != "" {
+		fmt.Fprintf(tw, "Scope:\t%s\n", c.Note)
+	}
 	presets := map[string]*pflag.FlagSet{}
 	for _, name := range []string{"default", "cis"} {
 		cfg := config.Default()

@@ -44,7 +44,7 @@ func TestRunExitStatus(t *testing.T) {
 		wantStdout string
 		wantStderr string
 	}{
-		{"sample", []string{"run", "--source", "sample"}, exitOK, "Audited 5 of 5 accounts, 13 IAM users, 28 open findings", ""},
+		{"sample", []string{"run", "--source", "sample"}, exitOK, "Audited 5 of 5 accounts, 13 IAM users, 35 open findings", ""},
 		{"sample with CIS preset", []string{"run", "--source", "sample", "--preset", "cis"}, exitOK, "Audited 5 of 5 accounts", ""},
 		{"config file", []string{"run", "--config", config}, exitOK, "Audited 5 of 5 accounts", ""},
 		{"unknown config key", []string{"run", "--config", badConfig}, exitUsage, "", "no_such_key"},

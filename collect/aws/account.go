@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/reporter-dev/reporter/collect"
+	"github.com/reporter-dev/reporter/collect/posture"
 	"github.com/reporter-dev/reporter/internal/redact"
 )
 
@@ -49,22 +50,32 @@ func (s *Source) collectAccount(ctx context.Context, me caller, t target) collec
 		}
 	}
 	client := s.newIAM(creds)
-	// The password policy is read while IAM generates the report, off the
-	// account's critical path; when the report is ready at once, after it.
-	policyRead := false
-	readPolicy := func() (err error) {
-		policyRead = true
-		res.Policy, err = s.passwordPolicy(ctx, client, t.acct.ID)
-		return err
+	// The password policy and the posture inputs are read while IAM
+	// generates the report, off the account's critical path, one call at
+	// a time (Options.Concurrency bounds the requests in flight); when
+	// the report is ready at once, after it. They share the report's
+	// session.
+	othersRead := false
+	readOthers := func() (err error) {
+		othersRead = true
+		if res.Policy, err = s.passwordPolicy(ctx, client, t.acct.ID); err != nil {
+			return err
+		}
+		res.Posture = s.readPosture(ctx, client, t.acct.ID)
+		return nil
 	}
-	report, generated, err := s.credentialReport(ctx, client, t.acct.ID, readPolicy)
-	if err != nil {
+	fail := func(err error) collect.AccountResult {
+		res.Posture = posture.Data{} // a failed account is not judged
 		return done(collect.Failed, err)
 	}
+	report, generated, err := s.credentialReport(ctx, client, t.acct.ID, readOthers)
+	if err != nil {
+		return fail(err)
+	}
 	res.Report, res.ReportGeneratedAt = report, generated
-	if !policyRead {
-		if err := readPolicy(); err != nil {
-			return done(collect.Failed, err)
+	if !othersRead {
+		if err := readOthers(); err != nil {
+			return fail(err)
 		}
 	}
 	return done(collect.Collected, nil)

@@ -34,9 +34,11 @@ func smallOrg(n int) awsfake.Org {
 	var org awsfake.Org
 	for i := range n {
 		id := strconv.Itoa(100000000000 + i)
+		details, summary, devices := awsfake.SyntheticPosture(id, generatedTime, 2, 1)
 		org.Accounts = append(org.Accounts, awsfake.Account{
 			ID: id, Name: "acct-" + strconv.Itoa(i), Report: csvOf(id),
-			Policy: passwordpolicy.Result{State: passwordpolicy.Absent},
+			Policy:  passwordpolicy.Result{State: passwordpolicy.Absent},
+			Details: details, Summary: summary, VirtualMFA: devices,
 		})
 	}
 	return org

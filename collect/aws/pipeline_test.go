@@ -19,8 +19,9 @@ import (
 )
 
 // TestPolicyReadWhileReportInProgress checks the order of one member's IAM
-// calls: the password policy is read while the report is generated, not
-// after it, and not at all once the account has failed.
+// calls: the password policy and the posture inputs are read while the
+// report is generated, not after it, one call at a time, and not at all
+// once the account has failed.
 func TestPolicyReadWhileReportInProgress(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -34,19 +35,19 @@ func TestPolicyReadWhileReportInProgress(t *testing.T) {
 		{
 			name: "in progress", fault: awsfake.Fault{InProgressPolls: 2}, wantStatus: collect.Collected,
 			wantCalls: []string{
-				"GenerateCredentialReport STARTED", "GetAccountPasswordPolicy",
+				"GenerateCredentialReport STARTED", "GetAccountPasswordPolicy", "GetAccountAuthorizationDetails", "GetAccountSummary", "ListVirtualMFADevices",
 				"GenerateCredentialReport INPROGRESS", "GenerateCredentialReport INPROGRESS", "GenerateCredentialReport COMPLETE",
 				"GetCredentialReport",
 			},
 		},
 		{
 			name: "ready at once", ready: true, wantStatus: collect.Collected,
-			wantCalls: []string{"GenerateCredentialReport COMPLETE", "GetCredentialReport", "GetAccountPasswordPolicy"},
+			wantCalls: []string{"GenerateCredentialReport COMPLETE", "GetCredentialReport", "GetAccountPasswordPolicy", "GetAccountAuthorizationDetails", "GetAccountSummary", "ListVirtualMFADevices"},
 		},
 		{
 			name: "expired, generated again", fault: awsfake.Fault{ExpireReport: 1}, wantStatus: collect.Collected,
 			wantCalls: []string{
-				"GenerateCredentialReport STARTED", "GetAccountPasswordPolicy", "GenerateCredentialReport COMPLETE", "GetCredentialReport",
+				"GenerateCredentialReport STARTED", "GetAccountPasswordPolicy", "GetAccountAuthorizationDetails", "GetAccountSummary", "ListVirtualMFADevices", "GenerateCredentialReport COMPLETE", "GetCredentialReport",
 				"GenerateCredentialReport STARTED", "GenerateCredentialReport COMPLETE", "GetCredentialReport",
 			},
 		},

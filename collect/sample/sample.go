@@ -1,7 +1,9 @@
 // Package sample embeds a small example organization, so that a newcomer
 // can run a full audit without an AWS account.
 //
-// Five accounts cover every check of the catalog: an exposed production
+// Five accounts cover every check of the catalog (the management account
+// and acme-prod also carry the CLI's authorization details, account summary
+// and virtual MFA devices for the posture checks): an exposed production
 // account, a development account without a password policy, a sandbox whose
 // policy was not collected, a well-kept security account whose root user is
 // centrally managed, and the management account.

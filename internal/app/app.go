@@ -353,13 +353,21 @@ func (a *auditor) account(res collect.AccountResult) error {
 		}
 	}
 
+	for _, f := range res.Posture.Evidence {
+		path := filepath.Join(a.dir, "evidence", filepath.Base(f.Name))
+		if err := perm.WriteFile(path, f.Data); err != nil {
+			return fmt.Errorf("save evidence of account %s: %w", res.Account.ID, err)
+		}
+	}
+
 	findings := a.findings[:0]
 	if res.Status == collect.Collected {
 		var err error
-		var rows int
-		findings, acct.Users, rows, err = a.evaluate(findings, res)
+		var ev evaluation
+		findings, ev, err = a.evaluate(findings, &res)
+		acct.Users, acct.ChecksNotRun = ev.users, ev.notRun
 		if n := len(a.evidence); err == nil && n > 0 && a.evidence[n-1].AccountID == acct.ID {
-			a.evidence[n-1].Rows = rows
+			a.evidence[n-1].Rows = ev.rows
 		} else if err != nil {
 			res.Status, res.Err = collect.Failed, err
 			acct.Status = string(collect.Failed)
@@ -382,6 +390,13 @@ func (a *auditor) account(res collect.AccountResult) error {
 	switch res.Status {
 	case collect.Collected:
 		log.Info("account audited", "users", acct.Users, "findings", len(findings))
+		for _, n := range acct.ChecksNotRun {
+			if n.Failed {
+				log.Warn("checks not run", "checks", n.Checks, "reason", n.Reason)
+			} else {
+				log.Info("checks not run", "checks", n.Checks, "reason", n.Reason)
+			}
+		}
 	case collect.Skipped:
 		log.Info("account skipped", "reason", acct.Error)
 	default:
@@ -392,30 +407,43 @@ func (a *auditor) account(res collect.AccountResult) error {
 
 // evaluate parses the account's report, applies every check and appends
 // the findings to findings. It also returns the report's users (root
-// excluded) and rows. On error the returned slice is to be ignored.
-func (a *auditor) evaluate(findings []audit.Finding, res collect.AccountResult) ([]audit.Finding, int, int, error) {
+// excluded) and rows, and the checks that could not run. On error the
+// returned slice is to be ignored. The posture inputs are evaluated here
+// and released with res: none is kept for the run.
+func (a *auditor) evaluate(findings []audit.Finding, res *collect.AccountResult) ([]audit.Finding, evaluation, error) {
 	acct := audit.Account{ID: res.Account.ID, Name: res.Account.Name}
 	rd, err := credreport.NewReader(bytes.NewReader(res.Report), res.Account.ID)
 	if err != nil {
-		return findings, 0, 0, err
+		return findings, evaluation{}, err
 	}
-	users, rows := 0, 0
+	var ev evaluation
+	var root audit.Root
 	for {
 		row, err := rd.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return findings, 0, 0, err
+			return findings, evaluation{}, err
 		}
-		rows++
-		if !row.IsRoot() {
-			users++
+		ev.rows++
+		if row.IsRoot() {
+			root = audit.RootOf(&row)
+		} else {
+			ev.users++
 		}
 		findings = a.eval.AppendRow(findings, acct, &row)
 	}
 	findings = a.eval.AppendPolicy(findings, acct, res.Policy)
-	return findings, users, rows, nil
+	findings, ev.notRun = a.eval.AppendPosture(findings, acct, root, &res.Posture)
+	return findings, ev, nil
+}
+
+// evaluation is what evaluating one account's inputs gives besides its
+// findings.
+type evaluation struct {
+	users, rows int // report rows, and the users among them (root excluded)
+	notRun      []audit.NotRun
 }
 
 // writeReports writes findings.json, audit.md and audit.xlsx, then the

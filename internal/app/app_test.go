@@ -126,7 +126,7 @@ func checkWorkbook(t *testing.T, path string, run *report.Run) {
 		t.Fatalf("open workbook: %v", err)
 	}
 	defer f.Close()
-	want := "Summary,Findings,Excepted,Resolved,Inactive users,Unrotated keys,MFA gaps,Root account,Password policy,Accounts,Exceptions,Trend,Credentials,Checks"
+	want := "Summary,Findings,Excepted,Resolved,Inactive users,Unrotated keys,MFA gaps,Root account,Permissions,Password policy,Accounts,Exceptions,Trend,Credentials,Checks"
 	if got := strings.Join(f.GetSheetList(), ","); got != want {
 		t.Errorf("sheets = %s, want %s", got, want)
 	}
@@ -160,9 +160,10 @@ func checkWorkbook(t *testing.T, path string, run *report.Run) {
 	})
 	for sheet, n := range map[string]int{
 		"Inactive users":  families[audit.UserInactive] + families[audit.ConsolePasswordUnused],
-		"Unrotated keys":  families[audit.AccessKeyNotRotated] + families[audit.AccessKeyUnused] + families[audit.MultipleActiveAccessKeys],
+		"Unrotated keys":  families[audit.AccessKeyNotRotated] + families[audit.AccessKeyUnused] + families[audit.MultipleActiveAccessKeys] + families[audit.InitialAccessKeyUnused],
 		"MFA gaps":        families[audit.ConsoleMFAMissing] + families[audit.RootMFADisabled],
-		"Root account":    families[audit.RootAccessKeyActive] + families[audit.RootMFADisabled] + families[audit.RootUsedRecently],
+		"Root account":    families[audit.RootAccessKeyActive] + families[audit.RootMFADisabled] + families[audit.RootUsedRecently] + families[audit.RootAccessKeyInactive] + families[audit.RootHardwareMFAMissing],
+		"Permissions":     families[audit.UserPolicyAttached] + families[audit.PolicyFullAdmin] + families[audit.RoleUnused],
 		"Password policy": families[audit.PasswordPolicyMissing] + families[audit.PasswordPolicyMinLength] + families[audit.PasswordPolicyReuse] + families[audit.PasswordPolicySymbols] + families[audit.PasswordPolicyNumbers] + families[audit.PasswordPolicyUppercase] + families[audit.PasswordPolicyLowercase] + families[audit.PasswordPolicyMaxAge],
 	} {
 		if got := len(rows(sheet)); got != dataRows(n) {

@@ -61,9 +61,10 @@ type ActionFault struct {
 	// calls instead, spread evenly: 0.5 fails every second call, 0.25
 	// every fourth. It is deterministic, so a replay fails the same calls.
 	Rate float64
-	// AfterPages lets this many pages of a paginated Organizations action
-	// (ListAccounts, ListAccountsForParent, ListChildren) through before
-	// the fault applies, so that a listing fails part way.
+	// AfterPages lets this many pages of a paginated action (ListAccounts,
+	// ListAccountsForParent, ListChildren, GetAccountAuthorizationDetails,
+	// ListVirtualMFADevices) through before the fault applies, so that a
+	// listing fails part way.
 	AfterPages int
 	// Latency delays every answer to the action (on top of Fault.Latency).
 	Latency time.Duration
@@ -123,21 +124,24 @@ var faultErrors = map[string]map[string]faultError{
 
 // actionServices names the service of every action the server answers.
 var actionServices = map[string]string{
-	"GenerateCredentialReport": "iam",
-	"GetCredentialReport":      "iam",
-	"GetAccountPasswordPolicy": "iam",
-	"AssumeRole":               "sts",
-	"GetCallerIdentity":        "sts",
-	"DescribeOrganization":     "organizations",
-	"ListAccounts":             "organizations",
-	"ListAccountsForParent":    "organizations",
-	"ListChildren":             "organizations",
-	"ListParents":              "organizations",
-	"ListTagsForResource":      "organizations",
+	"GenerateCredentialReport":       "iam",
+	"GetCredentialReport":            "iam",
+	"GetAccountPasswordPolicy":       "iam",
+	"GetAccountAuthorizationDetails": "iam",
+	"GetAccountSummary":              "iam",
+	"ListVirtualMFADevices":          "iam",
+	"AssumeRole":                     "sts",
+	"GetCallerIdentity":              "sts",
+	"DescribeOrganization":           "organizations",
+	"ListAccounts":                   "organizations",
+	"ListAccountsForParent":          "organizations",
+	"ListChildren":                   "organizations",
+	"ListParents":                    "organizations",
+	"ListTagsForResource":            "organizations",
 }
 
-// paginatedActions are the Organizations actions ActionFault.AfterPages applies to.
-var paginatedActions = []string{"ListAccounts", "ListAccountsForParent", "ListChildren"}
+// paginatedActions are the paginated actions ActionFault.AfterPages applies to.
+var paginatedActions = []string{"ListAccounts", "ListAccountsForParent", "ListChildren", "GetAccountAuthorizationDetails", "ListVirtualMFADevices"}
 
 // FaultErrors returns the error codes an ActionFault may answer to action,
 // or nil when action is not served.
@@ -207,7 +211,7 @@ func (f *Fault) takeThrottle(action string) bool {
 }
 
 // faultCall describes a call to an injected fault: who made it, on what,
-// and for paginated Organizations actions the page asked for (from 0).
+// and for paginated actions the page asked for (from 0).
 type faultCall struct {
 	caller   string // ARN of the signing credentials
 	resource string // the role ARN of AssumeRole; "*" otherwise

@@ -47,9 +47,16 @@ type passwordPolicyResult struct {
 
 // iamAction answers the IAM actions for the account the credentials
 // belong to. The caller holds s.mu.
-func (s *Server) iamAction(action string, id identity, _ url.Values) (string, any, *apiError) {
+func (s *Server) iamAction(action string, id identity, form url.Values) (string, any, *apiError) {
 	st := s.accounts[id.account]
-	if err := s.injected(id.account, action, faultCall{caller: id.arn}); err != nil {
+	var number, first, size int
+	if action == "GetAccountAuthorizationDetails" || action == "ListVirtualMFADevices" {
+		var err *apiError
+		if number, first, size, err = s.iamPage(action, form); err != nil {
+			return id.account, nil, err
+		}
+	}
+	if err := s.injected(id.account, action, faultCall{caller: id.arn, page: number}); err != nil {
 		return id.account, nil, err
 	}
 	switch action {
@@ -61,6 +68,15 @@ func (s *Server) iamAction(action string, id identity, _ url.Values) (string, an
 		return id.account, res, err
 	case "GetAccountPasswordPolicy":
 		res, err := s.passwordPolicy(st, id)
+		return id.account, res, err
+	case "GetAccountAuthorizationDetails":
+		res, err := s.authorizationDetails(st, id, first, size, number)
+		return id.account, res, err
+	case "GetAccountSummary":
+		res, err := s.accountSummary(st, id)
+		return id.account, res, err
+	case "ListVirtualMFADevices":
+		res, err := s.virtualMFADevices(st, id, form, first, size, number)
 		return id.account, res, err
 	}
 	return id.account, nil, &apiError{status: 400, code: "InvalidAction", message: fmt.Sprintf("Could not find operation %s for version %s", action, iamVersion)}

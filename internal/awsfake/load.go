@@ -17,7 +17,10 @@ import (
 // <account-id>.credential-report.json is an account, names and states
 // come from accounts.json, password policies from
 // <account-id>.password-policy.json (an account without that file answers
-// AccessDenied, so that it is "not collected" as with the dir: source).
+// AccessDenied, so that it is "not collected" as with the dir: source),
+// and likewise authorization details, account summary and virtual MFA
+// devices from the CLI's <account-id>.authorization-details.json,
+// .account-summary.json and .virtual-mfa-devices.json.
 // The Paths of accounts.json entries, when present, give the OU tree. The
 // management account is the first account of accounts.json that has a
 // report, else the lowest account ID.
@@ -52,8 +55,14 @@ func LoadFS(fsys fs.FS, label string) (Org, error) {
 		if res.Status != collect.Collected {
 			return Org{}, fmt.Errorf("%s: account %s: %w", label, a.ID, res.Err)
 		}
+		for _, p := range res.Posture.Problems {
+			if p.Failed {
+				return Org{}, fmt.Errorf("%s: account %s: %w", label, a.ID, p)
+			}
+		}
 		m := meta[a.ID]
-		acct := Account{ID: a.ID, Name: a.Name, Email: m.Email, State: m.State, Status: m.Status, Report: res.Report, Policy: res.Policy, Tags: collect.TagMap(m.Tags)}
+		acct := Account{ID: a.ID, Name: a.Name, Email: m.Email, State: m.State, Status: m.Status, Report: res.Report, Policy: res.Policy, Tags: collect.TagMap(m.Tags),
+			Details: res.Posture.Details, Summary: res.Posture.Summary, VirtualMFA: res.Posture.VirtualMFA}
 		if len(m.Paths) > 0 {
 			orgID, rootID, ous, err := parsePath(m.Paths[0])
 			if err != nil {

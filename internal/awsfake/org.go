@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/reporter-dev/reporter/collect/passwordpolicy"
+	"github.com/reporter-dev/reporter/collect/posture"
 )
 
 // Org is the in-memory organization the server answers for.
@@ -52,6 +53,13 @@ type Account struct {
 	// answers NoSuchEntity, NotCollected answers AccessDenied (the audit
 	// role may not read it), mirroring a dir: layout without the file.
 	Policy passwordpolicy.Result
+	// Details, Summary and VirtualMFA are served by
+	// GetAccountAuthorizationDetails, GetAccountSummary and
+	// ListVirtualMFADevices. Nil answers AccessDenied, so that the checks
+	// needing it do not run, as with a dir: layout without the file.
+	Details    *posture.AuthorizationDetails
+	Summary    *posture.AccountSummary
+	VirtualMFA *posture.VirtualMFADevices
 	// Fault injects failures into the calls about this account.
 	Fault Fault
 }

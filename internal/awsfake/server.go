@@ -53,6 +53,11 @@ type Options struct {
 	ExternalID string
 	// PageSize caps every Organizations page; 20 (the AWS maximum) when 0.
 	PageSize int
+	// IAMPageSize caps the items of every IAM list page
+	// (GetAccountAuthorizationDetails counts users, groups, roles and
+	// policies together; ListVirtualMFADevices), as IAM may return fewer
+	// than MaxItems; 0 serves MaxItems (default 100).
+	IAMPageSize int
 	// EmptyPageEvery makes every n-th Organizations page empty (with a
 	// NextToken) and adds an empty last page, as Organizations may do.
 	// 0 disables; 1 is treated as 2.

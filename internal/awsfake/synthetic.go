@@ -19,6 +19,8 @@ import (
 // small OU tree, whose credential reports, as of asOf, hold a mix of
 // healthy and risky users: old and unused keys, users without MFA, root
 // keys. Password policies vary: strong, weak, absent, not readable.
+// Every account has small authorization details, a summary and virtual
+// MFA devices (SyntheticPosture).
 func Synthetic(n int, asOf time.Time) Org {
 	org := Org{
 		ID: "o-synthetic01", RootID: "r-synt",
@@ -38,6 +40,7 @@ func Synthetic(n int, asOf time.Time) Org {
 			Parent: parents[i%len(parents)],
 			Report: syntheticReport(id, asOf, rng),
 		}
+		a.Details, a.Summary, a.VirtualMFA = SyntheticPosture(id, asOf, 4, 3)
 		switch i % 4 {
 		case 0:
 			a.Policy = passwordpolicy.Result{State: passwordpolicy.Present, Policy: strongPolicy()}
@@ -120,7 +123,8 @@ func syntheticReport(id string, asOf time.Time, rng *rand.Rand) []byte {
 }
 
 // WriteDir writes org in the dir: source layout: <id>.csv,
-// <id>.password-policy.json (none when the policy is NotCollected) and
+// <id>.password-policy.json (none when the policy is NotCollected), the
+// posture files of the inputs the account has, and
 // accounts.json with names, states and paths. LoadDir reads it back.
 func WriteDir(org Org, dir string) error {
 	org, err := org.withDefaults()
@@ -146,6 +150,9 @@ func WriteDir(org Org, dir string) error {
 			doc.Accounts = append(doc.Accounts, e)
 		}
 		if err := os.WriteFile(filepath.Join(dir, a.ID+".csv"), a.Report, 0o644); err != nil {
+			return err
+		}
+		if err := writePosture(dir, a); err != nil {
 			return err
 		}
 		if pol := passwordpolicy.MarshalCLIOutput(a.Policy); pol != nil {

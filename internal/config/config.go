@@ -282,12 +282,13 @@ func (c *Config) RegisterThresholdFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&th.MinPasswordLength, "min-password-length", th.MinPasswordLength, "password-policy-min-length fires below this length")
 	fs.IntVar(&th.PasswordReuse, "password-reuse", th.PasswordReuse, "password-policy-reuse fires below this many remembered passwords")
 	fs.IntVar(&th.MaxPasswordAgeDays, "max-password-age", th.MaxPasswordAgeDays, "password-policy-max-age fires above this many days")
+	fs.IntVar(&th.RoleUnusedDays, "role-unused-days", th.RoleUnusedDays, "role-unused fires for roles created and unused past this many days")
 }
 
 // thresholdFlags are the flags that set single thresholds.
 var thresholdFlags = map[string]bool{
 	"inactive-days": true, "unused-days": true, "rotation-days": true, "root-use-days": true,
-	"min-password-length": true, "password-reuse": true, "max-password-age": true,
+	"min-password-length": true, "password-reuse": true, "max-password-age": true, "role-unused-days": true,
 }
 
 // ApplyPresetFlag handles --preset given on the command line after

@@ -123,7 +123,14 @@ type Digest struct {
 	// MoreFailed counts those left out.
 	FailedAccounts [][]FailedAccount
 	MoreFailed     int
-	Workbook       Workbook
+	// PartialAccounts lists audited accounts where some checks failed to
+	// run (their input could not be read), each with the checks and why;
+	// MorePartial counts those left out.
+	PartialAccounts []FailedAccount
+	MorePartial     int
+	// Partial is the number of such accounts.
+	Partial  int
+	Workbook Workbook
 }
 
 // Scope says which accounts a digest covers.
@@ -311,6 +318,25 @@ func buildDigest(run *report.Run, t *target, loc notify.Location, defaultChannel
 			continue
 		}
 		failed = append(failed, FailedAccount{ID: Text(a.ID), Name: Text(or(a.Name, a.ID)), Error: Text(shorten(a.Error, maxErrorLen))})
+	}
+	for _, a := range sub.Accounts {
+		var why []string
+		for _, n := range a.ChecksNotRun {
+			if n.Failed {
+				why = append(why, n.String())
+			}
+		}
+		if len(why) > 0 {
+			d.Partial++
+		}
+		switch {
+		case len(why) == 0:
+		case len(d.PartialAccounts) == min(lim.failed, failedPerSection):
+			d.MorePartial++
+		default:
+			d.PartialAccounts = append(d.PartialAccounts, FailedAccount{ID: Text(a.ID), Name: Text(or(a.Name, a.ID)),
+				Error: Text(shorten(strings.Join(why, "; "), maxErrorLen))})
+		}
 	}
 	for len(failed) > 0 {
 		n := min(failedPerSection, len(failed))

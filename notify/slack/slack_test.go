@@ -94,7 +94,7 @@ func TestNotifyWebhook(t *testing.T) {
 	if len(hooks) != 1 || srv.Calls(slackfake.PostMessage) != 0 {
 		t.Fatalf("%d webhook posts and %d chat.postMessage, want 1 and 0", len(hooks), srv.Calls(slackfake.PostMessage))
 	}
-	if !strings.Contains(hooks[0].Text, "28 open findings") || hooks[0].Blocks == nil || len(hooks[0].Blocks.BlockSet) < 5 {
+	if !strings.Contains(hooks[0].Text, "35 open findings") || hooks[0].Blocks == nil || len(hooks[0].Blocks.BlockSet) < 5 {
 		t.Errorf("webhook got text %q and %v, want the digest", hooks[0].Text, hooks[0].Blocks)
 	}
 }
