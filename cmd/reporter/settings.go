@@ -76,10 +76,7 @@ func (s *settings) auditFlags(cmd *cobra.Command, asOf bool) {
 // daemonFlags defines the flags only the daemon uses (config check
 // accepts them too, to check a daemon's command line).
 func (s *settings) daemonFlags(cmd *cobra.Command) {
-	flagSection(cmd, "Daemon", func(fs *pflag.FlagSet) {
-		s.cfg.Daemon.RegisterFlags(fs)
-		fs.StringVar(&s.cfg.Listen, "listen", s.cfg.Listen, "address of /healthz, /readyz and /metrics (empty: none)")
-	})
+	flagSection(cmd, "Daemon", s.cfg.RegisterDaemonFlags)
 }
 
 // ready finishes the configuration of cmd once its flags are parsed: a

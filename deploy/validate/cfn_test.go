@@ -18,7 +18,7 @@ import (
 
 const cfnDir = "../cloudformation"
 
-// exampleParameters are the values the README's walkthrough deploys with;
+// exampleParameters are the values the walkthrough of docs/deployment.md deploys with;
 // the chart's example values use the same (TestExampleValuesMatchTheStack).
 var exampleParameters = map[string]any{
 	"ExternalId": "5f1c0a7e-iam-audit", "BucketName": "acme-iam-audit-111122223333",

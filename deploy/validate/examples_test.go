@@ -70,7 +70,7 @@ func TestExampleValuesMatchTheStack(t *testing.T) {
 		t.Errorf("the chart's ServiceAccount is %q, the stack trusts %q", sa, def("KubernetesServiceAccount"))
 	}
 	if ns := def("KubernetesNamespace"); ns != "iam-audit" {
-		t.Errorf("the stack trusts namespace %q; the README installs into iam-audit", ns)
+		t.Errorf("the stack trusts namespace %q; docs/deployment.md installs into iam-audit", ns)
 	}
 
 	// The VM's configuration.

@@ -257,6 +257,13 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	c.Slack.RegisterFlags(fs)
 }
 
+// RegisterDaemonFlags binds the flags only the daemon uses (schedule,
+// limits and the listen address) to c's fields.
+func (c *Config) RegisterDaemonFlags(fs *pflag.FlagSet) {
+	c.Daemon.RegisterFlags(fs)
+	fs.StringVar(&c.Listen, "listen", c.Listen, "address of /healthz, /readyz and /metrics (empty: none)")
+}
+
 // RegisterGeneralFlags binds the source, output, preset, templates,
 // exceptions and log flags to c's fields.
 func (c *Config) RegisterGeneralFlags(fs *pflag.FlagSet) {

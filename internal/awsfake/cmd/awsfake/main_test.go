@@ -158,7 +158,7 @@ func TestFaultsFlag(t *testing.T) {
 	})
 }
 
-// TestReadmeFaultFile checks that the README's replay file fits the
+// TestReadmeFaultFile checks that the replay file shown in docs/operators.md fits the
 // sample organization.
 func TestReadmeFaultFile(t *testing.T) {
 	ff, err := awsfake.ReadFaultFile(filepath.Join("testdata", "bad-day.yaml"))
