@@ -35,15 +35,28 @@ func fakeOrg(p params) awsfake.Org {
 			}
 		}
 		org.Accounts[i].Fault = f
+		// Issue 18's realistic size: 300 roles and 100 customer-managed
+		// policies (URL-encoded documents), read in two pages.
+		a := &org.Accounts[i]
+		a.Details, a.Summary, a.VirtualMFA = awsfake.SyntheticPosture(a.ID, asOf, postureRoles, posturePolicies)
 	}
 	return org
 }
+
+// The posture of every benchmark account: roles and customer-managed
+// policies, and the IAM page size that serves its authorization details
+// in two pages (3 users, 1 group, the roles and the policies).
+const (
+	postureRoles    = 300
+	posturePolicies = 100
+	iamPageSize     = (3 + 1 + postureRoles + posturePolicies + 1) / 2
+)
 
 // serve is the child process: it serves the fake organization on a
 // loopback port, writes "listening URL" on stdout, and when stdin closes
 // (or after p.timeout) stops and writes the summary of the calls as JSON.
 func serve(p params) error {
-	srv, err := awsfake.New(fakeOrg(p), awsfake.Options{})
+	srv, err := awsfake.New(fakeOrg(p), awsfake.Options{IAMPageSize: iamPageSize})
 	if err != nil {
 		return err
 	}
