@@ -21,7 +21,7 @@ for tool in soffice pdftoppm; do
 done
 
 # x, y, width, height in pixels at 110 dpi.
-CROP=(-x 60 -y 90 -W 1150 -H 510)
+CROP=(-x 60 -y 90 -W 1150 -H 600)
 out=docs/images/summary.png
 
 work=$(mktemp -d)
