@@ -22,27 +22,30 @@ import (
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/internal/history"
 	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // findingsRun returns a run of one audited account with the findings
 // given as principal → first seen (zero: new in this run).
-func findingsRun(t *testing.T, id string, firstSeen map[string]time.Time) *report.Run {
+func findingsRun(t *testing.T, id string, firstSeen map[string]time.Time) *result.Run {
 	t.Helper()
-	run := &report.Run{Run: report.RunInfo{ID: id, AsOf: runAsOf(t, id), Version: "test", Source: "sample"}}
-	run.Accounts = []report.Account{{ID: "111111111111", Name: "prod", Status: report.StatusCollected}}
+	run := &result.Run{Run: result.RunInfo{ID: id, AsOf: runAsOf(t, id), Version: "test", Source: "sample"}}
+	run.Accounts = []result.Account{{ID: "111111111111", Name: "prod", Status: result.StatusCollected}}
+	var findings result.Findings
 	for p, seen := range firstSeen {
-		run.Findings = append(run.Findings, audit.Finding{AccountID: "111111111111", Principal: p, Check: audit.UserInactive,
+		findings = append(findings, audit.Finding{AccountID: "111111111111", Principal: p, Check: audit.UserInactive,
 			Credential: "user", Severity: audit.Medium, FirstSeen: seen})
 	}
-	slices.SortFunc(run.Findings, func(a, b audit.Finding) int {
+	slices.SortFunc(findings, func(a, b audit.Finding) int {
 		if audit.Less(&a, &b) {
 			return -1
 		}
 		return 1
 	})
+	run.Findings = findings
 	run.Summary.AccountsTotal, run.Summary.AccountsAudited = 1, 1
-	run.Summary.Findings, run.Summary.Open = len(run.Findings), len(run.Findings)
-	run.Summary.BySeverity = map[string]int{"medium": len(run.Findings)}
+	run.Summary.Findings, run.Summary.Open = len(findings), len(findings)
+	run.Summary.BySeverity = map[string]int{"medium": len(findings)}
 	return run
 }
 
@@ -125,7 +128,7 @@ func TestHistoryReadsArchivedVersions(t *testing.T) {
 			t.Fatalf("CompareRuns = %v", err)
 		}
 		want := map[string]time.Time{"alice": june, "bob": march}
-		for _, fd := range next.Findings {
+		for _, fd := range next.Findings.(result.Findings) {
 			if fd.Status != audit.StatusPersisting || !fd.FirstSeen.Equal(want[fd.Principal]) {
 				t.Errorf("%s: status %s first seen %s, want %s first seen %s (run 1 as archived)", fd.Principal, fd.Status,
 					fd.FirstSeen.Format(time.DateOnly), audit.StatusPersisting, want[fd.Principal].Format(time.DateOnly))
@@ -191,8 +194,8 @@ func TestHistoryReadsArchivedVersions(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Findings = %v", err)
 		}
-		if len(got.Findings) != 2 {
-			t.Errorf("Findings = %d findings, want the 2 archived", len(got.Findings))
+		if got.Findings.Len() != 2 {
+			t.Errorf("Findings = %d findings, want the 2 archived", got.Findings.Len())
 		}
 		r, err := a.Lookup(ctx, archive.Latest)
 		if err != nil || r.ID != run1.ID {

@@ -21,6 +21,7 @@ import (
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/s3test"
 	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // Buckets every test server gets.
@@ -90,7 +91,7 @@ type runFolder struct {
 // artifacts, evidence, and manifest.json last.
 func writeRun(t *testing.T, out, id string) runFolder {
 	t.Helper()
-	run := &report.Run{Run: report.RunInfo{ID: id, AsOf: runAsOf(t, id), Version: "test", Source: "sample"}}
+	run := &result.Run{Run: result.RunInfo{ID: id, AsOf: runAsOf(t, id), Version: "test", Source: "sample"}}
 	run.Summary.AccountsTotal, run.Summary.AccountsAudited, run.Summary.AccountsFailed = 3, 2, 1
 	run.Summary.Findings, run.Summary.Open = 7, 5
 	run.Summary.BySeverity = map[string]int{"critical": 1, "high": 2, "medium": 1, "low": 1}
@@ -109,7 +110,7 @@ func runAsOf(t *testing.T, id string) time.Time {
 }
 
 // writeRunDoc is writeRun with the given findings document.
-func writeRunDoc(t *testing.T, out string, run *report.Run) runFolder {
+func writeRunDoc(t *testing.T, out string, run *result.Run) runFolder {
 	t.Helper()
 	id, asOf := run.Run.ID, run.Run.AsOf
 	dir := filepath.Join(out, asOf.Format("2006"), asOf.Format("01"), id)

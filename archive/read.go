@@ -22,6 +22,7 @@ import (
 
 	"github.com/reporter-dev/reporter/internal/history"
 	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // ErrRunNotFound means the archive holds no object of the run asked for.
@@ -84,7 +85,7 @@ func (r *Run) status() string {
 	}
 	status := r.Manifest.RunStatus()
 	switch {
-	case status == report.RunIncomplete:
+	case status == result.RunIncomplete:
 		return "INCOMPLETE: run interrupted or source failed"
 	case r.Manifest.Failed():
 		return "FAILED: no account audited"
@@ -250,7 +251,7 @@ func (a *Archiver) ReadFile(ctx context.Context, r *Run, path string) ([]byte, e
 
 // Findings returns the findings.json of the run with the given ID (or
 // "latest"), checked against the run's manifest.
-func (a *Archiver) Findings(ctx context.Context, id string) (*report.Run, error) {
+func (a *Archiver) Findings(ctx context.Context, id string) (*result.Run, error) {
 	r, err := a.Lookup(ctx, id)
 	if err != nil {
 		return nil, err

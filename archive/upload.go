@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // Errors of Archive and Flush, for errors.Is.
@@ -37,7 +38,7 @@ const uploadParallelism = 4
 // Archive copies the finished run folder dir into the spool, uploads it
 // and removes the spool copy once S3 has confirmed the manifest. On error
 // the copy stays in the spool for Flush; dir itself is never changed.
-func (a *Archiver) Archive(ctx context.Context, dir string, run *report.Run) (Location, error) {
+func (a *Archiver) Archive(ctx context.Context, dir string, run *result.Run) (Location, error) {
 	m, err := report.ReadManifest(dir)
 	if err != nil {
 		return Location{}, fmt.Errorf("run folder %s: %w", dir, err)

@@ -7,26 +7,8 @@ import (
 	"time"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/result"
 )
-
-// Changes summarises what changed since the previous run.
-type Changes struct {
-	PreviousRunID string    `json:"previous_run_id"`
-	PreviousAsOf  time.Time `json:"previous_as_of"`
-	// RecoveredAccounts failed (or were skipped) last time and are audited now.
-	RecoveredAccounts []AccountRef `json:"recovered_accounts"`
-	// NewlyFailedAccounts were audited last time and are not now; their
-	// earlier findings are neither resolved nor carried forward.
-	NewlyFailedAccounts []AccountRef `json:"newly_failed_accounts"`
-}
-
-// AccountRef names an account in a change list.
-type AccountRef struct {
-	ID     string `json:"id"`
-	Name   string `json:"name"`
-	Status string `json:"status"` // status in this run
-	Error  string `json:"error,omitempty"`
-}
 
 // ErrUnsorted means the previous findings.json does not list its
 // findings in audit.Less order, so it cannot be compared in one pass.
@@ -35,7 +17,7 @@ var ErrUnsorted = errors.New("previous findings are not in report order")
 // Compare sets every finding's Status and FirstSeen against the previous
 // run's findings.json, read from prev; it is CompareRuns with that one
 // earlier run. A nil prev means there is no previous run.
-func Compare(cur *Run, prev io.Reader) error {
+func Compare(cur *result.Run, prev io.Reader) error {
 	if prev == nil {
 		return CompareRuns(cur)
 	}
@@ -60,7 +42,7 @@ func Compare(cur *Run, prev io.Reader) error {
 // findings (only with the number of accounts). With no earlier run every
 // finding is new and first seen now. On error cur is left as a first run
 // and the error returned.
-func CompareRuns(cur *Run, earlier ...io.Reader) error {
+func CompareRuns(cur *result.Run, earlier ...io.Reader) error {
 	markFirstRun := func() error {
 		cur.Changes, cur.Resolved = nil, nil
 		for i := range cur.Accounts {
@@ -91,7 +73,7 @@ func CompareRuns(cur *Run, earlier ...io.Reader) error {
 		// The first earlier run that audited an account audited now is
 		// that account's baseline.
 		for _, a := range p.accounts {
-			if _, taken := m.owner[a.ID]; !taken && a.Status == StatusCollected && statusNow[a.ID] == StatusCollected {
+			if _, taken := m.owner[a.ID]; !taken && a.Status == result.StatusCollected && statusNow[a.ID] == result.StatusCollected {
 				m.owner[a.ID] = i
 			}
 		}
@@ -108,7 +90,7 @@ func CompareRuns(cur *Run, earlier ...io.Reader) error {
 	}
 
 	p := m.sources[0].prev
-	ch := &Changes{PreviousRunID: p.run.ID, PreviousAsOf: p.run.AsOf}
+	ch := &result.Changes{PreviousRunID: p.run.ID, PreviousAsOf: p.run.AsOf}
 	statusBefore := map[string]string{}
 	for _, a := range p.accounts {
 		statusBefore[a.ID] = a.Status
@@ -117,10 +99,10 @@ func CompareRuns(cur *Run, earlier ...io.Reader) error {
 		was, known := statusBefore[a.ID]
 		switch {
 		case !known:
-		case a.Status == StatusCollected && was != StatusCollected:
-			ch.RecoveredAccounts = append(ch.RecoveredAccounts, AccountRef{a.ID, a.Name, a.Status, ""})
-		case a.Status != StatusCollected && was == StatusCollected:
-			ch.NewlyFailedAccounts = append(ch.NewlyFailedAccounts, AccountRef{a.ID, a.Name, a.Status, a.Error})
+		case a.Status == result.StatusCollected && was != result.StatusCollected:
+			ch.RecoveredAccounts = append(ch.RecoveredAccounts, result.AccountRef{ID: a.ID, Name: a.Name, Status: a.Status})
+		case a.Status != result.StatusCollected && was == result.StatusCollected:
+			ch.NewlyFailedAccounts = append(ch.NewlyFailedAccounts, result.AccountRef{ID: a.ID, Name: a.Name, Status: a.Status, Error: a.Error})
 		}
 	}
 	cur.Changes = ch
@@ -142,7 +124,7 @@ type prevSource struct {
 
 // merger walks the current findings and the earlier ones side by side.
 type merger struct {
-	cur       *Run
+	cur       *result.Run
 	statusNow map[string]string
 	sources   []*prevSource
 	// owner maps each account audited now to the index of the earlier
@@ -256,7 +238,7 @@ func (m *merger) firstSeen() time.Time {
 // of accounts audited now reach it (a failed account's findings are
 // unknown, not gone).
 func (m *merger) resolve() {
-	if m.statusNow[m.p.AccountID] != StatusCollected {
+	if m.statusNow[m.p.AccountID] != result.StatusCollected {
 		return
 	}
 	gone := m.p

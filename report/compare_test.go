@@ -10,6 +10,7 @@ import (
 
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/internal/findingstore"
+	"github.com/reporter-dev/reporter/result"
 )
 
 func TestCompare(t *testing.T) {
@@ -19,26 +20,26 @@ func TestCompare(t *testing.T) {
 	f := func(acct, principal, check string, firstSeen time.Time) audit.Finding {
 		return audit.Finding{AccountID: acct, Principal: principal, Check: check, Credential: "user", Severity: audit.Medium, FirstSeen: firstSeen}
 	}
-	accounts := func(statuses ...string) []Account {
-		var as []Account
+	accounts := func(statuses ...string) []result.Account {
+		var as []result.Account
 		for i, s := range statuses {
-			as = append(as, Account{ID: []string{"A", "B", "C"}[i], Status: s})
+			as = append(as, result.Account{ID: []string{"A", "B", "C"}[i], Status: s})
 		}
 		return as
 	}
-	prev := &Run{
-		Run:      RunInfo{ID: "prev", AsOf: t2},
-		Accounts: accounts(StatusCollected, StatusCollected, StatusFailed),
-		Findings: []audit.Finding{
+	prev := &result.Run{
+		Run:      result.RunInfo{ID: "prev", AsOf: t2},
+		Accounts: accounts(result.StatusCollected, result.StatusCollected, result.StatusFailed),
+		Findings: result.Findings{
 			f("A", "alice", audit.UserInactive, t1),        // persists, first seen carried forward
 			f("A", "bob", audit.UserInactive, time.Time{}), // resolved; older file without first_seen
 			f("B", "carol", audit.UserInactive, t2),        // B fails now: neither resolved nor carried
 		},
 	}
-	cur := &Run{
-		Run:      RunInfo{ID: "cur", AsOf: t3},
-		Accounts: accounts(StatusCollected, StatusFailed, StatusCollected),
-		Findings: []audit.Finding{
+	cur := &result.Run{
+		Run:      result.RunInfo{ID: "cur", AsOf: t3},
+		Accounts: accounts(result.StatusCollected, result.StatusFailed, result.StatusCollected),
+		Findings: result.Findings{
 			f("A", "alice", audit.UserInactive, time.Time{}),
 			f("A", "dave", audit.UserInactive, time.Time{}),
 			f("C", "erin", audit.ConsoleMFAMissing, time.Time{}),
@@ -53,7 +54,7 @@ func TestCompare(t *testing.T) {
 		firstSeen time.Time
 	}{{audit.StatusPersisting, t1}, {audit.StatusNew, t3}, {audit.StatusNew, t3}}
 	for i, w := range want {
-		got := cur.Findings[i]
+		got := cur.Findings.(result.Findings)[i]
 		if got.Status != w.status || !got.FirstSeen.Equal(w.firstSeen) {
 			t.Errorf("finding %s: status %s first seen %v, want %s %v", got.Principal, got.Status, got.FirstSeen, w.status, w.firstSeen)
 		}
@@ -74,11 +75,11 @@ func TestCompare(t *testing.T) {
 
 func TestCompareFirstRun(t *testing.T) {
 	asOf := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
-	cur := &Run{Run: RunInfo{AsOf: asOf}, Findings: []audit.Finding{{AccountID: "A", Check: audit.UserInactive, Severity: audit.Low}}}
+	cur := &result.Run{Run: result.RunInfo{AsOf: asOf}, Findings: result.Findings{{AccountID: "A", Check: audit.UserInactive, Severity: audit.Low}}}
 	if err := Compare(cur, nil); err != nil {
 		t.Fatal(err)
 	}
-	if f := cur.Findings[0]; f.Status != audit.StatusNew || !f.FirstSeen.Equal(asOf) || cur.Changes != nil {
+	if f := cur.Findings.(result.Findings)[0]; f.Status != audit.StatusNew || !f.FirstSeen.Equal(asOf) || cur.Changes != nil {
 		t.Errorf("first run: %+v, changes %+v", f, cur.Changes)
 	}
 	if cur.Summary.New != 0 {
@@ -87,7 +88,7 @@ func TestCompareFirstRun(t *testing.T) {
 }
 
 func TestSummarizeCountsOpenFindings(t *testing.T) {
-	r := &Run{Findings: []audit.Finding{
+	r := &result.Run{Findings: result.Findings{
 		{Check: audit.UserInactive, Severity: audit.Medium},
 		{Check: audit.UserInactive, Severity: audit.Medium, Exception: &audit.Exception{Reason: "accepted"}},
 	}}
@@ -111,7 +112,7 @@ func TestSummarizeReportsUnreadableFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	store.Close()
-	r := &Run{Store: store}
+	r := &result.Run{Findings: store}
 	if err := r.Summarize(); err == nil || !strings.Contains(err.Error(), "summarizing the findings") {
 		t.Errorf("Summarize = %v, want an error about the findings", err)
 	}
@@ -129,7 +130,7 @@ func TestFormatInt(t *testing.T) {
 }
 
 // asJSON renders r as its findings.json.
-func asJSON(t *testing.T, r *Run) io.Reader {
+func asJSON(t *testing.T, r *result.Run) io.Reader {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := WriteJSON(&buf, r); err != nil {
@@ -140,21 +141,21 @@ func asJSON(t *testing.T, r *Run) io.Reader {
 
 func TestCompareRejectsUnsortedPrevious(t *testing.T) {
 	asOf := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
-	prev := &Run{Run: RunInfo{ID: "prev", AsOf: asOf.AddDate(0, -1, 0)}, Findings: []audit.Finding{
+	prev := &result.Run{Run: result.RunInfo{ID: "prev", AsOf: asOf.AddDate(0, -1, 0)}, Findings: result.Findings{
 		{AccountID: "B", Check: audit.UserInactive, Severity: audit.Low}, {AccountID: "A", Check: audit.UserInactive, Severity: audit.Low},
 	}}
-	cur := &Run{Run: RunInfo{AsOf: asOf}, Findings: []audit.Finding{{AccountID: "A", Check: audit.UserInactive, Severity: audit.Low}}}
+	cur := &result.Run{Run: result.RunInfo{AsOf: asOf}, Findings: result.Findings{{AccountID: "A", Check: audit.UserInactive, Severity: audit.Low}}}
 	err := Compare(cur, asJSON(t, prev))
 	if !errors.Is(err, ErrUnsorted) {
 		t.Fatalf("Compare() = %v, want ErrUnsorted", err)
 	}
-	if cur.Changes != nil || cur.Findings[0].Status != audit.StatusNew {
-		t.Errorf("after an error the run must read as a first run: %+v", cur.Findings[0])
+	if cur.Changes != nil || cur.Findings.(result.Findings)[0].Status != audit.StatusNew {
+		t.Errorf("after an error the run must read as a first run: %+v", cur.Findings.(result.Findings)[0])
 	}
 }
 
 func TestCompareRejectsGarbage(t *testing.T) {
-	cur := &Run{Findings: []audit.Finding{{AccountID: "A", Check: audit.UserInactive, Severity: audit.Low}}}
+	cur := &result.Run{Findings: result.Findings{{AccountID: "A", Check: audit.UserInactive, Severity: audit.Low}}}
 	if err := Compare(cur, strings.NewReader(`{"run": {"id": "x"}, "findings": [{"severity": "catastrophic"}]}`)); err == nil {
 		t.Error("Compare() accepted an unknown severity")
 	}
@@ -170,22 +171,22 @@ func TestCompareRunsPerAccount(t *testing.T) {
 	f := func(acct, principal string, firstSeen time.Time) audit.Finding {
 		return audit.Finding{AccountID: acct, Principal: principal, Check: audit.UserInactive, Credential: "user", Severity: audit.Medium, FirstSeen: firstSeen}
 	}
-	acct := func(id, status string) Account { return Account{ID: id, Status: status} }
+	acct := func(id, status string) result.Account { return result.Account{ID: id, Status: status} }
 	// r3 is the previous run: A audited, B and C failed.
-	r3 := &Run{Run: RunInfo{ID: "r3", AsOf: t3},
-		Accounts: []Account{acct("A", StatusCollected), acct("B", StatusFailed), acct("C", StatusFailed)},
-		Findings: []audit.Finding{f("A", "alice", t1)}}
+	r3 := &result.Run{Run: result.RunInfo{ID: "r3", AsOf: t3},
+		Accounts: []result.Account{acct("A", result.StatusCollected), acct("B", result.StatusFailed), acct("C", result.StatusFailed)},
+		Findings: result.Findings{f("A", "alice", t1)}}
 	// r2 audited A and B: only B is taken from it.
-	r2 := &Run{Run: RunInfo{ID: "r2", AsOf: t2},
-		Accounts: []Account{acct("A", StatusCollected), acct("B", StatusCollected), acct("C", StatusFailed)},
-		Findings: []audit.Finding{f("A", "alice", t1), f("A", "old", t1), f("B", "bob", t1), f("B", "gone", t2)}}
+	r2 := &result.Run{Run: result.RunInfo{ID: "r2", AsOf: t2},
+		Accounts: []result.Account{acct("A", result.StatusCollected), acct("B", result.StatusCollected), acct("C", result.StatusFailed)},
+		Findings: result.Findings{f("A", "alice", t1), f("A", "old", t1), f("B", "bob", t1), f("B", "gone", t2)}}
 	// r1 audited everything: only C is taken from it.
-	r1 := &Run{Run: RunInfo{ID: "r1", AsOf: t1},
-		Accounts: []Account{acct("A", StatusCollected), acct("B", StatusCollected), acct("C", StatusCollected)},
-		Findings: []audit.Finding{f("A", "zed", t1), f("B", "bob", t1), f("C", "carol", time.Time{})}}
-	cur := &Run{Run: RunInfo{ID: "cur", AsOf: t4},
-		Accounts: []Account{acct("A", StatusCollected), acct("B", StatusCollected), acct("C", StatusCollected), acct("D", StatusCollected)},
-		Findings: []audit.Finding{f("A", "alice", time.Time{}), f("B", "bob", time.Time{}), f("C", "carol", time.Time{}), f("D", "dan", time.Time{})}}
+	r1 := &result.Run{Run: result.RunInfo{ID: "r1", AsOf: t1},
+		Accounts: []result.Account{acct("A", result.StatusCollected), acct("B", result.StatusCollected), acct("C", result.StatusCollected)},
+		Findings: result.Findings{f("A", "zed", t1), f("B", "bob", t1), f("C", "carol", time.Time{})}}
+	cur := &result.Run{Run: result.RunInfo{ID: "cur", AsOf: t4},
+		Accounts: []result.Account{acct("A", result.StatusCollected), acct("B", result.StatusCollected), acct("C", result.StatusCollected), acct("D", result.StatusCollected)},
+		Findings: result.Findings{f("A", "alice", time.Time{}), f("B", "bob", time.Time{}), f("C", "carol", time.Time{}), f("D", "dan", time.Time{})}}
 	if err := CompareRuns(cur, asJSON(t, r3), asJSON(t, r2), asJSON(t, r1)); err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +199,7 @@ func TestCompareRunsPerAccount(t *testing.T) {
 		"carol": {audit.StatusPersisting, t1}, // from r1: no first_seen, so r1's as-of
 		"dan":   {audit.StatusNew, t4},        // never audited before
 	}
-	for _, got := range cur.Findings {
+	for _, got := range cur.Findings.(result.Findings) {
 		w := want[got.Principal]
 		if got.Status != w.status || !got.FirstSeen.Equal(w.firstSeen) {
 			t.Errorf("%s: %s first seen %s, want %s %s", got.Principal, got.Status, got.FirstSeen, w.status, w.firstSeen)
@@ -225,10 +226,10 @@ func TestCompareRunsPerAccount(t *testing.T) {
 	}
 
 	// An older run out of order fails the whole comparison, as a single one does.
-	bad := &Run{Run: RunInfo{ID: "bad", AsOf: t1}, Accounts: []Account{acct("B", StatusCollected)},
-		Findings: []audit.Finding{f("B", "z", t1), f("B", "a", t1)}}
-	cur2 := &Run{Run: RunInfo{ID: "cur", AsOf: t4}, Accounts: []Account{acct("B", StatusCollected)},
-		Findings: []audit.Finding{f("B", "bob", time.Time{})}}
+	bad := &result.Run{Run: result.RunInfo{ID: "bad", AsOf: t1}, Accounts: []result.Account{acct("B", result.StatusCollected)},
+		Findings: result.Findings{f("B", "z", t1), f("B", "a", t1)}}
+	cur2 := &result.Run{Run: result.RunInfo{ID: "cur", AsOf: t4}, Accounts: []result.Account{acct("B", result.StatusCollected)},
+		Findings: result.Findings{f("B", "bob", time.Time{})}}
 	if err := CompareRuns(cur2, asJSON(t, r3), asJSON(t, bad)); !errors.Is(err, ErrUnsorted) || cur2.Changes != nil {
 		t.Errorf("CompareRuns(unsorted older run) = %v, changes %+v; want ErrUnsorted and a first run", err, cur2.Changes)
 	}
@@ -240,14 +241,14 @@ func TestCompareRunsPerAccount(t *testing.T) {
 func TestCompareRunsBrokenEarlier(t *testing.T) {
 	t1 := time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)
 	t2 := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
-	accounts := []Account{{ID: "A", Status: StatusCollected}, {ID: "B", Status: StatusCollected}}
-	prev := &Run{Run: RunInfo{ID: "r2", AsOf: t1}, Accounts: []Account{{ID: "A", Status: StatusCollected}, {ID: "B", Status: StatusFailed}},
-		Findings: []audit.Finding{{AccountID: "A", Principal: "alice", Check: audit.UserInactive, Severity: audit.Low}}}
+	accounts := []result.Account{{ID: "A", Status: result.StatusCollected}, {ID: "B", Status: result.StatusCollected}}
+	prev := &result.Run{Run: result.RunInfo{ID: "r2", AsOf: t1}, Accounts: []result.Account{{ID: "A", Status: result.StatusCollected}, {ID: "B", Status: result.StatusFailed}},
+		Findings: result.Findings{{AccountID: "A", Principal: "alice", Check: audit.UserInactive, Severity: audit.Low}}}
 	older := `{"run": {"id": "r1", "as_of": "2026-09-01T06:00:00Z"}, "accounts": [{"id": "B", "status": "collected"}], "findings": [
 	  {"account_id": "B", "principal": "bob", "check": "user_inactive", "severity": "low"},
 	  {"account_id": "B", "principal": "carol", "check": "user_inactive", "severity": "low", "age_days": "ten"}]}`
-	cur := &Run{Run: RunInfo{ID: "cur", AsOf: t2}, Accounts: accounts,
-		Findings: []audit.Finding{{AccountID: "A", Principal: "alice", Check: audit.UserInactive, Severity: audit.Low}}}
+	cur := &result.Run{Run: result.RunInfo{ID: "cur", AsOf: t2}, Accounts: accounts,
+		Findings: result.Findings{{AccountID: "A", Principal: "alice", Check: audit.UserInactive, Severity: audit.Low}}}
 	err := CompareRuns(cur, asJSON(t, prev), strings.NewReader(older))
 	var fe *FindingsError
 	if !errors.As(err, &fe) || fe.Pointer != "/findings/1/age_days" || !strings.Contains(err.Error(), "earlier run 2 (r1): findings.json at byte") {
@@ -256,9 +257,15 @@ func TestCompareRunsBrokenEarlier(t *testing.T) {
 	if ten := int64(strings.Index(older, `"ten"`)); fe.Offset < ten-len64(`"age_days": `) || fe.Offset > ten {
 		t.Errorf("error at byte %d, want at the age_days of carol (byte %d)", fe.Offset, ten)
 	}
-	if cur.Changes != nil || cur.Findings[0].Status != audit.StatusNew {
-		t.Errorf("after the error: changes %+v, status %s; want a first run", cur.Changes, cur.Findings[0].Status)
+	if cur.Changes != nil || cur.Findings.(result.Findings)[0].Status != audit.StatusNew {
+		t.Errorf("after the error: changes %+v, status %s; want a first run", cur.Changes, cur.Findings.(result.Findings)[0].Status)
 	}
 }
 
 func len64(s string) int64 { return int64(len(s)) }
+
+// slice returns the findings of a run held in memory.
+func slice(r *result.Run) result.Findings {
+	fs, _ := r.Findings.(result.Findings)
+	return fs
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // previousRun reads an earlier findings.json in one pass: its "run" and
@@ -28,8 +29,8 @@ import (
 // decodes them.
 type previousRun struct {
 	dec      *jsontext.Decoder
-	run      RunInfo
-	accounts []Account
+	run      result.RunInfo
+	accounts []result.Account
 	// header holds every member before the findings, as read.
 	header map[string]json.RawMessage
 	// list is true when the document has a list of findings; inList is

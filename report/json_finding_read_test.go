@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // sameFinding reports whether a and b are equal, times and their
@@ -416,15 +417,15 @@ func TestFindingsErrorText(t *testing.T) {
 	}
 }
 
-func previousTestRun(r *rand.Rand, n int) *Run {
-	run := &Run{Run: RunInfo{ID: "prev", AsOf: time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)}}
+func previousTestRun(r *rand.Rand, n int) *result.Run {
+	run := &result.Run{Run: result.RunInfo{ID: "prev", AsOf: time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)}}
 	for range n {
 		f := randJSONFinding(r)
 		if _, err := appendFindingJSON(nil, &f); err != nil {
 			continue // WriteJSON cannot write it
 		}
 		f.Severity = audit.Severities[r.IntN(len(audit.Severities))]
-		run.Findings = append(run.Findings, f)
+		run.Findings = append(slice(run), f)
 	}
 	return run
 }
@@ -436,7 +437,7 @@ func TestPreviousNextDocument(t *testing.T) {
 	run := previousTestRun(r, 400)
 	for _, f := range jsonReadCases() {
 		if _, err := appendFindingJSON(nil, &f); err == nil && f.Severity >= audit.Low && f.Severity <= audit.Critical {
-			run.Findings = append(run.Findings, f)
+			run.Findings = append(slice(run), f)
 		}
 	}
 	var buf bytes.Buffer
@@ -453,12 +454,12 @@ func TestPreviousNextDocument(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != len(whole.Findings) {
-			t.Fatalf("%s: read %d findings, want %d", name, len(got), len(whole.Findings))
+		if len(got) != len(slice(whole)) {
+			t.Fatalf("%s: read %d findings, want %d", name, len(got), len(slice(whole)))
 		}
 		for i := range got {
-			if !sameFinding(&got[i], &whole.Findings[i]) {
-				t.Fatalf("%s: finding %d:\ngot  %#v\nwant %#v", name, i, got[i], whole.Findings[i])
+			if !sameFinding(&got[i], &slice(whole)[i]) {
+				t.Fatalf("%s: finding %d:\ngot  %#v\nwant %#v", name, i, got[i], slice(whole)[i])
 			}
 		}
 	}
@@ -504,7 +505,7 @@ func TestPreviousNextDocuments(t *testing.T) {
 	sample, _ := appendFindingJSON(nil, &audit.Finding{AccountID: "A", Severity: audit.Low, Detail: "d"})
 	s := string(sample)
 	want, _ := ReadJSON(bytes.NewReader(previousDoc("[" + s + "]")))
-	one := want.Findings[0]
+	one := slice(want)[0]
 	for list, n := range map[string]int{
 		`[]`: 0, `[ ]`: 0, `[` + s + `]`: 1, `[` + s + `,` + s + `]`: 2, " [\n" + s + " ,\n\t" + s + "\r\n]": 2,
 		`[{}]`: 1, `[{},{}]`: 2,
@@ -558,7 +559,7 @@ func TestPreviousNextDocuments(t *testing.T) {
 func TestPreviousNextTruncated(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 5))
 	run := previousTestRun(r, 6)
-	run.Findings = append(run.Findings, jsonFindingSample())
+	run.Findings = append(slice(run), jsonFindingSample())
 	var buf bytes.Buffer
 	if err := WriteJSON(&buf, run); err != nil {
 		t.Fatal(err)
@@ -577,8 +578,8 @@ func TestPreviousNextTruncated(t *testing.T) {
 		}
 		got, _ := checkDocument(t, cut)
 		for i := range got {
-			if !sameFinding(&got[i], &whole.Findings[i]) {
-				t.Fatalf("cut at %d: finding %d\ngot  %#v\nwant %#v", n, i, got[i], whole.Findings[i])
+			if !sameFinding(&got[i], &slice(whole)[i]) {
+				t.Fatalf("cut at %d: finding %d\ngot  %#v\nwant %#v", n, i, got[i], slice(whole)[i])
 			}
 		}
 	}
@@ -639,8 +640,8 @@ func TestPreviousNextLarge(t *testing.T) {
 	f := jsonFindingSample()
 	big := f
 	big.Detail = strings.Repeat("x<\u00e9>", 1<<18)
-	run := &Run{Run: RunInfo{ID: "p", AsOf: time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)},
-		Findings: []audit.Finding{f, big, f}}
+	run := &result.Run{Run: result.RunInfo{ID: "p", AsOf: time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)},
+		Findings: result.Findings{f, big, f}}
 	var buf bytes.Buffer
 	if err := WriteJSON(&buf, run); err != nil {
 		t.Fatal(err)
@@ -658,7 +659,7 @@ func TestPreviousNextLarge(t *testing.T) {
 		}
 	}
 	big.Detail = strings.Repeat("x<\u00e9>", 1<<14)
-	run.Findings = []audit.Finding{f, big, f}
+	run.Findings = result.Findings{f, big, f}
 	buf.Reset()
 	if err := WriteJSON(&buf, run); err != nil {
 		t.Fatal(err)
@@ -685,10 +686,10 @@ func (c *countingReader) Read(b []byte) (int, error) {
 // asked for, not the document first: when the first finding of a
 // 20 MB document is returned, little more than it has been read.
 func TestPreviousNextStreams(t *testing.T) {
-	run := &Run{Run: RunInfo{ID: "p", AsOf: time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)}}
+	run := &result.Run{Run: result.RunInfo{ID: "p", AsOf: time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)}}
 	f := jsonFindingSample()
 	for range 40000 {
-		run.Findings = append(run.Findings, f)
+		run.Findings = append(slice(run), f)
 	}
 	var buf bytes.Buffer
 	if err := WriteJSON(&buf, run); err != nil {
@@ -742,7 +743,7 @@ func FuzzPreviousNext(f *testing.F) {
 // benchPreviousDoc is a findings.json of n findings, 500 an account, as
 // a run writes them.
 func benchPreviousDoc(b *testing.B, n int) []byte {
-	run := &Run{Run: RunInfo{ID: "p", AsOf: time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)}}
+	run := &result.Run{Run: result.RunInfo{ID: "p", AsOf: time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)}}
 	checks := []string{audit.AccessKeyNotRotated, audit.AccessKeyUnused, audit.ConsoleMFAMissing, audit.UserInactive}
 	for i := range n {
 		f := jsonFindingSample()
@@ -755,7 +756,7 @@ func benchPreviousDoc(b *testing.B, n int) []byte {
 			f.Exception = &audit.Exception{Account: "*", Principal: "user-*", Check: f.Check, Reason: "accepted",
 				Owner: "team", ApprovedBy: "ciso", Expires: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), Source: "exceptions.yaml:3"}
 		}
-		run.Findings = append(run.Findings, f)
+		run.Findings = append(slice(run), f)
 	}
 	var buf bytes.Buffer
 	if err := WriteJSON(&buf, run); err != nil {
@@ -786,7 +787,7 @@ func BenchmarkPreviousNext(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			return len(run.Findings)
+			return len(slice(run))
 		})
 	})
 	b.Run("new", func(b *testing.B) {

@@ -7,6 +7,7 @@ import (
 	"maps"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // ReadJSONFindings reads a findings.json without holding its findings:
@@ -17,7 +18,7 @@ import (
 //
 // An account whose findings are not together in the file is an error,
 // as findings.json is written in audit.Less order.
-func ReadJSONFindings(r io.Reader, add func(fs []audit.Finding) error) (*Run, error) {
+func ReadJSONFindings(r io.Reader, add func(fs []audit.Finding) error) (*result.Run, error) {
 	p, err := openPrevious(r)
 	if err != nil {
 		return nil, err
@@ -69,7 +70,7 @@ func ReadJSONFindings(r io.Reader, add func(fs []audit.Finding) error) (*Run, er
 	if err != nil {
 		return nil, err
 	}
-	run := &Run{}
+	run := &result.Run{}
 	if err := json.Unmarshal(doc, run); err != nil {
 		return nil, fmt.Errorf("findings.json: %w", err)
 	}

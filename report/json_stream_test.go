@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/reporter-dev/reporter/audit"
-	"github.com/reporter-dev/reporter/exceptions"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // TestReadJSONFindings reads a findings.json both ways: ReadJSONFindings
@@ -21,14 +21,14 @@ import (
 func TestReadJSONFindings(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 5))
 	run := previousTestRun(r, 300)
-	for i := range run.Findings {
-		run.Findings[i].AccountID = []string{"111111111111", "222222222222", "333333333333"}[i%3]
+	for i := range slice(run) {
+		slice(run)[i].AccountID = []string{"111111111111", "222222222222", "333333333333"}[i%3]
 	}
-	slices.SortStableFunc(run.Findings, func(a, b audit.Finding) int { return strings.Compare(a.AccountID, b.AccountID) })
-	run.Accounts = []Account{{ID: "111111111111", Name: "one", Status: StatusCollected}, {ID: "222222222222", Status: StatusFailed, Error: "AccessDenied"}}
-	run.Changes = &Changes{PreviousRunID: "20261001T060000Z", PreviousAsOf: time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)}
+	slices.SortStableFunc(slice(run), func(a, b audit.Finding) int { return strings.Compare(a.AccountID, b.AccountID) })
+	run.Accounts = []result.Account{{ID: "111111111111", Name: "one", Status: result.StatusCollected}, {ID: "222222222222", Status: result.StatusFailed, Error: "AccessDenied"}}
+	run.Changes = &result.Changes{PreviousRunID: "20261001T060000Z", PreviousAsOf: time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)}
 	run.Resolved = []audit.Finding{{AccountID: "111111111111", Check: audit.UserInactive, Severity: audit.Medium, Status: audit.StatusResolved}}
-	run.Exceptions = []exceptions.Use{{Exception: audit.Exception{Reason: "break-glass", Owner: "ops"}, Status: "active", Matched: 2}}
+	run.Exceptions = []audit.ExceptionUse{{Exception: audit.Exception{Reason: "break-glass", Owner: "ops"}, Status: "active", Matched: 2}}
 	if err := run.Summarize(); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestReadJSONFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	wholeFindings := whole.Findings
+	wholeFindings := slice(whole)
 	whole.Findings = nil
 	for name, reader := range map[string]func() io.Reader{
 		"whole":    func() io.Reader { return bytes.NewReader(doc.Bytes()) },
@@ -54,7 +54,7 @@ func TestReadJSONFindings(t *testing.T) {
 
 // checkReadJSONFindings reads doc with ReadJSONFindings and compares with
 // whole (without findings) and wholeFindings.
-func checkReadJSONFindings(t *testing.T, doc io.Reader, whole *Run, wholeFindings []audit.Finding) {
+func checkReadJSONFindings(t *testing.T, doc io.Reader, whole *result.Run, wholeFindings []audit.Finding) {
 	var got []audit.Finding
 	var accounts []string
 	streamed, err := ReadJSONFindings(doc, func(fs []audit.Finding) error {
@@ -82,7 +82,7 @@ func checkReadJSONFindings(t *testing.T, doc io.Reader, whole *Run, wholeFinding
 		}
 	}
 	if streamed.Findings != nil {
-		t.Errorf("the streamed run keeps %d findings", len(streamed.Findings))
+		t.Errorf("the streamed run keeps %d findings", streamed.Findings.Len())
 	}
 	if !reflect.DeepEqual(streamed, whole) {
 		t.Errorf("the rest of the run differs:\ngot  %+v\nwant %+v", streamed, whole)

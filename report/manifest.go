@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/reporter-dev/reporter/internal/perm"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // ManifestName is the file written last into a run folder. A folder
@@ -34,18 +35,18 @@ type Manifest struct {
 	Version string    `json:"version,omitempty"`
 	// Status is the run's status (RunComplete, RunPartial, RunIncomplete);
 	// empty in manifests written before statuses were recorded.
-	Status  string         `json:"status,omitempty"`
-	Summary *Summary       `json:"summary,omitempty"`
-	Files   []ManifestFile `json:"files"`
+	Status  string          `json:"status,omitempty"`
+	Summary *result.Summary `json:"summary,omitempty"`
+	Files   []ManifestFile  `json:"files"`
 }
 
 // RunStatus returns the run's status, derived from the summary for
 // manifests written before statuses were recorded.
-func (m *Manifest) RunStatus() string { return StatusOf(m.Status, "", m.Summary) }
+func (m *Manifest) RunStatus() string { return result.StatusOf(m.Status, "", m.Summary) }
 
 // Failed reports whether the run is no audit result: incomplete, or no
 // account audited (see the function Failed).
-func (m *Manifest) Failed() bool { return Failed(m.RunStatus(), m.Summary) }
+func (m *Manifest) Failed() bool { return result.Failed(m.RunStatus(), m.Summary) }
 
 // BuildManifest hashes every file under dir except the manifest itself.
 func BuildManifest(dir string) ([]ManifestFile, error) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/exceptions"
+	"github.com/reporter-dev/reporter/result"
 	"github.com/reporter-dev/reporter/templates"
 )
 
@@ -68,7 +69,7 @@ var funcs = template.FuncMap{
 }
 
 // WriteMarkdown renders audit.md with tmpl.
-func WriteMarkdown(w io.Writer, tmpl *template.Template, r *Run, limits MarkdownLimits) error {
+func WriteMarkdown(w io.Writer, tmpl *template.Template, r *result.Run, limits MarkdownLimits) error {
 	v, err := newMarkdownView(r, limits)
 	if err != nil {
 		return err
@@ -80,14 +81,14 @@ type markdownView struct {
 	// Failure leads the report of a run that is no audit result
 	// ("Audit FAILED: …", "Audit INCOMPLETE: …"); empty otherwise.
 	Failure         string
-	Run             RunInfo
-	Summary         Summary
-	Changes         *Changes
+	Run             result.RunInfo
+	Summary         result.Summary
+	Changes         *result.Changes
 	Audited         int
 	Expected        int
 	Severities      []severityCount
 	Checks          []checkCount
-	Problems        []Account
+	Problems        []result.Account
 	Accounts        []accountRow
 	ByAccount       []accountFindings
 	OmittedAccounts int
@@ -97,11 +98,11 @@ type markdownView struct {
 	Resolved        []audit.Finding
 	ResolvedOmitted int
 	// ExpiredExceptions and StaleExceptions need someone's attention.
-	ExpiredExceptions []exceptions.Use
-	StaleExceptions   []exceptions.Use
+	ExpiredExceptions []audit.ExceptionUse
+	StaleExceptions   []audit.ExceptionUse
 	ActiveExceptions  int
 	// UnusedFiles are capped at FindingsPerAccount rows.
-	UnusedFiles   []UnusedFile
+	UnusedFiles   []result.UnusedFile
 	UnusedOmitted int
 }
 
@@ -116,7 +117,7 @@ type checkCount struct {
 }
 
 type accountRow struct {
-	Account
+	result.Account
 	GeneratedAt                 string
 	Critical, High, Medium, Low int
 }
@@ -127,7 +128,7 @@ type accountFindings struct {
 	Omitted  int
 }
 
-func newMarkdownView(r *Run, limits MarkdownLimits) (markdownView, error) {
+func newMarkdownView(r *result.Run, limits MarkdownLimits) (markdownView, error) {
 	v := markdownView{Failure: r.Failure(), Run: r.Run, Summary: r.Summary, Changes: r.Changes}
 	v.Audited, v.Expected = r.Summary.Coverage()
 	for _, s := range audit.Severities {
@@ -175,7 +176,7 @@ func newMarkdownView(r *Run, limits MarkdownLimits) (markdownView, error) {
 		return v, fmt.Errorf("read findings: %w", err)
 	}
 	for _, a := range r.Accounts {
-		if a.Status != StatusCollected {
+		if a.Status != result.StatusCollected {
 			v.Problems = append(v.Problems, a)
 		}
 		c := counts[a.ID]
@@ -235,7 +236,7 @@ func bySeverity(fs []audit.Finding, n int) []audit.Finding {
 	return out
 }
 
-func generatedAt(a Account) string {
+func generatedAt(a result.Account) string {
 	if a.ReportGeneratedAt == nil {
 		return "not recorded"
 	}

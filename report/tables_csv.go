@@ -11,13 +11,14 @@ import (
 
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/internal/perm"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // WriteTablesCSV writes every table of the workbook that opts describes
 // (all sheets but the Summary) to one CSV file at path, each record led by
 // its sheet name. It exists to measure the workbook against the cost of
 // writing the same rows with encoding/csv (internal/bench/scale).
-func WriteTablesCSV(path string, r *Run, evidence []Evidence, opts WorkbookOptions) error {
+func WriteTablesCSV(path string, r *result.Run, evidence []Evidence, opts WorkbookOptions) error {
 	f, err := perm.Create(path)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // ExcelMaxRows is the number of rows an Excel sheet can hold.
@@ -64,7 +65,7 @@ func (opts WorkbookOptions) credentialLimit() int {
 // continued over several sheets when needed, or a pointer to the evidence
 // above opts.MaxCredentialRows) and Checks. Every table is streamed with
 // excelize's StreamWriter and the file is written as it is zipped.
-func WriteWorkbook(path string, r *Run, evidence []Evidence, opts WorkbookOptions) (err error) {
+func WriteWorkbook(path string, r *result.Run, evidence []Evidence, opts WorkbookOptions) (err error) {
 	if opts.MaxRowsPerSheet <= 0 || opts.MaxRowsPerSheet > ExcelMaxRows {
 		opts.MaxRowsPerSheet = ExcelMaxRows
 	}
@@ -335,7 +336,7 @@ func (w *workbook) endSheet(sw *excelize.StreamWriter, cols []column, table stri
 	return sw.Flush()
 }
 
-func (w *workbook) accounts(r *Run) error {
+func (w *workbook) accounts(r *result.Run) error {
 	cols := []column{
 		{"Account ID", 15}, {"Account name", 24}, {"Status", 11}, {"Error", 60}, {"Users", 8},
 		{"Report generated (UTC)", 21}, {"Password policy", 15}, {"Critical", 9}, {"High", 9}, {"Medium", 9}, {"Low", 9},
@@ -371,7 +372,7 @@ func (w *workbook) printLayout(sheet string) error {
 
 // tables writes every sheet after the Summary, in workbook order. The
 // workbook and its CSV rendering (WriteTablesCSV) both go through it.
-func (w *workbook) tables(r *Run, evidence []Evidence) error {
+func (w *workbook) tables(r *result.Run, evidence []Evidence) error {
 	for _, step := range []func() error{
 		func() error { return w.findingSheets(r) },
 		func() error { return w.accounts(r) },

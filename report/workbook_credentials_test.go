@@ -13,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/reporter-dev/reporter/collect/credreport"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // credentialEvidence writes two credential reports: the first with a BOM,
@@ -266,7 +267,7 @@ func TestWorkbookCredentialsLimit(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "audit.xlsx")
-			run := &Run{Run: RunInfo{ID: "r"}}
+			run := &result.Run{Run: result.RunInfo{ID: "r"}}
 			opts := WorkbookOptions{MaxCredentialRows: tc.limit, TmpDir: dir}
 			if err := WriteWorkbook(path, run, evidence, opts); err != nil {
 				t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // findingColumn is one column of a sheet of findings: a value, or a
@@ -140,7 +141,7 @@ var findingSheetList = []findingSheet{
 // findingSheets writes every sheet of findings, most severe first. The
 // sheets are written side by side, in one pass over the findings per
 // severity. It also counts the open findings for the Accounts sheet.
-func (w *workbook) findingSheets(r *Run) error {
+func (w *workbook) findingSheets(r *result.Run) error {
 	if err := w.reserveFindingSheets(r); err != nil {
 		return err
 	}
@@ -214,7 +215,7 @@ func (w *workbook) findingSheets(r *Run) error {
 // reserveFindingSheets counts the rows of every sheet of findings and
 // reserves the sheets they need, in workbook order. It also counts the
 // open findings for the Accounts sheet.
-func (w *workbook) reserveFindingSheets(r *Run) error {
+func (w *workbook) reserveFindingSheets(r *result.Run) error {
 	w.openCounts = map[string]map[audit.Severity]int{}
 	rows := make([]int, len(findingSheetList))
 	err := r.EachFinding(func(f *audit.Finding) error {

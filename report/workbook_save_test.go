@@ -17,6 +17,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // TestWorkbookSaveStreaming saves a streamed sheet larger than excelize's
@@ -319,7 +320,7 @@ func checkDateCell(t *testing.T, f *excelize.File, sheet, cell string, want time
 func TestWriteWorkbookTmpDirMissing(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "audit.xlsx")
-	run := &Run{Run: RunInfo{ID: "r"}, Findings: []audit.Finding{{AccountID: "111111111111", Check: audit.UserInactive, Severity: audit.Medium}}}
+	run := &result.Run{Run: result.RunInfo{ID: "r"}, Findings: result.Findings{{AccountID: "111111111111", Check: audit.UserInactive, Severity: audit.Medium}}}
 	err := WriteWorkbook(path, run, nil, WorkbookOptions{TmpDir: filepath.Join(dir, "missing")})
 	if err == nil || !strings.Contains(err.Error(), "temporary folder") {
 		t.Fatalf("WriteWorkbook = %v, want an error about the temporary folder", err)

@@ -7,6 +7,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // dateCell renders a time as an Excel date, or an empty cell.
@@ -51,7 +52,7 @@ func (w *workbook) dateValue(t time.Time) any {
 	return float64(secs)/86400 + float64(t.Nanosecond())/86400e9
 }
 
-func (w *workbook) exceptions(r *Run) error {
+func (w *workbook) exceptions(r *result.Run) error {
 	cols := []column{{"Status", 10}, {"Matched findings", 10}, {"Account", 15}, {"Principal", 20}, {"Check", 28},
 		{"Reason", 50}, {"Owner", 24}, {"Approved by", 24}, {"Expires", 12}, {"Entry", 22}}
 	return w.streamTable("Exceptions", "Exceptions", cols, func(add func([]any) error) error {
@@ -65,7 +66,7 @@ func (w *workbook) exceptions(r *Run) error {
 	})
 }
 
-func (w *workbook) checks(r *Run) error {
+func (w *workbook) checks(r *result.Run) error {
 	cols := []column{{"Check", 28}, {"Title", 50}, {"Severity", 10}, {"CIS v3.0.0", 10}, {"Security Hub", 12}, {"Family", 16}, {"Open findings", 10}}
 	return w.streamTable("Checks", "Checks", cols, func(add func([]any) error) error {
 		for _, c := range audit.Checks {
@@ -80,7 +81,7 @@ func (w *workbook) checks(r *Run) error {
 
 // trend writes the Trend sheet: open findings by severity over the last
 // runs, oldest first, this run last.
-func (w *workbook) trend(r *Run) error {
+func (w *workbook) trend(r *result.Run) error {
 	cols := []column{{"Run", 30}, {"As of (UTC)", 18}}
 	for _, s := range audit.Severities {
 		cols = append(cols, column{s.String(), 10})
@@ -110,7 +111,7 @@ func (w *workbook) trend(r *Run) error {
 
 // summary fills the first sheet with the run's metadata and headline
 // figures, a chart of open findings by check and a trend chart.
-func (w *workbook) summary(r *Run) error {
+func (w *workbook) summary(r *result.Run) error {
 	const sheet = "Summary"
 	f := w.f
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
@@ -148,7 +149,7 @@ func (w *workbook) summary(r *Run) error {
 		{"IAM users", s.Users},
 		{"Open findings", s.Open},
 		{"Excepted findings", s.Excepted},
-		{"Run status", or(StatusOf(r.Run.Status, r.Run.Error, &r.Summary), "unknown")},
+		{"Run status", or(result.StatusOf(r.Run.Status, r.Run.Error, &r.Summary), "unknown")},
 	}
 	if r.Changes != nil {
 		rows = append(rows,
@@ -237,7 +238,7 @@ func (w *workbook) summary(r *Run) error {
 const summaryUnusedFiles = 20
 
 // unusedFileRows lists the source folder's unused files, one row each.
-func unusedFileRows(files []UnusedFile) [][]any {
+func unusedFileRows(files []result.UnusedFile) [][]any {
 	var rows [][]any
 	for i, f := range files {
 		if i == summaryUnusedFiles {
@@ -278,7 +279,7 @@ func (w *workbook) trendChart(sheet, cell string, points int) error {
 
 // reportTimes returns the oldest and newest report generation times, or
 // "not recorded".
-func reportTimes(accounts []Account) (oldest, newest any) {
+func reportTimes(accounts []result.Account) (oldest, newest any) {
 	var lo, hi time.Time
 	for _, a := range accounts {
 		if a.ReportGeneratedAt == nil {

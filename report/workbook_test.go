@@ -13,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // TestWorkbookCellsReadBack writes a workbook and reads its cells back
@@ -46,10 +47,10 @@ func TestWorkbookCellsReadBack(t *testing.T) {
 		return 0
 	})
 	generated := asOf.Add(-time.Hour)
-	run := &Run{
-		Run:      RunInfo{ID: "20261101T060000Z", AsOf: asOf, StartedAt: asOf, FinishedAt: asOf, Version: "test"},
-		Accounts: []Account{{ID: "011111111111", Name: "=HYPERLINK(\"http://x\")", Status: "collected", Users: 2, ReportGeneratedAt: &generated, PasswordPolicy: "collected"}},
-		Findings: findings,
+	run := &result.Run{
+		Run:      result.RunInfo{ID: "20261101T060000Z", AsOf: asOf, StartedAt: asOf, FinishedAt: asOf, Version: "test"},
+		Accounts: []result.Account{{ID: "011111111111", Name: "=HYPERLINK(\"http://x\")", Status: "collected", Users: 2, ReportGeneratedAt: &generated, PasswordPolicy: "collected"}},
+		Findings: result.Findings(findings),
 	}
 	if err := run.Summarize(); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/reporter-dev/reporter/collect/sample"
 	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // TestRunSourceFailsBeforeListing: an org source whose credentials are
@@ -69,7 +70,7 @@ func TestRunSourceFailsBeforeListing(t *testing.T) {
 			}
 			dir := filepath.Dir(dirs[0])
 			man, err := report.ReadManifest(dir)
-			if err != nil || man.Status != report.RunIncomplete {
+			if err != nil || man.Status != result.RunIncomplete {
 				t.Errorf("manifest status = %v (%v), want incomplete", man, err)
 			}
 			md, _ := os.ReadFile(filepath.Join(dir, "audit.md"))
@@ -80,7 +81,7 @@ func TestRunSourceFailsBeforeListing(t *testing.T) {
 			f, _ := os.Open(filepath.Join(dir, "findings.json"))
 			defer f.Close()
 			doc, err := report.ReadJSON(f)
-			if err != nil || doc.Run.Status != report.RunIncomplete || !strings.Contains(doc.Run.Error, tt.wantWhy) {
+			if err != nil || doc.Run.Status != result.RunIncomplete || !strings.Contains(doc.Run.Error, tt.wantWhy) {
 				t.Errorf("findings.json run = %+v, %v; want status incomplete and the error", doc.Run, err)
 			}
 		})

@@ -29,6 +29,7 @@ import (
 	"github.com/reporter-dev/reporter/internal/history"
 	"github.com/reporter-dev/reporter/internal/perm"
 	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // Options configure one run.
@@ -65,7 +66,7 @@ const TrendRuns = 12
 type Result struct {
 	// Dir is the run folder.
 	Dir string
-	Run *report.Run
+	Run *result.Run
 	// Location is where the run was delivered; set by Deliver.
 	Location Location
 	// DeliveryErr holds archive and notification failures; set by Deliver.
@@ -143,10 +144,10 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", runID, err)
 	}
-	run := &report.Run{Run: report.RunInfo{
+	run := &result.Run{Run: result.RunInfo{
 		ID: runID, AsOf: asOf, StartedAt: started, Version: opts.Version,
 		Source: opts.Source.Name(), Thresholds: opts.Thresholds,
-	}, Store: store}
+	}, Findings: store}
 	a := auditor{
 		dir: dir, log: log, run: run, store: store,
 		eval:       audit.Evaluator{Thresholds: opts.Thresholds, AsOf: asOf},
@@ -223,15 +224,15 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 }
 
 // unusedFiles logs and returns the files the source found but did not read.
-func unusedFiles(log *slog.Logger, src collect.Source) []report.UnusedFile {
+func unusedFiles(log *slog.Logger, src collect.Source) []result.UnusedFile {
 	lister, ok := src.(collect.UnusedLister)
 	if !ok {
 		return nil
 	}
-	var out []report.UnusedFile
+	var out []result.UnusedFile
 	for _, f := range lister.UnusedFiles() {
 		log.Warn("file not used", "file", f.Name, "reason", f.Reason)
-		out = append(out, report.UnusedFile{Name: f.Name, Reason: f.Reason})
+		out = append(out, result.UnusedFile{Name: f.Name, Reason: f.Reason})
 	}
 	return out
 }
@@ -244,14 +245,14 @@ const historyAfterCancel = 30 * time.Second
 // account against the newest earlier run that audited it, and adds the
 // trend of earlier runs. A history that cannot be read is logged, and the
 // run treated as the first.
-func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run *report.Run) {
+func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run *result.Run) {
 	store := opts.History
 	if store == nil {
 		store = history.Local{Root: opts.OutDir}
 	}
 	need := map[string]bool{}
 	for _, a := range run.Accounts {
-		if a.Status == report.StatusCollected {
+		if a.Status == result.StatusCollected {
 			need[a.ID] = true
 		}
 	}
@@ -315,7 +316,7 @@ func newRunFolder(out string, asOf time.Time) (dir, runID string, err error) {
 type auditor struct {
 	dir        string
 	log        *slog.Logger
-	run        *report.Run
+	run        *result.Run
 	eval       audit.Evaluator
 	evidence   []report.Evidence
 	exceptions *exceptions.Applier
@@ -328,7 +329,7 @@ type auditor struct {
 
 // account stores one account's evidence and evaluates it.
 func (a *auditor) account(res collect.AccountResult) error {
-	acct := report.Account{
+	acct := result.Account{
 		ID: res.Account.ID, Name: res.Account.Name, Status: string(res.Status),
 		PasswordPolicy: res.Policy.State.String(),
 		OUs:            res.Account.OUs, Tags: res.Account.Tags,
@@ -420,7 +421,7 @@ func (a *auditor) evaluate(findings []audit.Finding, res collect.AccountResult) 
 
 // writeReports writes findings.json, audit.md and audit.xlsx, then the
 // manifest last.
-func writeReports(dir string, run *report.Run, evidence []report.Evidence, tmpl *template.Template, wb report.WorkbookOptions, lap func(string)) error {
+func writeReports(dir string, run *result.Run, evidence []report.Evidence, tmpl *template.Template, wb report.WorkbookOptions, lap func(string)) error {
 	write := func(name string, render func(io.Writer) error) error {
 		f, err := perm.Create(filepath.Join(dir, name))
 		if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/reporter-dev/reporter/collect/credreport"
 	"github.com/reporter-dev/reporter/collect/sample"
 	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 var update = flag.Bool("update", false, "update golden files")
@@ -119,7 +120,7 @@ func TestRunOnceSample(t *testing.T) {
 }
 
 // checkWorkbook reads the workbook back and checks its structure.
-func checkWorkbook(t *testing.T, path string, run *report.Run) {
+func checkWorkbook(t *testing.T, path string, run *result.Run) {
 	t.Helper()
 	f, err := excelize.OpenFile(path)
 	if err != nil {
@@ -274,13 +275,13 @@ func TestRunOnceMalformedReportFailsOnlyItsAccount(t *testing.T) {
 			if !res.Partial() || res.Run.Summary.AccountsFailed != 1 || res.Run.Summary.AccountsAudited != 5 {
 				t.Fatalf("summary = %+v, want 5 audited and 1 failed", res.Run.Summary)
 			}
-			var failed report.Account
+			var failed result.Account
 			for _, a := range res.Run.Accounts {
 				if a.ID == "666666666666" {
 					failed = a
 				}
 			}
-			if failed.Status != report.StatusFailed || !strings.Contains(failed.Error, tt.wantError) {
+			if failed.Status != result.StatusFailed || !strings.Contains(failed.Error, tt.wantError) {
 				t.Errorf("account 666666666666 = %+v, want failed with %q", failed, tt.wantError)
 			}
 			res.Run.EachFinding(func(f *audit.Finding) error {

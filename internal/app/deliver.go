@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // Location says where a finished run can be found.
@@ -22,7 +22,7 @@ type Location struct {
 // Archiver stores a finished run folder durably. It is called after the
 // manifest is written; the local folder is kept whatever it returns.
 type Archiver interface {
-	Archive(ctx context.Context, dir string, run *report.Run) (Location, error)
+	Archive(ctx context.Context, dir string, run *result.Run) (Location, error)
 }
 
 // Notifier tells people about a finished run. It is called after the
@@ -31,7 +31,7 @@ type Archiver interface {
 type Notifier interface {
 	// Name identifies the notifier in logs and errors, e.g. "slack".
 	Name() string
-	Notify(ctx context.Context, run *report.Run, loc Location) error
+	Notify(ctx context.Context, run *result.Run, loc Location) error
 }
 
 // Deliver archives the run, then notifies. Every step runs even if an

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // Run is a finished run as found in a store.
@@ -263,13 +264,13 @@ func auditedAccounts(ctx context.Context, s Store, r Run) ([]string, error) {
 
 // audited returns the IDs of the accounts a run audited, or nil when the
 // run is no audit result.
-func audited(info report.RunInfo, accounts []report.Account) []string {
-	if report.StatusOf(info.Status, info.Error, nil) == report.RunIncomplete {
+func audited(info result.RunInfo, accounts []result.Account) []string {
+	if result.StatusOf(info.Status, info.Error, nil) == result.RunIncomplete {
 		return nil
 	}
 	var ids []string
 	for _, a := range accounts {
-		if a.Status == report.StatusCollected {
+		if a.Status == result.StatusCollected {
 			ids = append(ids, a.ID)
 		}
 	}
@@ -308,9 +309,9 @@ func NewestAudit(runs []Run) (time.Time, bool) {
 
 // Trend returns up to n-1 earlier runs' open findings by severity from
 // their manifests, oldest first, followed by cur.
-func Trend(runs []Run, cur *report.Run, n int) []report.TrendPoint {
+func Trend(runs []Run, cur *result.Run, n int) []result.TrendPoint {
 	before := Before(runs, cur.Run.AsOf, cur.Run.ID)
-	var points []report.TrendPoint
+	var points []result.TrendPoint
 	for _, r := range before {
 		if len(points) == n-1 {
 			break
@@ -318,7 +319,7 @@ func Trend(runs []Run, cur *report.Run, n int) []report.TrendPoint {
 		if r.Manifest.Summary == nil {
 			continue
 		}
-		points = append(points, report.TrendPoint{
+		points = append(points, result.TrendPoint{
 			RunID: r.Manifest.RunID, AsOf: r.Manifest.AsOf, BySeverity: r.Manifest.Summary.BySeverity,
 			Status: r.Manifest.RunStatus(), Failed: r.Manifest.Failed(),
 		})
@@ -326,8 +327,8 @@ func Trend(runs []Run, cur *report.Run, n int) []report.TrendPoint {
 	for i, j := 0, len(points)-1; i < j; i, j = i+1, j-1 {
 		points[i], points[j] = points[j], points[i]
 	}
-	return append(points, report.TrendPoint{
+	return append(points, result.TrendPoint{
 		RunID: cur.Run.ID, AsOf: cur.Run.AsOf, BySeverity: cur.Summary.BySeverity,
-		Status: report.StatusOf(cur.Run.Status, cur.Run.Error, &cur.Summary), Failed: cur.Failed(),
+		Status: result.StatusOf(cur.Run.Status, cur.Run.Error, &cur.Summary), Failed: cur.Failed(),
 	})
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/reporter-dev/reporter/internal/history"
 	"github.com/reporter-dev/reporter/notify"
 	"github.com/reporter-dev/reporter/notify/slack"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // Notifiers returns the notifiers configured in cfg: today the Slack
@@ -65,7 +65,7 @@ func slackConfigured(cfg *config.Config) bool {
 type slackNotifier struct{ *slack.Notifier }
 
 // Notify posts the run's digests.
-func (s slackNotifier) Notify(ctx context.Context, run *report.Run, loc app.Location) error {
+func (s slackNotifier) Notify(ctx context.Context, run *result.Run, loc app.Location) error {
 	return s.Notifier.Notify(ctx, run, notify.Location(loc))
 }
 
@@ -77,14 +77,14 @@ type failedNotifier struct {
 
 func (f failedNotifier) Name() string { return f.name }
 
-func (f failedNotifier) Notify(context.Context, *report.Run, app.Location) error { return f.err }
+func (f failedNotifier) Notify(context.Context, *result.Run, app.Location) error { return f.err }
 
 // archiverAdapter adapts *archive.Archiver to app.Archiver (archive does not
 // import app).
 type archiverAdapter struct{ *archive.Archiver }
 
 // Archive uploads the run folder.
-func (a archiverAdapter) Archive(ctx context.Context, dir string, run *report.Run) (app.Location, error) {
+func (a archiverAdapter) Archive(ctx context.Context, dir string, run *result.Run) (app.Location, error) {
 	loc, err := a.Archiver.Archive(ctx, dir, run)
 	return app.Location(loc), err
 }

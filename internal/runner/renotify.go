@@ -17,6 +17,7 @@ import (
 	"github.com/reporter-dev/reporter/internal/findingstore"
 	"github.com/reporter-dev/reporter/notify/slack"
 	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // DeliveryError is a run that was read but could not be delivered.
@@ -58,7 +59,7 @@ func Renotify(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 // findings.json, the findings into a store in tmpDir (as a run keeps
 // them: memory does not grow with their number). The caller closes the
 // store once the run is delivered.
-func ReadRun(dir, tmpDir string) (*report.Run, *findingstore.Store, error) {
+func ReadRun(dir, tmpDir string) (*result.Run, *findingstore.Store, error) {
 	problems, err := report.VerifyDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil, fmt.Errorf("run folder %s has no %s: the run did not complete", dir, report.ManifestName)
@@ -83,7 +84,7 @@ func ReadRun(dir, tmpDir string) (*report.Run, *findingstore.Store, error) {
 		store.Close()
 		return nil, nil, fmt.Errorf("%s: %w", f.Name(), err)
 	}
-	run.Store = store
+	run.Findings = store
 	return run, store, nil
 }
 

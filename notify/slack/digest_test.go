@@ -15,7 +15,7 @@ import (
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/findingstore"
 	"github.com/reporter-dev/reporter/notify"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // TestDigestGolden renders the sample run's digests and compares them with
@@ -30,7 +30,7 @@ func TestDigestGolden(t *testing.T) {
 	}
 	// A variant of the sample with teams, OUs and a failed account.
 	routed := *run
-	routed.Accounts = append([]report.Account(nil), run.Accounts...)
+	routed.Accounts = append([]result.Account(nil), run.Accounts...)
 	for i := range routed.Accounts {
 		a := &routed.Accounts[i]
 		switch a.ID {
@@ -40,10 +40,10 @@ func TestDigestGolden(t *testing.T) {
 			a.OUs = []string{"ou-dev1-payments", "ou-root-dev"}
 		case "444444444444":
 			a.Tags = map[string]string{"team": "payments"}
-			a.Status, a.Error, a.Users = report.StatusFailed, "assume role arn:aws:iam::444444444444:role/OrganizationAccountAccessRole: AccessDenied: User is not authorized to perform: sts:AssumeRole", 0
+			a.Status, a.Error, a.Users = result.StatusFailed, "assume role arn:aws:iam::444444444444:role/OrganizationAccountAccessRole: AccessDenied: User is not authorized to perform: sts:AssumeRole", 0
 		}
 	}
-	routed.Store = report.FilterAccounts(run.FindingSet(), func(id string) bool { return id != "444444444444" })
+	routed.Findings = result.FilterAccounts(run.FindingSet(), func(id string) bool { return id != "444444444444" })
 	routed.Summarize()
 	payments := target{channel: "#payments", rule: describeRoutes([]config.SlackRoute{
 		{Channel: "#payments", Tags: map[string]string{"team": "payments"}, OUs: []string{"ou-dev1-payments"}},
@@ -51,26 +51,26 @@ func TestDigestGolden(t *testing.T) {
 	payments.in = map[string]bool{"222222222222": true, "333333333333": true, "444444444444": true}
 
 	// Credentials rejected: the run audited nothing.
-	failed := &report.Run{Run: run.Run}
+	failed := &result.Run{Run: run.Run}
 	failed.Run.Error = "collection stopped: operation error STS: GetCallerIdentity, https response error StatusCode: 403, api error InvalidClientTokenId: The security token included in the request is invalid."
 	failed.Summarize()
 	failed.SetStatus()
 	// Interrupted (SIGTERM) after two accounts.
 	interrupted := *run
-	interrupted.Accounts = append([]report.Account(nil), run.Accounts...)
+	interrupted.Accounts = append([]result.Account(nil), run.Accounts...)
 	for i := range interrupted.Accounts {
 		if a := &interrupted.Accounts[i]; a.ID > "222222222222" {
-			a.Status, a.Error, a.Users = report.StatusFailed, "collection ended early: context canceled", 0
+			a.Status, a.Error, a.Users = result.StatusFailed, "collection ended early: context canceled", 0
 		}
 	}
 	interrupted.Run.Error = "collection stopped: collection ended early: context canceled"
-	interrupted.Store = report.FilterAccounts(run.FindingSet(), func(id string) bool { return id <= "222222222222" })
+	interrupted.Findings = result.FilterAccounts(run.FindingSet(), func(id string) bool { return id <= "222222222222" })
 	interrupted.Summarize()
 	interrupted.SetStatus()
 
 	tests := []struct {
 		name    string
-		run     *report.Run
+		run     *result.Run
 		target  target
 		loc     notify.Location
 		changes ChangesFunc
@@ -78,7 +78,7 @@ func TestDigestGolden(t *testing.T) {
 		{name: "sample-archived", run: run, target: target{channel: "#security", orgWide: true}, loc: archived},
 		{
 			name: "sample-local", run: run, target: target{channel: "#security", orgWide: true}, loc: notify.Location{Dir: dir},
-			changes: func(*report.Run, func(string) bool) (Changes, bool) { return Changes{New: 3, Resolved: 5}, true },
+			changes: func(*result.Run, func(string) bool) (Changes, bool) { return Changes{New: 3, Resolved: 5}, true },
 		},
 		{name: "sample-routed", run: &routed, target: payments, loc: archived},
 		{name: "failed-run", run: failed, target: target{channel: "#security", orgWide: true}, loc: archived},
@@ -315,7 +315,7 @@ func TestComposeReportsUnreadableFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	store.Close()
-	run := &report.Run{Store: store, Accounts: []report.Account{{ID: "111111111111", Status: report.StatusCollected}}}
+	run := &result.Run{Findings: store, Accounts: []result.Account{{ID: "111111111111", Status: result.StatusCollected}}}
 	for _, tt := range []struct {
 		target *target
 		want   string
@@ -349,18 +349,19 @@ func TestMarshalIndentKeepsJSON(t *testing.T) {
 func TestRankKeepsTheMostUrgent(t *testing.T) {
 	run := synthRun(40, 25, 0, func(int) string { return "acct" }, "")
 	// Excepted findings are never ranked.
-	for i := range run.Findings {
+	findings := run.Findings.(result.Findings)
+	for i := range findings {
 		if i%9 == 0 {
-			run.Findings[i].Exception = &audit.Exception{Account: "*", Principal: "*", Check: run.Findings[i].Check}
+			findings[i].Exception = &audit.Exception{Account: "*", Principal: "*", Check: findings[i].Check}
 		}
 	}
-	all, none, err := rank(run.FindingSet(), len(run.Findings))
+	all, none, err := rank(run.FindingSet(), len(findings))
 	if err != nil {
 		t.Fatal(err)
 	}
 	open := 0
-	for i := range run.Findings {
-		if run.Findings[i].Open() {
+	for i := range findings {
+		if findings[i].Open() {
 			open++
 		}
 	}

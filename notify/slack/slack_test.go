@@ -21,7 +21,7 @@ import (
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/notify"
 	"github.com/reporter-dev/reporter/notify/slack/slackfake"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 const testToken = "xoxb-0000-SECRET-TOKEN"
@@ -100,26 +100,28 @@ func TestNotifyWebhook(t *testing.T) {
 }
 
 // routedRun has six accounts in two teams, OUs and one failed account.
-func routedRun() *report.Run {
-	run := &report.Run{Run: report.RunInfo{ID: "20261101T060000Z", AsOf: time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)}}
-	accounts := []report.Account{
+func routedRun() *result.Run {
+	run := &result.Run{Run: result.RunInfo{ID: "20261101T060000Z", AsOf: time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)}}
+	accounts := []result.Account{
 		{ID: "111111111111", Name: "management", OUs: []string{"ou-root"}},
 		{ID: "222222222222", Name: "payments-prod", OUs: []string{"ou-pay-prod", "ou-pay"}},
 		{ID: "333333333333", Name: "payments-dev", OUs: []string{"ou-pay-dev", "ou-pay"}},
 		{ID: "444444444444", Name: "data-lake", Tags: map[string]string{"team": "data"}},
 		{ID: "555555555555", Name: "sandbox", Tags: map[string]string{"team": "sandbox"}},
-		{ID: "666666666666", Name: "data-ml", Tags: map[string]string{"team": "data"}, Status: report.StatusFailed, Error: "AccessDenied"},
+		{ID: "666666666666", Name: "data-ml", Tags: map[string]string{"team": "data"}, Status: result.StatusFailed, Error: "AccessDenied"},
 	}
+	var findings result.Findings
 	for _, a := range accounts {
 		if a.Status == "" {
-			a.Status, a.Users = report.StatusCollected, 3
+			a.Status, a.Users = result.StatusCollected, 3
 			for _, check := range []string{audit.ConsoleMFAMissing, audit.AccessKeyNotRotated} {
 				c, _ := audit.LookupCheck(check)
-				run.Findings = append(run.Findings, audit.Finding{AccountID: a.ID, AccountName: a.Name, Principal: "user-of-" + a.Name, Check: check, Severity: c.Severity})
+				findings = append(findings, audit.Finding{AccountID: a.ID, AccountName: a.Name, Principal: "user-of-" + a.Name, Check: check, Severity: c.Severity})
 			}
 		}
 		run.Accounts = append(run.Accounts, a)
 	}
+	run.Findings = findings
 	run.Summarize()
 	return run
 }

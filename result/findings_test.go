@@ -1,4 +1,4 @@
-package report
+package result_test
 
 import (
 	"sort"
@@ -6,10 +6,8 @@ import (
 
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/internal/findingstore"
+	"github.com/reporter-dev/reporter/result"
 )
-
-// The findings store selects accounts without reading the others.
-var _ AccountSelector = (*findingstore.Store)(nil)
 
 // TestFilterAccounts: a filtered store and a filtered slice of the same
 // findings give the same findings, counts and severities.
@@ -33,7 +31,7 @@ func TestFilterAccounts(t *testing.T) {
 		}
 	}
 	in := func(id string) bool { return id != "222222222222" }
-	read := func(set FindingSet) (keys []string, bySev map[audit.Severity]int) {
+	read := func(set result.FindingSet) (keys []string, bySev map[audit.Severity]int) {
 		bySev = map[audit.Severity]int{}
 		if err := set.EachAccount(func(fs []audit.Finding) error {
 			for _, f := range fs {
@@ -50,7 +48,7 @@ func TestFilterAccounts(t *testing.T) {
 		}
 		return keys, bySev
 	}
-	fromStore, fromSlice := FilterAccounts(store, in), FilterAccounts(findingSlice(all), in)
+	fromStore, fromSlice := result.FilterAccounts(store, in), result.FilterAccounts(result.Findings(all), in)
 	storeKeys, storeSev := read(fromStore)
 	sliceKeys, sliceSev := read(fromSlice)
 	if len(storeKeys) != 6 || fromStore.Len() != 6 || fromSlice.Len() != 6 {

@@ -1,18 +1,14 @@
-// Package report renders a finished audit run: findings.json (the
-// machine-readable contract), audit.md, audit.xlsx and manifest.json.
-package report
+// Package result is the model of an audit run: its accounts, findings,
+// summary, changes since earlier runs and where it was stored. It is what
+// every renderer, the archive, the notifiers and the metrics share, and
+// imports no project package but audit.
+package result
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"io"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/reporter-dev/reporter/audit"
-	"github.com/reporter-dev/reporter/exceptions"
 )
 
 // Account statuses in reports.
@@ -96,24 +92,25 @@ func (s Summary) Coverage() (audited, expected int) {
 	return s.AccountsAudited, s.AccountsAudited + s.AccountsFailed
 }
 
-// Run is everything the renderers need. Findings are sorted with audit.Less.
+// Run is everything the renderers need: one audit run, as findings.json
+// holds it.
 type Run struct {
 	Run      RunInfo   `json:"run"`
 	Summary  Summary   `json:"summary"`
 	Changes  *Changes  `json:"changes"` // null when there is no previous run
 	Accounts []Account `json:"accounts"`
-	// Findings are this run's findings, open and excepted, when they are
-	// held in memory (a run read from findings.json, or built in tests).
-	Findings []audit.Finding `json:"findings"`
-	// Store, when set, holds this run's findings instead of Findings (a
-	// run being audited keeps them on disk). Read findings through
-	// FindingSet or EachFinding, which use whichever is set.
-	Store FindingSet `json:"-"`
+	// Findings are this run's findings, open and excepted: a Findings
+	// slice when they are held in memory (a run read whole from
+	// findings.json, or built in tests), a findingstore.Store when they
+	// are kept on disk (a run being audited). nil means none. Read them
+	// through FindingSet or EachFinding. findings.json writes them under
+	// "findings" (see report/jsonfile).
+	Findings FindingSet `json:"-"`
 	// Resolved are the previous run's findings that are gone, in accounts
 	// audited by this run.
 	Resolved []audit.Finding `json:"resolved"`
 	// Exceptions reports how every accepted risk applied.
-	Exceptions []exceptions.Use `json:"exceptions"`
+	Exceptions []audit.ExceptionUse `json:"exceptions"`
 	// Trend holds earlier runs' open findings, oldest first, this run last.
 	Trend []TrendPoint `json:"-"`
 }
@@ -170,126 +167,4 @@ func (r *Run) Summarize() error {
 		return fmt.Errorf("summarizing the findings: %w", err)
 	}
 	return nil
-}
-
-// WriteJSON writes r as findings.json, indented by two spaces. Lists are
-// never null. Lists are written one element at a time, so memory does not
-// grow with the number of findings.
-func WriteJSON(w io.Writer, r *Run) error {
-	bw := bufio.NewWriterSize(w, 256<<10)
-	jw := jsonWriter{w: bw}
-	jw.raw("{\n")
-	jw.field("run", r.Run, false)
-	jw.field("summary", r.Summary, false)
-	jw.field("changes", r.Changes, false)
-	writeList(&jw, "accounts", r.Accounts, false)
-	writeFindings(&jw, r.FindingSet())
-	writeList(&jw, "resolved", r.Resolved, false)
-	writeList(&jw, "exceptions", r.Exceptions, true)
-	jw.raw("}\n")
-	if jw.err != nil {
-		return jw.err
-	}
-	return bw.Flush()
-}
-
-// jsonWriter writes an indented JSON object field by field.
-type jsonWriter struct {
-	w   *bufio.Writer
-	err error
-}
-
-func (j *jsonWriter) raw(s string) {
-	if j.err == nil {
-		_, j.err = j.w.WriteString(s)
-	}
-}
-
-// value writes v indented as an element at the given depth.
-func (j *jsonWriter) value(v any, depth int) {
-	if j.err != nil {
-		return
-	}
-	prefix := strings.Repeat("  ", depth)
-	data, err := json.MarshalIndent(v, prefix, "  ")
-	if err != nil {
-		j.err = err
-		return
-	}
-	_, j.err = j.w.Write(data)
-}
-
-func (j *jsonWriter) field(key string, v any, last bool) {
-	j.raw("  " + strconv.Quote(key) + ": ")
-	j.value(v, 1)
-	j.end(last)
-}
-
-func (j *jsonWriter) end(last bool) {
-	if last {
-		j.raw("\n")
-	} else {
-		j.raw(",\n")
-	}
-}
-
-// writeFindings writes the "findings" list one account at a time.
-func writeFindings(j *jsonWriter, set FindingSet) {
-	j.raw("  \"findings\": ")
-	if set.Len() == 0 {
-		j.raw("[]")
-		j.end(false)
-		return
-	}
-	j.raw("[\n")
-	first := true
-	var buf []byte
-	err := set.EachAccount(func(fs []audit.Finding) error {
-		for i := range fs {
-			if !first {
-				j.raw(",\n")
-			}
-			first = false
-			j.raw("    ")
-			var err error
-			if buf, err = appendFindingJSON(buf[:0], &fs[i]); err != nil {
-				return err
-			}
-			if _, err := j.w.Write(buf); err != nil {
-				return err
-			}
-		}
-		return j.err
-	})
-	if err != nil && j.err == nil {
-		j.err = err
-	}
-	j.raw("\n  ]")
-	j.end(false)
-}
-
-func writeList[T any](j *jsonWriter, key string, list []T, last bool) {
-	j.raw("  " + strconv.Quote(key) + ": ")
-	if len(list) == 0 {
-		j.raw("[]")
-		j.end(last)
-		return
-	}
-	j.raw("[\n")
-	for i := range list {
-		j.raw("    ")
-		j.value(&list[i], 2)
-		j.end(i == len(list)-1)
-	}
-	j.raw("  ]")
-	j.end(last)
-}
-
-// ReadJSON reads a findings.json document.
-func ReadJSON(rd io.Reader) (*Run, error) {
-	var r Run
-	if err := json.NewDecoder(rd).Decode(&r); err != nil {
-		return nil, err
-	}
-	return &r, nil
 }

@@ -1,8 +1,7 @@
-package report
+package result
 
 import (
 	"fmt"
-	"io"
 	"strings"
 )
 
@@ -96,15 +95,4 @@ func FailureText(runErr string, s Summary) string {
 	}
 	return fmt.Sprintf("Audit INCOMPLETE: %s. Only the %d of %d accounts audited before it stopped are covered; the others were not checked.",
 		strings.TrimSuffix(runErr, "."), audited, expected)
-}
-
-// ReadHeader reads the "run" and "accounts" of a findings.json and stops
-// at its findings, so an earlier run's accounts can be learnt without
-// reading (or downloading) the rest of the document.
-func ReadHeader(r io.Reader) (RunInfo, []Account, error) {
-	p, err := openPrevious(r)
-	if err != nil {
-		return RunInfo{}, nil, err
-	}
-	return p.run, p.accounts, nil
 }

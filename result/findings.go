@@ -1,38 +1,76 @@
-package report
+package result
 
 import (
+	"fmt"
+	"slices"
+
 	"github.com/reporter-dev/reporter/audit"
 )
 
 // FindingSet is a run's findings, read one account at a time so that a
-// large run need not hold them all in memory. internal/findingstore keeps
-// them on disk; a run read from findings.json or built in memory uses its
-// Findings slice.
+// large run need not hold them all in memory. Findings holds them in
+// memory; internal/findingstore keeps them on disk. Both honour the
+// whole contract below (result_test runs one test against both).
 //
 // Accounts come in ascending ID order and each account's findings in
 // audit.Less order, which is the order of findings.json. The slice passed
 // to fn and the findings in it are only valid during the call: copy a
-// finding to keep it.
+// finding to keep it. fn must not modify the findings EachAccount and
+// EachSeverity pass it (use Update) and must not use the set itself.
 type FindingSet interface {
 	// Len is the number of findings.
 	Len() int
-	// EachAccount calls fn with each account's findings.
+	// EachAccount calls fn with each account's findings. It stops at
+	// and returns fn's first error.
 	EachAccount(fn func(fs []audit.Finding) error) error
 	// EachSeverity calls fn with each account's findings of severity
 	// sev, skipping accounts that have none.
 	EachSeverity(sev audit.Severity, fn func(fs []audit.Finding) error) error
-	// Update is EachAccount, keeping the changes fn makes to each
-	// finding's Status and FirstSeen (and only those).
+	// Update is EachAccount, keeping every change fn makes to each
+	// account's findings, as CheckUpdate allows them: any field but the
+	// account's ID and name, as long as the findings stay in audit.Less
+	// order. When fn fails or CheckUpdate refuses its changes, Update
+	// stops and returns the error; the accounts before stay updated,
+	// that account stays as it was.
 	Update(fn func(fs []audit.Finding) error) error
 }
 
-// FindingSet returns the run's findings: Store when it is set, otherwise
-// the Findings slice (which must then be sorted with audit.Less).
-func (r *Run) FindingSet() FindingSet {
-	if r.Store != nil {
-		return r.Store
+// Statuses is every status a finding can hold: none (before comparison),
+// new, persisting or resolved.
+var Statuses = []string{"", audit.StatusNew, audit.StatusPersisting, audit.StatusResolved}
+
+// CheckUpdate returns why after, one account's findings as fn of
+// FindingSet.Update left them, cannot replace before, the same findings
+// as they were passed to fn, or nil when it can: the findings must be as
+// many, keep their AccountID and AccountName, stay in audit.Less order
+// and hold a severity of audit.Severities and a status of Statuses.
+func CheckUpdate(before, after []audit.Finding) error {
+	if len(after) != len(before) {
+		return fmt.Errorf("update: %d findings became %d", len(before), len(after))
 	}
-	return findingSlice(r.Findings)
+	for i := range after {
+		f, was := &after[i], &before[i]
+		switch {
+		case f.AccountID != was.AccountID || f.AccountName != was.AccountName:
+			return fmt.Errorf("update: account %s (%s): finding %d moved to account %s (%s)", was.AccountID, was.AccountName, i, f.AccountID, f.AccountName)
+		case i > 0 && audit.Less(f, &after[i-1]):
+			return fmt.Errorf("update: account %s: %s/%s/%s after %s/%s/%s, out of report order", f.AccountID,
+				f.Principal, f.Check, f.Credential, after[i-1].Principal, after[i-1].Check, after[i-1].Credential)
+		case !slices.Contains(audit.Severities, f.Severity):
+			return fmt.Errorf("update: account %s: %s of %s: unknown severity %d", f.AccountID, f.Check, f.Principal, f.Severity)
+		case !slices.Contains(Statuses, f.Status):
+			return fmt.Errorf("update: account %s: %s of %s: unknown status %q", f.AccountID, f.Check, f.Principal, f.Status)
+		}
+	}
+	return nil
+}
+
+// FindingSet returns the run's findings, an empty set when it has none.
+func (r *Run) FindingSet() FindingSet {
+	if r.Findings == nil {
+		return Findings(nil)
+	}
+	return r.Findings
 }
 
 // EachFinding calls fn with every finding of the run in report order.
@@ -48,18 +86,21 @@ func (r *Run) EachFinding(fn func(f *audit.Finding) error) error {
 	})
 }
 
-// findingSlice is an in-memory FindingSet over findings sorted with audit.Less.
-type findingSlice []audit.Finding
+// Findings is a FindingSet held in memory: findings sorted with
+// audit.Less (sort.Slice with audit.Less sorts them).
+type Findings []audit.Finding
 
-func (s findingSlice) Len() int { return len(s) }
+// Len implements FindingSet.
+func (s Findings) Len() int { return len(s) }
 
-func (s findingSlice) EachAccount(fn func(fs []audit.Finding) error) error {
+// EachAccount implements FindingSet.
+func (s Findings) EachAccount(fn func(fs []audit.Finding) error) error {
 	for len(s) > 0 {
 		n := 1
 		for n < len(s) && s[n].AccountID == s[0].AccountID {
 			n++
 		}
-		if err := fn(s[:n]); err != nil {
+		if err := fn(s[:n:n]); err != nil {
 			return err
 		}
 		s = s[n:]
@@ -67,7 +108,8 @@ func (s findingSlice) EachAccount(fn func(fs []audit.Finding) error) error {
 	return nil
 }
 
-func (s findingSlice) EachSeverity(sev audit.Severity, fn func(fs []audit.Finding) error) error {
+// EachSeverity implements FindingSet.
+func (s Findings) EachSeverity(sev audit.Severity, fn func(fs []audit.Finding) error) error {
 	var buf []audit.Finding
 	return s.EachAccount(func(fs []audit.Finding) error {
 		buf = buf[:0]
@@ -79,12 +121,26 @@ func (s findingSlice) EachSeverity(sev audit.Severity, fn func(fs []audit.Findin
 		if len(buf) == 0 {
 			return nil
 		}
-		return fn(buf)
+		return fn(buf[:len(buf):len(buf)])
 	})
 }
 
-// Update changes the findings in place.
-func (s findingSlice) Update(fn func(fs []audit.Finding) error) error { return s.EachAccount(fn) }
+// Update implements FindingSet. fn works on a copy of each account's
+// findings, copied back when fn succeeds and CheckUpdate accepts them.
+func (s Findings) Update(fn func(fs []audit.Finding) error) error {
+	var buf []audit.Finding
+	return s.EachAccount(func(fs []audit.Finding) error {
+		buf = append(buf[:0], fs...)
+		if err := fn(buf[:len(buf):len(buf)]); err != nil {
+			return err
+		}
+		if err := CheckUpdate(fs, buf); err != nil {
+			return err
+		}
+		copy(fs, buf)
+		return nil
+	})
+}
 
 // FilterAccounts returns the part of set whose account IDs pass in. A
 // set that can select accounts without reading the others (a
