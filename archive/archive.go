@@ -265,13 +265,3 @@ func within(p, dir string) bool {
 	rel, err := filepath.Rel(dir, p)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
-
-// Location says where an archived run is.
-type Location struct {
-	// Dir is the local run folder that was uploaded.
-	Dir string
-	// ArchiveURI is s3://BUCKET/PREFIX/YYYY/MM/RUN-ID/.
-	ArchiveURI string
-	// WorkbookURL is a presigned link to audit.xlsx, when enabled.
-	WorkbookURL string
-}

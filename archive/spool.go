@@ -14,6 +14,7 @@ import (
 
 	"github.com/reporter-dev/reporter/internal/perm"
 	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // The spool holds one folder per run not yet confirmed in S3, in the
@@ -52,7 +53,7 @@ func (a *Archiver) Pending() ([]PendingRun, error) {
 // FlushResult says what Flush did.
 type FlushResult struct {
 	// Archived are the runs uploaded and removed from the spool.
-	Archived []Location
+	Archived []result.Location
 	// Failed are the runs still in the spool.
 	Failed []PendingRun
 }

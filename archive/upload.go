@@ -38,13 +38,13 @@ const uploadParallelism = 4
 // Archive copies the finished run folder dir into the spool, uploads it
 // and removes the spool copy once S3 has confirmed the manifest. On error
 // the copy stays in the spool for Flush; dir itself is never changed.
-func (a *Archiver) Archive(ctx context.Context, dir string, run *result.Run) (Location, error) {
+func (a *Archiver) Archive(ctx context.Context, dir string, run *result.Run) (result.Location, error) {
 	m, err := report.ReadManifest(dir)
 	if err != nil {
-		return Location{}, fmt.Errorf("run folder %s: %w", dir, err)
+		return result.Location{}, fmt.Errorf("run folder %s: %w", dir, err)
 	}
 	if run != nil && run.Run.ID != m.RunID {
-		return Location{}, fmt.Errorf("run folder %s: manifest is of run %s, not %s", dir, m.RunID, run.Run.ID)
+		return result.Location{}, fmt.Errorf("run folder %s: manifest is of run %s, not %s", dir, m.RunID, run.Run.ID)
 	}
 	entry, spoolErr := a.spoolRun(dir, m)
 	src := entry
@@ -55,9 +55,9 @@ func (a *Archiver) Archive(ctx context.Context, dir string, run *result.Run) (Lo
 	loc, err := a.upload(ctx, src)
 	if err != nil {
 		if spoolErr != nil {
-			return Location{}, fmt.Errorf("%w (and the run could not be copied to the spool: %v; the run folder %s is kept but will not be uploaded by a later flush)", err, spoolErr, dir)
+			return result.Location{}, fmt.Errorf("%w (and the run could not be copied to the spool: %v; the run folder %s is kept but will not be uploaded by a later flush)", err, spoolErr, dir)
 		}
-		return Location{}, fmt.Errorf("%w (the run waits in the spool %s and is uploaded by the next run or `reporter archive flush`)", err, entry)
+		return result.Location{}, fmt.Errorf("%w (the run waits in the spool %s and is uploaded by the next run or `reporter archive flush`)", err, entry)
 	}
 	if spoolErr == nil {
 		a.unspool(entry)
@@ -67,25 +67,25 @@ func (a *Archiver) Archive(ctx context.Context, dir string, run *result.Run) (Lo
 
 // upload puts every file of the run folder dir into S3, the manifest last,
 // and confirms the manifest with HeadObject and its checksum.
-func (a *Archiver) upload(ctx context.Context, dir string) (Location, error) {
+func (a *Archiver) upload(ctx context.Context, dir string) (result.Location, error) {
 	m, err := report.ReadManifest(dir)
 	if err != nil {
-		return Location{}, fmt.Errorf("run folder %s: %w", dir, err)
+		return result.Location{}, fmt.Errorf("run folder %s: %w", dir, err)
 	}
 	problems, err := report.VerifyDir(dir)
 	if err != nil {
-		return Location{}, fmt.Errorf("run folder %s: %w", dir, err)
+		return result.Location{}, fmt.Errorf("run folder %s: %w", dir, err)
 	}
 	if len(problems) > 0 {
-		return Location{}, fmt.Errorf("run %s: %w: %s: %w", m.RunID, ErrLocalMismatch, dir, errors.Join(problems...))
+		return result.Location{}, fmt.Errorf("run %s: %w: %s: %w", m.RunID, ErrLocalMismatch, dir, errors.Join(problems...))
 	}
 	manifest, err := os.ReadFile(filepath.Join(dir, report.ManifestName))
 	if err != nil {
-		return Location{}, err
+		return result.Location{}, err
 	}
 	manifestSum := sha256.Sum256(manifest)
 	prefix := a.runPrefix(m.AsOf, m.RunID)
-	loc := Location{Dir: dir, ArchiveURI: a.uri(prefix)}
+	loc := result.Location{Dir: dir, ArchiveURI: a.uri(prefix)}
 	log := a.log.With("run_id", m.RunID, "uri", loc.ArchiveURI)
 
 	if a.lockMode != "" {
@@ -229,7 +229,7 @@ func (a *Archiver) checkObjectLock(ctx context.Context) error {
 }
 
 // withLink adds the presigned link to audit.xlsx, when configured.
-func (a *Archiver) withLink(ctx context.Context, loc Location, m *report.Manifest, prefix string) Location {
+func (a *Archiver) withLink(ctx context.Context, loc result.Location, m *report.Manifest, prefix string) result.Location {
 	if a.presign == nil || a.linkExpiry <= 0 {
 		return loc
 	}

@@ -68,7 +68,7 @@ type Result struct {
 	Dir string
 	Run *result.Run
 	// Location is where the run was delivered; set by Deliver.
-	Location Location
+	Location result.Location
 	// DeliveryErr holds archive and notification failures; set by Deliver.
 	DeliveryErr error
 	// ArchiveFailed and FailedNotifiers say which deliveries failed.

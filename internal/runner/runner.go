@@ -192,7 +192,7 @@ func (r *Runner) RunOnce(ctx context.Context, asOf time.Time) Outcome {
 	}
 	var archiver app.Archiver
 	if r.arch != nil {
-		archiver = archiverAdapter{r.arch}
+		archiver = r.arch
 	}
 	deliveryErr := errors.Join(app.Deliver(ctx, log, res, archiver, r.notifiers), spoolErr)
 	// Delivered: the findings are in the run folder (and the archive).

@@ -16,7 +16,6 @@ import (
 
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/internal/oneline"
-	"github.com/reporter-dev/reporter/notify"
 	"github.com/reporter-dev/reporter/report"
 	"github.com/reporter-dev/reporter/result"
 )
@@ -248,7 +247,7 @@ type limits struct {
 
 // buildDigest computes the view of run for t. It fails only if the
 // run's findings cannot be read.
-func buildDigest(run *result.Run, t *target, loc notify.Location, defaultChannel string, lim limits, changes ChangesFunc) (*Digest, error) {
+func buildDigest(run *result.Run, t *target, loc result.Location, defaultChannel string, lim limits, changes ChangesFunc) (*Digest, error) {
 	sub, err := scopeRun(run, t)
 	if err != nil {
 		return nil, err
@@ -440,7 +439,7 @@ func digestFinding(f audit.Finding) Finding {
 	}
 }
 
-func workbook(loc notify.Location) Workbook {
+func workbook(loc result.Location) Workbook {
 	w := Workbook{}
 	if len(loc.WorkbookURL) <= maxLinkLen {
 		// A | would end the URL of a mrkdwn link <url|label>.
@@ -528,7 +527,7 @@ func jsonContext(b []byte, err error) string {
 // compose renders the digest of t, listing fewer findings and failed
 // accounts until the message fits Slack's limits. It never cuts a line:
 // what is left out is counted and left to the workbook.
-func compose(tmpl *template.Template, run *result.Run, t *target, loc notify.Location, defaultChannel string, maxFindings int, changes ChangesFunc) (*Message, *Digest, error) {
+func compose(tmpl *template.Template, run *result.Run, t *target, loc result.Location, defaultChannel string, maxFindings int, changes ChangesFunc) (*Message, *Digest, error) {
 	lim := limits{findings: maxFindings, failed: maxFailedListed}
 	for {
 		d, err := buildDigest(run, t, loc, defaultChannel, lim, changes)

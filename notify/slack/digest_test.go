@@ -14,7 +14,6 @@ import (
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/findingstore"
-	"github.com/reporter-dev/reporter/notify"
 	"github.com/reporter-dev/reporter/result"
 )
 
@@ -23,7 +22,7 @@ import (
 func TestDigestGolden(t *testing.T) {
 	run, _ := sampleRun(t)
 	const dir = "/srv/reporter/reports/2026/11/20261101T060000Z"
-	archived := notify.Location{
+	archived := result.Location{
 		Dir:         dir,
 		ArchiveURI:  "s3://acme-iam-audit/reports/2026/11/20261101T060000Z/",
 		WorkbookURL: "https://acme-iam-audit.s3.eu-west-1.amazonaws.com/reports/2026/11/20261101T060000Z/audit.xlsx?X-Amz-Expires=604800&X-Amz-Signature=0f1e",
@@ -72,12 +71,12 @@ func TestDigestGolden(t *testing.T) {
 		name    string
 		run     *result.Run
 		target  target
-		loc     notify.Location
+		loc     result.Location
 		changes ChangesFunc
 	}{
 		{name: "sample-archived", run: run, target: target{channel: "#security", orgWide: true}, loc: archived},
 		{
-			name: "sample-local", run: run, target: target{channel: "#security", orgWide: true}, loc: notify.Location{Dir: dir},
+			name: "sample-local", run: run, target: target{channel: "#security", orgWide: true}, loc: result.Location{Dir: dir},
 			changes: func(*result.Run, func(string) bool) (Changes, bool) { return Changes{New: 3, Resolved: 5}, true },
 		},
 		{name: "sample-routed", run: &routed, target: payments, loc: archived},
@@ -143,7 +142,7 @@ func TestDigestLimits(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			run := synthRun(tt.accounts, tt.per, tt.failed, tt.accountName, tt.errText)
-			loc := notify.Location{Dir: "/srv/reports/run", ArchiveURI: "s3://b/p/run/", WorkbookURL: "https://b.s3.amazonaws.com/p/run/audit.xlsx?X-Amz-Signature=" + strings.Repeat("f", 1500)}
+			loc := result.Location{Dir: "/srv/reports/run", ArchiveURI: "s3://b/p/run/", WorkbookURL: "https://b.s3.amazonaws.com/p/run/audit.xlsx?X-Amz-Signature=" + strings.Repeat("f", 1500)}
 			m, d, err := compose(builtinTemplate(t), run, &target{channel: "#security", orgWide: true}, loc, "#security", tt.maxFindings, nil)
 			if err != nil {
 				t.Fatalf("compose() = %v", err)
@@ -297,7 +296,7 @@ func TestTemplateFallsBackToBuiltin(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := synthRun(1, 1, 0, func(int) string { return "a" }, "")
-	_, _, err = compose(tmpl, run, &target{orgWide: true}, notify.Location{}, "", 10, nil)
+	_, _, err = compose(tmpl, run, &target{orgWide: true}, result.Location{}, "", 10, nil)
 	if err == nil || !strings.Contains(err.Error(), "invalid JSON") || !strings.Contains(err.Error(), "near") {
 		t.Errorf("compose() with a broken template = %v, want an invalid JSON error quoting the output", err)
 	}
@@ -323,7 +322,7 @@ func TestComposeReportsUnreadableFindings(t *testing.T) {
 		{&target{orgWide: true}, "ranking the findings"},
 		{&target{in: map[string]bool{"111111111111": true}}, "summarizing the findings"},
 	} {
-		_, _, err := compose(builtinTemplate(t), run, tt.target, notify.Location{}, "#security", 10, RunChanges)
+		_, _, err := compose(builtinTemplate(t), run, tt.target, result.Location{}, "#security", 10, RunChanges)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("compose(%+v) = %v, want an error %q", tt.target, err, tt.want)
 		}
