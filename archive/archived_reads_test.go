@@ -21,7 +21,8 @@ import (
 	"github.com/reporter-dev/reporter/archive"
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/internal/history"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
+	"github.com/reporter-dev/reporter/report/jsonfile"
 	"github.com/reporter-dev/reporter/result"
 )
 
@@ -77,12 +78,12 @@ func TestHistoryReadsArchivedVersions(t *testing.T) {
 	// found; a new manifest that agrees, with its summary to match.
 	forged := findingsRun(t, run1.ID, map[string]time.Time{"alice": time.Date(2026, 9, 30, 6, 0, 0, 0, time.UTC)})
 	var doc bytes.Buffer
-	if err := report.WriteJSON(&doc, forged); err != nil {
+	if err := jsonfile.Write(&doc, forged); err != nil {
 		t.Fatal(err)
 	}
 	f := forger{t: t, client: srv.Client(), bucket: lockedBucket, prefix: prefix, run: run1}
 	f.put("findings.json", doc.Bytes())
-	m, err := report.ReadManifest(run1.Dir)
+	m, err := runfolder.ReadManifest(run1.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestHistoryReadsArchivedVersions(t *testing.T) {
 	}
 	m.Summary.Findings, m.Summary.Open = 1, 1
 	forgedManifest, _ := json.MarshalIndent(m, "", "  ")
-	f.put(report.ManifestName, forgedManifest)
+	f.put(runfolder.ManifestName, forgedManifest)
 	// The forgery is what a read without version ID returns.
 	cur, err := srv.Client().GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(lockedBucket), Key: aws.String(runKey(prefix, run1, "findings.json"))})
 	if err != nil {
@@ -124,7 +125,7 @@ func TestHistoryReadsArchivedVersions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := report.CompareRuns(next, rd); err != nil {
+		if err := jsonfile.CompareRuns(next, rd); err != nil {
 			t.Fatalf("CompareRuns = %v", err)
 		}
 		want := map[string]time.Time{"alice": june, "bob": march}
@@ -161,7 +162,7 @@ func TestHistoryReadsArchivedVersions(t *testing.T) {
 		for _, ch := range runs[0].Changes {
 			paths = append(paths, ch.Path)
 		}
-		if want := []string{"findings.json", report.ManifestName}; !slices.Equal(paths, want) {
+		if want := []string{"findings.json", runfolder.ManifestName}; !slices.Equal(paths, want) {
 			t.Errorf("run 1 changes = %+v, want %q", runs[0].Changes, want)
 		}
 		if got, want := runs[0].Status(), "complete; TAMPERED: findings.json, manifest.json changed after archiving, run reporter archive verify"; got != want {
@@ -177,7 +178,7 @@ func TestHistoryReadsArchivedVersions(t *testing.T) {
 			switch {
 			case r.Query.Has("versions"):
 				lists[r.Query.Get("prefix")]++
-			case r.Method == "GET" && strings.HasPrefix(r.Path, "/"+lockedBucket+"/"+prefix+"/") && !strings.HasSuffix(r.Path, "/"+report.ManifestName):
+			case r.Method == "GET" && strings.HasPrefix(r.Path, "/"+lockedBucket+"/"+prefix+"/") && !strings.HasSuffix(r.Path, "/"+runfolder.ManifestName):
 				t.Errorf("Runs read %s", r.Path)
 			}
 		}
@@ -201,11 +202,11 @@ func TestHistoryReadsArchivedVersions(t *testing.T) {
 		if err != nil || r.ID != run1.ID {
 			t.Fatalf("Lookup(latest) = %v, %v", r, err)
 		}
-		data, err := a.ReadFile(ctx, r, report.ManifestName)
+		data, err := a.ReadFile(ctx, r, runfolder.ManifestName)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m, err := report.ParseManifest(data); err != nil || m.Summary.Findings != 2 {
+		if m, err := runfolder.ParseManifest(data); err != nil || m.Summary.Findings != 2 {
 			t.Errorf("ReadFile(manifest.json) = %s, %v; want the first version", data, err)
 		}
 		links, err := a.Links(ctx, run1.ID, time.Hour)
@@ -248,11 +249,11 @@ func TestRunsFlagChanges(t *testing.T) {
 		{name: "untouched", bucket: lockedBucket, attack: func(forger) {}},
 		{name: "identical re-upload", bucket: lockedBucket, attack: func(f forger) { f.put("audit.md", f.run.Files["audit.md"]) }},
 		{name: "identical re-upload of the manifest", bucket: lockedBucket, attack: func(f forger) {
-			raw, err := os.ReadFile(filepath.Join(f.run.Dir, report.ManifestName))
+			raw, err := os.ReadFile(filepath.Join(f.run.Dir, runfolder.ManifestName))
 			if err != nil {
 				f.t.Fatal(err)
 			}
-			f.put(report.ManifestName, raw)
+			f.put(runfolder.ManifestName, raw)
 		}},
 		{name: "same size, other bytes", bucket: lockedBucket, attack: func(f forger) {
 			b := bytes.Clone(f.run.Files["audit.md"])
@@ -265,7 +266,7 @@ func TestRunsFlagChanges(t *testing.T) {
 		}, want: []string{"audit.md: rewritten: version "}},
 		{name: "delete marker", bucket: lockedBucket, attack: func(f forger) { f.remove("evidence/222222222222.csv") },
 			want: []string{"evidence/222222222222.csv: deleted: delete marker "}},
-		{name: "manifest deleted", bucket: lockedBucket, attack: func(f forger) { f.remove(report.ManifestName) },
+		{name: "manifest deleted", bucket: lockedBucket, attack: func(f forger) { f.remove(runfolder.ManifestName) },
 			want: []string{"manifest.json: deleted: delete marker "}},
 		{name: "object added", bucket: lockedBucket, attack: func(f forger) { f.put("evidence/999999999999.csv", []byte("user,arn\n")) },
 			want: []string{"evidence/999999999999.csv: not in the manifest"}},

@@ -19,8 +19,9 @@ import (
 
 	"github.com/reporter-dev/reporter/archive"
 	"github.com/reporter-dev/reporter/internal/config"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/internal/s3test"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/report/jsonfile"
 	"github.com/reporter-dev/reporter/result"
 )
 
@@ -115,7 +116,7 @@ func writeRunDoc(t *testing.T, out string, run *result.Run) runFolder {
 	id, asOf := run.Run.ID, run.Run.AsOf
 	dir := filepath.Join(out, asOf.Format("2006"), asOf.Format("01"), id)
 	var findings bytes.Buffer
-	if err := report.WriteJSON(&findings, run); err != nil {
+	if err := jsonfile.Write(&findings, run); err != nil {
 		t.Fatal(err)
 	}
 	xlsx := make([]byte, 64<<10)
@@ -137,12 +138,12 @@ func writeRunDoc(t *testing.T, out string, run *result.Run) runFolder {
 			t.Fatal(err)
 		}
 	}
-	list, err := report.BuildManifest(dir)
+	list, err := runfolder.BuildManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	summary := run.Summary
-	if err := report.WriteManifest(dir, &report.Manifest{RunID: id, AsOf: asOf, Version: "test", Summary: &summary, Files: list}); err != nil {
+	if err := runfolder.WriteManifest(dir, &runfolder.Manifest{RunID: id, AsOf: asOf, Version: "test", Summary: &summary, Files: list}); err != nil {
 		t.Fatal(err)
 	}
 	return runFolder{Dir: dir, ID: id, AsOf: asOf, Files: files}

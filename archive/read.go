@@ -21,7 +21,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/reporter-dev/reporter/internal/history"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
+	"github.com/reporter-dev/reporter/report/jsonfile"
 	"github.com/reporter-dev/reporter/result"
 )
 
@@ -44,7 +45,7 @@ type Run struct {
 	URI string `json:"uri"`
 	// Manifest is nil when the run has no manifest in S3. On a versioned
 	// bucket it is the first version of manifest.json, the one archived.
-	Manifest *report.Manifest `json:"manifest,omitempty"`
+	Manifest *runfolder.Manifest `json:"manifest,omitempty"`
 	// Changes are, on a versioned bucket, what was written or deleted
 	// under the run's prefix after it was archived, as the listing of its
 	// versions shows; reads still return the archived versions, and
@@ -212,7 +213,7 @@ func (a *Archiver) lookupCurrent(ctx context.Context, id string) (*Run, error) {
 		return nil, err
 	}
 	if r.Manifest.RunID != id {
-		return nil, fmt.Errorf("%s%s names run %s", r.URI, report.ManifestName, r.Manifest.RunID)
+		return nil, fmt.Errorf("%s%s names run %s", r.URI, runfolder.ManifestName, r.Manifest.RunID)
 	}
 	return r, nil
 }
@@ -224,7 +225,7 @@ func (a *Archiver) lookupCurrent(ctx context.Context, id string) (*Run, error) {
 func (a *Archiver) ReadFile(ctx context.Context, r *Run, path string) ([]byte, error) {
 	version := ""
 	if r.pin != nil {
-		if path == report.ManifestName {
+		if path == runfolder.ManifestName {
 			return bytes.Clone(r.pin.manifest), nil
 		}
 		if version = r.pin.version(path); version == "" {
@@ -267,7 +268,7 @@ func (a *Archiver) Findings(ctx context.Context, id string) (*result.Run, error)
 	if err != nil {
 		return nil, err
 	}
-	run, err := report.ReadJSON(bytes.NewReader(data))
+	run, err := jsonfile.Read(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%sfindings.json: %w", r.URI, err)
 	}
@@ -320,7 +321,7 @@ func (h History) Open(ctx context.Context, run history.Run, path string) (io.Rea
 	}
 	in := &s3.GetObjectInput{Bucket: aws.String(h.Archiver.bucket), Key: aws.String(key)}
 	if pin != nil {
-		if path == report.ManifestName {
+		if path == runfolder.ManifestName {
 			return io.NopCloser(bytes.NewReader(pin.manifest)), nil
 		}
 		version := pin.version(path)
@@ -337,17 +338,17 @@ func (h History) Open(ctx context.Context, run history.Run, path string) (io.Rea
 }
 
 // manifest downloads and parses the manifest under a run prefix.
-func (a *Archiver) manifest(ctx context.Context, prefix string) (*report.Manifest, error) {
-	data, _, err := a.get(ctx, prefix+report.ManifestName, "")
+func (a *Archiver) manifest(ctx context.Context, prefix string) (*runfolder.Manifest, error) {
+	data, _, err := a.get(ctx, prefix+runfolder.ManifestName, "")
 	if isNotFound(err) {
 		return nil, ErrIncomplete
 	}
 	if err != nil {
 		return nil, err
 	}
-	m, err := report.ParseManifest(data)
+	m, err := runfolder.ParseManifest(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", a.uri(prefix+report.ManifestName), err)
+		return nil, fmt.Errorf("%s: %w", a.uri(prefix+runfolder.ManifestName), err)
 	}
 	return m, nil
 }

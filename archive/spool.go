@@ -13,7 +13,7 @@ import (
 	"sort"
 
 	"github.com/reporter-dev/reporter/internal/perm"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/result"
 )
 
@@ -96,7 +96,7 @@ func (a *Archiver) Flush(ctx context.Context) (FlushResult, error) {
 // spoolRun copies the run folder dir into the spool, checking every file
 // against the manifest m, and returns the spool entry. A run folder that
 // is already in the spool is its own entry.
-func (a *Archiver) spoolRun(dir string, m *report.Manifest) (string, error) {
+func (a *Archiver) spoolRun(dir string, m *runfolder.Manifest) (string, error) {
 	if a.spool == "" {
 		return "", ErrNoSpool
 	}
@@ -109,11 +109,11 @@ func (a *Archiver) spoolRun(dir string, m *report.Manifest) (string, error) {
 	}
 	asOf := m.AsOf.UTC()
 	entry := filepath.Join(a.spool, asOf.Format("2006"), asOf.Format("01"), m.RunID)
-	manifest, err := os.ReadFile(filepath.Join(dir, report.ManifestName))
+	manifest, err := os.ReadFile(filepath.Join(dir, runfolder.ManifestName))
 	if err != nil {
 		return "", err
 	}
-	if prev, err := os.ReadFile(filepath.Join(entry, report.ManifestName)); err == nil {
+	if prev, err := os.ReadFile(filepath.Join(entry, runfolder.ManifestName)); err == nil {
 		if !bytes.Equal(prev, manifest) {
 			return "", fmt.Errorf("spool %s already holds another run %s", entry, m.RunID)
 		}
@@ -144,16 +144,16 @@ func (a *Archiver) spoolRun(dir string, m *report.Manifest) (string, error) {
 
 // copyRun copies the files of m, then the manifest, from src to dst,
 // checking each file's size and SHA-256 on the way.
-func copyRun(src, dst string, m *report.Manifest, manifest []byte) error {
+func copyRun(src, dst string, m *runfolder.Manifest, manifest []byte) error {
 	for _, f := range m.Files {
 		if err := copyFile(filepath.Join(src, filepath.FromSlash(f.Path)), filepath.Join(dst, filepath.FromSlash(f.Path)), f); err != nil {
 			return err
 		}
 	}
-	return writeFileSync(filepath.Join(dst, report.ManifestName), manifest)
+	return writeFileSync(filepath.Join(dst, runfolder.ManifestName), manifest)
 }
 
-func copyFile(src, dst string, want report.ManifestFile) error {
+func copyFile(src, dst string, want runfolder.ManifestFile) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/result"
 )
 
@@ -39,7 +39,7 @@ const uploadParallelism = 4
 // and removes the spool copy once S3 has confirmed the manifest. On error
 // the copy stays in the spool for Flush; dir itself is never changed.
 func (a *Archiver) Archive(ctx context.Context, dir string, run *result.Run) (result.Location, error) {
-	m, err := report.ReadManifest(dir)
+	m, err := runfolder.ReadManifest(dir)
 	if err != nil {
 		return result.Location{}, fmt.Errorf("run folder %s: %w", dir, err)
 	}
@@ -68,18 +68,18 @@ func (a *Archiver) Archive(ctx context.Context, dir string, run *result.Run) (re
 // upload puts every file of the run folder dir into S3, the manifest last,
 // and confirms the manifest with HeadObject and its checksum.
 func (a *Archiver) upload(ctx context.Context, dir string) (result.Location, error) {
-	m, err := report.ReadManifest(dir)
+	m, err := runfolder.ReadManifest(dir)
 	if err != nil {
 		return result.Location{}, fmt.Errorf("run folder %s: %w", dir, err)
 	}
-	problems, err := report.VerifyDir(dir)
+	problems, err := runfolder.VerifyDir(dir)
 	if err != nil {
 		return result.Location{}, fmt.Errorf("run folder %s: %w", dir, err)
 	}
 	if len(problems) > 0 {
 		return result.Location{}, fmt.Errorf("run %s: %w: %s: %w", m.RunID, ErrLocalMismatch, dir, errors.Join(problems...))
 	}
-	manifest, err := os.ReadFile(filepath.Join(dir, report.ManifestName))
+	manifest, err := os.ReadFile(filepath.Join(dir, runfolder.ManifestName))
 	if err != nil {
 		return result.Location{}, err
 	}
@@ -93,7 +93,7 @@ func (a *Archiver) upload(ctx context.Context, dir string) (result.Location, err
 			return loc, err
 		}
 	}
-	done, err := a.confirmed(ctx, prefix+report.ManifestName, manifestSum[:])
+	done, err := a.confirmed(ctx, prefix+runfolder.ManifestName, manifestSum[:])
 	if err != nil {
 		return loc, err
 	}
@@ -128,15 +128,15 @@ func (a *Archiver) upload(ctx context.Context, dir string) (result.Location, err
 	if err := g.Wait(); err != nil {
 		return loc, fmt.Errorf("run %s: %w; manifest not uploaded, the run is incomplete in S3", m.RunID, err)
 	}
-	if err := a.put(ctx, dir, prefix, report.ManifestName, int64(len(manifest)), manifestSum[:], until); err != nil {
+	if err := a.put(ctx, dir, prefix, runfolder.ManifestName, int64(len(manifest)), manifestSum[:], until); err != nil {
 		return loc, fmt.Errorf("run %s: %w", m.RunID, err)
 	}
-	done, err = a.confirmed(ctx, prefix+report.ManifestName, manifestSum[:])
+	done, err = a.confirmed(ctx, prefix+runfolder.ManifestName, manifestSum[:])
 	if err != nil {
 		return loc, fmt.Errorf("run %s: manifest uploaded but not confirmed: %w", m.RunID, err)
 	}
 	if !done {
-		return loc, fmt.Errorf("run %s: manifest uploaded but %s is not found", m.RunID, a.uri(prefix+report.ManifestName))
+		return loc, fmt.Errorf("run %s: manifest uploaded but %s is not found", m.RunID, a.uri(prefix+runfolder.ManifestName))
 	}
 	log.Info("run uploaded", "objects", len(m.Files)+1)
 	return a.withLink(ctx, loc, m, prefix), nil
@@ -229,7 +229,7 @@ func (a *Archiver) checkObjectLock(ctx context.Context) error {
 }
 
 // withLink adds the presigned link to audit.xlsx, when configured.
-func (a *Archiver) withLink(ctx context.Context, loc result.Location, m *report.Manifest, prefix string) result.Location {
+func (a *Archiver) withLink(ctx context.Context, loc result.Location, m *runfolder.Manifest, prefix string) result.Location {
 	if a.presign == nil || a.linkExpiry <= 0 {
 		return loc
 	}

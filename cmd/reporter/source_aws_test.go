@@ -15,7 +15,7 @@ import (
 	"github.com/reporter-dev/reporter/collect/sample"
 	"github.com/reporter-dev/reporter/internal/awsfake"
 	"github.com/reporter-dev/reporter/internal/config"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/report/jsonfile"
 	"github.com/reporter-dev/reporter/result"
 )
 
@@ -68,7 +68,7 @@ func runFindings(t *testing.T, args ...string) (int, string, *result.Run) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r, err := report.ReadJSON(f)
+	r, err := jsonfile.Read(f)
 	if err != nil {
 		t.Fatal(err)
 	}

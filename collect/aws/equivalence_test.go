@@ -13,7 +13,7 @@ import (
 	awssource "github.com/reporter-dev/reporter/collect/aws"
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/awsfake"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/report/jsonfile"
 	"github.com/reporter-dev/reporter/result"
 )
 
@@ -52,7 +52,7 @@ func TestFindingsMatchDirSource(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		runs[name], err = report.ReadJSON(f)
+		runs[name], err = jsonfile.Read(f)
 		f.Close()
 		if err != nil {
 			t.Fatalf("%s: findings.json: %v", name, err)

@@ -28,7 +28,10 @@ import (
 	"github.com/reporter-dev/reporter/internal/findingstore"
 	"github.com/reporter-dev/reporter/internal/history"
 	"github.com/reporter-dev/reporter/internal/perm"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
+	"github.com/reporter-dev/reporter/report/jsonfile"
+	"github.com/reporter-dev/reporter/report/markdown"
+	"github.com/reporter-dev/reporter/report/xlsx"
 	"github.com/reporter-dev/reporter/result"
 )
 
@@ -48,7 +51,7 @@ type Options struct {
 	// nil means time.Now. Checks never read it.
 	Clock func() time.Time
 	// Workbook tunes audit.xlsx.
-	Workbook report.WorkbookOptions
+	Workbook xlsx.Options
 	// Exceptions are the accepted risks to apply.
 	Exceptions []audit.Exception
 	// History finds earlier runs for run-over-run changes and the trend;
@@ -122,7 +125,7 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 	if clock == nil {
 		clock = time.Now
 	}
-	tmpl, err := report.Templates(opts.TemplateDir)
+	tmpl, err := markdown.Templates(opts.TemplateDir)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +276,7 @@ func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run
 		}
 		docs = append(docs, rd)
 	}
-	if err := report.CompareRuns(run, docs...); err != nil {
+	if err := jsonfile.CompareRuns(run, docs...); err != nil {
 		if len(earlier) > 0 {
 			log.Warn("earlier runs not comparable; every finding is reported as new", "run", earlier[0].RunID, "err", err)
 		} else {
@@ -318,7 +321,7 @@ type auditor struct {
 	log        *slog.Logger
 	run        *result.Run
 	eval       audit.Evaluator
-	evidence   []report.Evidence
+	evidence   []xlsx.Evidence
 	exceptions *exceptions.Applier
 	store      *findingstore.Store
 	// findings is the current account's findings, reused.
@@ -344,7 +347,7 @@ func (a *auditor) account(res collect.AccountResult) error {
 			return fmt.Errorf("save evidence of account %s: %w", res.Account.ID, err)
 		}
 		if res.Status == collect.Collected {
-			a.evidence = append(a.evidence, report.Evidence{AccountID: res.Account.ID, AccountName: res.Account.Name, Path: path})
+			a.evidence = append(a.evidence, xlsx.Evidence{AccountID: res.Account.ID, AccountName: res.Account.Name, Path: path})
 		}
 	}
 	if doc := passwordpolicy.MarshalCLIOutput(res.Policy); doc != nil {
@@ -421,7 +424,7 @@ func (a *auditor) evaluate(findings []audit.Finding, res collect.AccountResult) 
 
 // writeReports writes findings.json, audit.md and audit.xlsx, then the
 // manifest last.
-func writeReports(dir string, run *result.Run, evidence []report.Evidence, tmpl *template.Template, wb report.WorkbookOptions, lap func(string)) error {
+func writeReports(dir string, run *result.Run, evidence []xlsx.Evidence, tmpl *template.Template, wb xlsx.Options, lap func(string)) error {
 	write := func(name string, render func(io.Writer) error) error {
 		f, err := perm.Create(filepath.Join(dir, name))
 		if err != nil {
@@ -438,26 +441,26 @@ func writeReports(dir string, run *result.Run, evidence []report.Evidence, tmpl 
 		}
 		return f.Close()
 	}
-	if err := write("findings.json", func(w io.Writer) error { return report.WriteJSON(w, run) }); err != nil {
+	if err := write("findings.json", func(w io.Writer) error { return jsonfile.Write(w, run) }); err != nil {
 		return err
 	}
 	lap("findings.json")
 	if err := write("audit.md", func(w io.Writer) error {
-		return report.WriteMarkdown(w, tmpl, run, report.DefaultMarkdownLimits)
+		return markdown.Write(w, tmpl, run, markdown.DefaultLimits)
 	}); err != nil {
 		return err
 	}
 	lap("audit.md")
-	if err := report.WriteWorkbook(filepath.Join(dir, "audit.xlsx"), run, evidence, wb); err != nil {
+	if err := xlsx.Write(filepath.Join(dir, "audit.xlsx"), run, evidence, wb); err != nil {
 		return fmt.Errorf("render audit.xlsx: %w", err)
 	}
 	lap("audit.xlsx")
-	files, err := report.BuildManifest(dir)
+	files, err := runfolder.BuildManifest(dir)
 	if err != nil {
 		return fmt.Errorf("build manifest: %w", err)
 	}
 	summary := run.Summary
-	err = report.WriteManifest(dir, &report.Manifest{
+	err = runfolder.WriteManifest(dir, &runfolder.Manifest{
 		RunID: run.Run.ID, AsOf: run.Run.AsOf, Version: run.Run.Version, Status: run.Run.Status, Summary: &summary, Files: files,
 	})
 	lap("manifest.json")

@@ -20,7 +20,7 @@ import (
 	"github.com/reporter-dev/reporter/collect"
 	"github.com/reporter-dev/reporter/collect/credreport"
 	"github.com/reporter-dev/reporter/collect/sample"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/result"
 )
 
@@ -90,11 +90,11 @@ func TestRunOnceSample(t *testing.T) {
 		}
 	}
 
-	problems, err := report.VerifyDir(res.Dir)
+	problems, err := runfolder.VerifyDir(res.Dir)
 	if err != nil || len(problems) > 0 {
 		t.Fatalf("VerifyDir() = %v, %v; want a manifest matching every file", problems, err)
 	}
-	m, err := report.ReadManifest(res.Dir)
+	m, err := runfolder.ReadManifest(res.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +291,7 @@ func TestRunOnceMalformedReportFailsOnlyItsAccount(t *testing.T) {
 				return nil
 			})
 			// The malformed evidence is kept and listed in the manifest.
-			if problems, err := report.VerifyDir(res.Dir); err != nil || len(problems) > 0 {
+			if problems, err := runfolder.VerifyDir(res.Dir); err != nil || len(problems) > 0 {
 				t.Errorf("VerifyDir() = %v, %v", problems, err)
 			}
 			md, _ := os.ReadFile(filepath.Join(res.Dir, "audit.md"))
@@ -340,7 +340,7 @@ func TestRunOnceSourceStopsEarly(t *testing.T) {
 	if !res.Partial() || !strings.Contains(res.Run.Run.Error, "AccessDenied") || len(res.Run.Accounts) != 1 {
 		t.Fatalf("run = %+v, want an incomplete run with one account", res.Run.Run)
 	}
-	if problems, err := report.VerifyDir(res.Dir); err != nil || len(problems) > 0 {
+	if problems, err := runfolder.VerifyDir(res.Dir); err != nil || len(problems) > 0 {
 		t.Errorf("VerifyDir() = %v, %v", problems, err)
 	}
 }

@@ -26,7 +26,7 @@ import (
 	"github.com/reporter-dev/reporter/collect/sample"
 	"github.com/reporter-dev/reporter/internal/awsfake"
 	"github.com/reporter-dev/reporter/internal/mdcheck"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/result"
 )
 
@@ -191,7 +191,7 @@ func TestRunOnceInputThatCouldHideAFinding(t *testing.T) {
 					return nil
 				})
 			}
-			if problems, err := report.VerifyDir(res.Dir); err != nil || len(problems) > 0 {
+			if problems, err := runfolder.VerifyDir(res.Dir); err != nil || len(problems) > 0 {
 				t.Errorf("VerifyDir() = %v, %v", problems, err)
 			}
 		})

@@ -21,8 +21,8 @@ import (
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/findingstore"
 	"github.com/reporter-dev/reporter/internal/history"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/internal/s3test"
-	"github.com/reporter-dev/reporter/report"
 	"github.com/reporter-dev/reporter/result"
 )
 
@@ -254,7 +254,7 @@ func checkFailureLeads(t *testing.T, res *Result, want string) {
 		t.Errorf("Trend!%s = %q, want this run marked (FAILED)", last, got)
 	}
 	doc, _ := os.ReadFile(filepath.Join(res.Dir, "findings.json"))
-	man, err := report.ReadManifest(res.Dir)
+	man, err := runfolder.ReadManifest(res.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}

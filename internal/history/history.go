@@ -18,13 +18,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
+	"github.com/reporter-dev/reporter/report/jsonfile"
 	"github.com/reporter-dev/reporter/result"
 )
 
 // Run is a finished run as found in a store.
 type Run struct {
-	Manifest report.Manifest
+	Manifest runfolder.Manifest
 	// Location is where the store keeps it (a folder, an S3 prefix).
 	Location string
 }
@@ -99,7 +100,7 @@ func (f *Findings) Close() error {
 // streamed however large it is. The copy is made in tmpDir (os.TempDir
 // when empty).
 func OpenFindings(ctx context.Context, s Store, r Run, tmpDir string) (*Findings, error) {
-	var entry *report.ManifestFile
+	var entry *runfolder.ManifestFile
 	for i := range r.Manifest.Files {
 		if r.Manifest.Files[i].Path == "findings.json" {
 			entry = &r.Manifest.Files[i]
@@ -153,7 +154,7 @@ const MaxLookback = 24
 
 // Baselines returns the earlier runs each account's findings are to be
 // compared with, newest first, as verified copies of their findings.json
-// (for report.CompareRuns). The first is the previous run: the newest run
+// (for jsonfile.CompareRuns). The first is the previous run: the newest run
 // before (asOf, runID) that is an audit result and verifies against its
 // manifest. Older runs follow only where they audited an account in need
 // (those audited now) that no newer one did, so an account that failed
@@ -255,7 +256,7 @@ func auditedAccounts(ctx context.Context, s Store, r Run) ([]string, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	info, accounts, err := report.ReadHeader(bufio.NewReaderSize(rc, 64<<10))
+	info, accounts, err := jsonfile.ReadHeader(bufio.NewReaderSize(rc, 64<<10))
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +284,7 @@ func (f *Findings) audited() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	info, accounts, err := report.ReadHeader(rd)
+	info, accounts, err := jsonfile.ReadHeader(rd)
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", f.RunID, err)
 	}

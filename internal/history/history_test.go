@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
+	"github.com/reporter-dev/reporter/report/jsonfile"
 	"github.com/reporter-dev/reporter/result"
 )
 
@@ -39,15 +40,15 @@ func writeRunFolder(t *testing.T, root string, run *result.Run) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := report.WriteJSON(f, run); err != nil {
+	if err := jsonfile.Write(f, run); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
-	files, err := report.BuildManifest(dir)
+	files, err := runfolder.BuildManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := report.WriteManifest(dir, &report.Manifest{RunID: id, AsOf: asOf, Status: run.Run.Status, Summary: &run.Summary, Files: files}); err != nil {
+	if err := runfolder.WriteManifest(dir, &runfolder.Manifest{RunID: id, AsOf: asOf, Status: run.Run.Status, Summary: &run.Summary, Files: files}); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -84,7 +85,7 @@ func TestPrevious(t *testing.T) {
 		{"incomplete run (no manifest) is passed over", func(root string) {
 			writeRun(t, root, "r1", day(1), 1)
 			dir := writeRun(t, root, "r5", day(5), 1)
-			os.Remove(filepath.Join(dir, report.ManifestName))
+			os.Remove(filepath.Join(dir, runfolder.ManifestName))
 		}, day(10), "cur", "r1"},
 	}
 	for _, tt := range tests {

@@ -15,8 +15,9 @@ import (
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/findingstore"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/notify/slack"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/report/jsonfile"
 	"github.com/reporter-dev/reporter/result"
 )
 
@@ -60,9 +61,9 @@ func Renotify(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 // them: memory does not grow with their number). The caller closes the
 // store once the run is delivered.
 func ReadRun(dir, tmpDir string) (*result.Run, *findingstore.Store, error) {
-	problems, err := report.VerifyDir(dir)
+	problems, err := runfolder.VerifyDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil, fmt.Errorf("run folder %s has no %s: the run did not complete", dir, report.ManifestName)
+		return nil, nil, fmt.Errorf("run folder %s has no %s: the run did not complete", dir, runfolder.ManifestName)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("run folder %s: %w", dir, err)
@@ -79,7 +80,7 @@ func ReadRun(dir, tmpDir string) (*result.Run, *findingstore.Store, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	run, err := report.ReadJSONFindings(f, store.Add)
+	run, err := jsonfile.ReadStreaming(f, store.Add)
 	if err != nil {
 		store.Close()
 		return nil, nil, fmt.Errorf("%s: %w", f.Name(), err)
@@ -92,12 +93,12 @@ func ReadRun(dir, tmpDir string) (*result.Run, *findingstore.Store, error) {
 // recent complete run (one with a manifest) for "latest".
 func FindRun(out, runID string) (string, error) {
 	if runID == "latest" {
-		dirs, err := filepath.Glob(filepath.Join(out, "[0-9][0-9][0-9][0-9]", "[0-9][0-9]", "*", report.ManifestName))
+		dirs, err := filepath.Glob(filepath.Join(out, "[0-9][0-9][0-9][0-9]", "[0-9][0-9]", "*", runfolder.ManifestName))
 		if err != nil {
 			return "", err
 		}
 		if len(dirs) == 0 {
-			return "", fmt.Errorf("no complete run under %s (looked for %s)", out, filepath.Join(out, "YYYY", "MM", "RUN-ID", report.ManifestName))
+			return "", fmt.Errorf("no complete run under %s (looked for %s)", out, filepath.Join(out, "YYYY", "MM", "RUN-ID", runfolder.ManifestName))
 		}
 		for i := range dirs {
 			dirs[i] = filepath.Dir(dirs[i])

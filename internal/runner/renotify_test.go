@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 )
 
 func TestFindRunLatest(t *testing.T) {
@@ -20,7 +20,7 @@ func TestFindRunLatest(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !strings.HasSuffix(p, "incomplete") {
-			os.WriteFile(filepath.Join(d, report.ManifestName), []byte("{}"), 0o644)
+			os.WriteFile(filepath.Join(d, runfolder.ManifestName), []byte("{}"), 0o644)
 		}
 	}
 	got, err := FindRun(out, "latest")

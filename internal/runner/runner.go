@@ -22,7 +22,7 @@ import (
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/history"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/report/xlsx"
 )
 
 // Runner performs audits with one configuration: `reporter run` uses it
@@ -232,10 +232,10 @@ func (r *Runner) FlushSpool(ctx context.Context) error {
 
 // workbookOptions maps the workbook settings onto the renderer's options,
 // where zero means the default and a negative limit copies no row.
-func workbookOptions(c config.Workbook) report.WorkbookOptions {
+func workbookOptions(c config.Workbook) xlsx.Options {
 	limit := c.MaxCredentialRows
 	if limit == 0 {
 		limit = -1
 	}
-	return report.WorkbookOptions{MaxCredentialRows: limit}
+	return xlsx.Options{MaxCredentialRows: limit}
 }

@@ -16,7 +16,7 @@ import (
 
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/internal/oneline"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/report/markdown"
 	"github.com/reporter-dev/reporter/result"
 )
 
@@ -47,16 +47,16 @@ const (
 	maxLinkLen         = 2000 // longer workbook links are left out
 )
 
-// Template loads the templates from dir like report.Templates, falling
+// Template loads the templates from dir like markdown.Templates, falling
 // back to the built-in slack.tmpl when dir does not define slack.message
 // (a folder made only to override audit.md keeps the default digest).
 func Template(dir string) (*template.Template, error) {
-	t, err := report.Templates(dir)
+	t, err := markdown.Templates(dir)
 	if err != nil {
 		return nil, err
 	}
 	if t.Lookup(TemplateName) == nil && dir != "" {
-		if t, err = report.Templates(""); err != nil {
+		if t, err = markdown.Templates(""); err != nil {
 			return nil, err
 		}
 	}

@@ -1,4 +1,4 @@
-package report
+package xlsx
 
 import (
 	"archive/zip"
@@ -57,7 +57,7 @@ func TestWorkbookCellsReadBack(t *testing.T) {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "audit.xlsx")
-	if err := WriteWorkbook(path, run, nil, WorkbookOptions{TmpDir: dir}); err != nil {
+	if err := Write(path, run, nil, Options{TmpDir: dir}); err != nil {
 		t.Fatal(err)
 	}
 	checkZipParts(t, path)

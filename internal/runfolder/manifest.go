@@ -1,4 +1,7 @@
-package report
+// Package runfolder is the layout of a run on disk: run IDs (new, parse,
+// order), the folder OUT/YYYY/MM/RUN-ID, finding the latest run, and
+// manifest.json, written last, listing every artifact with its SHA-256.
+package runfolder
 
 import (
 	"crypto/sha256"

@@ -1,6 +1,9 @@
-package report
+// Package markdown renders audit.md from the report templates, and loads
+// those templates (templates.FS, or a folder that overrides them).
+package markdown
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,21 +15,22 @@ import (
 
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/exceptions"
+	"github.com/reporter-dev/reporter/internal/thousands"
 	"github.com/reporter-dev/reporter/result"
 	"github.com/reporter-dev/reporter/templates"
 )
 
-// MarkdownTemplate is the template file audit.md is rendered from.
-const MarkdownTemplate = "audit.md.tmpl"
+// TemplateName is the template file audit.md is rendered from.
+const TemplateName = "audit.md.tmpl"
 
-// MarkdownLimits cap the long tables of audit.md; the workbook has all rows.
-type MarkdownLimits struct {
+// Limits cap the long tables of audit.md; the workbook has all rows.
+type Limits struct {
 	FindingsPerAccount int
 	Accounts           int
 }
 
-// DefaultMarkdownLimits keep audit.md readable on GitHub and in a terminal.
-var DefaultMarkdownLimits = MarkdownLimits{FindingsPerAccount: 50, Accounts: 100}
+// DefaultLimits keep audit.md readable on GitHub and in a terminal.
+var DefaultLimits = Limits{FindingsPerAccount: 50, Accounts: 100}
 
 // Templates loads the report templates from dir, or the built-in ones when
 // dir is empty. Unknown fields in a template are an error.
@@ -44,7 +48,7 @@ func Templates(dir string) (*template.Template, error) {
 
 var funcs = template.FuncMap{
 	"datetime": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
-	"num":      formatInt,
+	"num":      thousands.Format,
 	"md":       escapeMarkdown,
 	"code":     markdownCode,
 	"principal": func(p string) string {
@@ -68,13 +72,13 @@ var funcs = template.FuncMap{
 	},
 }
 
-// WriteMarkdown renders audit.md with tmpl.
-func WriteMarkdown(w io.Writer, tmpl *template.Template, r *result.Run, limits MarkdownLimits) error {
+// Write renders audit.md with tmpl.
+func Write(w io.Writer, tmpl *template.Template, r *result.Run, limits Limits) error {
 	v, err := newMarkdownView(r, limits)
 	if err != nil {
 		return err
 	}
-	return tmpl.ExecuteTemplate(w, MarkdownTemplate, v)
+	return tmpl.ExecuteTemplate(w, TemplateName, v)
 }
 
 type markdownView struct {
@@ -128,7 +132,7 @@ type accountFindings struct {
 	Omitted  int
 }
 
-func newMarkdownView(r *result.Run, limits MarkdownLimits) (markdownView, error) {
+func newMarkdownView(r *result.Run, limits Limits) (markdownView, error) {
 	v := markdownView{Failure: r.Failure(), Run: r.Run, Summary: r.Summary, Changes: r.Changes}
 	v.Audited, v.Expected = r.Summary.Coverage()
 	for _, s := range audit.Severities {
@@ -141,7 +145,7 @@ func newMarkdownView(r *result.Run, limits MarkdownLimits) (markdownView, error)
 	}
 	names := map[string]string{}
 	for _, a := range r.Accounts {
-		names[a.ID] = or(a.Name, a.ID)
+		names[a.ID] = cmp.Or(a.Name, a.ID)
 	}
 	counts := map[string]map[audit.Severity]int{}
 	err := r.FindingSet().EachAccount(func(group []audit.Finding) error {
@@ -166,7 +170,7 @@ func newMarkdownView(r *result.Run, limits MarkdownLimits) (markdownView, error)
 			v.OmittedAccounts++
 			return nil
 		}
-		g := accountFindings{ID: group[0].AccountID, Name: or(names[group[0].AccountID], group[0].AccountID)}
+		g := accountFindings{ID: group[0].AccountID, Name: cmp.Or(names[group[0].AccountID], group[0].AccountID)}
 		g.Findings = bySeverity(group, limits.FindingsPerAccount)
 		g.Omitted = open - len(g.Findings)
 		v.ByAccount = append(v.ByAccount, g)
@@ -241,29 +245,4 @@ func generatedAt(a result.Account) string {
 		return "not recorded"
 	}
 	return a.ReportGeneratedAt.UTC().Format("2006-01-02 15:04 UTC")
-}
-
-// formatInt writes n with thousands separators: 1,412.
-func formatInt(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
-func or(s, fallback string) string {
-	if s == "" {
-		return fallback
-	}
-	return s
 }

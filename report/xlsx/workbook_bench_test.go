@@ -1,4 +1,4 @@
-package report
+package xlsx
 
 import (
 	"archive/zip"
@@ -23,9 +23,9 @@ import (
 // the workbook (a million rows of 24 columns at 5,000 accounts of 200
 // users), at benchAccounts × benchUsers: 201,000 rows.
 //
-//	go test ./report/ -run '^$' -bench 'Workbook(Credentials|Save)' -benchtime 3x
-//	go test ./report/ -run '^$' -bench 'Deflate' -benchtime 3x
-//	go test ./report/ -run '^$' -bench 'StreamCell'
+//	go test ./report/xlsx -run '^$' -bench 'Workbook(Credentials|Save)' -benchtime 3x
+//	go test ./report/xlsx -run '^$' -bench 'Deflate' -benchtime 3x
+//	go test ./report/xlsx -run '^$' -bench 'StreamCell'
 const (
 	benchAccounts = 1000
 	benchUsers    = 200

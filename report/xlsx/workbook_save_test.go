@@ -1,4 +1,4 @@
-package report
+package xlsx
 
 import (
 	"archive/zip"
@@ -321,9 +321,9 @@ func TestWriteWorkbookTmpDirMissing(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "audit.xlsx")
 	run := &result.Run{Run: result.RunInfo{ID: "r"}, Findings: result.Findings{{AccountID: "111111111111", Check: audit.UserInactive, Severity: audit.Medium}}}
-	err := WriteWorkbook(path, run, nil, WorkbookOptions{TmpDir: filepath.Join(dir, "missing")})
+	err := Write(path, run, nil, Options{TmpDir: filepath.Join(dir, "missing")})
 	if err == nil || !strings.Contains(err.Error(), "temporary folder") {
-		t.Fatalf("WriteWorkbook = %v, want an error about the temporary folder", err)
+		t.Fatalf("Write = %v, want an error about the temporary folder", err)
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("a workbook was written despite the error (%v)", err)

@@ -1,4 +1,4 @@
-package report
+package jsonfile
 
 import (
 	"encoding/json"
@@ -10,15 +10,15 @@ import (
 	"github.com/reporter-dev/reporter/result"
 )
 
-// ReadJSONFindings reads a findings.json without holding its findings:
+// ReadStreaming reads a findings.json without holding its findings:
 // it returns the run with everything but the findings (run, summary,
 // changes, accounts, resolved, exceptions) and passes the findings to
 // add one account at a time, in the file's order. Memory does not grow
-// with the number of findings (ReadJSON takes ~1 GB for 1.6 million).
+// with the number of findings (Read takes ~1 GB for 1.6 million).
 //
 // An account whose findings are not together in the file is an error,
 // as findings.json is written in audit.Less order.
-func ReadJSONFindings(r io.Reader, add func(fs []audit.Finding) error) (*result.Run, error) {
+func ReadStreaming(r io.Reader, add func(fs []audit.Finding) error) (*result.Run, error) {
 	p, err := openPrevious(r)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package report
+package jsonfile
 
 import (
 	"bytes"
@@ -173,7 +173,7 @@ func jsonReadCases() map[string]audit.Finding {
 
 // checkReadFindings writes fs as findings.json does and reads the list
 // back, in every chunking: the findings must be what encoding/json
-// reads (ReadJSON). A finding encoding/json rejects (a severity without
+// reads (Read). A finding encoding/json rejects (a severity without
 // a name) must be rejected too, located at its severity.
 func checkReadFindings(t *testing.T, fs []audit.Finding) {
 	t.Helper()
@@ -286,7 +286,7 @@ func TestReadFindingInputs(t *testing.T) {
 	}
 
 	// Rejected, with the pointer of the value at fault. Those marked
-	// v1 encoding/json took; findings.json never holds them (WriteJSON
+	// v1 encoding/json took; findings.json never holds them (Write
 	// writes names exactly once, valid UTF-8, RFC 3339 times).
 	rejected := []struct{ in, pointer string }{
 		{`null`, "/findings/0"}, // v1: a zero finding
@@ -422,7 +422,7 @@ func previousTestRun(r *rand.Rand, n int) *result.Run {
 	for range n {
 		f := randJSONFinding(r)
 		if _, err := appendFindingJSON(nil, &f); err != nil {
-			continue // WriteJSON cannot write it
+			continue // Write cannot write it
 		}
 		f.Severity = audit.Severities[r.IntN(len(audit.Severities))]
 		run.Findings = append(slice(run), f)
@@ -430,8 +430,8 @@ func previousTestRun(r *rand.Rand, n int) *result.Run {
 	return run
 }
 
-// TestPreviousNextDocument reads a whole findings.json as WriteJSON
-// writes it: the findings are those ReadJSON reads.
+// TestPreviousNextDocument reads a whole findings.json as Write
+// writes it: the findings are those Read reads.
 func TestPreviousNextDocument(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 11))
 	run := previousTestRun(r, 400)
@@ -441,11 +441,11 @@ func TestPreviousNextDocument(t *testing.T) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := WriteJSON(&buf, run); err != nil {
+	if err := Write(&buf, run); err != nil {
 		t.Fatal(err)
 	}
 	doc := buf.Bytes()
-	whole, err := ReadJSON(bytes.NewReader(doc))
+	whole, err := Read(bytes.NewReader(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -504,7 +504,7 @@ func offset(err error) int64 {
 func TestPreviousNextDocuments(t *testing.T) {
 	sample, _ := appendFindingJSON(nil, &audit.Finding{AccountID: "A", Severity: audit.Low, Detail: "d"})
 	s := string(sample)
-	want, _ := ReadJSON(bytes.NewReader(previousDoc("[" + s + "]")))
+	want, _ := Read(bytes.NewReader(previousDoc("[" + s + "]")))
 	one := slice(want)[0]
 	for list, n := range map[string]int{
 		`[]`: 0, `[ ]`: 0, `[` + s + `]`: 1, `[` + s + `,` + s + `]`: 2, " [\n" + s + " ,\n\t" + s + "\r\n]": 2,
@@ -561,18 +561,18 @@ func TestPreviousNextTruncated(t *testing.T) {
 	run := previousTestRun(r, 6)
 	run.Findings = append(slice(run), jsonFindingSample())
 	var buf bytes.Buffer
-	if err := WriteJSON(&buf, run); err != nil {
+	if err := Write(&buf, run); err != nil {
 		t.Fatal(err)
 	}
 	doc := buf.Bytes()
-	whole, err := ReadJSON(bytes.NewReader(doc))
+	whole, err := Read(bytes.NewReader(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
 	end := len(bytes.TrimRight(doc, "\n"))
 	for n := range end {
 		cut := doc[:n]
-		_, err := ReadJSONFindings(bytes.NewReader(cut), func([]audit.Finding) error { return nil })
+		_, err := ReadStreaming(bytes.NewReader(cut), func([]audit.Finding) error { return nil })
 		if err == nil {
 			t.Fatalf("document cut at %d of %d read without error", n, len(doc))
 		}
@@ -590,7 +590,7 @@ func TestPreviousNextCorrupted(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 8))
 	run := previousTestRun(r, 5)
 	var buf bytes.Buffer
-	if err := WriteJSON(&buf, run); err != nil {
+	if err := Write(&buf, run); err != nil {
 		t.Fatal(err)
 	}
 	doc := buf.Bytes()
@@ -619,7 +619,7 @@ func TestPreviousNextCorrupted(t *testing.T) {
 func TestPreviousNextReadError(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	var buf bytes.Buffer
-	if err := WriteJSON(&buf, previousTestRun(r, 20)); err != nil {
+	if err := Write(&buf, previousTestRun(r, 20)); err != nil {
 		t.Fatal(err)
 	}
 	doc := buf.Bytes()
@@ -643,7 +643,7 @@ func TestPreviousNextLarge(t *testing.T) {
 	run := &result.Run{Run: result.RunInfo{ID: "p", AsOf: time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)},
 		Findings: result.Findings{f, big, f}}
 	var buf bytes.Buffer
-	if err := WriteJSON(&buf, run); err != nil {
+	if err := Write(&buf, run); err != nil {
 		t.Fatal(err)
 	}
 	for name, chunk := range chunkings {
@@ -661,7 +661,7 @@ func TestPreviousNextLarge(t *testing.T) {
 	big.Detail = strings.Repeat("x<\u00e9>", 1<<14)
 	run.Findings = result.Findings{f, big, f}
 	buf.Reset()
-	if err := WriteJSON(&buf, run); err != nil {
+	if err := Write(&buf, run); err != nil {
 		t.Fatal(err)
 	}
 	got, err := readAllPrevious(buf.Bytes(), chunkings["one byte"])
@@ -692,7 +692,7 @@ func TestPreviousNextStreams(t *testing.T) {
 		run.Findings = append(slice(run), f)
 	}
 	var buf bytes.Buffer
-	if err := WriteJSON(&buf, run); err != nil {
+	if err := Write(&buf, run); err != nil {
 		t.Fatal(err)
 	}
 	cr := &countingReader{r: bytes.NewReader(buf.Bytes())}
@@ -759,7 +759,7 @@ func benchPreviousDoc(b *testing.B, n int) []byte {
 		run.Findings = append(slice(run), f)
 	}
 	var buf bytes.Buffer
-	if err := WriteJSON(&buf, run); err != nil {
+	if err := Write(&buf, run); err != nil {
 		b.Fatal(err)
 	}
 	return buf.Bytes()
@@ -783,7 +783,7 @@ func BenchmarkPreviousNext(b *testing.B) {
 	}
 	b.Run("old", func(b *testing.B) {
 		bench(b, func(r io.Reader) int {
-			run, err := ReadJSON(r)
+			run, err := Read(r)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -812,7 +812,7 @@ func BenchmarkPreviousNext(b *testing.B) {
 	})
 }
 
-// BenchmarkReadJSONFindings reads the same document as ReadJSONFindings
+// BenchmarkReadJSONFindings reads the same document as ReadStreaming
 // does for notify: the findings one account at a time, then the rest.
 func BenchmarkReadJSONFindings(b *testing.B) {
 	const n = 20000
@@ -821,7 +821,7 @@ func BenchmarkReadJSONFindings(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		count := 0
-		if _, err := ReadJSONFindings(bytes.NewReader(doc), func(fs []audit.Finding) error { count += len(fs); return nil }); err != nil || count != n {
+		if _, err := ReadStreaming(bytes.NewReader(doc), func(fs []audit.Finding) error { count += len(fs); return nil }); err != nil || count != n {
 			b.Fatalf("read %d findings, %v", count, err)
 		}
 	}

@@ -1,4 +1,4 @@
-package report
+package jsonfile
 
 import (
 	"bytes"
@@ -121,19 +121,11 @@ func TestSummarizeReportsUnreadableFindings(t *testing.T) {
 	}
 }
 
-func TestFormatInt(t *testing.T) {
-	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 1412: "1,412", 1234567: "1,234,567", -1500: "-1,500"} {
-		if got := formatInt(n); got != want {
-			t.Errorf("formatInt(%d) = %s, want %s", n, got, want)
-		}
-	}
-}
-
 // asJSON renders r as its findings.json.
 func asJSON(t *testing.T, r *result.Run) io.Reader {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := WriteJSON(&buf, r); err != nil {
+	if err := Write(&buf, r); err != nil {
 		t.Fatal(err)
 	}
 	return &buf

@@ -1,4 +1,4 @@
-package report
+package jsonfile
 
 import (
 	"bytes"
@@ -15,8 +15,8 @@ import (
 	"github.com/reporter-dev/reporter/result"
 )
 
-// TestReadJSONFindings reads a findings.json both ways: ReadJSONFindings
-// returns what ReadJSON does, with the findings handed over one account
+// TestReadJSONFindings reads a findings.json both ways: ReadStreaming
+// returns what Read does, with the findings handed over one account
 // at a time instead of kept.
 func TestReadJSONFindings(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 5))
@@ -33,10 +33,10 @@ func TestReadJSONFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	var doc bytes.Buffer
-	if err := WriteJSON(&doc, run); err != nil {
+	if err := Write(&doc, run); err != nil {
 		t.Fatal(err)
 	}
-	whole, err := ReadJSON(bytes.NewReader(doc.Bytes()))
+	whole, err := Read(bytes.NewReader(doc.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,12 +52,12 @@ func TestReadJSONFindings(t *testing.T) {
 	}
 }
 
-// checkReadJSONFindings reads doc with ReadJSONFindings and compares with
+// checkReadJSONFindings reads doc with ReadStreaming and compares with
 // whole (without findings) and wholeFindings.
 func checkReadJSONFindings(t *testing.T, doc io.Reader, whole *result.Run, wholeFindings []audit.Finding) {
 	var got []audit.Finding
 	var accounts []string
-	streamed, err := ReadJSONFindings(doc, func(fs []audit.Finding) error {
+	streamed, err := ReadStreaming(doc, func(fs []audit.Finding) error {
 		for _, f := range fs {
 			if f.AccountID != fs[0].AccountID {
 				t.Errorf("a group mixes accounts %s and %s", fs[0].AccountID, f.AccountID)
@@ -108,7 +108,7 @@ func TestReadJSONFindingsErrors(t *testing.T) {
 		"garbage after":       {string(previousDoc("[]")) + ` x`, "invalid character 'x'", ""},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := ReadJSONFindings(strings.NewReader(tt.doc), func([]audit.Finding) error { return nil })
+			_, err := ReadStreaming(strings.NewReader(tt.doc), func([]audit.Finding) error { return nil })
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want one containing %q", err, tt.want)
 			}
@@ -120,7 +120,7 @@ func TestReadJSONFindingsErrors(t *testing.T) {
 	// No findings at all (no list or an empty one) is a run without findings.
 	for _, doc := range []string{`{"run": {"id": "p", "as_of": "2026-10-01T06:00:00Z"}}`, string(previousDoc("[]"))} {
 		calls := 0
-		run, err := ReadJSONFindings(strings.NewReader(doc), func([]audit.Finding) error { calls++; return nil })
+		run, err := ReadStreaming(strings.NewReader(doc), func([]audit.Finding) error { calls++; return nil })
 		if err != nil || run.Run.ID != "p" || calls != 0 {
 			t.Errorf("%s: run %+v, %d calls, error %v", doc, run, calls, err)
 		}

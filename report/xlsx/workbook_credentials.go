@@ -1,4 +1,4 @@
-package report
+package xlsx
 
 import (
 	"bufio"
@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/reporter-dev/reporter/collect/credreport"
+	"github.com/reporter-dev/reporter/internal/thousands"
 )
 
 // credentials streams every collected report's rows, as received, or,
@@ -132,7 +133,7 @@ func field(s string) any {
 // credential reports are too many rows to copy: why the rows are not
 // there, and where they are.
 func (w *workbook) credentialsPointer(rows, reports int) error {
-	limit := "more than the " + formatInt(w.maxCredentialRows) + " this workbook copies"
+	limit := "more than the " + thousands.Format(w.maxCredentialRows) + " this workbook copies"
 	if w.maxCredentialRows == 0 {
 		limit = "and this workbook is set to copy none"
 	}
@@ -140,7 +141,7 @@ func (w *workbook) credentialsPointer(rows, reports int) error {
 		"Credentials: not copied into this workbook",
 		fmt.Sprintf("This run's %s credential reports hold %s rows, %s"+
 			" (setting workbook.max_credential_rows, flag --workbook-max-credential-rows).",
-			formatInt(reports), formatInt(rows), limit),
+			thousands.Format(reports), thousands.Format(rows), limit),
 		"The reports are in the run folder's evidence/ folder, byte for byte as AWS returned them:" +
 			" evidence/ACCOUNT-ID.csv, one per account, each listed with its size and SHA-256 in manifest.json.",
 		"Every open finding is on the Findings sheet and on its family's sheet (Inactive users, Unrotated keys," +

@@ -1,4 +1,4 @@
-package report
+package xlsx
 
 import (
 	"bufio"
@@ -18,7 +18,7 @@ import (
 // (all sheets but the Summary) to one CSV file at path, each record led by
 // its sheet name. It exists to measure the workbook against the cost of
 // writing the same rows with encoding/csv (internal/bench/scale).
-func WriteTablesCSV(path string, r *result.Run, evidence []Evidence, opts WorkbookOptions) error {
+func WriteTablesCSV(path string, r *result.Run, evidence []Evidence, opts Options) error {
 	f, err := perm.Create(path)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package report
+package xlsx
 
 import (
 	"archive/zip"

@@ -1,4 +1,4 @@
-package report
+package jsonfile
 
 import (
 	"bufio"
@@ -17,7 +17,7 @@ import (
 
 // previousRun reads an earlier findings.json in one pass: its "run" and
 // "accounts" whole, then its findings one at a time. Both must come
-// before "findings", as WriteJSON writes them.
+// before "findings", as Write writes them.
 //
 // The document is read by a jsontext.Decoder (github.com/go-json-
 // experiment/json, the basis of encoding/json/v2), which checks the
@@ -25,7 +25,7 @@ import (
 // only the value being read. Each finding is decoded by json v2
 // (UnmarshalDecode) with its defaults: member names matched exactly,
 // unknown members ignored (findings.json only ever adds members). The
-// other members, small, are decoded by encoding/json as ReadJSON
+// other members, small, are decoded by encoding/json as Read
 // decodes them.
 type previousRun struct {
 	dec      *jsontext.Decoder
@@ -179,7 +179,7 @@ func openPrevious(r io.Reader) (*previousRun, error) {
 }
 
 // readMember reads the value of a member other than "findings", whole,
-// for encoding/json to decode as ReadJSON does. As there, a name that
+// for encoding/json to decode as Read does. As there, a name that
 // repeats inside it is taken (the last one counts): encoding/json writes
 // map keys that differ only in invalid UTF-8 as the same name.
 func readMember(dec *jsontext.Decoder) (json.RawMessage, error) {

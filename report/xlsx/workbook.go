@@ -1,4 +1,8 @@
-package report
+// Package xlsx writes audit.xlsx, the workbook for compliance officers,
+// with excelize's StreamWriter: Summary, a sheet of findings per severity,
+// Accounts, Exceptions, Trend, Credentials and Checks. It is the only
+// package that links excelize.
+package xlsx
 
 import (
 	"encoding/csv"
@@ -32,8 +36,8 @@ type Evidence struct {
 	Rows int
 }
 
-// WorkbookOptions tune the workbook.
-type WorkbookOptions struct {
+// Options tune the workbook.
+type Options struct {
 	// MaxRowsPerSheet caps the rows of a sheet, header included, before
 	// the sheet continues on a new one. Zero means Excel's limit.
 	MaxRowsPerSheet int
@@ -50,7 +54,7 @@ type WorkbookOptions struct {
 
 // credentialLimit is the number of credential rows the Credentials sheet
 // may hold under opts.
-func (opts WorkbookOptions) credentialLimit() int {
+func (opts Options) credentialLimit() int {
 	switch {
 	case opts.MaxCredentialRows == 0:
 		return DefaultMaxCredentialRows
@@ -60,12 +64,12 @@ func (opts WorkbookOptions) credentialLimit() int {
 	return opts.MaxCredentialRows
 }
 
-// WriteWorkbook writes audit.xlsx to path: Summary, the sheets of
+// Write writes audit.xlsx to path: Summary, the sheets of
 // findings, Accounts, Exceptions, Trend, Credentials (the raw report rows,
 // continued over several sheets when needed, or a pointer to the evidence
 // above opts.MaxCredentialRows) and Checks. Every table is streamed with
 // excelize's StreamWriter and the file is written as it is zipped.
-func WriteWorkbook(path string, r *result.Run, evidence []Evidence, opts WorkbookOptions) (err error) {
+func Write(path string, r *result.Run, evidence []Evidence, opts Options) (err error) {
 	if opts.MaxRowsPerSheet <= 0 || opts.MaxRowsPerSheet > ExcelMaxRows {
 		opts.MaxRowsPerSheet = ExcelMaxRows
 	}

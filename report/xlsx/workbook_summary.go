@@ -1,12 +1,14 @@
-package report
+package xlsx
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/internal/thousands"
 	"github.com/reporter-dev/reporter/result"
 )
 
@@ -143,13 +145,13 @@ func (w *workbook) summary(r *result.Run) error {
 		{"Reporter version", r.Run.Version},
 		{"Thresholds", fmt.Sprintf("inactive user %d d, unused credential %d d, key rotation %d d, root use %d d, password length %d, reuse %d, max age %d d",
 			th.InactiveUserDays, th.UnusedCredentialDays, th.KeyRotationDays, th.RootUseDays, th.MinPasswordLength, th.PasswordReuse, th.MaxPasswordAgeDays)},
-		{"Coverage", fmt.Sprintf("audited %s of %s accounts", formatInt(audited), formatInt(expected))},
+		{"Coverage", fmt.Sprintf("audited %s of %s accounts", thousands.Format(audited), thousands.Format(expected))},
 		{"Accounts failed", s.AccountsFailed},
 		{"Accounts skipped", s.AccountsSkipped},
 		{"IAM users", s.Users},
 		{"Open findings", s.Open},
 		{"Excepted findings", s.Excepted},
-		{"Run status", or(result.StatusOf(r.Run.Status, r.Run.Error, &r.Summary), "unknown")},
+		{"Run status", cmp.Or(result.StatusOf(r.Run.Status, r.Run.Error, &r.Summary), "unknown")},
 	}
 	if r.Changes != nil {
 		rows = append(rows,
@@ -242,7 +244,7 @@ func unusedFileRows(files []result.UnusedFile) [][]any {
 	var rows [][]any
 	for i, f := range files {
 		if i == summaryUnusedFiles {
-			rows = append(rows, []any{"File not used", fmt.Sprintf("… and %s more: see findings.json", formatInt(len(files)-i))})
+			rows = append(rows, []any{"File not used", fmt.Sprintf("… and %s more: see findings.json", thousands.Format(len(files)-i))})
 			break
 		}
 		rows = append(rows, []any{"File not used", f.Name + ": " + f.Reason})

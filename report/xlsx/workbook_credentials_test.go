@@ -1,4 +1,4 @@
-package report
+package xlsx
 
 import (
 	"archive/zip"
@@ -268,8 +268,8 @@ func TestWorkbookCredentialsLimit(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "audit.xlsx")
 			run := &result.Run{Run: result.RunInfo{ID: "r"}}
-			opts := WorkbookOptions{MaxCredentialRows: tc.limit, TmpDir: dir}
-			if err := WriteWorkbook(path, run, evidence, opts); err != nil {
+			opts := Options{MaxCredentialRows: tc.limit, TmpDir: dir}
+			if err := Write(path, run, evidence, opts); err != nil {
 				t.Fatal(err)
 			}
 			g, err := excelize.OpenFile(path)

@@ -1,6 +1,7 @@
-package report
+package xlsx
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -49,7 +50,7 @@ var (
 	colSeverity    = col("Severity", 10, func(w *workbook, f *audit.Finding) any { return w.severityCell[f.Severity] })
 	colAccountID   = textCol("Account ID", 15, func(f *audit.Finding) string { return f.AccountID })
 	colAccountName = textCol("Account name", 22, func(f *audit.Finding) string { return f.AccountName })
-	colPrincipal   = textCol("Principal", 24, func(f *audit.Finding) string { return or(f.Principal, "(account)") })
+	colPrincipal   = textCol("Principal", 24, func(f *audit.Finding) string { return cmp.Or(f.Principal, "(account)") })
 	colCheck       = textCol("Check", 28, func(f *audit.Finding) string { return f.Check })
 	colCredential  = textCol("Credential", 14, func(f *audit.Finding) string { return f.Credential })
 	colAge         = col("Age (days)", 11, func(_ *workbook, f *audit.Finding) any {
@@ -70,14 +71,6 @@ var (
 	colExpires     = col("Expires", 12, func(w *workbook, f *audit.Finding) any { return w.dayCell(exc(f).Expires) })
 	colExceptionAt = textCol("Exception entry", 22, func(f *audit.Finding) string { return exc(f).Source })
 )
-
-// text is s as a cell value: nil (no cell at all) when s is empty.
-func text(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
 
 // colSince is the date a finding's age counts from, under a sheet's own name.
 func colSince(name string) findingColumn {

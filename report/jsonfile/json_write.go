@@ -1,4 +1,9 @@
-package report
+// Package jsonfile writes and reads findings.json, the machine-readable
+// contract of a run: Write streams a result.Run into it, Read reads one
+// whole, ReadStreaming and ReadHeader read one without holding its
+// findings, and CompareRuns merges a run's findings with earlier runs'
+// findings.json documents in one pass.
+package jsonfile
 
 import (
 	"bufio"
@@ -11,10 +16,10 @@ import (
 	"github.com/reporter-dev/reporter/result"
 )
 
-// WriteJSON writes r as findings.json, indented by two spaces. Lists are
+// Write writes r as findings.json, indented by two spaces. Lists are
 // never null. Lists are written one element at a time, so memory does not
 // grow with the number of findings.
-func WriteJSON(w io.Writer, r *result.Run) error {
+func Write(w io.Writer, r *result.Run) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	jw := jsonWriter{w: bw}
 	jw.raw("{\n")
@@ -124,9 +129,9 @@ func writeList[T any](j *jsonWriter, key string, list []T, last bool) {
 	j.end(last)
 }
 
-// ReadJSON reads a findings.json document whole, its findings into a
+// Read reads a findings.json document whole, its findings into a
 // result.Findings slice.
-func ReadJSON(rd io.Reader) (*result.Run, error) {
+func Read(rd io.Reader) (*result.Run, error) {
 	var doc struct {
 		result.Run
 		Findings []audit.Finding `json:"findings"`

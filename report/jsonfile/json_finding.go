@@ -1,4 +1,4 @@
-package report
+package jsonfile
 
 import (
 	"encoding/json"
@@ -121,7 +121,7 @@ func appendFindingJSON(dst []byte, f *audit.Finding) ([]byte, error) {
 	}
 	if !ok {
 		// A time MarshalJSON rejects: let encoding/json report it, so
-		// the error is the one WriteJSON has always returned.
+		// the error is the one Write has always returned.
 		dst = dst[:n0]
 		b, err := json.MarshalIndent(f, findingPrefix, findingIndent)
 		if err != nil {

@@ -1,4 +1,4 @@
-package report
+package jsonfile
 
 import (
 	"bytes"
@@ -148,7 +148,7 @@ func TestJSONFindingCases(t *testing.T) {
 	}
 }
 
-// TestJSONFindingInList checks the finding in the place WriteJSON puts it:
+// TestJSONFindingInList checks the finding in the place Write puts it:
 // inside a list that is a member of the top-level object.
 func TestJSONFindingInList(t *testing.T) {
 	f := jsonFindingSample()
