@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 	"io"
 	"log/slog"
 	"path"
@@ -216,8 +217,7 @@ func (a *Archiver) SpoolDir() string { return a.spool }
 
 // runPrefix returns the key prefix of a run, ending in "/".
 func (a *Archiver) runPrefix(asOf time.Time, runID string) string {
-	asOf = asOf.UTC()
-	return path.Join(a.prefix, asOf.Format("2006"), asOf.Format("01"), runID) + "/"
+	return runfolder.Key(a.prefix, asOf, runID)
 }
 
 // uri returns the s3:// URI of a key.
@@ -245,19 +245,6 @@ func ContentType(name string) string {
 		return ct
 	}
 	return "application/octet-stream"
-}
-
-// runIDLayout is the time part of a run ID; re-runs add -2, -3…
-const runIDLayout = "20060102T150405Z"
-
-// runIDTime returns the as-of encoded in a run ID.
-func runIDTime(id string) (time.Time, error) {
-	base, _, _ := strings.Cut(id, "-")
-	t, err := time.Parse(runIDLayout, base)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("run ID %q: want YYYYMMDDTHHMMSSZ, optionally with -N (e.g. 20261101T060000Z-2)", id)
-	}
-	return t, nil
 }
 
 // within reports whether path p is dir or inside it; both are absolute.

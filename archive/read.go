@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -34,7 +33,7 @@ var ErrRunNotFound = errors.New("run not found in the archive")
 var ErrIncomplete = errors.New("run has no manifest in the archive: its upload is incomplete")
 
 // Latest names the newest complete run where a run ID is expected.
-const Latest = "latest"
+const Latest = runfolder.Latest
 
 // Run is a run found in the archive.
 type Run struct {
@@ -99,7 +98,7 @@ func (r *Run) AsOf() time.Time {
 	if r.Manifest != nil {
 		return r.Manifest.AsOf
 	}
-	t, _ := runIDTime(r.ID)
+	t, _, _ := runfolder.ParseID(r.ID)
 	return t
 }
 
@@ -189,12 +188,9 @@ func (a *Archiver) lookupCurrent(ctx context.Context, id string) (*Run, error) {
 		}
 		return nil, fmt.Errorf("%w: no complete run under %s", ErrRunNotFound, a.uri(a.rootPrefix()))
 	}
-	asOf, err := runIDTime(id)
+	asOf, _, err := runfolder.ParseID(id)
 	if err != nil {
-		return nil, err
-	}
-	if !runIDRE.MatchString(id) {
-		return nil, fmt.Errorf("run ID %q: want YYYYMMDDTHHMMSSZ, optionally with -N (e.g. 20261101T060000Z-2), or %q", id, Latest)
+		return nil, fmt.Errorf("%w, or %q", err, Latest)
 	}
 	r := &Run{ID: id, Prefix: a.runPrefix(asOf, id)}
 	r.URI = a.uri(r.Prefix)
@@ -411,7 +407,7 @@ func (a *Archiver) runPrefixesOf(ctx context.Context, since time.Time, versions 
 			if sinceMonth != "" && y+"/"+mo < sinceMonth {
 				continue
 			}
-			ids, err := listDirs(ctx, root+y+"/"+mo+"/", runIDRE)
+			ids, err := listDirs(ctx, root+y+"/"+mo+"/", runfolder.IDPattern)
 			if err != nil {
 				return nil, err
 			}
@@ -421,14 +417,13 @@ func (a *Archiver) runPrefixesOf(ctx context.Context, since time.Time, versions 
 			}
 		}
 	}
-	sort.SliceStable(runs, func(i, j int) bool { return runBefore(runs[j].ID, runs[i].ID) })
+	sort.SliceStable(runs, func(i, j int) bool { return runfolder.Less(runs[j].ID, runs[i].ID) })
 	return runs, nil
 }
 
 var (
 	yearRE  = regexp.MustCompile(`^[0-9]{4}$`)
 	monthRE = regexp.MustCompile(`^(0[1-9]|1[0-2])$`)
-	runIDRE = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z(-[0-9]+)?$`)
 )
 
 // listDirs returns the names of the "folders" directly under prefix that
@@ -511,27 +506,4 @@ func (a *Archiver) listRun(ctx context.Context, prefix string) ([]object, error)
 		}
 	})
 	return objs, err
-}
-
-// runBefore orders run IDs by as-of, then re-run number (…Z, …Z-2, …Z-10).
-func runBefore(a, b string) bool {
-	ta, errA := runIDTime(a)
-	tb, errB := runIDTime(b)
-	if errA != nil || errB != nil || ta.Equal(tb) {
-		if ra, rb := rerun(a), rerun(b); ra != rb && errA == nil && errB == nil {
-			return ra < rb
-		}
-		return a < b
-	}
-	return ta.Before(tb)
-}
-
-// rerun returns the re-run number of a run ID: 1 for …Z, N for …Z-N.
-func rerun(id string) int {
-	if _, n, ok := strings.Cut(id, "-"); ok {
-		if v, err := strconv.Atoi(n); err == nil {
-			return v
-		}
-	}
-	return 1
 }

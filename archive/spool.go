@@ -36,7 +36,7 @@ func (a *Archiver) Pending() ([]PendingRun, error) {
 	if a.spool == "" {
 		return nil, ErrNoSpool
 	}
-	dirs, err := filepath.Glob(filepath.Join(a.spool, "[0-9][0-9][0-9][0-9]", "[0-9][0-9]", "*"))
+	dirs, err := runfolder.Entries(a.spool)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func (a *Archiver) Pending() ([]PendingRun, error) {
 			runs = append(runs, PendingRun{ID: filepath.Base(d), Dir: d})
 		}
 	}
-	sort.Slice(runs, func(i, j int) bool { return runBefore(runs[i].ID, runs[j].ID) })
+	sort.Slice(runs, func(i, j int) bool { return runfolder.Less(runs[i].ID, runs[j].ID) })
 	return runs, nil
 }
 
@@ -107,8 +107,7 @@ func (a *Archiver) spoolRun(dir string, m *runfolder.Manifest) (string, error) {
 	if within(abs, a.spool) {
 		return abs, nil
 	}
-	asOf := m.AsOf.UTC()
-	entry := filepath.Join(a.spool, asOf.Format("2006"), asOf.Format("01"), m.RunID)
+	entry := runfolder.Dir(a.spool, m.AsOf, m.RunID)
 	manifest, err := os.ReadFile(filepath.Join(dir, runfolder.ManifestName))
 	if err != nil {
 		return "", err

@@ -188,12 +188,9 @@ func nextVersionPage(in *s3.ListObjectVersionsInput, page *s3.ListObjectVersions
 // the newest run's manifest does not make an older run "latest".
 func (a *Archiver) lookupVersioned(ctx context.Context, id string) (*Run, error) {
 	if id != Latest {
-		asOf, err := runIDTime(id)
+		asOf, _, err := runfolder.ParseID(id)
 		if err != nil {
-			return nil, err
-		}
-		if !runIDRE.MatchString(id) {
-			return nil, fmt.Errorf("run ID %q: want YYYYMMDDTHHMMSSZ, optionally with -N (e.g. 20261101T060000Z-2), or %q", id, Latest)
+			return nil, fmt.Errorf("%w, or %q", err, Latest)
 		}
 		r := &Run{ID: id, Prefix: a.runPrefix(asOf, id)}
 		r.URI = a.uri(r.Prefix)

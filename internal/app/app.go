@@ -10,11 +10,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sort"
 	"text/template"
@@ -110,9 +108,6 @@ func (r *Result) Partial() bool {
 // or it audited no account.
 func (r *Result) Failed() bool { return r.Run.Failed() }
 
-// ErrRunFolderExists means every candidate run folder name is taken.
-var ErrRunFolderExists = errors.New("run folder already exists")
-
 // RunOnce performs one audit and writes its run folder. It returns an
 // error only when the run folder could not be written completely; failed
 // accounts and a source that stopped early are recorded in the result.
@@ -134,8 +129,11 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 	if asOf.IsZero() {
 		asOf = started.Truncate(time.Second)
 	}
-	dir, runID, err := newRunFolder(opts.OutDir, asOf)
+	dir, runID, err := runfolder.Create(opts.OutDir, asOf)
 	if err != nil {
+		return nil, err
+	}
+	if err := perm.Mkdir(filepath.Join(dir, "evidence")); err != nil {
 		return nil, err
 	}
 	log = log.With("run_id", runID)
@@ -288,31 +286,6 @@ func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run
 		runs = nil
 	}
 	run.Trend = history.Trend(runs, run, TrendRuns)
-}
-
-// newRunFolder creates OUT/YYYY/MM/RUN-ID, adding -2, -3… when a run with
-// the same as-of already exists, so no earlier run is ever overwritten.
-func newRunFolder(out string, asOf time.Time) (dir, runID string, err error) {
-	base := asOf.Format("20060102T150405Z")
-	parent := filepath.Join(out, asOf.Format("2006"), asOf.Format("01"))
-	if err := perm.MkdirAll(parent); err != nil {
-		return "", "", fmt.Errorf("create output folder: %w", err)
-	}
-	for n := 1; n < 1000; n++ {
-		runID = base
-		if n > 1 {
-			runID = fmt.Sprintf("%s-%d", base, n)
-		}
-		dir = filepath.Join(parent, runID)
-		err := perm.Mkdir(dir)
-		if err == nil {
-			return dir, runID, perm.Mkdir(filepath.Join(dir, "evidence"))
-		}
-		if !errors.Is(err, os.ErrExist) {
-			return "", "", fmt.Errorf("create run folder: %w", err)
-		}
-	}
-	return "", "", fmt.Errorf("%w: %s", ErrRunFolderExists, filepath.Join(parent, base))
 }
 
 // auditor receives accounts from the source one at a time.

@@ -14,8 +14,6 @@ import (
 	"maps"
 	"os"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/reporter-dev/reporter/internal/runfolder"
@@ -58,17 +56,7 @@ func after(aAsOf time.Time, aID string, bAsOf time.Time, bID string) bool {
 	if !aAsOf.Equal(bAsOf) {
 		return aAsOf.After(bAsOf)
 	}
-	return rerun(aID) > rerun(bID)
-}
-
-// rerun returns the re-run number of a run ID: 1 for 20261101T060000Z, 2 for …-2.
-func rerun(id string) int {
-	if i := strings.LastIndexByte(id, '-'); i >= 0 {
-		if n, err := strconv.Atoi(id[i+1:]); err == nil {
-			return n
-		}
-	}
-	return 1
+	return runfolder.Rerun(aID) > runfolder.Rerun(bID)
 }
 
 // Findings is a verified copy of an earlier run's findings.json.

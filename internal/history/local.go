@@ -17,13 +17,12 @@ type Local struct {
 // Runs implements Store. Folders without a readable manifest (incomplete
 // runs) are left out.
 func (l Local) Runs(ctx context.Context) ([]Run, error) {
-	matches, err := filepath.Glob(filepath.Join(l.Root, "[0-9][0-9][0-9][0-9]", "[0-9][0-9]", "*", runfolder.ManifestName))
+	dirs, err := runfolder.Complete(l.Root)
 	if err != nil {
 		return nil, err
 	}
 	var runs []Run
-	for _, m := range matches {
-		dir := filepath.Dir(m)
+	for _, dir := range dirs {
 		man, err := runfolder.ReadManifest(dir)
 		if err != nil {
 			continue
