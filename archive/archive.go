@@ -74,7 +74,7 @@ type Options struct {
 }
 
 // Archiver uploads run folders to S3 and reads them back. It implements
-// app.Archiver through an adapter in cmd/reporter (archive does not import internal/app).
+// app.Archiver (archive does not import internal/app: both speak result).
 type Archiver struct {
 	client     Client
 	presign    Presigner
@@ -188,6 +188,8 @@ func New(client Client, presign Presigner, c config.S3, o Options) (*Archiver, e
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	retryer := a.retry.retryer(a.log)
+	a.client = retryingClient{c: client, opt: func(o *s3.Options) { o.Retryer = retryer }}
 	spool := c.SpoolDir
 	if spool == "" && o.Out != "" {
 		spool = filepath.Join(o.Out, ".spool")

@@ -102,8 +102,7 @@ func writeRun(t *testing.T, out, id string) runFolder {
 // runAsOf returns the as-of of a run ID.
 func runAsOf(t *testing.T, id string) time.Time {
 	t.Helper()
-	base, _, _ := strings.Cut(id, "-")
-	asOf, err := time.Parse("20060102T150405Z", base)
+	asOf, _, err := runfolder.ParseID(id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +113,7 @@ func runAsOf(t *testing.T, id string) time.Time {
 func writeRunDoc(t *testing.T, out string, run *result.Run) runFolder {
 	t.Helper()
 	id, asOf := run.Run.ID, run.Run.AsOf
-	dir := filepath.Join(out, asOf.Format("2006"), asOf.Format("01"), id)
+	dir := runfolder.Dir(out, asOf, id)
 	var findings bytes.Buffer
 	if err := jsonfile.Write(&findings, run); err != nil {
 		t.Fatal(err)

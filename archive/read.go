@@ -355,7 +355,7 @@ func (a *Archiver) manifest(ctx context.Context, prefix string) (*runfolder.Mani
 func (a *Archiver) get(ctx context.Context, key, versionID string) ([]byte, *s3.GetObjectOutput, error) {
 	var data []byte
 	var out *s3.GetObjectOutput
-	err := a.retry.do(ctx, a.log, "download "+a.uri(key), func(ctx context.Context) error {
+	err := request(ctx, "download "+a.uri(key), func(ctx context.Context) error {
 		in := &s3.GetObjectInput{Bucket: aws.String(a.bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled}
 		if versionID != "" {
 			in.VersionId = aws.String(versionID)
@@ -449,7 +449,7 @@ func (a *Archiver) listVersionDirs(ctx context.Context, prefix string, re *regex
 	in := &s3.ListObjectVersionsInput{Bucket: aws.String(a.bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/")}
 	for {
 		var page *s3.ListObjectVersionsOutput
-		err := a.retry.do(ctx, a.log, "list the versions of "+a.uri(prefix), func(ctx context.Context) error {
+		err := request(ctx, "list the versions of "+a.uri(prefix), func(ctx context.Context) error {
 			var err error
 			page, err = a.client.ListObjectVersions(ctx, in)
 			return err
@@ -478,7 +478,7 @@ func (a *Archiver) listPages(ctx context.Context, in *s3.ListObjectsV2Input, fn 
 	p := s3.NewListObjectsV2Paginator(a.client, in)
 	for p.HasMorePages() {
 		var page *s3.ListObjectsV2Output
-		err := a.retry.do(ctx, a.log, "list "+a.uri(aws.ToString(in.Prefix)), func(ctx context.Context) error {
+		err := request(ctx, "list "+a.uri(aws.ToString(in.Prefix)), func(ctx context.Context) error {
 			var err error
 			page, err = p.NextPage(ctx)
 			return err

@@ -147,7 +147,7 @@ func (a *Archiver) upload(ctx context.Context, dir string) (result.Location, err
 func (a *Archiver) put(ctx context.Context, dir, prefix, rel string, size int64, sum []byte, until time.Time) error {
 	key := prefix + rel
 	b64 := base64.StdEncoding.EncodeToString(sum)
-	return a.retry.do(ctx, a.log, "upload "+a.uri(key), func(ctx context.Context) error {
+	return request(ctx, "upload "+a.uri(key), func(ctx context.Context) error {
 		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
 		if err != nil {
 			return err
@@ -185,7 +185,7 @@ func (a *Archiver) put(ctx context.Context, dir, prefix, rel string, size int64,
 // checksum. An object with another checksum is ErrConflict.
 func (a *Archiver) confirmed(ctx context.Context, key string, sum []byte) (bool, error) {
 	var head *s3.HeadObjectOutput
-	err := a.retry.do(ctx, a.log, "check "+a.uri(key), func(ctx context.Context) error {
+	err := request(ctx, "check "+a.uri(key), func(ctx context.Context) error {
 		var err error
 		head, err = a.client.HeadObject(ctx, &s3.HeadObjectInput{
 			Bucket: aws.String(a.bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled,
@@ -210,7 +210,7 @@ func (a *Archiver) confirmed(ctx context.Context, key string, sum []byte) (bool,
 // retention.
 func (a *Archiver) checkObjectLock(ctx context.Context) error {
 	var out *s3.GetObjectLockConfigurationOutput
-	err := a.retry.do(ctx, a.log, "read the Object Lock configuration of bucket "+a.bucket, func(ctx context.Context) error {
+	err := request(ctx, "read the Object Lock configuration of bucket "+a.bucket, func(ctx context.Context) error {
 		var err error
 		out, err = a.client.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: aws.String(a.bucket)})
 		return err

@@ -236,7 +236,7 @@ func (a *Archiver) verifyObject(ctx context.Context, prefix, path, versionID str
 	c := ObjectCheck{Path: path}
 	key := prefix + path
 	var head *s3.HeadObjectOutput
-	err := a.retry.do(ctx, a.log, "check "+a.uri(key), func(ctx context.Context) error {
+	err := request(ctx, "check "+a.uri(key), func(ctx context.Context) error {
 		in := &s3.HeadObjectInput{Bucket: aws.String(a.bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled}
 		if versionID != "" {
 			in.VersionId = aws.String(versionID)
@@ -316,7 +316,7 @@ func (a *Archiver) verifyObject(ctx context.Context, prefix, path, versionID str
 // without retention is no error.
 func (a *Archiver) retention(ctx context.Context, key, versionID string) (string, time.Time, error) {
 	var out *s3.GetObjectRetentionOutput
-	err := a.retry.do(ctx, a.log, "read the retention of "+a.uri(key), func(ctx context.Context) error {
+	err := request(ctx, "read the retention of "+a.uri(key), func(ctx context.Context) error {
 		var err error
 		out, err = a.client.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: aws.String(a.bucket), Key: aws.String(key), VersionId: aws.String(versionID)})
 		return err
@@ -336,7 +336,7 @@ func (a *Archiver) retention(ctx context.Context, key, versionID string) (string
 // retry, so it must return a fresh writer. It returns the bytes written.
 func (a *Archiver) fetch(ctx context.Context, key, versionID string, sink func() (io.Writer, error)) (int64, error) {
 	var n int64
-	err := a.retry.do(ctx, a.log, "download "+a.uri(key), func(ctx context.Context) error {
+	err := request(ctx, "download "+a.uri(key), func(ctx context.Context) error {
 		w, err := sink()
 		if err != nil {
 			return err

@@ -85,7 +85,7 @@ func (k *keyVersions) all() []Version {
 // bucketVersioning returns the bucket's versioning status.
 func (a *Archiver) bucketVersioning(ctx context.Context) (string, error) {
 	var out *s3.GetBucketVersioningOutput
-	err := a.retry.do(ctx, a.log, "read the versioning of bucket "+a.bucket, func(ctx context.Context) error {
+	err := request(ctx, "read the versioning of bucket "+a.bucket, func(ctx context.Context) error {
 		var err error
 		out, err = a.client.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(a.bucket)})
 		return err
@@ -134,7 +134,7 @@ func (a *Archiver) listVersions(ctx context.Context, prefix string) (map[string]
 	}
 	for {
 		var page *s3.ListObjectVersionsOutput
-		err := a.retry.do(ctx, a.log, "list the versions of "+a.uri(prefix), func(ctx context.Context) error {
+		err := request(ctx, "list the versions of "+a.uri(prefix), func(ctx context.Context) error {
 			var err error
 			page, err = a.client.ListObjectVersions(ctx, in)
 			return err
