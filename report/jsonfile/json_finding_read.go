@@ -60,6 +60,7 @@ type FindingsError struct {
 	Err error
 }
 
+// Error implements error: where, in which value, and the decoder's words.
 func (e *FindingsError) Error() string {
 	where := "findings.json at byte " + strconv.FormatInt(e.Offset, 10)
 	if e.Pointer != "" {
@@ -95,6 +96,7 @@ func (e *FindingsError) Error() string {
 	return where + ": " + e.Err.Error()
 }
 
+// Unwrap returns the decoder's error.
 func (e *FindingsError) Unwrap() error { return e.Err }
 
 // kindName names the kind of a JSON value in an error.
