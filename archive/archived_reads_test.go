@@ -20,6 +20,7 @@ import (
 
 	"github.com/reporter-dev/reporter/archive"
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/compare"
 	"github.com/reporter-dev/reporter/internal/history"
 	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/report/jsonfile"
@@ -125,8 +126,8 @@ func TestHistoryReadsArchivedVersions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := jsonfile.CompareRuns(next, rd); err != nil {
-			t.Fatalf("CompareRuns = %v", err)
+		if err := compare.Runs(next, rd); err != nil {
+			t.Fatalf("compare.Runs = %v", err)
 		}
 		want := map[string]time.Time{"alice": june, "bob": march}
 		for _, fd := range next.Findings.(result.Findings) {

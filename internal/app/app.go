@@ -22,6 +22,7 @@ import (
 	"github.com/reporter-dev/reporter/collect"
 	"github.com/reporter-dev/reporter/collect/credreport"
 	"github.com/reporter-dev/reporter/collect/passwordpolicy"
+	"github.com/reporter-dev/reporter/compare"
 	"github.com/reporter-dev/reporter/exceptions"
 	"github.com/reporter-dev/reporter/internal/findingstore"
 	"github.com/reporter-dev/reporter/internal/history"
@@ -274,7 +275,7 @@ func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run
 		}
 		docs = append(docs, rd)
 	}
-	if err := jsonfile.CompareRuns(run, docs...); err != nil {
+	if err := compare.Runs(run, docs...); err != nil {
 		if len(earlier) > 0 {
 			log.Warn("earlier runs not comparable; every finding is reported as new", "run", earlier[0].RunID, "err", err)
 		} else {

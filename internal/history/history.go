@@ -142,7 +142,7 @@ const MaxLookback = 24
 
 // Baselines returns the earlier runs each account's findings are to be
 // compared with, newest first, as verified copies of their findings.json
-// (for jsonfile.CompareRuns). The first is the previous run: the newest run
+// (for compare.Runs). The first is the previous run: the newest run
 // before (asOf, runID) that is an audit result and verifies against its
 // manifest. Older runs follow only where they audited an account in need
 // (those audited now) that no newer one did, so an account that failed

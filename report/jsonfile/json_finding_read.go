@@ -15,9 +15,10 @@ import (
 	"github.com/reporter-dev/reporter/result"
 )
 
-// previousRun reads an earlier findings.json in one pass: its "run" and
-// "accounts" whole, then its findings one at a time. Both must come
-// before "findings", as Write writes them.
+// Reader reads a findings.json in one pass: its "run" and "accounts"
+// whole (NewReader), then its findings one at a time (Next). Both must
+// come before "findings", as Write writes them. Memory does not grow with
+// the number of findings.
 //
 // The document is read by a jsontext.Decoder (github.com/go-json-
 // experiment/json, the basis of encoding/json/v2), which checks the
@@ -27,16 +28,16 @@ import (
 // unknown members ignored (findings.json only ever adds members). The
 // other members, small, are decoded by encoding/json as Read
 // decodes them.
-type previousRun struct {
+type Reader struct {
 	dec      *jsontext.Decoder
 	run      result.RunInfo
 	accounts []result.Account
 	// header holds every member before the findings, as read.
 	header map[string]json.RawMessage
 	// list is true when the document has a list of findings; inList is
-	// true while next is inside it.
+	// true while Next is inside it.
 	list, inList bool
-	// err, once set, is returned by every later next: the document
+	// err, once set, is returned by every later Next: the document
 	// cannot be read past it.
 	err error
 	// f is what each finding is decoded into before it is copied out.
@@ -128,15 +129,15 @@ func locate(dec *jsontext.Decoder, err error) error {
 	return fe
 }
 
-// openPrevious reads the document up to its first finding.
-func openPrevious(r io.Reader) (*previousRun, error) {
+// NewReader reads the document up to its first finding.
+func NewReader(r io.Reader) (*Reader, error) {
 	// The decoder reads 4 KiB at a time: a file is read through a
 	// buffer, in fewer system calls. What reads from memory or is
 	// buffered already (an io.ByteScanner) is read as it is.
 	if _, buffered := r.(io.ByteScanner); !buffered {
 		r = bufio.NewReaderSize(r, previousReadSize)
 	}
-	p := &previousRun{dec: jsontext.NewDecoder(r), header: map[string]json.RawMessage{}}
+	p := &Reader{dec: jsontext.NewDecoder(r), header: map[string]json.RawMessage{}}
 	dec := p.dec
 	if err := expectKind(dec, '{', "the document"); err != nil {
 		return nil, err
@@ -207,9 +208,15 @@ func expectKind(dec *jsontext.Decoder, want jsontext.Kind, what string) error {
 	return locate(dec, err)
 }
 
-// next decodes the next finding into f, overwriting it; false after the
+// Info returns the document's "run".
+func (p *Reader) Info() result.RunInfo { return p.run }
+
+// Accounts returns the document's "accounts".
+func (p *Reader) Accounts() []result.Account { return p.accounts }
+
+// Next decodes the next finding into f, overwriting it; false after the
 // last. An error stops the list: every later call returns it again.
-func (p *previousRun) next(f *audit.Finding) (bool, error) {
+func (p *Reader) Next(f *audit.Finding) (bool, error) {
 	if p.err != nil {
 		return false, p.err
 	}
@@ -247,7 +254,7 @@ func (p *previousRun) next(f *audit.Finding) (bool, error) {
 }
 
 // fail makes err, located, the error of every later next.
-func (p *previousRun) fail(err error) error {
+func (p *Reader) fail(err error) error {
 	p.inList = false
 	if _, ok := err.(*FindingsError); !ok {
 		err = locate(p.dec, err)
@@ -259,7 +266,7 @@ func (p *previousRun) fail(err error) error {
 // rest reads the members that follow the findings list up to the end of
 // the document, once next has returned false without an error, and
 // checks that nothing but whitespace follows the document.
-func (p *previousRun) rest() (map[string]json.RawMessage, error) {
+func (p *Reader) rest() (map[string]json.RawMessage, error) {
 	fields := map[string]json.RawMessage{}
 	if !p.list {
 		return fields, p.end()
@@ -283,7 +290,7 @@ func (p *previousRun) rest() (map[string]json.RawMessage, error) {
 }
 
 // end checks that the document is followed by nothing but whitespace.
-func (p *previousRun) end() error {
+func (p *Reader) end() error {
 	if _, err := p.dec.ReadToken(); err != io.EOF {
 		if err == nil {
 			err = errors.New("text after the document")

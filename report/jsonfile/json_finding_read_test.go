@@ -32,22 +32,22 @@ func readAllPrevious(doc []byte, r func(io.Reader) io.Reader) ([]audit.Finding, 
 	if r != nil {
 		rd = r(rd)
 	}
-	p, err := openPrevious(rd)
+	p, err := NewReader(rd)
 	if err != nil {
 		return nil, err
 	}
 	var fs []audit.Finding
 	for {
 		var f audit.Finding
-		ok, err := p.next(&f)
+		ok, err := p.Next(&f)
 		if err != nil {
-			if ok2, err2 := p.next(&f); ok2 || err2 == nil || err2.Error() != err.Error() {
+			if ok2, err2 := p.Next(&f); ok2 || err2 == nil || err2.Error() != err.Error() {
 				return fs, fmt.Errorf("next after %v: %v, %v", err, ok2, err2)
 			}
 			return fs, err
 		}
 		if !ok {
-			if ok, err := p.next(&f); ok || err != nil {
+			if ok, err := p.Next(&f); ok || err != nil {
 				return fs, errors.New("next after the end")
 			}
 			_, err := p.rest()
@@ -696,19 +696,19 @@ func TestPreviousNextStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	cr := &countingReader{r: bytes.NewReader(buf.Bytes())}
-	p, err := openPrevious(cr)
+	p, err := NewReader(cr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got audit.Finding
-	if ok, err := p.next(&got); !ok || err != nil {
+	if ok, err := p.Next(&got); !ok || err != nil {
 		t.Fatalf("next = %v, %v", ok, err)
 	}
 	if cr.n > 1<<20 || cr.n >= int64(buf.Len())/10 {
 		t.Errorf("%d of %d bytes read for the first finding", cr.n, buf.Len())
 	}
 	for {
-		ok, err := p.next(&got)
+		ok, err := p.Next(&got)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -792,14 +792,14 @@ func BenchmarkPreviousNext(b *testing.B) {
 	})
 	b.Run("new", func(b *testing.B) {
 		bench(b, func(r io.Reader) int {
-			p, err := openPrevious(r)
+			p, err := NewReader(r)
 			if err != nil {
 				b.Fatal(err)
 			}
 			count := 0
 			for {
 				var f audit.Finding
-				ok, err := p.next(&f)
+				ok, err := p.Next(&f)
 				if err != nil {
 					b.Fatal(err)
 				}

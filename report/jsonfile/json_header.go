@@ -10,7 +10,7 @@ import (
 // at its findings, so an earlier run's accounts can be learnt without
 // reading (or downloading) the rest of the document.
 func ReadHeader(r io.Reader) (result.RunInfo, []result.Account, error) {
-	p, err := openPrevious(r)
+	p, err := NewReader(r)
 	if err != nil {
 		return result.RunInfo{}, nil, err
 	}

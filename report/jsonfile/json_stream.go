@@ -19,7 +19,7 @@ import (
 // An account whose findings are not together in the file is an error,
 // as findings.json is written in audit.Less order.
 func ReadStreaming(r io.Reader, add func(fs []audit.Finding) error) (*result.Run, error) {
-	p, err := openPrevious(r)
+	p, err := NewReader(r)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +42,7 @@ func ReadStreaming(r io.Reader, add func(fs []audit.Finding) error) (*result.Run
 		return err
 	}
 	for {
-		ok, err := p.next(&f)
+		ok, err := p.Next(&f)
 		if err != nil {
 			return nil, err
 		}

@@ -126,3 +126,9 @@ func TestReadJSONFindingsErrors(t *testing.T) {
 		}
 	}
 }
+
+// slice returns the findings of a run held in memory.
+func slice(r *result.Run) result.Findings {
+	fs, _ := r.Findings.(result.Findings)
+	return fs
+}

@@ -1,8 +1,8 @@
 // Package jsonfile writes and reads findings.json, the machine-readable
 // contract of a run: Write streams a result.Run into it, Read reads one
-// whole, ReadStreaming and ReadHeader read one without holding its
-// findings, and CompareRuns merges a run's findings with earlier runs'
-// findings.json documents in one pass.
+// whole, and Reader, ReadStreaming and ReadHeader read one without
+// holding its findings (package compare merges earlier runs through
+// Reader).
 package jsonfile
 
 import (

@@ -1,4 +1,4 @@
-package jsonfile
+package compare
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/internal/findingstore"
+	"github.com/reporter-dev/reporter/report/jsonfile"
 	"github.com/reporter-dev/reporter/result"
 )
 
@@ -45,7 +46,7 @@ func TestCompare(t *testing.T) {
 			f("C", "erin", audit.ConsoleMFAMissing, time.Time{}),
 		},
 	}
-	if err := Compare(cur, asJSON(t, prev)); err != nil {
+	if err := Runs(cur, asJSON(t, prev)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -76,7 +77,7 @@ func TestCompare(t *testing.T) {
 func TestCompareFirstRun(t *testing.T) {
 	asOf := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
 	cur := &result.Run{Run: result.RunInfo{AsOf: asOf}, Findings: result.Findings{{AccountID: "A", Check: audit.UserInactive, Severity: audit.Low}}}
-	if err := Compare(cur, nil); err != nil {
+	if err := Runs(cur); err != nil {
 		t.Fatal(err)
 	}
 	if f := cur.Findings.(result.Findings)[0]; f.Status != audit.StatusNew || !f.FirstSeen.Equal(asOf) || cur.Changes != nil {
@@ -116,7 +117,7 @@ func TestSummarizeReportsUnreadableFindings(t *testing.T) {
 	if err := r.Summarize(); err == nil || !strings.Contains(err.Error(), "summarizing the findings") {
 		t.Errorf("Summarize = %v, want an error about the findings", err)
 	}
-	if err := Compare(r, nil); err == nil {
+	if err := Runs(r); err == nil {
 		t.Error("Compare succeeded over unreadable findings")
 	}
 }
@@ -125,7 +126,7 @@ func TestSummarizeReportsUnreadableFindings(t *testing.T) {
 func asJSON(t *testing.T, r *result.Run) io.Reader {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := Write(&buf, r); err != nil {
+	if err := jsonfile.Write(&buf, r); err != nil {
 		t.Fatal(err)
 	}
 	return &buf
@@ -137,9 +138,9 @@ func TestCompareRejectsUnsortedPrevious(t *testing.T) {
 		{AccountID: "B", Check: audit.UserInactive, Severity: audit.Low}, {AccountID: "A", Check: audit.UserInactive, Severity: audit.Low},
 	}}
 	cur := &result.Run{Run: result.RunInfo{AsOf: asOf}, Findings: result.Findings{{AccountID: "A", Check: audit.UserInactive, Severity: audit.Low}}}
-	err := Compare(cur, asJSON(t, prev))
+	err := Runs(cur, asJSON(t, prev))
 	if !errors.Is(err, ErrUnsorted) {
-		t.Fatalf("Compare() = %v, want ErrUnsorted", err)
+		t.Fatalf("Runs() = %v, want ErrUnsorted", err)
 	}
 	if cur.Changes != nil || cur.Findings.(result.Findings)[0].Status != audit.StatusNew {
 		t.Errorf("after an error the run must read as a first run: %+v", cur.Findings.(result.Findings)[0])
@@ -148,14 +149,14 @@ func TestCompareRejectsUnsortedPrevious(t *testing.T) {
 
 func TestCompareRejectsGarbage(t *testing.T) {
 	cur := &result.Run{Findings: result.Findings{{AccountID: "A", Check: audit.UserInactive, Severity: audit.Low}}}
-	if err := Compare(cur, strings.NewReader(`{"run": {"id": "x"}, "findings": [{"severity": "catastrophic"}]}`)); err == nil {
-		t.Error("Compare() accepted an unknown severity")
+	if err := Runs(cur, strings.NewReader(`{"run": {"id": "x"}, "findings": [{"severity": "catastrophic"}]}`)); err == nil {
+		t.Error("Runs() accepted an unknown severity")
 	}
 }
 
-// TestCompareRunsPerAccount: each account is compared with the newest
+// TestRunsPerAccount: each account is compared with the newest
 // earlier run that audited it, in one pass over several runs.
-func TestCompareRunsPerAccount(t *testing.T) {
+func TestRunsPerAccount(t *testing.T) {
 	t1 := time.Date(2026, 8, 1, 6, 0, 0, 0, time.UTC)
 	t2 := time.Date(2026, 9, 1, 6, 0, 0, 0, time.UTC)
 	t3 := time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)
@@ -179,7 +180,7 @@ func TestCompareRunsPerAccount(t *testing.T) {
 	cur := &result.Run{Run: result.RunInfo{ID: "cur", AsOf: t4},
 		Accounts: []result.Account{acct("A", result.StatusCollected), acct("B", result.StatusCollected), acct("C", result.StatusCollected), acct("D", result.StatusCollected)},
 		Findings: result.Findings{f("A", "alice", time.Time{}), f("B", "bob", time.Time{}), f("C", "carol", time.Time{}), f("D", "dan", time.Time{})}}
-	if err := CompareRuns(cur, asJSON(t, r3), asJSON(t, r2), asJSON(t, r1)); err != nil {
+	if err := Runs(cur, asJSON(t, r3), asJSON(t, r2), asJSON(t, r1)); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]struct {
@@ -222,15 +223,15 @@ func TestCompareRunsPerAccount(t *testing.T) {
 		Findings: result.Findings{f("B", "z", t1), f("B", "a", t1)}}
 	cur2 := &result.Run{Run: result.RunInfo{ID: "cur", AsOf: t4}, Accounts: []result.Account{acct("B", result.StatusCollected)},
 		Findings: result.Findings{f("B", "bob", time.Time{})}}
-	if err := CompareRuns(cur2, asJSON(t, r3), asJSON(t, bad)); !errors.Is(err, ErrUnsorted) || cur2.Changes != nil {
-		t.Errorf("CompareRuns(unsorted older run) = %v, changes %+v; want ErrUnsorted and a first run", err, cur2.Changes)
+	if err := Runs(cur2, asJSON(t, r3), asJSON(t, bad)); !errors.Is(err, ErrUnsorted) || cur2.Changes != nil {
+		t.Errorf("Runs(unsorted older run) = %v, changes %+v; want ErrUnsorted and a first run", err, cur2.Changes)
 	}
 }
 
-// TestCompareRunsBrokenEarlier: a finding that cannot be read in an
+// TestRunsBrokenEarlier: a finding that cannot be read in an
 // older run fails the comparison with an error naming the run and
 // locating the finding; the current run is left as a first run.
-func TestCompareRunsBrokenEarlier(t *testing.T) {
+func TestRunsBrokenEarlier(t *testing.T) {
 	t1 := time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)
 	t2 := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
 	accounts := []result.Account{{ID: "A", Status: result.StatusCollected}, {ID: "B", Status: result.StatusCollected}}
@@ -241,10 +242,10 @@ func TestCompareRunsBrokenEarlier(t *testing.T) {
 	  {"account_id": "B", "principal": "carol", "check": "user_inactive", "severity": "low", "age_days": "ten"}]}`
 	cur := &result.Run{Run: result.RunInfo{ID: "cur", AsOf: t2}, Accounts: accounts,
 		Findings: result.Findings{{AccountID: "A", Principal: "alice", Check: audit.UserInactive, Severity: audit.Low}}}
-	err := CompareRuns(cur, asJSON(t, prev), strings.NewReader(older))
-	var fe *FindingsError
+	err := Runs(cur, asJSON(t, prev), strings.NewReader(older))
+	var fe *jsonfile.FindingsError
 	if !errors.As(err, &fe) || fe.Pointer != "/findings/1/age_days" || !strings.Contains(err.Error(), "earlier run 2 (r1): findings.json at byte") {
-		t.Fatalf("CompareRuns = %v; want earlier run 2 (r1) and /findings/1/age_days", err)
+		t.Fatalf("Runs = %v; want earlier run 2 (r1) and /findings/1/age_days", err)
 	}
 	if ten := int64(strings.Index(older, `"ten"`)); fe.Offset < ten-len64(`"age_days": `) || fe.Offset > ten {
 		t.Errorf("error at byte %d, want at the age_days of carol (byte %d)", fe.Offset, ten)
@@ -255,9 +256,3 @@ func TestCompareRunsBrokenEarlier(t *testing.T) {
 }
 
 func len64(s string) int64 { return int64(len(s)) }
-
-// slice returns the findings of a run held in memory.
-func slice(r *result.Run) result.Findings {
-	fs, _ := r.Findings.(result.Findings)
-	return fs
-}

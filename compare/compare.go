@@ -1,4 +1,7 @@
-package jsonfile
+// Package compare sets each finding's run-over-run status: it merges a
+// run's findings with earlier runs' findings.json documents in one pass,
+// each account with the newest earlier run that audited it.
+package compare
 
 import (
 	"errors"
@@ -7,6 +10,7 @@ import (
 	"time"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/report/jsonfile"
 	"github.com/reporter-dev/reporter/result"
 )
 
@@ -14,17 +18,7 @@ import (
 // findings in audit.Less order, so it cannot be compared in one pass.
 var ErrUnsorted = errors.New("previous findings are not in report order")
 
-// Compare sets every finding's Status and FirstSeen against the previous
-// run's findings.json, read from prev; it is CompareRuns with that one
-// earlier run. A nil prev means there is no previous run.
-func Compare(cur *result.Run, prev io.Reader) error {
-	if prev == nil {
-		return CompareRuns(cur)
-	}
-	return CompareRuns(cur, prev)
-}
-
-// CompareRuns sets every finding's Status and FirstSeen against earlier
+// Runs sets every finding's Status and FirstSeen against earlier
 // runs' findings.json documents, newest first, fills cur.Resolved,
 // cur.Changes and each account's PreviousRunID, and recomputes the
 // summary. cur's findings must be in audit.Less order, as findings.json
@@ -42,7 +36,7 @@ func Compare(cur *result.Run, prev io.Reader) error {
 // findings (only with the number of accounts). With no earlier run every
 // finding is new and first seen now. On error cur is left as a first run
 // and the error returned.
-func CompareRuns(cur *result.Run, earlier ...io.Reader) error {
+func Runs(cur *result.Run, earlier ...io.Reader) error {
 	markFirstRun := func() error {
 		cur.Changes, cur.Resolved = nil, nil
 		for i := range cur.Accounts {
@@ -65,14 +59,14 @@ func CompareRuns(cur *result.Run, earlier ...io.Reader) error {
 	}
 	m := merger{cur: cur, statusNow: statusNow, owner: map[string]int{}}
 	for i, r := range earlier {
-		p, err := openPrevious(r)
+		p, err := jsonfile.NewReader(r)
 		if err != nil {
 			return errors.Join(fmt.Errorf("earlier run %d: %w", i+1, err), markFirstRun())
 		}
-		m.sources = append(m.sources, &prevSource{prev: p, index: i})
+		m.sources = append(m.sources, &prevSource{prev: p, info: p.Info(), index: i})
 		// The first earlier run that audited an account audited now is
 		// that account's baseline.
-		for _, a := range p.accounts {
+		for _, a := range p.Accounts() {
 			if _, taken := m.owner[a.ID]; !taken && a.Status == result.StatusCollected && statusNow[a.ID] == result.StatusCollected {
 				m.owner[a.ID] = i
 			}
@@ -85,14 +79,14 @@ func CompareRuns(cur *result.Run, earlier ...io.Reader) error {
 		a := &cur.Accounts[i]
 		a.PreviousRunID = ""
 		if src, ok := m.owner[a.ID]; ok {
-			a.PreviousRunID = m.sources[src].prev.run.ID
+			a.PreviousRunID = m.sources[src].info.ID
 		}
 	}
 
 	p := m.sources[0].prev
-	ch := &result.Changes{PreviousRunID: p.run.ID, PreviousAsOf: p.run.AsOf}
+	ch := &result.Changes{PreviousRunID: p.Info().ID, PreviousAsOf: p.Info().AsOf}
 	statusBefore := map[string]string{}
-	for _, a := range p.accounts {
+	for _, a := range p.Accounts() {
 		statusBefore[a.ID] = a.Status
 	}
 	for _, a := range cur.Accounts {
@@ -111,7 +105,9 @@ func CompareRuns(cur *result.Run, earlier ...io.Reader) error {
 
 // prevSource is one earlier run's findings, read in order.
 type prevSource struct {
-	prev  *previousRun
+	prev *jsonfile.Reader
+	// info is prev's "run".
+	info  result.RunInfo
 	index int
 	// head is the next finding of this source for an account it is the
 	// baseline of; ok is false once the source is exhausted.
@@ -183,9 +179,9 @@ func (m *merger) run() error {
 func (m *merger) fill(s *prevSource) error {
 	for {
 		var next audit.Finding
-		ok, err := s.prev.next(&next)
+		ok, err := s.prev.Next(&next)
 		if err != nil {
-			return fmt.Errorf("earlier run %d (%s): %w", s.index+1, s.prev.run.ID, err)
+			return fmt.Errorf("earlier run %d (%s): %w", s.index+1, s.info.ID, err)
 		}
 		if !ok {
 			s.ok = false
@@ -193,7 +189,7 @@ func (m *merger) fill(s *prevSource) error {
 		}
 		if s.hadLast && audit.Less(&next, &s.last) {
 			last := &s.last
-			return fmt.Errorf("earlier run %d (%s): %w: %s/%s/%s/%s after %s/%s/%s/%s", s.index+1, s.prev.run.ID, ErrUnsorted,
+			return fmt.Errorf("earlier run %d (%s): %w: %s/%s/%s/%s after %s/%s/%s/%s", s.index+1, s.info.ID, ErrUnsorted,
 				next.AccountID, next.Principal, next.Check, next.Credential, last.AccountID, last.Principal, last.Check, last.Credential)
 		}
 		s.last, s.hadLast = next, true
@@ -229,7 +225,7 @@ func (m *merger) advance() error {
 // firstSeen is when the current earlier finding was first reported.
 func (m *merger) firstSeen() time.Time {
 	if m.p.FirstSeen.IsZero() {
-		return m.pSrc.prev.run.AsOf
+		return m.pSrc.info.AsOf
 	}
 	return m.p.FirstSeen
 }
