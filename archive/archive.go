@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 	"io"
 	"log/slog"
 	"path"
@@ -73,7 +74,7 @@ type Options struct {
 }
 
 // Archiver uploads run folders to S3 and reads them back. It implements
-// app.Archiver through an adapter in cmd/reporter (archive does not import internal/app).
+// app.Archiver (archive does not import internal/app: both speak result).
 type Archiver struct {
 	client     Client
 	presign    Presigner
@@ -187,6 +188,8 @@ func New(client Client, presign Presigner, c config.S3, o Options) (*Archiver, e
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	retryer := a.retry.retryer(a.log)
+	a.client = retryingClient{c: client, opt: func(o *s3.Options) { o.Retryer = retryer }}
 	spool := c.SpoolDir
 	if spool == "" && o.Out != "" {
 		spool = filepath.Join(o.Out, ".spool")
@@ -216,8 +219,7 @@ func (a *Archiver) SpoolDir() string { return a.spool }
 
 // runPrefix returns the key prefix of a run, ending in "/".
 func (a *Archiver) runPrefix(asOf time.Time, runID string) string {
-	asOf = asOf.UTC()
-	return path.Join(a.prefix, asOf.Format("2006"), asOf.Format("01"), runID) + "/"
+	return runfolder.Key(a.prefix, asOf, runID)
 }
 
 // uri returns the s3:// URI of a key.
@@ -247,31 +249,8 @@ func ContentType(name string) string {
 	return "application/octet-stream"
 }
 
-// runIDLayout is the time part of a run ID; re-runs add -2, -3…
-const runIDLayout = "20060102T150405Z"
-
-// runIDTime returns the as-of encoded in a run ID.
-func runIDTime(id string) (time.Time, error) {
-	base, _, _ := strings.Cut(id, "-")
-	t, err := time.Parse(runIDLayout, base)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("run ID %q: want YYYYMMDDTHHMMSSZ, optionally with -N (e.g. 20261101T060000Z-2)", id)
-	}
-	return t, nil
-}
-
 // within reports whether path p is dir or inside it; both are absolute.
 func within(p, dir string) bool {
 	rel, err := filepath.Rel(dir, p)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
-}
-
-// Location says where an archived run is.
-type Location struct {
-	// Dir is the local run folder that was uploaded.
-	Dir string
-	// ArchiveURI is s3://BUCKET/PREFIX/YYYY/MM/RUN-ID/.
-	ArchiveURI string
-	// WorkbookURL is a presigned link to audit.xlsx, when enabled.
-	WorkbookURL string
 }

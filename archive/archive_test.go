@@ -22,8 +22,9 @@ import (
 	"github.com/reporter-dev/reporter/archive"
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/history"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/internal/s3test"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/report/jsonfile"
 )
 
 func TestArchiveLayout(t *testing.T) {
@@ -91,13 +92,13 @@ func TestArchiveLayout(t *testing.T) {
 			if got := pending(t, a); len(got) != 0 {
 				t.Errorf("spool after a successful upload = %v, want empty", got)
 			}
-			if _, err := os.Stat(filepath.Join(run.Dir, report.ManifestName)); err != nil {
+			if _, err := os.Stat(filepath.Join(run.Dir, runfolder.ManifestName)); err != nil {
 				t.Errorf("the run folder must be kept: %v", err)
 			}
 
 			// Every file is at its key, with its SHA-256 stored and its type.
-			manifest, _ := os.ReadFile(filepath.Join(run.Dir, report.ManifestName))
-			files := map[string][]byte{report.ManifestName: manifest}
+			manifest, _ := os.ReadFile(filepath.Join(run.Dir, runfolder.ManifestName))
+			files := map[string][]byte{runfolder.ManifestName: manifest}
 			for p, data := range run.Files {
 				files[p] = data
 			}
@@ -145,7 +146,7 @@ func TestArchiveLayout(t *testing.T) {
 					t.Errorf("PUT %s: X-Amz-Server-Side-Encryption = %q, want aws:kms", r.Path, r.Header.Get("X-Amz-Server-Side-Encryption"))
 				}
 			}
-			if len(puts) != len(files) || puts[len(puts)-1] != runKey(prefix, run, report.ManifestName) {
+			if len(puts) != len(files) || puts[len(puts)-1] != runKey(prefix, run, runfolder.ManifestName) {
 				t.Errorf("PUTs = %q, want %d with the manifest last", puts, len(files))
 			}
 
@@ -336,7 +337,7 @@ func TestVerify(t *testing.T) {
 		{
 			name: "tampered manifest",
 			change: func(t *testing.T, key func(string) string) {
-				putRaw(t, srv, plainBucket, key(report.ManifestName), []byte(`{"run_id":"20261101T060000Z","files":[]}`))
+				putRaw(t, srv, plainBucket, key(runfolder.ManifestName), []byte(`{"run_id":"20261101T060000Z","files":[]}`))
 			},
 			wantProblems: []string{"audit.md: not in the manifest", "manifest.json: S3 stores no SHA-256 checksum"},
 		},
@@ -398,7 +399,7 @@ func TestSpool(t *testing.T) {
 	ctx := context.Background()
 	deadURL := "http://127.0.0.1:1"
 	isPut := func(r *http.Request) bool { return r.Method == http.MethodPut }
-	isManifest := func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/"+report.ManifestName) }
+	isManifest := func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/"+runfolder.ManifestName) }
 
 	tests := []struct {
 		name string
@@ -473,7 +474,7 @@ func TestSpool(t *testing.T) {
 			}
 			a := openArchiver(t, good, out)
 			key := func(r runFolder, p string) *string { return aws.String(runKey(prefix, r, p)) }
-			_, err := srv.Client().HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(plainBucket), Key: key(older, report.ManifestName)})
+			_, err := srv.Client().HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(plainBucket), Key: key(older, runfolder.ManifestName)})
 			if gotManifest := err == nil; gotManifest != tt.wantManifest {
 				t.Errorf("manifest in S3 after the outage: %t (%v), want %t", gotManifest, err, tt.wantManifest)
 			}
@@ -623,7 +624,7 @@ func TestReadAPI(t *testing.T) {
 		if dir != filepath.Join(to, "20261001T060000Z") {
 			t.Errorf("Download dir = %s", dir)
 		}
-		problems, err := report.VerifyDir(dir)
+		problems, err := runfolder.VerifyDir(dir)
 		if err != nil || len(problems) > 0 {
 			t.Errorf("VerifyDir(downloaded run) = %v, %v", problems, err)
 		}
@@ -646,8 +647,8 @@ func TestReadAPI(t *testing.T) {
 		}
 		for _, l := range links {
 			want := run.Files[l.Path]
-			if l.Path == report.ManifestName {
-				want, _ = os.ReadFile(filepath.Join(run.Dir, report.ManifestName))
+			if l.Path == runfolder.ManifestName {
+				want, _ = os.ReadFile(filepath.Join(run.Dir, runfolder.ManifestName))
 			}
 			resp, err := http.Get(l.URL)
 			if err != nil {
@@ -678,7 +679,7 @@ func TestReadAPI(t *testing.T) {
 		}
 		defer prev.Close()
 		rd, _ := prev.Reader()
-		if doc, err := report.ReadJSON(rd); err != nil || doc.Run.ID != prev.RunID {
+		if doc, err := jsonfile.Read(rd); err != nil || doc.Run.ID != prev.RunID {
 			t.Errorf("findings.json from the archive = %v, %v", doc, err)
 		}
 	})

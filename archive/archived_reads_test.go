@@ -20,29 +20,34 @@ import (
 
 	"github.com/reporter-dev/reporter/archive"
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/compare"
 	"github.com/reporter-dev/reporter/internal/history"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
+	"github.com/reporter-dev/reporter/report/jsonfile"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // findingsRun returns a run of one audited account with the findings
 // given as principal → first seen (zero: new in this run).
-func findingsRun(t *testing.T, id string, firstSeen map[string]time.Time) *report.Run {
+func findingsRun(t *testing.T, id string, firstSeen map[string]time.Time) *result.Run {
 	t.Helper()
-	run := &report.Run{Run: report.RunInfo{ID: id, AsOf: runAsOf(t, id), Version: "test", Source: "sample"}}
-	run.Accounts = []report.Account{{ID: "111111111111", Name: "prod", Status: report.StatusCollected}}
+	run := &result.Run{Run: result.RunInfo{ID: id, AsOf: runAsOf(t, id), Version: "test", Source: "sample"}}
+	run.Accounts = []result.Account{{ID: "111111111111", Name: "prod", Status: result.StatusCollected}}
+	var findings result.Findings
 	for p, seen := range firstSeen {
-		run.Findings = append(run.Findings, audit.Finding{AccountID: "111111111111", Principal: p, Check: audit.UserInactive,
+		findings = append(findings, audit.Finding{AccountID: "111111111111", Principal: p, Check: audit.UserInactive,
 			Credential: "user", Severity: audit.Medium, FirstSeen: seen})
 	}
-	slices.SortFunc(run.Findings, func(a, b audit.Finding) int {
+	slices.SortFunc(findings, func(a, b audit.Finding) int {
 		if audit.Less(&a, &b) {
 			return -1
 		}
 		return 1
 	})
+	run.Findings = findings
 	run.Summary.AccountsTotal, run.Summary.AccountsAudited = 1, 1
-	run.Summary.Findings, run.Summary.Open = len(run.Findings), len(run.Findings)
-	run.Summary.BySeverity = map[string]int{"medium": len(run.Findings)}
+	run.Summary.Findings, run.Summary.Open = len(findings), len(findings)
+	run.Summary.BySeverity = map[string]int{"medium": len(findings)}
 	return run
 }
 
@@ -74,12 +79,12 @@ func TestHistoryReadsArchivedVersions(t *testing.T) {
 	// found; a new manifest that agrees, with its summary to match.
 	forged := findingsRun(t, run1.ID, map[string]time.Time{"alice": time.Date(2026, 9, 30, 6, 0, 0, 0, time.UTC)})
 	var doc bytes.Buffer
-	if err := report.WriteJSON(&doc, forged); err != nil {
+	if err := jsonfile.Write(&doc, forged); err != nil {
 		t.Fatal(err)
 	}
 	f := forger{t: t, client: srv.Client(), bucket: lockedBucket, prefix: prefix, run: run1}
 	f.put("findings.json", doc.Bytes())
-	m, err := report.ReadManifest(run1.Dir)
+	m, err := runfolder.ReadManifest(run1.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +95,7 @@ func TestHistoryReadsArchivedVersions(t *testing.T) {
 	}
 	m.Summary.Findings, m.Summary.Open = 1, 1
 	forgedManifest, _ := json.MarshalIndent(m, "", "  ")
-	f.put(report.ManifestName, forgedManifest)
+	f.put(runfolder.ManifestName, forgedManifest)
 	// The forgery is what a read without version ID returns.
 	cur, err := srv.Client().GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(lockedBucket), Key: aws.String(runKey(prefix, run1, "findings.json"))})
 	if err != nil {
@@ -121,11 +126,11 @@ func TestHistoryReadsArchivedVersions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := report.CompareRuns(next, rd); err != nil {
-			t.Fatalf("CompareRuns = %v", err)
+		if err := compare.Runs(next, rd); err != nil {
+			t.Fatalf("compare.Runs = %v", err)
 		}
 		want := map[string]time.Time{"alice": june, "bob": march}
-		for _, fd := range next.Findings {
+		for _, fd := range next.Findings.(result.Findings) {
 			if fd.Status != audit.StatusPersisting || !fd.FirstSeen.Equal(want[fd.Principal]) {
 				t.Errorf("%s: status %s first seen %s, want %s first seen %s (run 1 as archived)", fd.Principal, fd.Status,
 					fd.FirstSeen.Format(time.DateOnly), audit.StatusPersisting, want[fd.Principal].Format(time.DateOnly))
@@ -158,7 +163,7 @@ func TestHistoryReadsArchivedVersions(t *testing.T) {
 		for _, ch := range runs[0].Changes {
 			paths = append(paths, ch.Path)
 		}
-		if want := []string{"findings.json", report.ManifestName}; !slices.Equal(paths, want) {
+		if want := []string{"findings.json", runfolder.ManifestName}; !slices.Equal(paths, want) {
 			t.Errorf("run 1 changes = %+v, want %q", runs[0].Changes, want)
 		}
 		if got, want := runs[0].Status(), "complete; TAMPERED: findings.json, manifest.json changed after archiving, run reporter archive verify"; got != want {
@@ -174,7 +179,7 @@ func TestHistoryReadsArchivedVersions(t *testing.T) {
 			switch {
 			case r.Query.Has("versions"):
 				lists[r.Query.Get("prefix")]++
-			case r.Method == "GET" && strings.HasPrefix(r.Path, "/"+lockedBucket+"/"+prefix+"/") && !strings.HasSuffix(r.Path, "/"+report.ManifestName):
+			case r.Method == "GET" && strings.HasPrefix(r.Path, "/"+lockedBucket+"/"+prefix+"/") && !strings.HasSuffix(r.Path, "/"+runfolder.ManifestName):
 				t.Errorf("Runs read %s", r.Path)
 			}
 		}
@@ -191,18 +196,18 @@ func TestHistoryReadsArchivedVersions(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Findings = %v", err)
 		}
-		if len(got.Findings) != 2 {
-			t.Errorf("Findings = %d findings, want the 2 archived", len(got.Findings))
+		if got.Findings.Len() != 2 {
+			t.Errorf("Findings = %d findings, want the 2 archived", got.Findings.Len())
 		}
 		r, err := a.Lookup(ctx, archive.Latest)
 		if err != nil || r.ID != run1.ID {
 			t.Fatalf("Lookup(latest) = %v, %v", r, err)
 		}
-		data, err := a.ReadFile(ctx, r, report.ManifestName)
+		data, err := a.ReadFile(ctx, r, runfolder.ManifestName)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m, err := report.ParseManifest(data); err != nil || m.Summary.Findings != 2 {
+		if m, err := runfolder.ParseManifest(data); err != nil || m.Summary.Findings != 2 {
 			t.Errorf("ReadFile(manifest.json) = %s, %v; want the first version", data, err)
 		}
 		links, err := a.Links(ctx, run1.ID, time.Hour)
@@ -245,11 +250,11 @@ func TestRunsFlagChanges(t *testing.T) {
 		{name: "untouched", bucket: lockedBucket, attack: func(forger) {}},
 		{name: "identical re-upload", bucket: lockedBucket, attack: func(f forger) { f.put("audit.md", f.run.Files["audit.md"]) }},
 		{name: "identical re-upload of the manifest", bucket: lockedBucket, attack: func(f forger) {
-			raw, err := os.ReadFile(filepath.Join(f.run.Dir, report.ManifestName))
+			raw, err := os.ReadFile(filepath.Join(f.run.Dir, runfolder.ManifestName))
 			if err != nil {
 				f.t.Fatal(err)
 			}
-			f.put(report.ManifestName, raw)
+			f.put(runfolder.ManifestName, raw)
 		}},
 		{name: "same size, other bytes", bucket: lockedBucket, attack: func(f forger) {
 			b := bytes.Clone(f.run.Files["audit.md"])
@@ -262,7 +267,7 @@ func TestRunsFlagChanges(t *testing.T) {
 		}, want: []string{"audit.md: rewritten: version "}},
 		{name: "delete marker", bucket: lockedBucket, attack: func(f forger) { f.remove("evidence/222222222222.csv") },
 			want: []string{"evidence/222222222222.csv: deleted: delete marker "}},
-		{name: "manifest deleted", bucket: lockedBucket, attack: func(f forger) { f.remove(report.ManifestName) },
+		{name: "manifest deleted", bucket: lockedBucket, attack: func(f forger) { f.remove(runfolder.ManifestName) },
 			want: []string{"manifest.json: deleted: delete marker "}},
 		{name: "object added", bucket: lockedBucket, attack: func(f forger) { f.put("evidence/999999999999.csv", []byte("user,arn\n")) },
 			want: []string{"evidence/999999999999.csv: not in the manifest"}},

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 )
 
 // maxManifestSize bounds the manifest.json VerifyFolder reads: a run of
@@ -23,7 +23,7 @@ type FolderCheck struct {
 	// Dir is the folder checked.
 	Dir string `json:"dir"`
 	// Manifest is nil when manifest.json is missing or unreadable.
-	Manifest *report.Manifest `json:"manifest,omitempty"`
+	Manifest *runfolder.Manifest `json:"manifest,omitempty"`
 	// ManifestSHA256 is the hex SHA-256 of manifest.json, to compare with
 	// the archived manifest (`reporter archive verify`).
 	ManifestSHA256 string `json:"manifest_sha256,omitempty"`
@@ -73,7 +73,7 @@ func VerifyFolder(dir string) (*FolderCheck, error) {
 	}
 	data, err := readManifest(root)
 	if err != nil {
-		problem(report.ManifestName, "%v", err)
+		problem(runfolder.ManifestName, "%v", err)
 		for _, p := range sortedKeys(found) {
 			problem(p, "no readable manifest lists it")
 		}
@@ -81,9 +81,9 @@ func VerifyFolder(dir string) (*FolderCheck, error) {
 	}
 	sum := sha256.Sum256(data)
 	c.ManifestSHA256 = hex.EncodeToString(sum[:])
-	m, err := report.ParseManifest(data)
+	m, err := runfolder.ParseManifest(data)
 	if err != nil {
-		problem(report.ManifestName, "%v", err)
+		problem(runfolder.ManifestName, "%v", err)
 		for _, p := range sortedKeys(found) {
 			problem(p, "no readable manifest lists it")
 		}
@@ -153,7 +153,7 @@ func folderFiles(dir string, problem func(path, format string, args ...any)) (ma
 		case d.IsDir():
 		case !d.Type().IsRegular():
 			problem(rel, "not a regular file (%s)", d.Type())
-		case rel != report.ManifestName:
+		case rel != runfolder.ManifestName:
 			found[rel] = true
 		}
 		return nil
@@ -163,7 +163,7 @@ func folderFiles(dir string, problem func(path, format string, args ...any)) (ma
 
 // readManifest reads manifest.json inside root; it must be a regular file.
 func readManifest(root *os.Root) ([]byte, error) {
-	fi, err := root.Lstat(report.ManifestName)
+	fi, err := root.Lstat(runfolder.ManifestName)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, errors.New("missing: nothing to check the folder against")
 	}
@@ -176,7 +176,7 @@ func readManifest(root *os.Root) ([]byte, error) {
 	if fi.Size() > maxManifestSize {
 		return nil, fmt.Errorf("%d bytes, more than any manifest (%d); not read", fi.Size(), maxManifestSize)
 	}
-	f, err := root.Open(report.ManifestName)
+	f, err := root.Open(runfolder.ManifestName)
 	if err != nil {
 		return nil, err
 	}

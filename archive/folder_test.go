@@ -9,26 +9,26 @@ import (
 	"testing"
 
 	"github.com/reporter-dev/reporter/archive"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 )
 
 // editManifest rewrites the manifest of a run folder through edit.
-func editManifest(t *testing.T, dir string, edit func(*report.Manifest)) {
+func editManifest(t *testing.T, dir string, edit func(*runfolder.Manifest)) {
 	t.Helper()
-	m, err := report.ReadManifest(dir)
+	m, err := runfolder.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	edit(m)
-	if err := report.WriteManifest(dir, m); err != nil {
+	if err := runfolder.WriteManifest(dir, m); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // entry is the manifest entry of data at path.
-func entry(path string, data []byte) report.ManifestFile {
+func entry(path string, data []byte) runfolder.ManifestFile {
 	sum := sha256.Sum256(data)
-	return report.ManifestFile{Path: path, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
+	return runfolder.ManifestFile{Path: path, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
 }
 
 func TestVerifyFolder(t *testing.T) {
@@ -92,7 +92,7 @@ func TestVerifyFolder(t *testing.T) {
 					t.Fatal(err)
 				}
 				abs := filepath.Join(out, "secret.txt")
-				editManifest(t, r.Dir, func(m *report.Manifest) {
+				editManifest(t, r.Dir, func(m *runfolder.Manifest) {
 					m.Files = append(m.Files, entry(filepath.ToSlash(rel), secret), entry(abs, secret),
 						entry("evidence/../../../../secret.txt", secret), entry("../../etc/passwd", secret))
 				})
@@ -107,21 +107,21 @@ func TestVerifyFolder(t *testing.T) {
 		{
 			name: "entry listed twice", wantMatched: 6,
 			tamper: func(t *testing.T, r runFolder, _ string) {
-				editManifest(t, r.Dir, func(m *report.Manifest) { m.Files = append(m.Files, m.Files[0]) })
+				editManifest(t, r.Dir, func(m *runfolder.Manifest) { m.Files = append(m.Files, m.Files[0]) })
 			},
 			wantProblems: []string{"audit.md: listed twice in the manifest"},
 		},
 		{
 			name: "entry without a real SHA-256", wantMatched: 5,
 			tamper: func(t *testing.T, r runFolder, _ string) {
-				editManifest(t, r.Dir, func(m *report.Manifest) { m.Files[0].SHA256 = "../../etc/passwd" })
+				editManifest(t, r.Dir, func(m *runfolder.Manifest) { m.Files[0].SHA256 = "../../etc/passwd" })
 			},
 			wantProblems: []string{`audit.md: the manifest's sha256 "../../etc/passwd" is not a hex SHA-256`},
 		},
 		{
 			name: "no manifest",
 			tamper: func(t *testing.T, r runFolder, _ string) {
-				if err := os.Remove(filepath.Join(r.Dir, report.ManifestName)); err != nil {
+				if err := os.Remove(filepath.Join(r.Dir, runfolder.ManifestName)); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -130,14 +130,14 @@ func TestVerifyFolder(t *testing.T) {
 		{
 			name: "manifest is not JSON",
 			tamper: func(t *testing.T, r runFolder, _ string) {
-				write(t, filepath.Join(r.Dir, report.ManifestName), []byte("<html>"))
+				write(t, filepath.Join(r.Dir, runfolder.ManifestName), []byte("<html>"))
 			},
 			wantProblems: []string{"manifest.json: manifest: ", "findings.json: no readable manifest lists it"},
 		},
 		{
 			name: "manifest is a link",
 			tamper: func(t *testing.T, r runFolder, out string) {
-				path := filepath.Join(r.Dir, report.ManifestName)
+				path := filepath.Join(r.Dir, runfolder.ManifestName)
 				if err := os.Rename(path, filepath.Join(out, "elsewhere.json")); err != nil {
 					t.Fatal(err)
 				}

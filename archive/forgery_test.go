@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/reporter-dev/reporter/archive"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 )
 
 // forger writes to the bucket with the plain S3 API and valid checksums,
@@ -46,7 +46,7 @@ func (f forger) put(path string, data []byte) {
 func (f forger) rewrite(path string, data []byte) {
 	f.t.Helper()
 	f.put(path, data)
-	m, err := report.ReadManifest(f.run.Dir)
+	m, err := runfolder.ReadManifest(f.run.Dir)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func (f forger) rewrite(path string, data []byte) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	f.put(report.ManifestName, append(doc, '\n'))
+	f.put(runfolder.ManifestName, append(doc, '\n'))
 }
 
 // remove deletes a file of the run without a version ID: on a versioned
@@ -96,7 +96,7 @@ func TestVerifyCatchesForger(t *testing.T) {
 		{
 			name: "evidence and manifest rewritten consistently", bucket: lockedBucket, lock: "COMPLIANCE", verifyLock: "COMPLIANCE",
 			attack:       func(f forger) { f.rewrite("evidence/111111111111.csv", forged) },
-			wantTampered: []string{"evidence/111111111111.csv", report.ManifestName},
+			wantTampered: []string{"evidence/111111111111.csv", runfolder.ManifestName},
 			wantProblems: []string{
 				"evidence/111111111111.csv: tampered: version ",
 				"a read without version ID returns it",
@@ -116,8 +116,8 @@ func TestVerifyCatchesForger(t *testing.T) {
 		},
 		{
 			name: "manifest deleted", bucket: lockedBucket, lock: "COMPLIANCE", verifyLock: "COMPLIANCE",
-			attack:       func(f forger) { f.remove(report.ManifestName) },
-			wantTampered: []string{report.ManifestName},
+			attack:       func(f forger) { f.remove(runfolder.ManifestName) },
+			wantTampered: []string{runfolder.ManifestName},
 		},
 		{
 			name: "object added", bucket: lockedBucket, lock: "COMPLIANCE", verifyLock: "COMPLIANCE",
@@ -262,7 +262,7 @@ func TestVerifyAcrossVersionPages(t *testing.T) {
 		if err != nil {
 			t.Fatalf("page size %d: Verify = %v", size, err)
 		}
-		want := []string{"audit.md", "evidence/222222222222.csv", report.ManifestName}
+		want := []string{"audit.md", "evidence/222222222222.csv", runfolder.ManifestName}
 		if got := v.Tampered(); strings.Join(got, ",") != strings.Join(want, ",") {
 			t.Errorf("page size %d: Tampered() = %q, want %q; problems:\n%s", size, got, want, strings.Join(v.Problems(), "\n"))
 		}
@@ -292,10 +292,10 @@ func TestVerifyHostileManifest(t *testing.T) {
 	if _, err := srv.Client().PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(lockedBucket), Key: aws.String(key), Body: bytes.NewReader(secret)}); err != nil {
 		t.Fatal(err)
 	}
-	doc, _ := json.Marshal(report.Manifest{RunID: run.ID, AsOf: run.AsOf, Files: []report.ManifestFile{
+	doc, _ := json.Marshal(runfolder.Manifest{RunID: run.ID, AsOf: run.AsOf, Files: []runfolder.ManifestFile{
 		entry("../../../secret.txt", secret), entry("/etc/passwd", secret), entry("evidence/./x.csv", secret),
 	}})
-	f.put(report.ManifestName, doc)
+	f.put(runfolder.ManifestName, doc)
 
 	v, err := openArchiver(t, s3Config(srv, lockedBucket, prefix), t.TempDir()).Verify(ctx, run.ID)
 	if err != nil {

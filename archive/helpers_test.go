@@ -19,8 +19,10 @@ import (
 
 	"github.com/reporter-dev/reporter/archive"
 	"github.com/reporter-dev/reporter/internal/config"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/internal/s3test"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/report/jsonfile"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // Buckets every test server gets.
@@ -90,7 +92,7 @@ type runFolder struct {
 // artifacts, evidence, and manifest.json last.
 func writeRun(t *testing.T, out, id string) runFolder {
 	t.Helper()
-	run := &report.Run{Run: report.RunInfo{ID: id, AsOf: runAsOf(t, id), Version: "test", Source: "sample"}}
+	run := &result.Run{Run: result.RunInfo{ID: id, AsOf: runAsOf(t, id), Version: "test", Source: "sample"}}
 	run.Summary.AccountsTotal, run.Summary.AccountsAudited, run.Summary.AccountsFailed = 3, 2, 1
 	run.Summary.Findings, run.Summary.Open = 7, 5
 	run.Summary.BySeverity = map[string]int{"critical": 1, "high": 2, "medium": 1, "low": 1}
@@ -100,8 +102,7 @@ func writeRun(t *testing.T, out, id string) runFolder {
 // runAsOf returns the as-of of a run ID.
 func runAsOf(t *testing.T, id string) time.Time {
 	t.Helper()
-	base, _, _ := strings.Cut(id, "-")
-	asOf, err := time.Parse("20060102T150405Z", base)
+	asOf, _, err := runfolder.ParseID(id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,12 +110,12 @@ func runAsOf(t *testing.T, id string) time.Time {
 }
 
 // writeRunDoc is writeRun with the given findings document.
-func writeRunDoc(t *testing.T, out string, run *report.Run) runFolder {
+func writeRunDoc(t *testing.T, out string, run *result.Run) runFolder {
 	t.Helper()
 	id, asOf := run.Run.ID, run.Run.AsOf
-	dir := filepath.Join(out, asOf.Format("2006"), asOf.Format("01"), id)
+	dir := runfolder.Dir(out, asOf, id)
 	var findings bytes.Buffer
-	if err := report.WriteJSON(&findings, run); err != nil {
+	if err := jsonfile.Write(&findings, run); err != nil {
 		t.Fatal(err)
 	}
 	xlsx := make([]byte, 64<<10)
@@ -136,12 +137,12 @@ func writeRunDoc(t *testing.T, out string, run *report.Run) runFolder {
 			t.Fatal(err)
 		}
 	}
-	list, err := report.BuildManifest(dir)
+	list, err := runfolder.BuildManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	summary := run.Summary
-	if err := report.WriteManifest(dir, &report.Manifest{RunID: id, AsOf: asOf, Version: "test", Summary: &summary, Files: list}); err != nil {
+	if err := runfolder.WriteManifest(dir, &runfolder.Manifest{RunID: id, AsOf: asOf, Version: "test", Summary: &summary, Files: list}); err != nil {
 		t.Fatal(err)
 	}
 	return runFolder{Dir: dir, ID: id, AsOf: asOf, Files: files}

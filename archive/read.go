@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -21,7 +20,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/reporter-dev/reporter/internal/history"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
+	"github.com/reporter-dev/reporter/report/jsonfile"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // ErrRunNotFound means the archive holds no object of the run asked for.
@@ -32,7 +33,7 @@ var ErrRunNotFound = errors.New("run not found in the archive")
 var ErrIncomplete = errors.New("run has no manifest in the archive: its upload is incomplete")
 
 // Latest names the newest complete run where a run ID is expected.
-const Latest = "latest"
+const Latest = runfolder.Latest
 
 // Run is a run found in the archive.
 type Run struct {
@@ -43,7 +44,7 @@ type Run struct {
 	URI string `json:"uri"`
 	// Manifest is nil when the run has no manifest in S3. On a versioned
 	// bucket it is the first version of manifest.json, the one archived.
-	Manifest *report.Manifest `json:"manifest,omitempty"`
+	Manifest *runfolder.Manifest `json:"manifest,omitempty"`
 	// Changes are, on a versioned bucket, what was written or deleted
 	// under the run's prefix after it was archived, as the listing of its
 	// versions shows; reads still return the archived versions, and
@@ -84,7 +85,7 @@ func (r *Run) status() string {
 	}
 	status := r.Manifest.RunStatus()
 	switch {
-	case status == report.RunIncomplete:
+	case status == result.RunIncomplete:
 		return "INCOMPLETE: run interrupted or source failed"
 	case r.Manifest.Failed():
 		return "FAILED: no account audited"
@@ -97,7 +98,7 @@ func (r *Run) AsOf() time.Time {
 	if r.Manifest != nil {
 		return r.Manifest.AsOf
 	}
-	t, _ := runIDTime(r.ID)
+	t, _, _ := runfolder.ParseID(r.ID)
 	return t
 }
 
@@ -187,12 +188,9 @@ func (a *Archiver) lookupCurrent(ctx context.Context, id string) (*Run, error) {
 		}
 		return nil, fmt.Errorf("%w: no complete run under %s", ErrRunNotFound, a.uri(a.rootPrefix()))
 	}
-	asOf, err := runIDTime(id)
+	asOf, _, err := runfolder.ParseID(id)
 	if err != nil {
-		return nil, err
-	}
-	if !runIDRE.MatchString(id) {
-		return nil, fmt.Errorf("run ID %q: want YYYYMMDDTHHMMSSZ, optionally with -N (e.g. 20261101T060000Z-2), or %q", id, Latest)
+		return nil, fmt.Errorf("%w, or %q", err, Latest)
 	}
 	r := &Run{ID: id, Prefix: a.runPrefix(asOf, id)}
 	r.URI = a.uri(r.Prefix)
@@ -211,7 +209,7 @@ func (a *Archiver) lookupCurrent(ctx context.Context, id string) (*Run, error) {
 		return nil, err
 	}
 	if r.Manifest.RunID != id {
-		return nil, fmt.Errorf("%s%s names run %s", r.URI, report.ManifestName, r.Manifest.RunID)
+		return nil, fmt.Errorf("%s%s names run %s", r.URI, runfolder.ManifestName, r.Manifest.RunID)
 	}
 	return r, nil
 }
@@ -223,7 +221,7 @@ func (a *Archiver) lookupCurrent(ctx context.Context, id string) (*Run, error) {
 func (a *Archiver) ReadFile(ctx context.Context, r *Run, path string) ([]byte, error) {
 	version := ""
 	if r.pin != nil {
-		if path == report.ManifestName {
+		if path == runfolder.ManifestName {
 			return bytes.Clone(r.pin.manifest), nil
 		}
 		if version = r.pin.version(path); version == "" {
@@ -250,7 +248,7 @@ func (a *Archiver) ReadFile(ctx context.Context, r *Run, path string) ([]byte, e
 
 // Findings returns the findings.json of the run with the given ID (or
 // "latest"), checked against the run's manifest.
-func (a *Archiver) Findings(ctx context.Context, id string) (*report.Run, error) {
+func (a *Archiver) Findings(ctx context.Context, id string) (*result.Run, error) {
 	r, err := a.Lookup(ctx, id)
 	if err != nil {
 		return nil, err
@@ -266,7 +264,7 @@ func (a *Archiver) Findings(ctx context.Context, id string) (*report.Run, error)
 	if err != nil {
 		return nil, err
 	}
-	run, err := report.ReadJSON(bytes.NewReader(data))
+	run, err := jsonfile.Read(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%sfindings.json: %w", r.URI, err)
 	}
@@ -319,7 +317,7 @@ func (h History) Open(ctx context.Context, run history.Run, path string) (io.Rea
 	}
 	in := &s3.GetObjectInput{Bucket: aws.String(h.Archiver.bucket), Key: aws.String(key)}
 	if pin != nil {
-		if path == report.ManifestName {
+		if path == runfolder.ManifestName {
 			return io.NopCloser(bytes.NewReader(pin.manifest)), nil
 		}
 		version := pin.version(path)
@@ -336,17 +334,17 @@ func (h History) Open(ctx context.Context, run history.Run, path string) (io.Rea
 }
 
 // manifest downloads and parses the manifest under a run prefix.
-func (a *Archiver) manifest(ctx context.Context, prefix string) (*report.Manifest, error) {
-	data, _, err := a.get(ctx, prefix+report.ManifestName, "")
+func (a *Archiver) manifest(ctx context.Context, prefix string) (*runfolder.Manifest, error) {
+	data, _, err := a.get(ctx, prefix+runfolder.ManifestName, "")
 	if isNotFound(err) {
 		return nil, ErrIncomplete
 	}
 	if err != nil {
 		return nil, err
 	}
-	m, err := report.ParseManifest(data)
+	m, err := runfolder.ParseManifest(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", a.uri(prefix+report.ManifestName), err)
+		return nil, fmt.Errorf("%s: %w", a.uri(prefix+runfolder.ManifestName), err)
 	}
 	return m, nil
 }
@@ -357,7 +355,7 @@ func (a *Archiver) manifest(ctx context.Context, prefix string) (*report.Manifes
 func (a *Archiver) get(ctx context.Context, key, versionID string) ([]byte, *s3.GetObjectOutput, error) {
 	var data []byte
 	var out *s3.GetObjectOutput
-	err := a.retry.do(ctx, a.log, "download "+a.uri(key), func(ctx context.Context) error {
+	err := request(ctx, "download "+a.uri(key), func(ctx context.Context) error {
 		in := &s3.GetObjectInput{Bucket: aws.String(a.bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled}
 		if versionID != "" {
 			in.VersionId = aws.String(versionID)
@@ -409,7 +407,7 @@ func (a *Archiver) runPrefixesOf(ctx context.Context, since time.Time, versions 
 			if sinceMonth != "" && y+"/"+mo < sinceMonth {
 				continue
 			}
-			ids, err := listDirs(ctx, root+y+"/"+mo+"/", runIDRE)
+			ids, err := listDirs(ctx, root+y+"/"+mo+"/", runfolder.IDPattern)
 			if err != nil {
 				return nil, err
 			}
@@ -419,14 +417,13 @@ func (a *Archiver) runPrefixesOf(ctx context.Context, since time.Time, versions 
 			}
 		}
 	}
-	sort.SliceStable(runs, func(i, j int) bool { return runBefore(runs[j].ID, runs[i].ID) })
+	sort.SliceStable(runs, func(i, j int) bool { return runfolder.Less(runs[j].ID, runs[i].ID) })
 	return runs, nil
 }
 
 var (
 	yearRE  = regexp.MustCompile(`^[0-9]{4}$`)
 	monthRE = regexp.MustCompile(`^(0[1-9]|1[0-2])$`)
-	runIDRE = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z(-[0-9]+)?$`)
 )
 
 // listDirs returns the names of the "folders" directly under prefix that
@@ -452,7 +449,7 @@ func (a *Archiver) listVersionDirs(ctx context.Context, prefix string, re *regex
 	in := &s3.ListObjectVersionsInput{Bucket: aws.String(a.bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/")}
 	for {
 		var page *s3.ListObjectVersionsOutput
-		err := a.retry.do(ctx, a.log, "list the versions of "+a.uri(prefix), func(ctx context.Context) error {
+		err := request(ctx, "list the versions of "+a.uri(prefix), func(ctx context.Context) error {
 			var err error
 			page, err = a.client.ListObjectVersions(ctx, in)
 			return err
@@ -481,7 +478,7 @@ func (a *Archiver) listPages(ctx context.Context, in *s3.ListObjectsV2Input, fn 
 	p := s3.NewListObjectsV2Paginator(a.client, in)
 	for p.HasMorePages() {
 		var page *s3.ListObjectsV2Output
-		err := a.retry.do(ctx, a.log, "list "+a.uri(aws.ToString(in.Prefix)), func(ctx context.Context) error {
+		err := request(ctx, "list "+a.uri(aws.ToString(in.Prefix)), func(ctx context.Context) error {
 			var err error
 			page, err = p.NextPage(ctx)
 			return err
@@ -509,27 +506,4 @@ func (a *Archiver) listRun(ctx context.Context, prefix string) ([]object, error)
 		}
 	})
 	return objs, err
-}
-
-// runBefore orders run IDs by as-of, then re-run number (…Z, …Z-2, …Z-10).
-func runBefore(a, b string) bool {
-	ta, errA := runIDTime(a)
-	tb, errB := runIDTime(b)
-	if errA != nil || errB != nil || ta.Equal(tb) {
-		if ra, rb := rerun(a), rerun(b); ra != rb && errA == nil && errB == nil {
-			return ra < rb
-		}
-		return a < b
-	}
-	return ta.Before(tb)
-}
-
-// rerun returns the re-run number of a run ID: 1 for …Z, N for …Z-N.
-func rerun(id string) int {
-	if _, n, ok := strings.Cut(id, "-"); ok {
-		if v, err := strconv.Atoi(n); err == nil {
-			return v
-		}
-	}
-	return 1
 }

@@ -9,14 +9,19 @@ import (
 	"net"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // Retry says how often, and after which delays, a failed S3 request is
-// tried again. It applies on top of the SDK's own retries, so that a
-// short S3 outage does not send a run to the spool.
+// tried again, so that a short S3 outage does not send a run to the
+// spool. It configures the SDK's own retryer (retry.Standard) for every
+// request of the Archiver: the archive has no retry loop of its own.
 type Retry struct {
 	// Attempts is the number of tries of each request, at least 1.
 	Attempts int
@@ -69,31 +74,92 @@ func Retryable(err error) bool {
 	return false
 }
 
-// do runs op until it succeeds, fails for good, or the attempts run out.
-func (r Retry) do(ctx context.Context, log *slog.Logger, what string, op func(context.Context) error) error {
+// retryer is the SDK retryer r configures: r.Attempts tries, r.Delay
+// between them, what Retryable accepts retried besides what the SDK
+// retries anyway, no client-side retry quota (an outage must not use up
+// the retries of the requests after it), and every retry logged.
+func (r Retry) retryer(log *slog.Logger) aws.RetryerV2 {
 	attempts := max(r.Attempts, 1)
-	for n := 1; ; n++ {
-		err := op(ctx)
-		if err == nil {
-			return nil
-		}
-		if !Retryable(err) {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		if n == attempts {
-			return fmt.Errorf("%s: gave up after %d attempts: %w", what, n, err)
-		}
-		var d time.Duration
-		if r.Delay != nil {
-			d = r.Delay(n)
-		}
-		log.Warn("S3 request failed; retrying", "op", what, "attempt", n, "of", attempts, "delay", d, "err", err)
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%s: %w after %d attempts (last error: %v)", what, ctx.Err(), n, err)
-		case <-t.C:
-		}
+	std := retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = attempts
+		o.RateLimiter = ratelimit.None
+		o.Backoff = retry.BackoffDelayerFunc(func(attempt int, _ error) (time.Duration, error) {
+			if r.Delay == nil {
+				return 0, nil
+			}
+			// The SDK counts the attempt that failed from 1 (from 0
+			// under AWS_NEW_RETRIES_2026): either way, at least retry 1.
+			return r.Delay(max(attempt, 1)), nil
+		})
+		o.Retryables = append(o.Retryables, retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			if Retryable(err) {
+				return aws.TrueTernary
+			}
+			return aws.UnknownTernary
+		}))
+	})
+	return loggedRetryer{RetryerV2: std, log: log, attempts: attempts}
+}
+
+// loggedRetryer logs every retry its RetryerV2 decides on.
+type loggedRetryer struct {
+	aws.RetryerV2
+	log      *slog.Logger
+	attempts int
+}
+
+// RetryDelay implements aws.Retryer, logging the failure about to be retried.
+func (l loggedRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
+	d, derr := l.RetryerV2.RetryDelay(attempt, err)
+	if derr == nil {
+		l.log.Warn("S3 request failed; retrying", "attempt", attempt, "of", l.attempts, "delay", d, "err", err)
 	}
+	return d, derr
+}
+
+// request runs op, one S3 request retried by the SDK as Retry says,
+// naming what failed.
+func request(ctx context.Context, what string, op func(context.Context) error) error {
+	if err := op(ctx); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// retryingClient is a Client whose every request uses the archive's retryer.
+type retryingClient struct {
+	c   Client
+	opt func(*s3.Options)
+}
+
+func (r retryingClient) PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	return r.c.PutObject(ctx, in, append(optFns, r.opt)...)
+}
+
+func (r retryingClient) HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
+	return r.c.HeadObject(ctx, in, append(optFns, r.opt)...)
+}
+
+func (r retryingClient) GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	return r.c.GetObject(ctx, in, append(optFns, r.opt)...)
+}
+
+func (r retryingClient) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	return r.c.ListObjectsV2(ctx, in, append(optFns, r.opt)...)
+}
+
+func (r retryingClient) GetObjectLockConfiguration(ctx context.Context, in *s3.GetObjectLockConfigurationInput, optFns ...func(*s3.Options)) (*s3.GetObjectLockConfigurationOutput, error) {
+	return r.c.GetObjectLockConfiguration(ctx, in, append(optFns, r.opt)...)
+}
+
+func (r retryingClient) GetBucketVersioning(ctx context.Context, in *s3.GetBucketVersioningInput, optFns ...func(*s3.Options)) (*s3.GetBucketVersioningOutput, error) {
+	return r.c.GetBucketVersioning(ctx, in, append(optFns, r.opt)...)
+}
+
+func (r retryingClient) GetObjectRetention(ctx context.Context, in *s3.GetObjectRetentionInput, optFns ...func(*s3.Options)) (*s3.GetObjectRetentionOutput, error) {
+	return r.c.GetObjectRetention(ctx, in, append(optFns, r.opt)...)
+}
+
+func (r retryingClient) ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, optFns ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error) {
+	return r.c.ListObjectVersions(ctx, in, append(optFns, r.opt)...)
 }

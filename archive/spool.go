@@ -13,7 +13,8 @@ import (
 	"sort"
 
 	"github.com/reporter-dev/reporter/internal/perm"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // The spool holds one folder per run not yet confirmed in S3, in the
@@ -35,7 +36,7 @@ func (a *Archiver) Pending() ([]PendingRun, error) {
 	if a.spool == "" {
 		return nil, ErrNoSpool
 	}
-	dirs, err := filepath.Glob(filepath.Join(a.spool, "[0-9][0-9][0-9][0-9]", "[0-9][0-9]", "*"))
+	dirs, err := runfolder.Entries(a.spool)
 	if err != nil {
 		return nil, err
 	}
@@ -45,14 +46,14 @@ func (a *Archiver) Pending() ([]PendingRun, error) {
 			runs = append(runs, PendingRun{ID: filepath.Base(d), Dir: d})
 		}
 	}
-	sort.Slice(runs, func(i, j int) bool { return runBefore(runs[i].ID, runs[j].ID) })
+	sort.Slice(runs, func(i, j int) bool { return runfolder.Less(runs[i].ID, runs[j].ID) })
 	return runs, nil
 }
 
 // FlushResult says what Flush did.
 type FlushResult struct {
 	// Archived are the runs uploaded and removed from the spool.
-	Archived []Location
+	Archived []result.Location
 	// Failed are the runs still in the spool.
 	Failed []PendingRun
 }
@@ -95,7 +96,7 @@ func (a *Archiver) Flush(ctx context.Context) (FlushResult, error) {
 // spoolRun copies the run folder dir into the spool, checking every file
 // against the manifest m, and returns the spool entry. A run folder that
 // is already in the spool is its own entry.
-func (a *Archiver) spoolRun(dir string, m *report.Manifest) (string, error) {
+func (a *Archiver) spoolRun(dir string, m *runfolder.Manifest) (string, error) {
 	if a.spool == "" {
 		return "", ErrNoSpool
 	}
@@ -106,13 +107,12 @@ func (a *Archiver) spoolRun(dir string, m *report.Manifest) (string, error) {
 	if within(abs, a.spool) {
 		return abs, nil
 	}
-	asOf := m.AsOf.UTC()
-	entry := filepath.Join(a.spool, asOf.Format("2006"), asOf.Format("01"), m.RunID)
-	manifest, err := os.ReadFile(filepath.Join(dir, report.ManifestName))
+	entry := runfolder.Dir(a.spool, m.AsOf, m.RunID)
+	manifest, err := os.ReadFile(filepath.Join(dir, runfolder.ManifestName))
 	if err != nil {
 		return "", err
 	}
-	if prev, err := os.ReadFile(filepath.Join(entry, report.ManifestName)); err == nil {
+	if prev, err := os.ReadFile(filepath.Join(entry, runfolder.ManifestName)); err == nil {
 		if !bytes.Equal(prev, manifest) {
 			return "", fmt.Errorf("spool %s already holds another run %s", entry, m.RunID)
 		}
@@ -143,16 +143,16 @@ func (a *Archiver) spoolRun(dir string, m *report.Manifest) (string, error) {
 
 // copyRun copies the files of m, then the manifest, from src to dst,
 // checking each file's size and SHA-256 on the way.
-func copyRun(src, dst string, m *report.Manifest, manifest []byte) error {
+func copyRun(src, dst string, m *runfolder.Manifest, manifest []byte) error {
 	for _, f := range m.Files {
 		if err := copyFile(filepath.Join(src, filepath.FromSlash(f.Path)), filepath.Join(dst, filepath.FromSlash(f.Path)), f); err != nil {
 			return err
 		}
 	}
-	return writeFileSync(filepath.Join(dst, report.ManifestName), manifest)
+	return writeFileSync(filepath.Join(dst, runfolder.ManifestName), manifest)
 }
 
-func copyFile(src, dst string, want report.ManifestFile) error {
+func copyFile(src, dst string, want runfolder.ManifestFile) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err

@@ -17,7 +17,8 @@ import (
 	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // Errors of Archive and Flush, for errors.Is.
@@ -37,13 +38,13 @@ const uploadParallelism = 4
 // Archive copies the finished run folder dir into the spool, uploads it
 // and removes the spool copy once S3 has confirmed the manifest. On error
 // the copy stays in the spool for Flush; dir itself is never changed.
-func (a *Archiver) Archive(ctx context.Context, dir string, run *report.Run) (Location, error) {
-	m, err := report.ReadManifest(dir)
+func (a *Archiver) Archive(ctx context.Context, dir string, run *result.Run) (result.Location, error) {
+	m, err := runfolder.ReadManifest(dir)
 	if err != nil {
-		return Location{}, fmt.Errorf("run folder %s: %w", dir, err)
+		return result.Location{}, fmt.Errorf("run folder %s: %w", dir, err)
 	}
 	if run != nil && run.Run.ID != m.RunID {
-		return Location{}, fmt.Errorf("run folder %s: manifest is of run %s, not %s", dir, m.RunID, run.Run.ID)
+		return result.Location{}, fmt.Errorf("run folder %s: manifest is of run %s, not %s", dir, m.RunID, run.Run.ID)
 	}
 	entry, spoolErr := a.spoolRun(dir, m)
 	src := entry
@@ -54,9 +55,9 @@ func (a *Archiver) Archive(ctx context.Context, dir string, run *report.Run) (Lo
 	loc, err := a.upload(ctx, src)
 	if err != nil {
 		if spoolErr != nil {
-			return Location{}, fmt.Errorf("%w (and the run could not be copied to the spool: %v; the run folder %s is kept but will not be uploaded by a later flush)", err, spoolErr, dir)
+			return result.Location{}, fmt.Errorf("%w (and the run could not be copied to the spool: %v; the run folder %s is kept but will not be uploaded by a later flush)", err, spoolErr, dir)
 		}
-		return Location{}, fmt.Errorf("%w (the run waits in the spool %s and is uploaded by the next run or `reporter archive flush`)", err, entry)
+		return result.Location{}, fmt.Errorf("%w (the run waits in the spool %s and is uploaded by the next run or `reporter archive flush`)", err, entry)
 	}
 	if spoolErr == nil {
 		a.unspool(entry)
@@ -66,25 +67,25 @@ func (a *Archiver) Archive(ctx context.Context, dir string, run *report.Run) (Lo
 
 // upload puts every file of the run folder dir into S3, the manifest last,
 // and confirms the manifest with HeadObject and its checksum.
-func (a *Archiver) upload(ctx context.Context, dir string) (Location, error) {
-	m, err := report.ReadManifest(dir)
+func (a *Archiver) upload(ctx context.Context, dir string) (result.Location, error) {
+	m, err := runfolder.ReadManifest(dir)
 	if err != nil {
-		return Location{}, fmt.Errorf("run folder %s: %w", dir, err)
+		return result.Location{}, fmt.Errorf("run folder %s: %w", dir, err)
 	}
-	problems, err := report.VerifyDir(dir)
+	problems, err := runfolder.VerifyDir(dir)
 	if err != nil {
-		return Location{}, fmt.Errorf("run folder %s: %w", dir, err)
+		return result.Location{}, fmt.Errorf("run folder %s: %w", dir, err)
 	}
 	if len(problems) > 0 {
-		return Location{}, fmt.Errorf("run %s: %w: %s: %w", m.RunID, ErrLocalMismatch, dir, errors.Join(problems...))
+		return result.Location{}, fmt.Errorf("run %s: %w: %s: %w", m.RunID, ErrLocalMismatch, dir, errors.Join(problems...))
 	}
-	manifest, err := os.ReadFile(filepath.Join(dir, report.ManifestName))
+	manifest, err := os.ReadFile(filepath.Join(dir, runfolder.ManifestName))
 	if err != nil {
-		return Location{}, err
+		return result.Location{}, err
 	}
 	manifestSum := sha256.Sum256(manifest)
 	prefix := a.runPrefix(m.AsOf, m.RunID)
-	loc := Location{Dir: dir, ArchiveURI: a.uri(prefix)}
+	loc := result.Location{Dir: dir, ArchiveURI: a.uri(prefix)}
 	log := a.log.With("run_id", m.RunID, "uri", loc.ArchiveURI)
 
 	if a.lockMode != "" {
@@ -92,7 +93,7 @@ func (a *Archiver) upload(ctx context.Context, dir string) (Location, error) {
 			return loc, err
 		}
 	}
-	done, err := a.confirmed(ctx, prefix+report.ManifestName, manifestSum[:])
+	done, err := a.confirmed(ctx, prefix+runfolder.ManifestName, manifestSum[:])
 	if err != nil {
 		return loc, err
 	}
@@ -127,15 +128,15 @@ func (a *Archiver) upload(ctx context.Context, dir string) (Location, error) {
 	if err := g.Wait(); err != nil {
 		return loc, fmt.Errorf("run %s: %w; manifest not uploaded, the run is incomplete in S3", m.RunID, err)
 	}
-	if err := a.put(ctx, dir, prefix, report.ManifestName, int64(len(manifest)), manifestSum[:], until); err != nil {
+	if err := a.put(ctx, dir, prefix, runfolder.ManifestName, int64(len(manifest)), manifestSum[:], until); err != nil {
 		return loc, fmt.Errorf("run %s: %w", m.RunID, err)
 	}
-	done, err = a.confirmed(ctx, prefix+report.ManifestName, manifestSum[:])
+	done, err = a.confirmed(ctx, prefix+runfolder.ManifestName, manifestSum[:])
 	if err != nil {
 		return loc, fmt.Errorf("run %s: manifest uploaded but not confirmed: %w", m.RunID, err)
 	}
 	if !done {
-		return loc, fmt.Errorf("run %s: manifest uploaded but %s is not found", m.RunID, a.uri(prefix+report.ManifestName))
+		return loc, fmt.Errorf("run %s: manifest uploaded but %s is not found", m.RunID, a.uri(prefix+runfolder.ManifestName))
 	}
 	log.Info("run uploaded", "objects", len(m.Files)+1)
 	return a.withLink(ctx, loc, m, prefix), nil
@@ -146,7 +147,7 @@ func (a *Archiver) upload(ctx context.Context, dir string) (Location, error) {
 func (a *Archiver) put(ctx context.Context, dir, prefix, rel string, size int64, sum []byte, until time.Time) error {
 	key := prefix + rel
 	b64 := base64.StdEncoding.EncodeToString(sum)
-	return a.retry.do(ctx, a.log, "upload "+a.uri(key), func(ctx context.Context) error {
+	return request(ctx, "upload "+a.uri(key), func(ctx context.Context) error {
 		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
 		if err != nil {
 			return err
@@ -184,7 +185,7 @@ func (a *Archiver) put(ctx context.Context, dir, prefix, rel string, size int64,
 // checksum. An object with another checksum is ErrConflict.
 func (a *Archiver) confirmed(ctx context.Context, key string, sum []byte) (bool, error) {
 	var head *s3.HeadObjectOutput
-	err := a.retry.do(ctx, a.log, "check "+a.uri(key), func(ctx context.Context) error {
+	err := request(ctx, "check "+a.uri(key), func(ctx context.Context) error {
 		var err error
 		head, err = a.client.HeadObject(ctx, &s3.HeadObjectInput{
 			Bucket: aws.String(a.bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled,
@@ -209,7 +210,7 @@ func (a *Archiver) confirmed(ctx context.Context, key string, sum []byte) (bool,
 // retention.
 func (a *Archiver) checkObjectLock(ctx context.Context) error {
 	var out *s3.GetObjectLockConfigurationOutput
-	err := a.retry.do(ctx, a.log, "read the Object Lock configuration of bucket "+a.bucket, func(ctx context.Context) error {
+	err := request(ctx, "read the Object Lock configuration of bucket "+a.bucket, func(ctx context.Context) error {
 		var err error
 		out, err = a.client.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: aws.String(a.bucket)})
 		return err
@@ -228,7 +229,7 @@ func (a *Archiver) checkObjectLock(ctx context.Context) error {
 }
 
 // withLink adds the presigned link to audit.xlsx, when configured.
-func (a *Archiver) withLink(ctx context.Context, loc Location, m *report.Manifest, prefix string) Location {
+func (a *Archiver) withLink(ctx context.Context, loc result.Location, m *runfolder.Manifest, prefix string) result.Location {
 	if a.presign == nil || a.linkExpiry <= 0 {
 		return loc
 	}

@@ -23,7 +23,7 @@ import (
 
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/perm"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 )
 
 // ObjectCheck is the verification of one object of an archived run.
@@ -179,7 +179,7 @@ func (a *Archiver) verifyCurrent(ctx context.Context, id string) (*Verification,
 	r, err := a.lookupCurrent(ctx, id)
 	switch {
 	case errors.Is(err, ErrIncomplete):
-		v := &Verification{Run: *r, Objects: []ObjectCheck{{Path: report.ManifestName, Problems: []string{"missing: the upload of this run is incomplete"}}}}
+		v := &Verification{Run: *r, Objects: []ObjectCheck{{Path: runfolder.ManifestName, Problems: []string{"missing: the upload of this run is incomplete"}}}}
 		objs, lerr := a.listRun(ctx, r.Prefix)
 		if lerr != nil {
 			return nil, lerr
@@ -210,13 +210,13 @@ func (a *Archiver) verifyCurrent(ctx context.Context, id string) (*Verification,
 		})
 	}
 	g.Go(func() (err error) {
-		v.Objects[len(files)], err = a.verifyObject(gctx, r.Prefix, report.ManifestName, "", nil)
+		v.Objects[len(files)], err = a.verifyObject(gctx, r.Prefix, runfolder.ManifestName, "", nil)
 		return err
 	})
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	known := map[string]bool{report.ManifestName: true}
+	known := map[string]bool{runfolder.ManifestName: true}
 	for _, f := range files {
 		known[f.Path] = true
 	}
@@ -232,11 +232,11 @@ func (a *Archiver) verifyCurrent(ctx context.Context, id string) (*Verification,
 // one; want is nil for the manifest itself, which is checked against its
 // stored checksum only. The error is for S3 failures; what is wrong with
 // the object goes into Problems.
-func (a *Archiver) verifyObject(ctx context.Context, prefix, path, versionID string, want *report.ManifestFile) (ObjectCheck, error) {
+func (a *Archiver) verifyObject(ctx context.Context, prefix, path, versionID string, want *runfolder.ManifestFile) (ObjectCheck, error) {
 	c := ObjectCheck{Path: path}
 	key := prefix + path
 	var head *s3.HeadObjectOutput
-	err := a.retry.do(ctx, a.log, "check "+a.uri(key), func(ctx context.Context) error {
+	err := request(ctx, "check "+a.uri(key), func(ctx context.Context) error {
 		in := &s3.HeadObjectInput{Bucket: aws.String(a.bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled}
 		if versionID != "" {
 			in.VersionId = aws.String(versionID)
@@ -316,7 +316,7 @@ func (a *Archiver) verifyObject(ctx context.Context, prefix, path, versionID str
 // without retention is no error.
 func (a *Archiver) retention(ctx context.Context, key, versionID string) (string, time.Time, error) {
 	var out *s3.GetObjectRetentionOutput
-	err := a.retry.do(ctx, a.log, "read the retention of "+a.uri(key), func(ctx context.Context) error {
+	err := request(ctx, "read the retention of "+a.uri(key), func(ctx context.Context) error {
 		var err error
 		out, err = a.client.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: aws.String(a.bucket), Key: aws.String(key), VersionId: aws.String(versionID)})
 		return err
@@ -336,7 +336,7 @@ func (a *Archiver) retention(ctx context.Context, key, versionID string) (string
 // retry, so it must return a fresh writer. It returns the bytes written.
 func (a *Archiver) fetch(ctx context.Context, key, versionID string, sink func() (io.Writer, error)) (int64, error) {
 	var n int64
-	err := a.retry.do(ctx, a.log, "download "+a.uri(key), func(ctx context.Context) error {
+	err := request(ctx, "download "+a.uri(key), func(ctx context.Context) error {
 		w, err := sink()
 		if err != nil {
 			return err
@@ -417,17 +417,17 @@ func (a *Archiver) download(ctx context.Context, r *Run, pin *pinned, tmp string
 		data = pin.manifest
 	} else {
 		var err error
-		if data, _, err = a.get(ctx, r.Prefix+report.ManifestName, ""); err != nil {
+		if data, _, err = a.get(ctx, r.Prefix+runfolder.ManifestName, ""); err != nil {
 			return err
 		}
-		if m, err := report.ParseManifest(data); err != nil || m.RunID != r.ID {
-			return fmt.Errorf("%s%s changed while downloading", r.URI, report.ManifestName)
+		if m, err := runfolder.ParseManifest(data); err != nil || m.RunID != r.ID {
+			return fmt.Errorf("%s%s changed while downloading", r.URI, runfolder.ManifestName)
 		}
 	}
-	return perm.WriteFile(filepath.Join(tmp, report.ManifestName), data)
+	return perm.WriteFile(filepath.Join(tmp, runfolder.ManifestName), data)
 }
 
-func (a *Archiver) downloadFile(ctx context.Context, r *Run, f report.ManifestFile, version, tmp string) error {
+func (a *Archiver) downloadFile(ctx context.Context, r *Run, f runfolder.ManifestFile, version, tmp string) error {
 	if err := safeManifestPath(f.Path); err != nil {
 		return fmt.Errorf("%s: %w", r.URI, err)
 	}
@@ -490,7 +490,7 @@ func (a *Archiver) Links(ctx context.Context, id string, expires time.Duration) 
 	for _, f := range r.Manifest.Files {
 		paths = append(paths, f.Path)
 	}
-	paths = append(paths, report.ManifestName)
+	paths = append(paths, runfolder.ManifestName)
 	exp := a.clock().Add(expires).UTC().Truncate(time.Second)
 	links := make([]Link, 0, len(paths))
 	for _, p := range paths {

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 )
 
 // Versioning states of a bucket, as in Verification.Versioning.
@@ -85,7 +85,7 @@ func (k *keyVersions) all() []Version {
 // bucketVersioning returns the bucket's versioning status.
 func (a *Archiver) bucketVersioning(ctx context.Context) (string, error) {
 	var out *s3.GetBucketVersioningOutput
-	err := a.retry.do(ctx, a.log, "read the versioning of bucket "+a.bucket, func(ctx context.Context) error {
+	err := request(ctx, "read the versioning of bucket "+a.bucket, func(ctx context.Context) error {
 		var err error
 		out, err = a.client.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(a.bucket)})
 		return err
@@ -134,7 +134,7 @@ func (a *Archiver) listVersions(ctx context.Context, prefix string) (map[string]
 	}
 	for {
 		var page *s3.ListObjectVersionsOutput
-		err := a.retry.do(ctx, a.log, "list the versions of "+a.uri(prefix), func(ctx context.Context) error {
+		err := request(ctx, "list the versions of "+a.uri(prefix), func(ctx context.Context) error {
 			var err error
 			page, err = a.client.ListObjectVersions(ctx, in)
 			return err
@@ -188,12 +188,9 @@ func nextVersionPage(in *s3.ListObjectVersionsInput, page *s3.ListObjectVersions
 // the newest run's manifest does not make an older run "latest".
 func (a *Archiver) lookupVersioned(ctx context.Context, id string) (*Run, error) {
 	if id != Latest {
-		asOf, err := runIDTime(id)
+		asOf, _, err := runfolder.ParseID(id)
 		if err != nil {
-			return nil, err
-		}
-		if !runIDRE.MatchString(id) {
-			return nil, fmt.Errorf("run ID %q: want YYYYMMDDTHHMMSSZ, optionally with -N (e.g. 20261101T060000Z-2), or %q", id, Latest)
+			return nil, fmt.Errorf("%w, or %q", err, Latest)
 		}
 		r := &Run{ID: id, Prefix: a.runPrefix(asOf, id)}
 		r.URI = a.uri(r.Prefix)
@@ -204,7 +201,7 @@ func (a *Archiver) lookupVersioned(ctx context.Context, id string) (*Run, error)
 		return nil, err
 	}
 	for _, r := range runs {
-		keys, _, err := a.listVersions(ctx, r.Prefix+report.ManifestName)
+		keys, _, err := a.listVersions(ctx, r.Prefix+runfolder.ManifestName)
 		if err != nil {
 			return nil, err
 		}
@@ -237,45 +234,45 @@ func (a *Archiver) verifyVersioned(ctx context.Context, id string) (*Verificatio
 			}
 		}
 	}
-	mk := keys[report.ManifestName]
+	mk := keys[runfolder.ManifestName]
 	first := mk.oldest()
 	if first == nil {
-		c := ObjectCheck{Path: report.ManifestName, Versions: mk.all()}
+		c := ObjectCheck{Path: runfolder.ManifestName, Versions: mk.all()}
 		if mk != nil && len(mk.markers) > 0 {
 			c.Problems = append(c.Problems, tamperedPrefix+"deleted, and no version of it is kept: "+markerTimes(mk.markers))
 		} else {
 			c.Problems = append(c.Problems, "missing: the upload of this run is incomplete")
 		}
 		v.Objects = append(v.Objects, c)
-		unlisted(map[string]bool{report.ManifestName: true}, "no manifest lists it")
+		unlisted(map[string]bool{runfolder.ManifestName: true}, "no manifest lists it")
 		return v, nil
 	}
 
 	// The first version of manifest.json is the one the reporter wrote.
-	data, _, err := a.get(ctx, r.Prefix+report.ManifestName, first.ID)
+	data, _, err := a.get(ctx, r.Prefix+runfolder.ManifestName, first.ID)
 	if err != nil && (Retryable(err) || ctx.Err() != nil) {
 		return nil, err
 	}
-	var m *report.Manifest
+	var m *runfolder.Manifest
 	if err == nil {
-		if m, err = report.ParseManifest(data); err == nil && m.RunID != r.ID {
+		if m, err = runfolder.ParseManifest(data); err == nil && m.RunID != r.ID {
 			err = fmt.Errorf("it names run %s", m.RunID)
 		}
 	}
 	if err != nil {
-		c := ObjectCheck{Path: report.ManifestName, VersionID: first.ID, Written: first.Written, Versions: mk.all(),
+		c := ObjectCheck{Path: runfolder.ManifestName, VersionID: first.ID, Written: first.Written, Versions: mk.all(),
 			Problems: []string{fmt.Sprintf("its first version (%s, written %s) is not the manifest of run %s: %v", first.ID, first.when(), r.ID, err)}}
 		v.Objects = append(v.Objects, c)
-		unlisted(map[string]bool{report.ManifestName: true}, "no readable manifest lists it")
+		unlisted(map[string]bool{runfolder.ManifestName: true}, "no readable manifest lists it")
 		return v, nil
 	}
 	sum := sha256.Sum256(data)
-	self := report.ManifestFile{Path: report.ManifestName, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
+	self := runfolder.ManifestFile{Path: runfolder.ManifestName, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
 	v.Run.Manifest = m
 
 	files := m.Files
 	v.Objects = make([]ObjectCheck, len(files)+1)
-	known := map[string]bool{report.ManifestName: true}
+	known := map[string]bool{runfolder.ManifestName: true}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(verifyParallelism)
 	for i := range files {
@@ -294,7 +291,7 @@ func (a *Archiver) verifyVersioned(ctx context.Context, id string) (*Verificatio
 		})
 	}
 	g.Go(func() (err error) {
-		v.Objects[len(files)], err = a.checkVersions(gctx, r.Prefix, report.ManifestName, mk, &self, nil)
+		v.Objects[len(files)], err = a.checkVersions(gctx, r.Prefix, runfolder.ManifestName, mk, &self, nil)
 		return err
 	})
 	if err := g.Wait(); err != nil {
@@ -309,7 +306,7 @@ func (a *Archiver) verifyVersioned(ctx context.Context, id string) (*Verificatio
 // retention), later versions by their content. manifest is the first
 // version of manifest.json, which every object of the run was written
 // before; nil for the manifest itself.
-func (a *Archiver) checkVersions(ctx context.Context, prefix, path string, k *keyVersions, want *report.ManifestFile, manifest *Version) (ObjectCheck, error) {
+func (a *Archiver) checkVersions(ctx context.Context, prefix, path string, k *keyVersions, want *runfolder.ManifestFile, manifest *Version) (ObjectCheck, error) {
 	orig := k.oldest()
 	if orig == nil {
 		c := ObjectCheck{Path: path, Versions: k.all(), Problems: []string{"missing: no version of it is stored"}}
@@ -347,7 +344,7 @@ func (a *Archiver) checkVersions(ctx context.Context, prefix, path string, k *ke
 			continue
 		}
 		what := "as the manifest says"
-		if path == report.ManifestName {
+		if path == runfolder.ManifestName {
 			what = "the first manifest"
 		}
 		current := ""
@@ -393,7 +390,7 @@ func markerTimes(markers []Version) string {
 // outside the run: absolute, with "..", ".", empty elements or
 // backslashes, or the manifest itself.
 func safeManifestPath(p string) error {
-	bad := p == "" || p == report.ManifestName || strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\\\x00")
+	bad := p == "" || p == runfolder.ManifestName || strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\\\x00")
 	for _, elem := range strings.Split(p, "/") {
 		bad = bad || elem == "" || elem == "." || elem == ".."
 	}
@@ -492,24 +489,24 @@ func (a *Archiver) pinRun(ctx context.Context, r *Run) error {
 	if err != nil {
 		return err
 	}
-	mk := keys[report.ManifestName]
+	mk := keys[runfolder.ManifestName]
 	first := mk.oldest()
 	switch {
 	case len(order) == 0:
 		return fmt.Errorf("%w: %s", ErrRunNotFound, r.URI)
 	case first == nil:
 		if mk != nil && len(mk.markers) > 0 {
-			r.Changes = []Change{{Path: report.ManifestName, What: "deleted, and no version of it is kept: " + markerTimes(mk.markers)}}
+			r.Changes = []Change{{Path: runfolder.ManifestName, What: "deleted, and no version of it is kept: " + markerTimes(mk.markers)}}
 		}
 		return fmt.Errorf("%s: %w", r.URI, ErrIncomplete)
 	}
-	data, _, err := a.get(ctx, r.Prefix+report.ManifestName, first.ID)
+	data, _, err := a.get(ctx, r.Prefix+runfolder.ManifestName, first.ID)
 	if err != nil {
-		return fmt.Errorf("%s%s (first version %s): %w", r.URI, report.ManifestName, first.ID, err)
+		return fmt.Errorf("%s%s (first version %s): %w", r.URI, runfolder.ManifestName, first.ID, err)
 	}
-	m, err := report.ParseManifest(data)
+	m, err := runfolder.ParseManifest(data)
 	if err != nil {
-		return fmt.Errorf("%s%s (first version %s): %w", r.URI, report.ManifestName, first.ID, err)
+		return fmt.Errorf("%s%s (first version %s): %w", r.URI, runfolder.ManifestName, first.ID, err)
 	}
 	pin := &pinned{manifest: data, versions: map[string]string{}}
 	for p, k := range keys {
@@ -540,13 +537,13 @@ type Change struct {
 // and a key the manifest does not list. Two versions are told apart by
 // size and ETag; only a later version of the same size but another ETag
 // (SSE-KMS gives every upload its own) is downloaded and hashed.
-func (a *Archiver) changes(ctx context.Context, prefix string, keys map[string]*keyVersions, order []string, m *report.Manifest, data []byte) ([]Change, error) {
+func (a *Archiver) changes(ctx context.Context, prefix string, keys map[string]*keyVersions, order []string, m *runfolder.Manifest, data []byte) ([]Change, error) {
 	sum := sha256.Sum256(data)
-	want := map[string]report.ManifestFile{report.ManifestName: {Path: report.ManifestName, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}}
+	want := map[string]runfolder.ManifestFile{runfolder.ManifestName: {Path: runfolder.ManifestName, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}}
 	for _, f := range m.Files {
 		want[f.Path] = f
 	}
-	first := keys[report.ManifestName].oldest()
+	first := keys[runfolder.ManifestName].oldest()
 	var out []Change
 	for _, f := range m.Files {
 		if keys[f.Path] == nil {
@@ -567,7 +564,7 @@ func (a *Archiver) changes(ctx context.Context, prefix string, keys map[string]*
 		if orig == nil {
 			continue
 		}
-		if p != report.ManifestName && orig.Written.After(first.Written.Add(clockSlack)) {
+		if p != runfolder.ManifestName && orig.Written.After(first.Written.Add(clockSlack)) {
 			out = append(out, Change{Path: p, What: fmt.Sprintf("its oldest version %s was written %s, after the manifest: the archived version is gone", orig.ID, orig.when())})
 		}
 		for _, later := range k.versions[:len(k.versions)-1] {
@@ -586,7 +583,7 @@ func (a *Archiver) changes(ctx context.Context, prefix string, keys map[string]*
 
 // sameContent reports whether a later version of key holds the bytes
 // the manifest lists (want), as its oldest version orig should.
-func (a *Archiver) sameContent(ctx context.Context, key string, later, orig Version, want report.ManifestFile) (bool, error) {
+func (a *Archiver) sameContent(ctx context.Context, key string, later, orig Version, want runfolder.ManifestFile) (bool, error) {
 	switch {
 	case later.Size != want.Size:
 		return false, nil
@@ -618,7 +615,7 @@ func (a *Archiver) lookupPinned(ctx context.Context, id string) (*Run, error) {
 	case err != nil:
 		return nil, err
 	case r.Manifest.RunID != r.ID:
-		return nil, fmt.Errorf("%s%s (first version %s) names run %s", r.URI, report.ManifestName, r.pin.version(report.ManifestName), r.Manifest.RunID)
+		return nil, fmt.Errorf("%s%s (first version %s) names run %s", r.URI, runfolder.ManifestName, r.pin.version(runfolder.ManifestName), r.Manifest.RunID)
 	}
 	return r, nil
 }

@@ -224,6 +224,18 @@ type Exception struct {
 	Source string `json:"source" yaml:"-"`
 }
 
+// ExceptionUse reports how one exception applied in a run (package
+// exceptions applies them).
+type ExceptionUse struct {
+	Exception
+	// Status is "active", "expired" or "stale" (exceptions.Active,
+	// exceptions.Expired, exceptions.Stale).
+	Status string `json:"status"`
+	// Matched counts the findings it matched (for an expired one: the
+	// findings it would have covered, now open again).
+	Matched int `json:"matched"`
+}
+
 // Less orders findings by account, principal, check and credential, the
 // order of findings.json and every report.
 func Less(a, b *Finding) bool {

@@ -42,15 +42,6 @@ const (
 	Stale = "stale"
 )
 
-// Use reports how one exception applied in a run.
-type Use struct {
-	audit.Exception
-	Status string `json:"status"`
-	// Matched counts the findings it matched (for an expired one: the
-	// findings it would have covered, now open again).
-	Matched int `json:"matched"`
-}
-
 // Error is an invalid entry, located by file and line.
 type Error struct {
 	File string
@@ -206,7 +197,7 @@ func InForce(e *audit.Exception, asOf time.Time) bool {
 
 // Apply marks the findings covered by an exception in force (the first
 // matching entry wins) and reports how every exception applied.
-func Apply(findings []audit.Finding, list []audit.Exception, asOf time.Time) []Use {
+func Apply(findings []audit.Finding, list []audit.Exception, asOf time.Time) []audit.ExceptionUse {
 	a := NewApplier(list, asOf)
 	a.Apply(findings)
 	return a.Uses()
@@ -216,14 +207,14 @@ func Apply(findings []audit.Finding, list []audit.Exception, asOf time.Time) []U
 // at a time, counting how each exception applied across the batches.
 type Applier struct {
 	list []audit.Exception
-	uses []Use
+	uses []audit.ExceptionUse
 }
 
 // NewApplier prepares list for a run as of asOf.
 func NewApplier(list []audit.Exception, asOf time.Time) *Applier {
-	a := &Applier{list: slices.Clone(list), uses: make([]Use, len(list))}
+	a := &Applier{list: slices.Clone(list), uses: make([]audit.ExceptionUse, len(list))}
 	for i := range list {
-		a.uses[i] = Use{Exception: list[i], Status: Stale}
+		a.uses[i] = audit.ExceptionUse{Exception: list[i], Status: Stale}
 		if !InForce(&list[i], asOf) {
 			a.uses[i].Status = Expired
 		}
@@ -253,4 +244,4 @@ func (a *Applier) Apply(findings []audit.Finding) {
 }
 
 // Uses reports how every exception applied to the findings so far.
-func (a *Applier) Uses() []Use { return slices.Clone(a.uses) }
+func (a *Applier) Uses() []audit.ExceptionUse { return slices.Clone(a.uses) }

@@ -16,18 +16,6 @@ import (
 	"github.com/reporter-dev/reporter/internal/redact"
 )
 
-// Location says where a finished run can be found. It mirrors
-// app.Location field for field, so the app's value converts directly:
-// notify.Location(loc).
-type Location struct {
-	// Dir is the local run folder.
-	Dir string
-	// ArchiveURI is the run's archive location (e.g. s3://bucket/prefix/2026/11/RUN-ID/), when archived.
-	ArchiveURI string
-	// WorkbookURL is a link to audit.xlsx a reader can open (e.g. a presigned URL), when available.
-	WorkbookURL string
-}
-
 // Defaults of a zero Retrier.
 const (
 	DefaultAttempts      = 4

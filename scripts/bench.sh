@@ -36,7 +36,7 @@ if $short; then
   "$bin/scale" -accounts 20 -users 50 -dir "$dir"
   "$bin/scale" -accounts 20 -users 50 -dir "$dir" -reuse -previous
   echo "== 3. evaluation, parsing and renderers (one iteration each)"
-  go test -run '^$' -bench . -benchtime 1x ./audit ./collect/... ./report ./internal/findingstore
+  go test -run '^$' -bench . -benchtime 1x ./audit ./collect/... ./report/... ./internal/findingstore
 else
   echo "== 1. collection: 5,000 accounts, concurrency 64"
   "$bin/collect" -accounts 5000 -concurrency 64
@@ -49,5 +49,5 @@ else
   go test -run '^$' -bench . -benchmem ./audit
   echo "== 3. renderers and the findings store"
   go test -run '^$' -bench . -benchmem ./internal/findingstore
-  go test -run '^$' -bench 'StreamCell/string-realistic$|FindingJSON|PreviousNext|Workbook' -benchmem ./report
+  go test -run '^$' -bench 'StreamCell/string-realistic$|FindingJSON|PreviousNext|Workbook' -benchmem ./report/...
 fi

@@ -17,7 +17,7 @@ import (
 	"github.com/reporter-dev/reporter/archive"
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/internal/config"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 func archiveCommand(s *settings) *cobra.Command {
@@ -186,7 +186,7 @@ func archiveList(c *archiveRun, since string, asJSON bool) error {
 
 // summaryColumns formats coverage, open findings and open findings by
 // severity of a manifest's summary, tab-separated.
-func summaryColumns(s *report.Summary) string {
+func summaryColumns(s *result.Summary) string {
 	if s == nil {
 		return "-\t-" + strings.Repeat("\t-", len(audit.Severities))
 	}

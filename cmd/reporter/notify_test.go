@@ -17,11 +17,11 @@ import (
 	"github.com/reporter-dev/reporter/collect/sample"
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/internal/runner"
 	"github.com/reporter-dev/reporter/notify"
 	"github.com/reporter-dev/reporter/notify/slack"
 	"github.com/reporter-dev/reporter/notify/slack/slackfake"
-	"github.com/reporter-dev/reporter/report"
 )
 
 // noSlackEnv keeps the host's Slack secrets out of a test.
@@ -196,7 +196,7 @@ func TestSlackOutageKeepsRunComplete(t *testing.T) {
 	if waited != 2 {
 		t.Errorf("retried %d times, want 2 (3 attempts)", waited)
 	}
-	problems, err := report.VerifyDir(res.Dir)
+	problems, err := runfolder.VerifyDir(res.Dir)
 	if err != nil || len(problems) > 0 {
 		t.Errorf("VerifyDir() = %v, %v after the outage, want a complete run", problems, err)
 	}
@@ -225,7 +225,7 @@ func TestRunWithBrokenSlackConfig(t *testing.T) {
 	if len(dirs) != 1 {
 		t.Fatalf("run folders %v, want 1", dirs)
 	}
-	if problems, err := report.VerifyDir(dirs[0]); err != nil || len(problems) > 0 {
+	if problems, err := runfolder.VerifyDir(dirs[0]); err != nil || len(problems) > 0 {
 		t.Errorf("VerifyDir() = %v, %v", problems, err)
 	}
 }

@@ -15,7 +15,8 @@ import (
 	"github.com/reporter-dev/reporter/collect/sample"
 	"github.com/reporter-dev/reporter/internal/awsfake"
 	"github.com/reporter-dev/reporter/internal/config"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/report/jsonfile"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // awsEndpointEnv points the SDK at url with the fake's management key
@@ -53,7 +54,7 @@ func sampleFake(t *testing.T) string {
 
 // runFindings runs the reporter into a new OUT and returns its status,
 // output and findings.json (nil when no run folder was written).
-func runFindings(t *testing.T, args ...string) (int, string, *report.Run) {
+func runFindings(t *testing.T, args ...string) (int, string, *result.Run) {
 	t.Helper()
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
@@ -67,7 +68,7 @@ func runFindings(t *testing.T, args ...string) (int, string, *report.Run) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r, err := report.ReadJSON(f)
+	r, err := jsonfile.Read(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func TestRunSourceOrgAgainstEndpoint(t *testing.T) {
 	url := sampleFake(t)
 	awsEndpointEnv(t, url)
 	_, _, want := runFindings(t, "run", "--source", "sample")
-	if want == nil || len(want.Findings) == 0 {
+	if want == nil || want.Findings.Len() == 0 {
 		t.Fatal("the sample run wrote no findings")
 	}
 	tests := []struct {
@@ -110,7 +111,7 @@ func TestRunSourceOrgAgainstEndpoint(t *testing.T) {
 				return
 			}
 			if !reflect.DeepEqual(got.Findings, want.Findings) {
-				t.Errorf("--source org: %d findings, --source sample: %d; they differ", len(got.Findings), len(want.Findings))
+				t.Errorf("--source org: %d findings, --source sample: %d; they differ", got.Findings.Len(), want.Findings.Len())
 			}
 			for i, a := range got.Accounts {
 				w := want.Accounts[i]

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/reporter-dev/reporter/collect/sample"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
+	"github.com/reporter-dev/reporter/report/jsonfile"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // TestRunSourceFailsBeforeListing: an org source whose credentials are
@@ -63,13 +65,13 @@ func TestRunSourceFailsBeforeListing(t *testing.T) {
 					t.Errorf("output says %q:\n%s", allClear, text)
 				}
 			}
-			dirs, _ := filepath.Glob(filepath.Join(out, "*", "*", "*", report.ManifestName))
+			dirs, _ := filepath.Glob(filepath.Join(out, "*", "*", "*", runfolder.ManifestName))
 			if len(dirs) != tt.wantRuns {
 				t.Fatalf("%d run folders with a manifest, want %d", len(dirs), tt.wantRuns)
 			}
 			dir := filepath.Dir(dirs[0])
-			man, err := report.ReadManifest(dir)
-			if err != nil || man.Status != report.RunIncomplete {
+			man, err := runfolder.ReadManifest(dir)
+			if err != nil || man.Status != result.RunIncomplete {
 				t.Errorf("manifest status = %v (%v), want incomplete", man, err)
 			}
 			md, _ := os.ReadFile(filepath.Join(dir, "audit.md"))
@@ -79,8 +81,8 @@ func TestRunSourceFailsBeforeListing(t *testing.T) {
 			}
 			f, _ := os.Open(filepath.Join(dir, "findings.json"))
 			defer f.Close()
-			doc, err := report.ReadJSON(f)
-			if err != nil || doc.Run.Status != report.RunIncomplete || !strings.Contains(doc.Run.Error, tt.wantWhy) {
+			doc, err := jsonfile.Read(f)
+			if err != nil || doc.Run.Status != result.RunIncomplete || !strings.Contains(doc.Run.Error, tt.wantWhy) {
 				t.Errorf("findings.json run = %+v, %v; want status incomplete and the error", doc.Run, err)
 			}
 		})

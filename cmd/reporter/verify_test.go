@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 )
 
 // TestArchiveVerifyCatchesForger: someone with write access to the bucket
@@ -32,7 +32,7 @@ func TestArchiveVerifyCatchesForger(t *testing.T) {
 		t.Fatalf("reporter run = %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	local := filepath.Join(out, "2026", "11", "20261101T000000Z")
-	m, err := report.ReadManifest(local)
+	m, err := runfolder.ReadManifest(local)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestArchiveVerifyCatchesForger(t *testing.T) {
 		}
 	}
 	doc, _ := json.MarshalIndent(m, "", "  ")
-	for path, data := range map[string][]byte{evidence: forged, report.ManifestName: doc} {
+	for path, data := range map[string][]byte{evidence: forged, runfolder.ManifestName: doc} {
 		s := sha256.Sum256(data)
 		if _, err := srv.Client().PutObject(context.Background(), &s3.PutObjectInput{
 			Bucket: aws.String("locked"), Key: aws.String("audits/2026/11/20261101T000000Z/" + path), Body: bytes.NewReader(data),
@@ -88,7 +88,7 @@ func TestArchiveVerifyCatchesForger(t *testing.T) {
 	if code, stdout, stderr := cli(t, append([]string{"archive", "get", "20261101T000000Z", "--to", to}, s3flags...)...); code != exitOK {
 		t.Fatalf("archive get = %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	for _, path := range []string{evidence, report.ManifestName} {
+	for _, path := range []string{evidence, runfolder.ManifestName} {
 		want, _ := os.ReadFile(filepath.Join(local, filepath.FromSlash(path)))
 		got, err := os.ReadFile(filepath.Join(to, "20261101T000000Z", filepath.FromSlash(path)))
 		if err != nil || !bytes.Equal(got, want) {
@@ -153,12 +153,12 @@ func TestVerifyCommand(t *testing.T) {
 		{
 			name: "hostile manifest", want: exitVerifyFailed, wantStdout: `../../../../../etc/passwd: refused`,
 			tamper: func(t *testing.T, dir string) {
-				m, err := report.ReadManifest(dir)
+				m, err := runfolder.ReadManifest(dir)
 				if err != nil {
 					t.Fatal(err)
 				}
-				m.Files = append(m.Files, report.ManifestFile{Path: "../../../../../etc/passwd", Size: 1, SHA256: strings.Repeat("0", 64)})
-				if err := report.WriteManifest(dir, m); err != nil {
+				m.Files = append(m.Files, runfolder.ManifestFile{Path: "../../../../../etc/passwd", Size: 1, SHA256: strings.Repeat("0", 64)})
+				if err := runfolder.WriteManifest(dir, m); err != nil {
 					t.Fatal(err)
 				}
 			},

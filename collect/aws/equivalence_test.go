@@ -13,7 +13,8 @@ import (
 	awssource "github.com/reporter-dev/reporter/collect/aws"
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/awsfake"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/report/jsonfile"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // TestFindingsMatchDirSource audits the same 200 accounts twice, from a
@@ -39,7 +40,7 @@ func TestFindingsMatchDirSource(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	runs := map[string]*report.Run{}
+	runs := map[string]*result.Run{}
 	for name, src := range map[string]collect.Source{"dir": dirSrc, "org": orgSrc} {
 		res, err := app.RunOnce(context.Background(), app.Options{
 			Source: src, OutDir: t.TempDir(), AsOf: asOf, Thresholds: audit.DefaultThresholds(), Version: "test",
@@ -51,21 +52,22 @@ func TestFindingsMatchDirSource(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		runs[name], err = report.ReadJSON(f)
+		runs[name], err = jsonfile.Read(f)
 		f.Close()
 		if err != nil {
 			t.Fatalf("%s: findings.json: %v", name, err)
 		}
 	}
 	want, got := runs["dir"], runs["org"]
-	if len(want.Findings) < 200 || len(want.Accounts) != 200 {
-		t.Fatalf("dir source: %d findings over %d accounts, want a substantial audit of 200 accounts", len(want.Findings), len(want.Accounts))
+	wantFindings, gotFindings := want.Findings.(result.Findings), got.Findings.(result.Findings)
+	if len(wantFindings) < 200 || len(want.Accounts) != 200 {
+		t.Fatalf("dir source: %d findings over %d accounts, want a substantial audit of 200 accounts", len(wantFindings), len(want.Accounts))
 	}
-	if !reflect.DeepEqual(got.Findings, want.Findings) {
-		t.Errorf("org source: %d findings, dir source: %d; they differ", len(got.Findings), len(want.Findings))
-		for i := range min(len(got.Findings), len(want.Findings)) {
-			if !reflect.DeepEqual(got.Findings[i], want.Findings[i]) {
-				t.Fatalf("first difference at finding %d:\norg %+v\ndir %+v", i, got.Findings[i], want.Findings[i])
+	if !reflect.DeepEqual(gotFindings, wantFindings) {
+		t.Errorf("org source: %d findings, dir source: %d; they differ", len(gotFindings), len(wantFindings))
+		for i := range min(len(gotFindings), len(wantFindings)) {
+			if !reflect.DeepEqual(gotFindings[i], wantFindings[i]) {
+				t.Fatalf("first difference at finding %d:\norg %+v\ndir %+v", i, gotFindings[i], wantFindings[i])
 			}
 		}
 	}

@@ -10,11 +10,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sort"
 	"text/template"
@@ -24,11 +22,16 @@ import (
 	"github.com/reporter-dev/reporter/collect"
 	"github.com/reporter-dev/reporter/collect/credreport"
 	"github.com/reporter-dev/reporter/collect/passwordpolicy"
+	"github.com/reporter-dev/reporter/compare"
 	"github.com/reporter-dev/reporter/exceptions"
 	"github.com/reporter-dev/reporter/internal/findingstore"
 	"github.com/reporter-dev/reporter/internal/history"
 	"github.com/reporter-dev/reporter/internal/perm"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
+	"github.com/reporter-dev/reporter/report/jsonfile"
+	"github.com/reporter-dev/reporter/report/markdown"
+	"github.com/reporter-dev/reporter/report/xlsx"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // Options configure one run.
@@ -47,7 +50,7 @@ type Options struct {
 	// nil means time.Now. Checks never read it.
 	Clock func() time.Time
 	// Workbook tunes audit.xlsx.
-	Workbook report.WorkbookOptions
+	Workbook xlsx.Options
 	// Exceptions are the accepted risks to apply.
 	Exceptions []audit.Exception
 	// History finds earlier runs for run-over-run changes and the trend;
@@ -65,9 +68,9 @@ const TrendRuns = 12
 type Result struct {
 	// Dir is the run folder.
 	Dir string
-	Run *report.Run
+	Run *result.Run
 	// Location is where the run was delivered; set by Deliver.
-	Location Location
+	Location result.Location
 	// DeliveryErr holds archive and notification failures; set by Deliver.
 	DeliveryErr error
 	// ArchiveFailed and FailedNotifiers say which deliveries failed.
@@ -106,9 +109,6 @@ func (r *Result) Partial() bool {
 // or it audited no account.
 func (r *Result) Failed() bool { return r.Run.Failed() }
 
-// ErrRunFolderExists means every candidate run folder name is taken.
-var ErrRunFolderExists = errors.New("run folder already exists")
-
 // RunOnce performs one audit and writes its run folder. It returns an
 // error only when the run folder could not be written completely; failed
 // accounts and a source that stopped early are recorded in the result.
@@ -121,7 +121,7 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 	if clock == nil {
 		clock = time.Now
 	}
-	tmpl, err := report.Templates(opts.TemplateDir)
+	tmpl, err := markdown.Templates(opts.TemplateDir)
 	if err != nil {
 		return nil, err
 	}
@@ -130,8 +130,11 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 	if asOf.IsZero() {
 		asOf = started.Truncate(time.Second)
 	}
-	dir, runID, err := newRunFolder(opts.OutDir, asOf)
+	dir, runID, err := runfolder.Create(opts.OutDir, asOf)
 	if err != nil {
+		return nil, err
+	}
+	if err := perm.Mkdir(filepath.Join(dir, "evidence")); err != nil {
 		return nil, err
 	}
 	log = log.With("run_id", runID)
@@ -143,10 +146,10 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", runID, err)
 	}
-	run := &report.Run{Run: report.RunInfo{
+	run := &result.Run{Run: result.RunInfo{
 		ID: runID, AsOf: asOf, StartedAt: started, Version: opts.Version,
 		Source: opts.Source.Name(), Thresholds: opts.Thresholds,
-	}, Store: store}
+	}, Findings: store}
 	a := auditor{
 		dir: dir, log: log, run: run, store: store,
 		eval:       audit.Evaluator{Thresholds: opts.Thresholds, AsOf: asOf},
@@ -223,15 +226,15 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 }
 
 // unusedFiles logs and returns the files the source found but did not read.
-func unusedFiles(log *slog.Logger, src collect.Source) []report.UnusedFile {
+func unusedFiles(log *slog.Logger, src collect.Source) []result.UnusedFile {
 	lister, ok := src.(collect.UnusedLister)
 	if !ok {
 		return nil
 	}
-	var out []report.UnusedFile
+	var out []result.UnusedFile
 	for _, f := range lister.UnusedFiles() {
 		log.Warn("file not used", "file", f.Name, "reason", f.Reason)
-		out = append(out, report.UnusedFile{Name: f.Name, Reason: f.Reason})
+		out = append(out, result.UnusedFile{Name: f.Name, Reason: f.Reason})
 	}
 	return out
 }
@@ -244,14 +247,14 @@ const historyAfterCancel = 30 * time.Second
 // account against the newest earlier run that audited it, and adds the
 // trend of earlier runs. A history that cannot be read is logged, and the
 // run treated as the first.
-func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run *report.Run) {
+func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run *result.Run) {
 	store := opts.History
 	if store == nil {
 		store = history.Local{Root: opts.OutDir}
 	}
 	need := map[string]bool{}
 	for _, a := range run.Accounts {
-		if a.Status == report.StatusCollected {
+		if a.Status == result.StatusCollected {
 			need[a.ID] = true
 		}
 	}
@@ -272,7 +275,7 @@ func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run
 		}
 		docs = append(docs, rd)
 	}
-	if err := report.CompareRuns(run, docs...); err != nil {
+	if err := compare.Runs(run, docs...); err != nil {
 		if len(earlier) > 0 {
 			log.Warn("earlier runs not comparable; every finding is reported as new", "run", earlier[0].RunID, "err", err)
 		} else {
@@ -286,38 +289,13 @@ func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run
 	run.Trend = history.Trend(runs, run, TrendRuns)
 }
 
-// newRunFolder creates OUT/YYYY/MM/RUN-ID, adding -2, -3… when a run with
-// the same as-of already exists, so no earlier run is ever overwritten.
-func newRunFolder(out string, asOf time.Time) (dir, runID string, err error) {
-	base := asOf.Format("20060102T150405Z")
-	parent := filepath.Join(out, asOf.Format("2006"), asOf.Format("01"))
-	if err := perm.MkdirAll(parent); err != nil {
-		return "", "", fmt.Errorf("create output folder: %w", err)
-	}
-	for n := 1; n < 1000; n++ {
-		runID = base
-		if n > 1 {
-			runID = fmt.Sprintf("%s-%d", base, n)
-		}
-		dir = filepath.Join(parent, runID)
-		err := perm.Mkdir(dir)
-		if err == nil {
-			return dir, runID, perm.Mkdir(filepath.Join(dir, "evidence"))
-		}
-		if !errors.Is(err, os.ErrExist) {
-			return "", "", fmt.Errorf("create run folder: %w", err)
-		}
-	}
-	return "", "", fmt.Errorf("%w: %s", ErrRunFolderExists, filepath.Join(parent, base))
-}
-
 // auditor receives accounts from the source one at a time.
 type auditor struct {
 	dir        string
 	log        *slog.Logger
-	run        *report.Run
+	run        *result.Run
 	eval       audit.Evaluator
-	evidence   []report.Evidence
+	evidence   []xlsx.Evidence
 	exceptions *exceptions.Applier
 	store      *findingstore.Store
 	// findings is the current account's findings, reused.
@@ -328,7 +306,7 @@ type auditor struct {
 
 // account stores one account's evidence and evaluates it.
 func (a *auditor) account(res collect.AccountResult) error {
-	acct := report.Account{
+	acct := result.Account{
 		ID: res.Account.ID, Name: res.Account.Name, Status: string(res.Status),
 		PasswordPolicy: res.Policy.State.String(),
 		OUs:            res.Account.OUs, Tags: res.Account.Tags,
@@ -343,7 +321,7 @@ func (a *auditor) account(res collect.AccountResult) error {
 			return fmt.Errorf("save evidence of account %s: %w", res.Account.ID, err)
 		}
 		if res.Status == collect.Collected {
-			a.evidence = append(a.evidence, report.Evidence{AccountID: res.Account.ID, AccountName: res.Account.Name, Path: path})
+			a.evidence = append(a.evidence, xlsx.Evidence{AccountID: res.Account.ID, AccountName: res.Account.Name, Path: path})
 		}
 	}
 	if doc := passwordpolicy.MarshalCLIOutput(res.Policy); doc != nil {
@@ -448,7 +426,7 @@ type evaluation struct {
 
 // writeReports writes findings.json, audit.md and audit.xlsx, then the
 // manifest last.
-func writeReports(dir string, run *report.Run, evidence []report.Evidence, tmpl *template.Template, wb report.WorkbookOptions, lap func(string)) error {
+func writeReports(dir string, run *result.Run, evidence []xlsx.Evidence, tmpl *template.Template, wb xlsx.Options, lap func(string)) error {
 	write := func(name string, render func(io.Writer) error) error {
 		f, err := perm.Create(filepath.Join(dir, name))
 		if err != nil {
@@ -465,26 +443,26 @@ func writeReports(dir string, run *report.Run, evidence []report.Evidence, tmpl 
 		}
 		return f.Close()
 	}
-	if err := write("findings.json", func(w io.Writer) error { return report.WriteJSON(w, run) }); err != nil {
+	if err := write("findings.json", func(w io.Writer) error { return jsonfile.Write(w, run) }); err != nil {
 		return err
 	}
 	lap("findings.json")
 	if err := write("audit.md", func(w io.Writer) error {
-		return report.WriteMarkdown(w, tmpl, run, report.DefaultMarkdownLimits)
+		return markdown.Write(w, tmpl, run, markdown.DefaultLimits)
 	}); err != nil {
 		return err
 	}
 	lap("audit.md")
-	if err := report.WriteWorkbook(filepath.Join(dir, "audit.xlsx"), run, evidence, wb); err != nil {
+	if err := xlsx.Write(filepath.Join(dir, "audit.xlsx"), run, evidence, wb); err != nil {
 		return fmt.Errorf("render audit.xlsx: %w", err)
 	}
 	lap("audit.xlsx")
-	files, err := report.BuildManifest(dir)
+	files, err := runfolder.BuildManifest(dir)
 	if err != nil {
 		return fmt.Errorf("build manifest: %w", err)
 	}
 	summary := run.Summary
-	err = report.WriteManifest(dir, &report.Manifest{
+	err = runfolder.WriteManifest(dir, &runfolder.Manifest{
 		RunID: run.Run.ID, AsOf: run.Run.AsOf, Version: run.Run.Version, Status: run.Run.Status, Summary: &summary, Files: files,
 	})
 	lap("manifest.json")

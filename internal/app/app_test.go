@@ -20,7 +20,8 @@ import (
 	"github.com/reporter-dev/reporter/collect"
 	"github.com/reporter-dev/reporter/collect/credreport"
 	"github.com/reporter-dev/reporter/collect/sample"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
+	"github.com/reporter-dev/reporter/result"
 )
 
 var update = flag.Bool("update", false, "update golden files")
@@ -89,11 +90,11 @@ func TestRunOnceSample(t *testing.T) {
 		}
 	}
 
-	problems, err := report.VerifyDir(res.Dir)
+	problems, err := runfolder.VerifyDir(res.Dir)
 	if err != nil || len(problems) > 0 {
 		t.Fatalf("VerifyDir() = %v, %v; want a manifest matching every file", problems, err)
 	}
-	m, err := report.ReadManifest(res.Dir)
+	m, err := runfolder.ReadManifest(res.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func TestRunOnceSample(t *testing.T) {
 }
 
 // checkWorkbook reads the workbook back and checks its structure.
-func checkWorkbook(t *testing.T, path string, run *report.Run) {
+func checkWorkbook(t *testing.T, path string, run *result.Run) {
 	t.Helper()
 	f, err := excelize.OpenFile(path)
 	if err != nil {
@@ -275,13 +276,13 @@ func TestRunOnceMalformedReportFailsOnlyItsAccount(t *testing.T) {
 			if !res.Partial() || res.Run.Summary.AccountsFailed != 1 || res.Run.Summary.AccountsAudited != 5 {
 				t.Fatalf("summary = %+v, want 5 audited and 1 failed", res.Run.Summary)
 			}
-			var failed report.Account
+			var failed result.Account
 			for _, a := range res.Run.Accounts {
 				if a.ID == "666666666666" {
 					failed = a
 				}
 			}
-			if failed.Status != report.StatusFailed || !strings.Contains(failed.Error, tt.wantError) {
+			if failed.Status != result.StatusFailed || !strings.Contains(failed.Error, tt.wantError) {
 				t.Errorf("account 666666666666 = %+v, want failed with %q", failed, tt.wantError)
 			}
 			res.Run.EachFinding(func(f *audit.Finding) error {
@@ -291,7 +292,7 @@ func TestRunOnceMalformedReportFailsOnlyItsAccount(t *testing.T) {
 				return nil
 			})
 			// The malformed evidence is kept and listed in the manifest.
-			if problems, err := report.VerifyDir(res.Dir); err != nil || len(problems) > 0 {
+			if problems, err := runfolder.VerifyDir(res.Dir); err != nil || len(problems) > 0 {
 				t.Errorf("VerifyDir() = %v, %v", problems, err)
 			}
 			md, _ := os.ReadFile(filepath.Join(res.Dir, "audit.md"))
@@ -340,7 +341,7 @@ func TestRunOnceSourceStopsEarly(t *testing.T) {
 	if !res.Partial() || !strings.Contains(res.Run.Run.Error, "AccessDenied") || len(res.Run.Accounts) != 1 {
 		t.Fatalf("run = %+v, want an incomplete run with one account", res.Run.Run)
 	}
-	if problems, err := report.VerifyDir(res.Dir); err != nil || len(problems) > 0 {
+	if problems, err := runfolder.VerifyDir(res.Dir); err != nil || len(problems) > 0 {
 		t.Errorf("VerifyDir() = %v, %v", problems, err)
 	}
 }

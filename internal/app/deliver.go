@@ -6,23 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
-
-// Location says where a finished run can be found.
-type Location struct {
-	// Dir is the local run folder.
-	Dir string
-	// ArchiveURI is the run's archive location (e.g. s3://bucket/prefix/2026/11/RUN-ID/), when archived.
-	ArchiveURI string
-	// WorkbookURL is a link to audit.xlsx a reader can open (e.g. a presigned URL), when available.
-	WorkbookURL string
-}
 
 // Archiver stores a finished run folder durably. It is called after the
 // manifest is written; the local folder is kept whatever it returns.
 type Archiver interface {
-	Archive(ctx context.Context, dir string, run *report.Run) (Location, error)
+	Archive(ctx context.Context, dir string, run *result.Run) (result.Location, error)
 }
 
 // Notifier tells people about a finished run. It is called after the
@@ -31,13 +21,13 @@ type Archiver interface {
 type Notifier interface {
 	// Name identifies the notifier in logs and errors, e.g. "slack".
 	Name() string
-	Notify(ctx context.Context, run *report.Run, loc Location) error
+	Notify(ctx context.Context, run *result.Run, loc result.Location) error
 }
 
 // Deliver archives the run, then notifies. Every step runs even if an
 // earlier one failed; the errors are joined.
 func Deliver(ctx context.Context, log *slog.Logger, res *Result, archiver Archiver, notifiers []Notifier) error {
-	res.Location = Location{Dir: res.Dir}
+	res.Location = result.Location{Dir: res.Dir}
 	var errs []error
 	if archiver != nil {
 		loc, err := archiver.Archive(ctx, res.Dir, res.Run)

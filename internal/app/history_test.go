@@ -11,7 +11,7 @@ import (
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/collect"
 	"github.com/reporter-dev/reporter/exceptions"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 )
 
 // TestRunOverRun runs twice over a changing organization: the second run
@@ -131,7 +131,7 @@ func TestRunOverRun(t *testing.T) {
 		}
 	}
 	checkWorkbook(t, filepath.Join(second.Dir, "audit.xlsx"), r)
-	if problems, err := report.VerifyDir(second.Dir); err != nil || len(problems) > 0 {
+	if problems, err := runfolder.VerifyDir(second.Dir); err != nil || len(problems) > 0 {
 		t.Errorf("VerifyDir() = %v, %v", problems, err)
 	}
 }

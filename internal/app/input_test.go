@@ -26,7 +26,8 @@ import (
 	"github.com/reporter-dev/reporter/collect/sample"
 	"github.com/reporter-dev/reporter/internal/awsfake"
 	"github.com/reporter-dev/reporter/internal/mdcheck"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // Input that could hide a finding fails its account, named, and never
@@ -140,13 +141,13 @@ func TestRunOnceInputThatCouldHideAFinding(t *testing.T) {
 			if s := res.Run.Summary; s.AccountsFailed != 1 || s.AccountsAudited != 5 || !res.Partial() {
 				t.Fatalf("summary = %+v, want 5 audited and %s failed", s, extra)
 			}
-			var failed report.Account
+			var failed result.Account
 			for _, a := range res.Run.Accounts {
 				if a.ID == extra {
 					failed = a
 				}
 			}
-			if failed.Status != report.StatusFailed || !strings.Contains(failed.Error, tt.wantError) {
+			if failed.Status != result.StatusFailed || !strings.Contains(failed.Error, tt.wantError) {
 				t.Fatalf("account %s = %+v, want failed with %q", extra, failed, tt.wantError)
 			}
 			res.Run.EachFinding(func(f *audit.Finding) error {
@@ -163,13 +164,13 @@ func TestRunOnceInputThatCouldHideAFinding(t *testing.T) {
 			if !strings.Contains(string(md), "| "+extra+" |  | failed | ") {
 				t.Errorf("audit.md does not list %s as failed:\n%s", extra, md)
 			}
-			var doc struct{ Accounts []report.Account }
+			var doc struct{ Accounts []result.Account }
 			data, _ := os.ReadFile(filepath.Join(res.Dir, "findings.json"))
 			if err := json.Unmarshal(data, &doc); err != nil {
 				t.Fatal(err)
 			}
-			if !slices.ContainsFunc(doc.Accounts, func(a report.Account) bool {
-				return a.ID == extra && a.Status == report.StatusFailed && strings.Contains(a.Error, tt.wantError)
+			if !slices.ContainsFunc(doc.Accounts, func(a result.Account) bool {
+				return a.ID == extra && a.Status == result.StatusFailed && strings.Contains(a.Error, tt.wantError)
 			}) {
 				t.Errorf("findings.json does not give %s as failed with %q", extra, tt.wantError)
 			}
@@ -190,7 +191,7 @@ func TestRunOnceInputThatCouldHideAFinding(t *testing.T) {
 					return nil
 				})
 			}
-			if problems, err := report.VerifyDir(res.Dir); err != nil || len(problems) > 0 {
+			if problems, err := runfolder.VerifyDir(res.Dir); err != nil || len(problems) > 0 {
 				t.Errorf("VerifyDir() = %v, %v", problems, err)
 			}
 		})
@@ -307,7 +308,7 @@ func TestRunOnceListsUnusedFiles(t *testing.T) {
 	js, _ := os.ReadFile(filepath.Join(res.Dir, "findings.json"))
 	var doc struct {
 		Run struct {
-			UnusedFiles []report.UnusedFile `json:"unused_files"`
+			UnusedFiles []result.UnusedFile `json:"unused_files"`
 		}
 	}
 	if err := json.Unmarshal(js, &doc); err != nil {
@@ -398,12 +399,12 @@ func TestRunOnceOrgSourceRefusesHidingReports(t *testing.T) {
 		t.Fatalf("summary = %+v, want the 5 sample accounts audited and %d failed", s, len(hostile))
 	}
 	for _, h := range hostile {
-		i := slices.IndexFunc(res.Run.Accounts, func(a report.Account) bool { return a.ID == h.id })
+		i := slices.IndexFunc(res.Run.Accounts, func(a result.Account) bool { return a.ID == h.id })
 		if i < 0 {
 			t.Fatalf("account %s missing from the run", h.id)
 		}
 		a := res.Run.Accounts[i]
-		if a.Status != report.StatusFailed || !strings.Contains(a.Error, "account "+h.id+": "+h.wantError) {
+		if a.Status != result.StatusFailed || !strings.Contains(a.Error, "account "+h.id+": "+h.wantError) {
 			t.Errorf("account %s = %s %q, want failed with %q", h.id, a.Status, a.Error, h.wantError)
 		}
 		// The report received is kept as evidence, as for any failed parse.

@@ -21,8 +21,9 @@ import (
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/findingstore"
 	"github.com/reporter-dev/reporter/internal/history"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/internal/s3test"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // cancellingSource cancels the run's context after n accounts, as a
@@ -162,11 +163,11 @@ func testHistory(t *testing.T, tt historyCase, place func() placement) {
 	}
 	if tt.failed {
 		checkFailureLeads(t, second, tt.wantFailure)
-	} else if second.Run.Run.Status != report.RunPartial {
+	} else if second.Run.Run.Status != result.RunPartial {
 		t.Errorf("second run status = %q, want partial", second.Run.Run.Status)
 	}
 	for _, r := range []*Result{first, third} {
-		if r.Run.Run.Status != report.RunComplete || r.Failed() {
+		if r.Run.Run.Status != result.RunComplete || r.Failed() {
 			t.Errorf("run %s status = %q, want complete", r.Run.Run.ID, r.Run.Run.Status)
 		}
 	}
@@ -201,7 +202,7 @@ func testHistory(t *testing.T, tt historyCase, place func() placement) {
 	}
 	for _, a := range r.Accounts {
 		want := wantPrev
-		if a.ID == "444444444444" || (tt.failed && a.Status == report.StatusCollected) {
+		if a.ID == "444444444444" || (tt.failed && a.Status == result.StatusCollected) {
 			want = first.Run.Run.ID
 		}
 		if a.PreviousRunID != want {
@@ -253,11 +254,11 @@ func checkFailureLeads(t *testing.T, res *Result, want string) {
 		t.Errorf("Trend!%s = %q, want this run marked (FAILED)", last, got)
 	}
 	doc, _ := os.ReadFile(filepath.Join(res.Dir, "findings.json"))
-	man, err := report.ReadManifest(res.Dir)
+	man, err := runfolder.ReadManifest(res.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(doc), `"status": "incomplete"`) && res.Run.Run.Status == report.RunIncomplete {
+	if !strings.Contains(string(doc), `"status": "incomplete"`) && res.Run.Run.Status == result.RunIncomplete {
 		t.Errorf("findings.json lacks run.status incomplete")
 	}
 	if man.Status != res.Run.Run.Status || !man.Failed() {
@@ -277,14 +278,14 @@ func TestRunOnceNoAccountAudited(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := mustRun(t, context.Background(), sampleOptions(t, src))
-	if res.Run.Run.Status != report.RunPartial || !res.Failed() {
+	if res.Run.Run.Status != result.RunPartial || !res.Failed() {
 		t.Fatalf("status %q failed %t, want partial and failed", res.Run.Run.Status, res.Failed())
 	}
 	checkFailureLeads(t, res, "Audit FAILED: no account could be audited: all 2 accounts failed.")
 }
 
 // brokenSet is a FindingSet that cannot be read.
-type brokenSet struct{ report.FindingSet }
+type brokenSet struct{ result.FindingSet }
 
 func (brokenSet) Update(func([]audit.Finding) error) error { return errors.New("disk gone") }
 
@@ -298,8 +299,8 @@ func TestCompareWithHistoryNoPreviousRunStoreFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	run := &report.Run{Run: report.RunInfo{ID: "r", AsOf: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)},
-		Store: brokenSet{store}}
+	run := &result.Run{Run: result.RunInfo{ID: "r", AsOf: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)},
+		Findings: brokenSet{store}}
 	var logs strings.Builder
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	compareWithHistory(context.Background(), log, Options{OutDir: out, History: history.Local{Root: out}}, run)

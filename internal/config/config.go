@@ -65,7 +65,7 @@ type Workbook struct {
 }
 
 // DefaultMaxCredentialRows is the default of workbook.max_credential_rows
-// (report.DefaultMaxCredentialRows; config does not import report).
+// (xlsx.DefaultMaxCredentialRows; config does not import report/xlsx).
 const DefaultMaxCredentialRows = 100_000
 
 // Default returns the configuration used when nothing is set.

@@ -11,7 +11,7 @@ import (
 	"github.com/reporter-dev/reporter/collect/sample"
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/history"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // sigtermSource cancels the run after n accounts, as a SIGTERM during the
@@ -52,7 +52,7 @@ func TestCatchUpAfterAnInterruptedRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	interrupted := runAt(ctx, sigtermSource{sample.NewSource(), 2, cancel}, utc("2026-11-01T06:00:00Z"))
 	cancel()
-	if interrupted.Run.Run.Status != report.RunIncomplete || len(interrupted.Run.Accounts) != 2 {
+	if interrupted.Run.Run.Status != result.RunIncomplete || len(interrupted.Run.Accounts) != 2 {
 		t.Fatalf("interrupted run: status %q, %d accounts; want incomplete with 2", interrupted.Run.Run.Status, len(interrupted.Run.Accounts))
 	}
 

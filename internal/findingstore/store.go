@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // statuses are the statuses a record can hold, indexed by their code.
@@ -151,6 +152,7 @@ type Store struct {
 	recs  []record        // its records, sub-block after sub-block
 	order []int32         // indexes into recs in audit.Less order
 	out   []audit.Finding // the findings of recs, in order
+	orig  []audit.Finding // out as read, before Update's fn changed it
 }
 
 // Create makes an empty store backed by a new temporary file in dir
@@ -201,7 +203,6 @@ func (s *Store) Add(fs []audit.Finding) error {
 	if _, dup := s.ids[id]; dup {
 		return fmt.Errorf("findingstore: account %s added twice", id)
 	}
-	s.slots, s.perm = s.slots[:0], s.perm[:0]
 	for i := range fs {
 		f := &fs[i]
 		if f.AccountID != id {
@@ -210,13 +211,32 @@ func (s *Store) Add(fs []audit.Finding) error {
 		if f.AccountName != name {
 			return fmt.Errorf("findingstore: account %s named both %q and %q", id, name, f.AccountName)
 		}
-		k, ok := slot(f.Severity)
-		if !ok {
+		if _, ok := slot(f.Severity); !ok {
 			return fmt.Errorf("findingstore: account %s: %s of %s: unknown severity %d", id, f.Check, f.Principal, f.Severity)
 		}
 		if _, ok := statusCode(f.Status); !ok {
 			return fmt.Errorf("findingstore: account %s: %s of %s: unknown status %q", id, f.Check, f.Principal, f.Status)
 		}
+	}
+	a := account{id: strings.Clone(id), name: strings.Clone(name)}
+	if err := s.write(&a, fs); err != nil {
+		return err
+	}
+	s.n += len(fs)
+	s.ids[a.id] = struct{}{}
+	if len(s.accounts) > 0 && s.accounts[len(s.accounts)-1].id > a.id {
+		s.sorted = false
+	}
+	s.accounts = append(s.accounts, a)
+	return nil
+}
+
+// write appends the block of fs, one account's findings whose severities
+// and statuses are known, at the end of the file and points a at it.
+func (s *Store) write(a *account, fs []audit.Finding) error {
+	s.slots, s.perm = s.slots[:0], s.perm[:0]
+	for i := range fs {
+		k, _ := slot(fs[i].Severity)
 		s.slots = append(s.slots, uint8(k))
 		s.perm = append(s.perm, int32(i))
 	}
@@ -229,32 +249,26 @@ func (s *Store) Add(fs []audit.Finding) error {
 		}
 		return int(i - j) // stable, for equal keys
 	})
-
-	a := account{id: strings.Clone(id), name: strings.Clone(name)}
 	s.enc = s.enc[:0]
 	p := 0
-	for k := range a.sev {
+	var sev [4]span
+	for k := range sev {
 		start, n := len(s.enc), 0
 		for ; p < len(s.perm) && int(s.slots[s.perm[p]]) == k; p++ {
 			s.enc = s.appendRecord(s.enc, &fs[s.perm[p]])
 			n++
 		}
-		a.sev[k] = span{off: s.end + int64(start), size: uint32(len(s.enc) - start), n: uint32(n)}
+		sev[k] = span{off: s.end + int64(start), size: uint32(len(s.enc) - start), n: uint32(n)}
 	}
 	if len(s.enc) > math.MaxInt32 {
-		return fmt.Errorf("findingstore: account %s: %d bytes of findings is too many", id, len(s.enc))
+		return fmt.Errorf("findingstore: account %s: %d bytes of findings is too many", a.id, len(s.enc))
 	}
 	if _, err := s.w.Write(s.enc); err != nil {
 		s.err = fmt.Errorf("findingstore: %w", err)
 		return s.err
 	}
 	s.end += int64(len(s.enc))
-	s.n += len(fs)
-	s.ids[a.id] = struct{}{}
-	if len(s.accounts) > 0 && s.accounts[len(s.accounts)-1].id > a.id {
-		s.sorted = false
-	}
-	s.accounts = append(s.accounts, a)
+	a.sev = sev
 	return nil
 }
 
@@ -367,12 +381,15 @@ func (s *Store) LenIn(in func(accountID string) bool) int {
 	return n
 }
 
-// Update is EachAccount, except that after fn returns, the Status and
-// FirstSeen fn set on the findings are written back to the store, in place.
-// Changes to any other field are not stored. fn must not reorder fs: the
-// i-th finding's Status and FirstSeen are written to the i-th stored
-// finding. When fn fails, or sets a Status Add would refuse, Update stops
-// before writing that account; the accounts before it stay updated.
+// Update is EachAccount, except that after fn returns, the changes fn
+// made to the findings are written back to the store: every field but the
+// account's ID and name, as result.CheckUpdate allows (the findings stay
+// in audit.Less order, with known severities and statuses). When only
+// Status and FirstSeen changed, the records are rewritten in place;
+// otherwise the account's block is written anew at the end of the file
+// (the old one is left unused). When fn fails, or CheckUpdate refuses its
+// changes, Update stops before writing that account; the accounts before
+// it stay updated. This is the contract of result.FindingSet.
 func (s *Store) Update(fn func(fs []audit.Finding) error) error {
 	return s.each(nil, fn, true)
 }
@@ -399,10 +416,16 @@ func (s *Store) each(in func(accountID string) bool, fn func(fs []audit.Finding)
 		if err != nil {
 			return err
 		}
+		if update {
+			s.orig = append(s.orig[:0], fs...)
+		}
 		if err := fn(fs[:len(fs):len(fs)]); err != nil {
 			return err
 		}
 		if update {
+			if err := result.CheckUpdate(s.orig, fs); err != nil {
+				return fmt.Errorf("findingstore: %w", err)
+			}
 			if err := s.writeBack(a, fs); err != nil {
 				return err
 			}
@@ -477,6 +500,7 @@ func (s *Store) start() error {
 func (s *Store) done() {
 	s.busy = false
 	clear(s.out[:cap(s.out)])
+	clear(s.orig[:cap(s.orig)])
 }
 
 // read reads size bytes at off into s.buf and returns a decoder of them.
@@ -525,17 +549,18 @@ func (s *Store) readAccount(a *account) ([]audit.Finding, error) {
 	return s.out, nil
 }
 
-// writeBack writes the Status and FirstSeen of fs, read last by readAccount
-// from a's block, back to the file if any changed.
+// writeBack stores fs, a's findings as readAccount read them (s.orig)
+// and Update's fn changed them, if any changed: the Status and FirstSeen
+// of each in place when nothing else changed, else a new block.
 func (s *Store) writeBack(a *account, fs []audit.Finding) error {
 	dirty := false
 	var head [fixedLen]byte
 	for i := range fs {
 		f := &fs[i]
-		code, ok := statusCode(f.Status)
-		if !ok {
-			return fmt.Errorf("findingstore: account %s: %s of %s: unknown status %q", a.id, f.Check, f.Principal, f.Status)
+		if !sameBody(f, &s.orig[i]) {
+			return s.write(a, fs)
 		}
+		code, _ := statusCode(f.Status) // checked by result.CheckUpdate
 		h := appendFixedTime(append(head[:0], code), f.FirstSeen)
 		pos := s.recs[s.order[i]].pos
 		if rec := s.buf[pos : pos+fixedLen]; !bytes.Equal(rec, h) {
@@ -551,6 +576,17 @@ func (s *Store) writeBack(a *account, fs []audit.Finding) error {
 		return s.err
 	}
 	return nil
+}
+
+// sameBody reports whether a and b are the same finding but for their
+// Status and FirstSeen, the fixed-width head of a record. A time or an
+// exception that is equal but not identical counts as a change (the
+// block is then rewritten, which is correct if slower).
+func sameBody(a, b *audit.Finding) bool {
+	x, y := *a, *b
+	x.Status, x.FirstSeen = "", time.Time{}
+	y.Status, y.FirstSeen = "", time.Time{}
+	return x == y
 }
 
 // record is a parsed record, its strings still offsets into the block.

@@ -291,9 +291,12 @@ func TestUpdate(t *testing.T) {
 				f.Status = ""
 				f.FirstSeen = asOf.Add(time.Duration(i) * time.Nanosecond).In(berlin)
 			}
-			want[i].Status, want[i].FirstSeen = f.Status, f.FirstSeen
-			// Not stored:
-			f.Principal, f.Detail, f.AgeDays, f.Exception = "changed", "changed", audit.DaysOf(-1), nil
+			if i%5 == 0 {
+				// Beyond Status and FirstSeen: the block is rewritten.
+				f.Detail, f.AgeDays, f.Exception = "changed", audit.DaysOf(-1), nil
+				f.Since = asOf.Add(-time.Duration(i) * time.Hour)
+			}
+			want[i] = *f
 			i++
 		}
 		return nil

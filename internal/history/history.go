@@ -14,16 +14,16 @@ import (
 	"maps"
 	"os"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
+	"github.com/reporter-dev/reporter/report/jsonfile"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // Run is a finished run as found in a store.
 type Run struct {
-	Manifest report.Manifest
+	Manifest runfolder.Manifest
 	// Location is where the store keeps it (a folder, an S3 prefix).
 	Location string
 }
@@ -56,17 +56,7 @@ func after(aAsOf time.Time, aID string, bAsOf time.Time, bID string) bool {
 	if !aAsOf.Equal(bAsOf) {
 		return aAsOf.After(bAsOf)
 	}
-	return rerun(aID) > rerun(bID)
-}
-
-// rerun returns the re-run number of a run ID: 1 for 20261101T060000Z, 2 for …-2.
-func rerun(id string) int {
-	if i := strings.LastIndexByte(id, '-'); i >= 0 {
-		if n, err := strconv.Atoi(id[i+1:]); err == nil {
-			return n
-		}
-	}
-	return 1
+	return runfolder.Rerun(aID) > runfolder.Rerun(bID)
 }
 
 // Findings is a verified copy of an earlier run's findings.json.
@@ -98,7 +88,7 @@ func (f *Findings) Close() error {
 // streamed however large it is. The copy is made in tmpDir (os.TempDir
 // when empty).
 func OpenFindings(ctx context.Context, s Store, r Run, tmpDir string) (*Findings, error) {
-	var entry *report.ManifestFile
+	var entry *runfolder.ManifestFile
 	for i := range r.Manifest.Files {
 		if r.Manifest.Files[i].Path == "findings.json" {
 			entry = &r.Manifest.Files[i]
@@ -152,7 +142,7 @@ const MaxLookback = 24
 
 // Baselines returns the earlier runs each account's findings are to be
 // compared with, newest first, as verified copies of their findings.json
-// (for report.CompareRuns). The first is the previous run: the newest run
+// (for compare.Runs). The first is the previous run: the newest run
 // before (asOf, runID) that is an audit result and verifies against its
 // manifest. Older runs follow only where they audited an account in need
 // (those audited now) that no newer one did, so an account that failed
@@ -254,7 +244,7 @@ func auditedAccounts(ctx context.Context, s Store, r Run) ([]string, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	info, accounts, err := report.ReadHeader(bufio.NewReaderSize(rc, 64<<10))
+	info, accounts, err := jsonfile.ReadHeader(bufio.NewReaderSize(rc, 64<<10))
 	if err != nil {
 		return nil, err
 	}
@@ -263,13 +253,13 @@ func auditedAccounts(ctx context.Context, s Store, r Run) ([]string, error) {
 
 // audited returns the IDs of the accounts a run audited, or nil when the
 // run is no audit result.
-func audited(info report.RunInfo, accounts []report.Account) []string {
-	if report.StatusOf(info.Status, info.Error, nil) == report.RunIncomplete {
+func audited(info result.RunInfo, accounts []result.Account) []string {
+	if result.StatusOf(info.Status, info.Error, nil) == result.RunIncomplete {
 		return nil
 	}
 	var ids []string
 	for _, a := range accounts {
-		if a.Status == report.StatusCollected {
+		if a.Status == result.StatusCollected {
 			ids = append(ids, a.ID)
 		}
 	}
@@ -282,7 +272,7 @@ func (f *Findings) audited() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	info, accounts, err := report.ReadHeader(rd)
+	info, accounts, err := jsonfile.ReadHeader(rd)
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", f.RunID, err)
 	}
@@ -308,9 +298,9 @@ func NewestAudit(runs []Run) (time.Time, bool) {
 
 // Trend returns up to n-1 earlier runs' open findings by severity from
 // their manifests, oldest first, followed by cur.
-func Trend(runs []Run, cur *report.Run, n int) []report.TrendPoint {
+func Trend(runs []Run, cur *result.Run, n int) []result.TrendPoint {
 	before := Before(runs, cur.Run.AsOf, cur.Run.ID)
-	var points []report.TrendPoint
+	var points []result.TrendPoint
 	for _, r := range before {
 		if len(points) == n-1 {
 			break
@@ -318,7 +308,7 @@ func Trend(runs []Run, cur *report.Run, n int) []report.TrendPoint {
 		if r.Manifest.Summary == nil {
 			continue
 		}
-		points = append(points, report.TrendPoint{
+		points = append(points, result.TrendPoint{
 			RunID: r.Manifest.RunID, AsOf: r.Manifest.AsOf, BySeverity: r.Manifest.Summary.BySeverity,
 			Status: r.Manifest.RunStatus(), Failed: r.Manifest.Failed(),
 		})
@@ -326,8 +316,8 @@ func Trend(runs []Run, cur *report.Run, n int) []report.TrendPoint {
 	for i, j := 0, len(points)-1; i < j; i, j = i+1, j-1 {
 		points[i], points[j] = points[j], points[i]
 	}
-	return append(points, report.TrendPoint{
+	return append(points, result.TrendPoint{
 		RunID: cur.Run.ID, AsOf: cur.Run.AsOf, BySeverity: cur.Summary.BySeverity,
-		Status: report.StatusOf(cur.Run.Status, cur.Run.Error, &cur.Summary), Failed: cur.Failed(),
+		Status: result.StatusOf(cur.Run.Status, cur.Run.Error, &cur.Summary), Failed: cur.Failed(),
 	})
 }

@@ -11,14 +11,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
+	"github.com/reporter-dev/reporter/report/jsonfile"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // writeRun writes a minimal finished run folder that audited one account.
 func writeRun(t *testing.T, root, id string, asOf time.Time, open int) string {
 	t.Helper()
-	run := &report.Run{Run: report.RunInfo{ID: id, AsOf: asOf},
-		Accounts: []report.Account{{ID: "111111111111", Status: report.StatusCollected}}}
+	run := &result.Run{Run: result.RunInfo{ID: id, AsOf: asOf},
+		Accounts: []result.Account{{ID: "111111111111", Status: result.StatusCollected}}}
 	run.Summarize()
 	run.SetStatus()
 	run.Summary.BySeverity["high"] = open
@@ -27,7 +29,7 @@ func writeRun(t *testing.T, root, id string, asOf time.Time, open int) string {
 
 // writeRunFolder writes run as a finished run folder: findings.json and
 // the manifest.
-func writeRunFolder(t *testing.T, root string, run *report.Run) string {
+func writeRunFolder(t *testing.T, root string, run *result.Run) string {
 	t.Helper()
 	id, asOf := run.Run.ID, run.Run.AsOf
 	dir := filepath.Join(root, asOf.Format("2006"), asOf.Format("01"), id)
@@ -38,15 +40,15 @@ func writeRunFolder(t *testing.T, root string, run *report.Run) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := report.WriteJSON(f, run); err != nil {
+	if err := jsonfile.Write(f, run); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
-	files, err := report.BuildManifest(dir)
+	files, err := runfolder.BuildManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := report.WriteManifest(dir, &report.Manifest{RunID: id, AsOf: asOf, Status: run.Run.Status, Summary: &run.Summary, Files: files}); err != nil {
+	if err := runfolder.WriteManifest(dir, &runfolder.Manifest{RunID: id, AsOf: asOf, Status: run.Run.Status, Summary: &run.Summary, Files: files}); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -83,7 +85,7 @@ func TestPrevious(t *testing.T) {
 		{"incomplete run (no manifest) is passed over", func(root string) {
 			writeRun(t, root, "r1", day(1), 1)
 			dir := writeRun(t, root, "r5", day(5), 1)
-			os.Remove(filepath.Join(dir, report.ManifestName))
+			os.Remove(filepath.Join(dir, runfolder.ManifestName))
 		}, day(10), "cur", "r1"},
 	}
 	for _, tt := range tests {
@@ -120,7 +122,7 @@ func TestTrend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cur := &report.Run{Run: report.RunInfo{ID: "cur", AsOf: day(15)}}
+	cur := &result.Run{Run: result.RunInfo{ID: "cur", AsOf: day(15)}}
 	cur.Summarize()
 	points := Trend(runs, cur, 12)
 	var ids []string
@@ -174,11 +176,11 @@ func TestUnion(t *testing.T) {
 }
 
 // runWith returns a run of the given accounts (ID → status) and error.
-func runWith(id string, asOf time.Time, runErr string, accounts map[string]string) *report.Run {
-	run := &report.Run{Run: report.RunInfo{ID: id, AsOf: asOf, Error: runErr}}
+func runWith(id string, asOf time.Time, runErr string, accounts map[string]string) *result.Run {
+	run := &result.Run{Run: result.RunInfo{ID: id, AsOf: asOf, Error: runErr}}
 	for _, acct := range []string{"111111111111", "222222222222", "333333333333"} {
 		if st, ok := accounts[acct]; ok {
-			run.Accounts = append(run.Accounts, report.Account{ID: acct, Status: st})
+			run.Accounts = append(run.Accounts, result.Account{ID: acct, Status: st})
 		}
 	}
 	run.Summarize()
@@ -192,7 +194,7 @@ func runWith(id string, asOf time.Time, runErr string, accounts map[string]strin
 func TestBaselines(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	const a, b, c = "111111111111", "222222222222", "333333333333"
-	ok, failed := report.StatusCollected, report.StatusFailed
+	ok, failed := result.StatusCollected, result.StatusFailed
 	root := t.TempDir()
 	writeRunFolder(t, root, runWith("r1", day(1), "", map[string]string{a: ok, b: ok, c: ok}))
 	writeRunFolder(t, root, runWith("r2", day(2), "", map[string]string{a: ok, b: ok, c: failed}))
@@ -253,10 +255,10 @@ func TestBaselinesLookback(t *testing.T) {
 	const a, b = "111111111111", "222222222222"
 	root := t.TempDir()
 	base := time.Date(2024, 1, 1, 6, 0, 0, 0, time.UTC)
-	writeRunFolder(t, root, runWith("old", base, "", map[string]string{a: report.StatusCollected, b: report.StatusCollected}))
+	writeRunFolder(t, root, runWith("old", base, "", map[string]string{a: result.StatusCollected, b: result.StatusCollected}))
 	for i := 1; i <= MaxLookback; i++ {
 		asOf := base.AddDate(0, 0, i)
-		writeRunFolder(t, root, runWith(asOf.Format("20060102T150405Z"), asOf, "", map[string]string{a: report.StatusCollected, b: report.StatusFailed}))
+		writeRunFolder(t, root, runWith(asOf.Format("20060102T150405Z"), asOf, "", map[string]string{a: result.StatusCollected, b: result.StatusFailed}))
 	}
 	got, err := Baselines(context.Background(), Local{Root: root}, log, base.AddDate(1, 0, 0), "cur", map[string]bool{a: true, b: true}, t.TempDir())
 	if err != nil {

@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 )
 
 // Local is a Store over the run folders under Root (Root/YYYY/MM/RUN-ID).
@@ -17,14 +17,13 @@ type Local struct {
 // Runs implements Store. Folders without a readable manifest (incomplete
 // runs) are left out.
 func (l Local) Runs(ctx context.Context) ([]Run, error) {
-	matches, err := filepath.Glob(filepath.Join(l.Root, "[0-9][0-9][0-9][0-9]", "[0-9][0-9]", "*", report.ManifestName))
+	dirs, err := runfolder.Complete(l.Root)
 	if err != nil {
 		return nil, err
 	}
 	var runs []Run
-	for _, m := range matches {
-		dir := filepath.Dir(m)
-		man, err := report.ReadManifest(dir)
+	for _, dir := range dirs {
+		man, err := runfolder.ReadManifest(dir)
 		if err != nil {
 			continue
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/reporter-dev/reporter/audit"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // Metrics holds the reporter's gauges and counters in its own registry.
@@ -83,7 +83,7 @@ func (m *Metrics) RunStarted(t time.Time) { m.lastStart.Set(unix(t)) }
 // RunFinished records an audit's outcome. run may be nil when the audit
 // failed before producing a report. archiveFailed and failedNotifiers
 // describe delivery.
-func (m *Metrics) RunFinished(start, end time.Time, run *report.Run, result string, archiveFailed bool, failedNotifiers []string) {
+func (m *Metrics) RunFinished(start, end time.Time, run *result.Run, result string, archiveFailed bool, failedNotifiers []string) {
 	m.lastFinish.Set(unix(end))
 	m.duration.Set(end.Sub(start).Seconds())
 	m.runs.WithLabelValues(result).Inc()

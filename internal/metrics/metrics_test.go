@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/reporter-dev/reporter/audit"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 func get(t *testing.T, srv *httptest.Server, path string) (int, string) {
@@ -29,9 +29,9 @@ func TestMetricsAfterSuccessAndFailure(t *testing.T) {
 	defer srv.Close()
 
 	start := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
-	run := &report.Run{
-		Accounts: []report.Account{{ID: "1", Status: report.StatusCollected}, {ID: "2", Status: report.StatusFailed}},
-		Findings: []audit.Finding{{Check: audit.RootMFADisabled, Severity: audit.Critical}, {Check: audit.UserInactive, Severity: audit.Low}},
+	run := &result.Run{
+		Accounts: []result.Account{{ID: "1", Status: result.StatusCollected}, {ID: "2", Status: result.StatusFailed}},
+		Findings: result.Findings{{Check: audit.RootMFADisabled, Severity: audit.Critical}, {Check: audit.UserInactive, Severity: audit.Low}},
 	}
 	run.Summarize()
 	m.RunStarted(start)

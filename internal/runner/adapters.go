@@ -10,9 +10,8 @@ import (
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/history"
-	"github.com/reporter-dev/reporter/notify"
 	"github.com/reporter-dev/reporter/notify/slack"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // Notifiers returns the notifiers configured in cfg: today the Slack
@@ -32,7 +31,7 @@ func Notifiers(cfg *config.Config, stdout io.Writer, log *slog.Logger, opts ...s
 	if err != nil {
 		return nil, err
 	}
-	return []app.Notifier{slackNotifier{n}}, nil
+	return []app.Notifier{n}, nil
 }
 
 // runNotifiers is Notifiers for an audit: a notifier that cannot be built
@@ -60,15 +59,6 @@ func slackConfigured(cfg *config.Config) bool {
 	return false
 }
 
-// slackNotifier adapts *slack.Notifier to app.Notifier (notify/slack does not
-// import app).
-type slackNotifier struct{ *slack.Notifier }
-
-// Notify posts the run's digests.
-func (s slackNotifier) Notify(ctx context.Context, run *report.Run, loc app.Location) error {
-	return s.Notifier.Notify(ctx, run, notify.Location(loc))
-}
-
 // failedNotifier stands in for a notifier whose configuration is invalid.
 type failedNotifier struct {
 	name string
@@ -77,17 +67,7 @@ type failedNotifier struct {
 
 func (f failedNotifier) Name() string { return f.name }
 
-func (f failedNotifier) Notify(context.Context, *report.Run, app.Location) error { return f.err }
-
-// archiverAdapter adapts *archive.Archiver to app.Archiver (archive does not
-// import app).
-type archiverAdapter struct{ *archive.Archiver }
-
-// Archive uploads the run folder.
-func (a archiverAdapter) Archive(ctx context.Context, dir string, run *report.Run) (app.Location, error) {
-	loc, err := a.Archiver.Archive(ctx, dir, run)
-	return app.Location(loc), err
-}
+func (f failedNotifier) Notify(context.Context, *result.Run, result.Location) error { return f.err }
 
 // runHistory is where a run finds its predecessors: the S3 archive when
 // one is configured, then the local run folders (which also hold runs

@@ -14,7 +14,7 @@ import (
 	"github.com/reporter-dev/reporter/exceptions"
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/notify/slack"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/report/markdown"
 )
 
 // ConfigError is a setting that cannot be used: the command line, the
@@ -68,12 +68,12 @@ func checkTemplates(dir string) error {
 	if !info.IsDir() {
 		return fmt.Errorf("templates (--templates) %s: not a folder", dir)
 	}
-	t, err := report.Templates(dir)
+	t, err := markdown.Templates(dir)
 	if err != nil {
 		return fmt.Errorf("%w (in %s)", err, dir)
 	}
-	if t.Lookup(report.MarkdownTemplate) == nil {
-		return fmt.Errorf("templates (--templates) %s: %s is not defined; copy it from the built-in templates/ to change it", dir, report.MarkdownTemplate)
+	if t.Lookup(markdown.TemplateName) == nil {
+		return fmt.Errorf("templates (--templates) %s: %s is not defined; copy it from the built-in templates/ to change it", dir, markdown.TemplateName)
 	}
 	if _, err := slack.Template(dir); err != nil {
 		return fmt.Errorf("%w (in %s)", err, dir)

@@ -8,15 +8,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/findingstore"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/notify/slack"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/report/jsonfile"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // DeliveryError is a run that was read but could not be delivered.
@@ -34,7 +33,7 @@ func (e *DeliveryError) Unwrap() error { return e.Err }
 // other error means the run could not be found or read. opts tune the
 // Slack notifier.
 func Renotify(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer, runID string, opts ...slack.Option) error {
-	dir, err := FindRun(cfg.Out, runID)
+	dir, err := runfolder.Find(cfg.Out, runID)
 	if err != nil {
 		return err
 	}
@@ -58,10 +57,10 @@ func Renotify(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 // findings.json, the findings into a store in tmpDir (as a run keeps
 // them: memory does not grow with their number). The caller closes the
 // store once the run is delivered.
-func ReadRun(dir, tmpDir string) (*report.Run, *findingstore.Store, error) {
-	problems, err := report.VerifyDir(dir)
+func ReadRun(dir, tmpDir string) (*result.Run, *findingstore.Store, error) {
+	problems, err := runfolder.VerifyDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil, fmt.Errorf("run folder %s has no %s: the run did not complete", dir, report.ManifestName)
+		return nil, nil, fmt.Errorf("run folder %s has no %s: the run did not complete", dir, runfolder.ManifestName)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("run folder %s: %w", dir, err)
@@ -78,63 +77,11 @@ func ReadRun(dir, tmpDir string) (*report.Run, *findingstore.Store, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	run, err := report.ReadJSONFindings(f, store.Add)
+	run, err := jsonfile.ReadStreaming(f, store.Add)
 	if err != nil {
 		store.Close()
 		return nil, nil, fmt.Errorf("%s: %w", f.Name(), err)
 	}
-	run.Store = store
+	run.Findings = store
 	return run, store, nil
-}
-
-// FindRun returns the folder OUT/YYYY/MM/RUN-ID of runID, or of the most
-// recent complete run (one with a manifest) for "latest".
-func FindRun(out, runID string) (string, error) {
-	if runID == "latest" {
-		dirs, err := filepath.Glob(filepath.Join(out, "[0-9][0-9][0-9][0-9]", "[0-9][0-9]", "*", report.ManifestName))
-		if err != nil {
-			return "", err
-		}
-		if len(dirs) == 0 {
-			return "", fmt.Errorf("no complete run under %s (looked for %s)", out, filepath.Join(out, "YYYY", "MM", "RUN-ID", report.ManifestName))
-		}
-		for i := range dirs {
-			dirs[i] = filepath.Dir(dirs[i])
-		}
-		sort.Slice(dirs, func(i, j int) bool { return runBefore(filepath.Base(dirs[i]), filepath.Base(dirs[j])) })
-		return dirs[len(dirs)-1], nil
-	}
-	if runID == "." || runID == ".." || strings.ContainsAny(runID, `/\*?[]`) {
-		return "", fmt.Errorf("run ID %q: want a run folder name such as 20261101T060000Z, or latest", runID)
-	}
-	dirs, err := filepath.Glob(filepath.Join(out, "[0-9][0-9][0-9][0-9]", "[0-9][0-9]", runID))
-	if err != nil {
-		return "", err
-	}
-	switch len(dirs) {
-	case 0:
-		return "", fmt.Errorf("run %s not found under %s (looked for %s)", runID, out, filepath.Join(out, "YYYY", "MM", runID))
-	case 1:
-		return dirs[0], nil
-	}
-	return "", fmt.Errorf("run %s is ambiguous under %s: %s", runID, out, strings.Join(dirs, ", "))
-}
-
-// runBefore orders run IDs in time: 20261101T060000Z, then its -2, -3 … -10.
-func runBefore(a, b string) bool {
-	ab, an := splitRunID(a)
-	bb, bn := splitRunID(b)
-	if ab != bb {
-		return ab < bb
-	}
-	return an < bn
-}
-
-func splitRunID(id string) (string, int) {
-	if base, suffix, ok := strings.Cut(id, "-"); ok {
-		if n, err := strconv.Atoi(suffix); err == nil {
-			return base, n
-		}
-	}
-	return id, 1
 }

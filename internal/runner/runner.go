@@ -22,7 +22,7 @@ import (
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/history"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/report/xlsx"
 )
 
 // Runner performs audits with one configuration: `reporter run` uses it
@@ -192,7 +192,7 @@ func (r *Runner) RunOnce(ctx context.Context, asOf time.Time) Outcome {
 	}
 	var archiver app.Archiver
 	if r.arch != nil {
-		archiver = archiverAdapter{r.arch}
+		archiver = r.arch
 	}
 	deliveryErr := errors.Join(app.Deliver(ctx, log, res, archiver, r.notifiers), spoolErr)
 	// Delivered: the findings are in the run folder (and the archive).
@@ -232,10 +232,10 @@ func (r *Runner) FlushSpool(ctx context.Context) error {
 
 // workbookOptions maps the workbook settings onto the renderer's options,
 // where zero means the default and a negative limit copies no row.
-func workbookOptions(c config.Workbook) report.WorkbookOptions {
+func workbookOptions(c config.Workbook) xlsx.Options {
 	limit := c.MaxCredentialRows
 	if limit == 0 {
 		limit = -1
 	}
-	return report.WorkbookOptions{MaxCredentialRows: limit}
+	return xlsx.Options{MaxCredentialRows: limit}
 }

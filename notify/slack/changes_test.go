@@ -4,13 +4,13 @@ import (
 	"testing"
 
 	"github.com/reporter-dev/reporter/audit"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 func TestRunChangesAndExceptedFindings(t *testing.T) {
-	run := &report.Run{
-		Changes: &report.Changes{PreviousRunID: "prev"},
-		Findings: []audit.Finding{
+	run := &result.Run{
+		Changes: &result.Changes{PreviousRunID: "prev"},
+		Findings: result.Findings{
 			{AccountID: "A", Principal: "new-open", Check: audit.UserInactive, Severity: audit.High, Status: audit.StatusNew},
 			{AccountID: "B", Principal: "new-other-scope", Check: audit.UserInactive, Severity: audit.High, Status: audit.StatusNew},
 			{AccountID: "A", Principal: "old", Check: audit.UserInactive, Severity: audit.High, Status: audit.StatusPersisting},
@@ -22,14 +22,14 @@ func TestRunChangesAndExceptedFindings(t *testing.T) {
 	inA := func(id string) bool { return id == "A" }
 	tests := []struct {
 		name   string
-		run    *report.Run
+		run    *result.Run
 		scope  func(string) bool
 		want   Changes
 		wantOK bool
 	}{
 		{"org-wide", run, func(string) bool { return true }, Changes{New: 2, Resolved: 3}, true},
 		{"scoped to account A", run, inA, Changes{New: 1, Resolved: 1}, true},
-		{"first run: nothing to compare", &report.Run{}, inA, Changes{}, false},
+		{"first run: nothing to compare", &result.Run{}, inA, Changes{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,7 +39,7 @@ func TestRunChangesAndExceptedFindings(t *testing.T) {
 			}
 		})
 	}
-	top, _, err := rank(run.FindingSet(), len(run.Findings))
+	top, _, err := rank(run.FindingSet(), run.Findings.Len())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,8 @@ import (
 
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/internal/oneline"
-	"github.com/reporter-dev/reporter/notify"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/report/markdown"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // TemplateName is the template, defined in templates/slack.tmpl, that
@@ -47,16 +47,16 @@ const (
 	maxLinkLen         = 2000 // longer workbook links are left out
 )
 
-// Template loads the templates from dir like report.Templates, falling
+// Template loads the templates from dir like markdown.Templates, falling
 // back to the built-in slack.tmpl when dir does not define slack.message
 // (a folder made only to override audit.md keeps the default digest).
 func Template(dir string) (*template.Template, error) {
-	t, err := report.Templates(dir)
+	t, err := markdown.Templates(dir)
 	if err != nil {
 		return nil, err
 	}
 	if t.Lookup(TemplateName) == nil && dir != "" {
-		if t, err = report.Templates(""); err != nil {
+		if t, err = markdown.Templates(""); err != nil {
 			return nil, err
 		}
 	}
@@ -159,7 +159,7 @@ type Changes struct {
 // ChangesFunc returns the changes since the previous run for the accounts
 // inScope, or ok false when they are not known; the digest then says
 // nothing about changes. It is the hook for run-to-run comparison.
-type ChangesFunc func(run *report.Run, inScope func(accountID string) bool) (c Changes, ok bool)
+type ChangesFunc func(run *result.Run, inScope func(accountID string) bool) (c Changes, ok bool)
 
 // Finding is one finding as a digest lists it.
 type Finding struct {
@@ -254,7 +254,7 @@ type limits struct {
 
 // buildDigest computes the view of run for t. It fails only if the
 // run's findings cannot be read.
-func buildDigest(run *report.Run, t *target, loc notify.Location, defaultChannel string, lim limits, changes ChangesFunc) (*Digest, error) {
+func buildDigest(run *result.Run, t *target, loc result.Location, defaultChannel string, lim limits, changes ChangesFunc) (*Digest, error) {
 	sub, err := scopeRun(run, t)
 	if err != nil {
 		return nil, err
@@ -271,7 +271,7 @@ func buildDigest(run *report.Run, t *target, loc notify.Location, defaultChannel
 	}
 	d.Audited, d.Expected = s.Coverage()
 	if run.Failed() || (d.Audited == 0 && d.Expected > 0) {
-		d.Failure = Text(report.FailureText(shorten(run.Run.Error, maxErrorLen), s))
+		d.Failure = Text(result.FailureText(shorten(run.Run.Error, maxErrorLen), s))
 		d.FailureTitle = "INCOMPLETE"
 		if d.Audited == 0 {
 			d.FailureTitle = "FAILED"
@@ -310,7 +310,7 @@ func buildDigest(run *report.Run, t *target, loc notify.Location, defaultChannel
 
 	var failed []FailedAccount
 	for _, a := range sub.Accounts {
-		if a.Status != report.StatusFailed {
+		if a.Status != result.StatusFailed {
 			continue
 		}
 		if len(failed) == lim.failed {
@@ -347,17 +347,17 @@ func buildDigest(run *report.Run, t *target, loc notify.Location, defaultChannel
 }
 
 // scopeRun returns the part of run in t's scope, summarized.
-func scopeRun(run *report.Run, t *target) (*report.Run, error) {
+func scopeRun(run *result.Run, t *target) (*result.Run, error) {
 	if t.orgWide {
 		return run, nil
 	}
-	sub := &report.Run{Run: run.Run}
+	sub := &result.Run{Run: run.Run}
 	for _, a := range run.Accounts {
 		if t.in[a.ID] {
 			sub.Accounts = append(sub.Accounts, a)
 		}
 	}
-	sub.Store = report.FilterAccounts(run.FindingSet(), func(id string) bool { return t.in[id] })
+	sub.Findings = result.FilterAccounts(run.FindingSet(), func(id string) bool { return t.in[id] })
 	return sub, sub.Summarize()
 }
 
@@ -366,13 +366,13 @@ func scopeRun(run *report.Run, t *target) (*report.Run, error) {
 // report order.
 // RunChanges is the default ChangesFunc: new and resolved findings in
 // scope, from the run's own comparison with the previous run.
-func RunChanges(run *report.Run, inScope func(accountID string) bool) (Changes, bool) {
+func RunChanges(run *result.Run, inScope func(accountID string) bool) (Changes, bool) {
 	if run.Changes == nil {
 		return Changes{}, false
 	}
 	var c Changes
 	// Unreadable findings fail the digest when it ranks them.
-	err := report.FilterAccounts(run.FindingSet(), inScope).EachAccount(func(fs []audit.Finding) error {
+	err := result.FilterAccounts(run.FindingSet(), inScope).EachAccount(func(fs []audit.Finding) error {
 		for i := range fs {
 			if fs[i].Status == audit.StatusNew {
 				c.New++
@@ -395,7 +395,7 @@ func RunChanges(run *report.Run, inScope func(accountID string) bool) (Changes, 
 // first, and how many open findings it leaves out, by severity. Excepted
 // findings are accepted risks and never listed. Memory is bounded by n,
 // not by the number of findings.
-func rank(set report.FindingSet, n int) ([]audit.Finding, map[audit.Severity]int, error) {
+func rank(set result.FindingSet, n int) ([]audit.Finding, map[audit.Severity]int, error) {
 	order := map[string]int{}
 	for i, c := range audit.Checks {
 		order[c.ID] = i
@@ -465,7 +465,7 @@ func digestFinding(f audit.Finding) Finding {
 	}
 }
 
-func workbook(loc notify.Location) Workbook {
+func workbook(loc result.Location) Workbook {
 	w := Workbook{}
 	if len(loc.WorkbookURL) <= maxLinkLen {
 		// A | would end the URL of a mrkdwn link <url|label>.
@@ -553,7 +553,7 @@ func jsonContext(b []byte, err error) string {
 // compose renders the digest of t, listing fewer findings and failed
 // accounts until the message fits Slack's limits. It never cuts a line:
 // what is left out is counted and left to the workbook.
-func compose(tmpl *template.Template, run *report.Run, t *target, loc notify.Location, defaultChannel string, maxFindings int, changes ChangesFunc) (*Message, *Digest, error) {
+func compose(tmpl *template.Template, run *result.Run, t *target, loc result.Location, defaultChannel string, maxFindings int, changes ChangesFunc) (*Message, *Digest, error) {
 	lim := limits{findings: maxFindings, failed: maxFailedListed}
 	for {
 		d, err := buildDigest(run, t, loc, defaultChannel, lim, changes)

@@ -14,8 +14,7 @@ import (
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/findingstore"
-	"github.com/reporter-dev/reporter/notify"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // TestDigestGolden renders the sample run's digests and compares them with
@@ -23,14 +22,14 @@ import (
 func TestDigestGolden(t *testing.T) {
 	run, _ := sampleRun(t)
 	const dir = "/srv/reporter/reports/2026/11/20261101T060000Z"
-	archived := notify.Location{
+	archived := result.Location{
 		Dir:         dir,
 		ArchiveURI:  "s3://acme-iam-audit/reports/2026/11/20261101T060000Z/",
 		WorkbookURL: "https://acme-iam-audit.s3.eu-west-1.amazonaws.com/reports/2026/11/20261101T060000Z/audit.xlsx?X-Amz-Expires=604800&X-Amz-Signature=0f1e",
 	}
 	// A variant of the sample with teams, OUs and a failed account.
 	routed := *run
-	routed.Accounts = append([]report.Account(nil), run.Accounts...)
+	routed.Accounts = append([]result.Account(nil), run.Accounts...)
 	for i := range routed.Accounts {
 		a := &routed.Accounts[i]
 		switch a.ID {
@@ -40,10 +39,10 @@ func TestDigestGolden(t *testing.T) {
 			a.OUs = []string{"ou-dev1-payments", "ou-root-dev"}
 		case "444444444444":
 			a.Tags = map[string]string{"team": "payments"}
-			a.Status, a.Error, a.Users = report.StatusFailed, "assume role arn:aws:iam::444444444444:role/OrganizationAccountAccessRole: AccessDenied: User is not authorized to perform: sts:AssumeRole", 0
+			a.Status, a.Error, a.Users = result.StatusFailed, "assume role arn:aws:iam::444444444444:role/OrganizationAccountAccessRole: AccessDenied: User is not authorized to perform: sts:AssumeRole", 0
 		}
 	}
-	routed.Store = report.FilterAccounts(run.FindingSet(), func(id string) bool { return id != "444444444444" })
+	routed.Findings = result.FilterAccounts(run.FindingSet(), func(id string) bool { return id != "444444444444" })
 	routed.Summarize()
 	payments := target{channel: "#payments", rule: describeRoutes([]config.SlackRoute{
 		{Channel: "#payments", Tags: map[string]string{"team": "payments"}, OUs: []string{"ou-dev1-payments"}},
@@ -51,34 +50,34 @@ func TestDigestGolden(t *testing.T) {
 	payments.in = map[string]bool{"222222222222": true, "333333333333": true, "444444444444": true}
 
 	// Credentials rejected: the run audited nothing.
-	failed := &report.Run{Run: run.Run}
+	failed := &result.Run{Run: run.Run}
 	failed.Run.Error = "collection stopped: operation error STS: GetCallerIdentity, https response error StatusCode: 403, api error InvalidClientTokenId: The security token included in the request is invalid."
 	failed.Summarize()
 	failed.SetStatus()
 	// Interrupted (SIGTERM) after two accounts.
 	interrupted := *run
-	interrupted.Accounts = append([]report.Account(nil), run.Accounts...)
+	interrupted.Accounts = append([]result.Account(nil), run.Accounts...)
 	for i := range interrupted.Accounts {
 		if a := &interrupted.Accounts[i]; a.ID > "222222222222" {
-			a.Status, a.Error, a.Users = report.StatusFailed, "collection ended early: context canceled", 0
+			a.Status, a.Error, a.Users = result.StatusFailed, "collection ended early: context canceled", 0
 		}
 	}
 	interrupted.Run.Error = "collection stopped: collection ended early: context canceled"
-	interrupted.Store = report.FilterAccounts(run.FindingSet(), func(id string) bool { return id <= "222222222222" })
+	interrupted.Findings = result.FilterAccounts(run.FindingSet(), func(id string) bool { return id <= "222222222222" })
 	interrupted.Summarize()
 	interrupted.SetStatus()
 
 	tests := []struct {
 		name    string
-		run     *report.Run
+		run     *result.Run
 		target  target
-		loc     notify.Location
+		loc     result.Location
 		changes ChangesFunc
 	}{
 		{name: "sample-archived", run: run, target: target{channel: "#security", orgWide: true}, loc: archived},
 		{
-			name: "sample-local", run: run, target: target{channel: "#security", orgWide: true}, loc: notify.Location{Dir: dir},
-			changes: func(*report.Run, func(string) bool) (Changes, bool) { return Changes{New: 3, Resolved: 5}, true },
+			name: "sample-local", run: run, target: target{channel: "#security", orgWide: true}, loc: result.Location{Dir: dir},
+			changes: func(*result.Run, func(string) bool) (Changes, bool) { return Changes{New: 3, Resolved: 5}, true },
 		},
 		{name: "sample-routed", run: &routed, target: payments, loc: archived},
 		{name: "failed-run", run: failed, target: target{channel: "#security", orgWide: true}, loc: archived},
@@ -143,7 +142,7 @@ func TestDigestLimits(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			run := synthRun(tt.accounts, tt.per, tt.failed, tt.accountName, tt.errText)
-			loc := notify.Location{Dir: "/srv/reports/run", ArchiveURI: "s3://b/p/run/", WorkbookURL: "https://b.s3.amazonaws.com/p/run/audit.xlsx?X-Amz-Signature=" + strings.Repeat("f", 1500)}
+			loc := result.Location{Dir: "/srv/reports/run", ArchiveURI: "s3://b/p/run/", WorkbookURL: "https://b.s3.amazonaws.com/p/run/audit.xlsx?X-Amz-Signature=" + strings.Repeat("f", 1500)}
 			m, d, err := compose(builtinTemplate(t), run, &target{channel: "#security", orgWide: true}, loc, "#security", tt.maxFindings, nil)
 			if err != nil {
 				t.Fatalf("compose() = %v", err)
@@ -297,7 +296,7 @@ func TestTemplateFallsBackToBuiltin(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := synthRun(1, 1, 0, func(int) string { return "a" }, "")
-	_, _, err = compose(tmpl, run, &target{orgWide: true}, notify.Location{}, "", 10, nil)
+	_, _, err = compose(tmpl, run, &target{orgWide: true}, result.Location{}, "", 10, nil)
 	if err == nil || !strings.Contains(err.Error(), "invalid JSON") || !strings.Contains(err.Error(), "near") {
 		t.Errorf("compose() with a broken template = %v, want an invalid JSON error quoting the output", err)
 	}
@@ -315,7 +314,7 @@ func TestComposeReportsUnreadableFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	store.Close()
-	run := &report.Run{Store: store, Accounts: []report.Account{{ID: "111111111111", Status: report.StatusCollected}}}
+	run := &result.Run{Findings: store, Accounts: []result.Account{{ID: "111111111111", Status: result.StatusCollected}}}
 	for _, tt := range []struct {
 		target *target
 		want   string
@@ -323,7 +322,7 @@ func TestComposeReportsUnreadableFindings(t *testing.T) {
 		{&target{orgWide: true}, "ranking the findings"},
 		{&target{in: map[string]bool{"111111111111": true}}, "summarizing the findings"},
 	} {
-		_, _, err := compose(builtinTemplate(t), run, tt.target, notify.Location{}, "#security", 10, RunChanges)
+		_, _, err := compose(builtinTemplate(t), run, tt.target, result.Location{}, "#security", 10, RunChanges)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("compose(%+v) = %v, want an error %q", tt.target, err, tt.want)
 		}
@@ -349,18 +348,19 @@ func TestMarshalIndentKeepsJSON(t *testing.T) {
 func TestRankKeepsTheMostUrgent(t *testing.T) {
 	run := synthRun(40, 25, 0, func(int) string { return "acct" }, "")
 	// Excepted findings are never ranked.
-	for i := range run.Findings {
+	findings := run.Findings.(result.Findings)
+	for i := range findings {
 		if i%9 == 0 {
-			run.Findings[i].Exception = &audit.Exception{Account: "*", Principal: "*", Check: run.Findings[i].Check}
+			findings[i].Exception = &audit.Exception{Account: "*", Principal: "*", Check: findings[i].Check}
 		}
 	}
-	all, none, err := rank(run.FindingSet(), len(run.Findings))
+	all, none, err := rank(run.FindingSet(), len(findings))
 	if err != nil {
 		t.Fatal(err)
 	}
 	open := 0
-	for i := range run.Findings {
-		if run.Findings[i].Open() {
+	for i := range findings {
+		if findings[i].Open() {
 			open++
 		}
 	}

@@ -19,14 +19,14 @@ import (
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/notify"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 var update = flag.Bool("update", false, "update golden files")
 
 // sampleRun audits the built-in sample organization into a temporary run
 // folder, with a fixed clock so the run is the same every time.
-func sampleRun(t *testing.T) (*report.Run, string) {
+func sampleRun(t *testing.T) (*result.Run, string) {
 	t.Helper()
 	now := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
 	res, err := app.RunOnce(context.Background(), app.Options{
@@ -106,17 +106,18 @@ func golden(t *testing.T, name string, got []byte) {
 // synthRun builds a run of n accounts with perAccount findings each (a mix
 // of severities) and the given number of failed accounts. Account i gets
 // OU ou-<i%3> and tag team=t<i%2>.
-func synthRun(n, perAccount, failed int, name func(i int) string, errText string) *report.Run {
-	run := &report.Run{Run: report.RunInfo{ID: "20261101T060000Z", AsOf: time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC), Version: "test"}}
+func synthRun(n, perAccount, failed int, name func(i int) string, errText string) *result.Run {
+	run := &result.Run{Run: result.RunInfo{ID: "20261101T060000Z", AsOf: time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC), Version: "test"}}
+	var findings result.Findings
 	sevChecks := []string{audit.RootAccessKeyActive, audit.ConsoleMFAMissing, audit.AccessKeyNotRotated, audit.MultipleActiveAccessKeys}
 	for i := range n + failed {
 		id := fmt.Sprintf("%012d", 100000000000+i)
-		a := report.Account{
-			ID: id, Name: name(i), Status: report.StatusCollected, Users: perAccount,
+		a := result.Account{
+			ID: id, Name: name(i), Status: result.StatusCollected, Users: perAccount,
 			OUs: []string{fmt.Sprintf("ou-%d", i%3)}, Tags: map[string]string{"team": fmt.Sprintf("t%d", i%2)},
 		}
 		if i >= n {
-			a.Status, a.Error, a.Users = report.StatusFailed, errText, 0
+			a.Status, a.Error, a.Users = result.StatusFailed, errText, 0
 			run.Accounts = append(run.Accounts, a)
 			continue
 		}
@@ -124,13 +125,14 @@ func synthRun(n, perAccount, failed int, name func(i int) string, errText string
 		for j := range perAccount {
 			check := sevChecks[j%len(sevChecks)]
 			c, _ := audit.LookupCheck(check)
-			run.Findings = append(run.Findings, audit.Finding{
+			findings = append(findings, audit.Finding{
 				AccountID: id, AccountName: a.Name, Principal: fmt.Sprintf("user-%04d-%s", j, strings.Repeat("x", 50)),
 				Check: check, Severity: c.Severity, Credential: "access_key_1", AgeDays: audit.DaysOf(j * 7),
 				Detail: "synthetic finding",
 			})
 		}
 	}
+	run.Findings = findings
 	run.Summarize()
 	return run
 }

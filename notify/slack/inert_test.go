@@ -14,8 +14,8 @@ import (
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/collect"
 	"github.com/reporter-dev/reporter/internal/app"
-	"github.com/reporter-dev/reporter/notify"
 	"github.com/reporter-dev/reporter/notify/slack/slackfake"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // hostileAccountNames are account names an attacker can set in
@@ -92,7 +92,7 @@ func TestDigestHostileNames(t *testing.T) {
 				cfg.Channel, creds = "", Credentials{WebhookURL: srv.WebhookURL()}
 			}
 			n, _, _ := testNotifier(t, cfg, creds)
-			if err := n.Notify(context.Background(), res.Run, notify.Location{Dir: res.Dir}); err != nil {
+			if err := n.Notify(context.Background(), res.Run, result.Location{Dir: res.Dir}); err != nil {
 				t.Fatalf("Notify() = %v", err)
 			}
 			var blocks slackgo.Blocks

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/reporter-dev/reporter/internal/config"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // plan returns the digests to deliver for run: first the default
@@ -15,7 +15,7 @@ import (
 // naming the same channel are merged), scoped to the accounts its routes
 // match. Accounts no route matches are covered by the default digest only.
 // notes explain routes that were left out.
-func plan(run *report.Run, cfg *config.Slack) (targets []target, notes []string) {
+func plan(run *result.Run, cfg *config.Slack) (targets []target, notes []string) {
 	targets = append(targets, target{channel: cfg.Channel, orgWide: true})
 	var channels []string
 	byChannel := map[string][]config.SlackRoute{}
@@ -51,7 +51,7 @@ func plan(run *report.Run, cfg *config.Slack) (targets []target, notes []string)
 
 // matches reports whether route r covers account a: its ID is listed, one
 // of its OUs (at any depth) is listed, or it carries one of the tags.
-func matches(r *config.SlackRoute, a *report.Account) bool {
+func matches(r *config.SlackRoute, a *result.Account) bool {
 	if slices.Contains(r.Accounts, a.ID) {
 		return true
 	}

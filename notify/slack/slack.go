@@ -30,7 +30,7 @@ import (
 
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/notify"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // Credentials are the Slack secrets. They are never logged.
@@ -180,7 +180,7 @@ func (n *Notifier) Name() string {
 // default channel, then one per routed channel. A failure on one channel
 // does not stop the others; the errors are joined, each naming its
 // channel. Notify only reads the run folder (to upload a file).
-func (n *Notifier) Notify(ctx context.Context, run *report.Run, loc notify.Location) error {
+func (n *Notifier) Notify(ctx context.Context, run *result.Run, loc result.Location) error {
 	targets, notes := plan(run, &n.cfg)
 	for _, note := range notes {
 		n.log.Warn(note)
@@ -200,7 +200,7 @@ func (n *Notifier) Notify(ctx context.Context, run *report.Run, loc notify.Locat
 
 func channelName(ch string) string { return or(ch, "the webhook's channel") }
 
-func (n *Notifier) deliver(ctx context.Context, run *report.Run, t *target, loc notify.Location) error {
+func (n *Notifier) deliver(ctx context.Context, run *result.Run, t *target, loc result.Location) error {
 	msg, d, err := compose(n.tmpl, run, t, loc, n.cfg.Channel, n.cfg.MaxFindings, n.changes)
 	if err != nil {
 		return err
@@ -290,7 +290,7 @@ func (n *Notifier) postWebhook(ctx context.Context, log *slog.Logger, msg *Messa
 // upload attaches audit.md or audit.xlsx to the digest's thread with the
 // files upload v2 flow (getUploadURLExternal, upload, completeUploadExternal).
 // Only the organization-wide digest gets it: the files cover every account.
-func (n *Notifier) upload(ctx context.Context, log *slog.Logger, run *report.Run, channelID, ts string, loc notify.Location) error {
+func (n *Notifier) upload(ctx context.Context, log *slog.Logger, run *result.Run, channelID, ts string, loc result.Location) error {
 	name := uploadName(n.cfg.Upload)
 	path := filepath.Join(loc.Dir, name)
 	fi, err := os.Stat(path)

@@ -21,7 +21,7 @@ import (
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/notify"
 	"github.com/reporter-dev/reporter/notify/slack/slackfake"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/result"
 )
 
 const testToken = "xoxb-0000-SECRET-TOKEN"
@@ -60,7 +60,7 @@ func TestNotifyPostsDigest(t *testing.T) {
 	srv := slackfake.New(t)
 	run, dir := sampleRun(t)
 	n, logs, _ := testNotifier(t, tokenConfig(srv.APIURL()), Credentials{Token: testToken})
-	if err := n.Notify(context.Background(), run, notify.Location{Dir: dir}); err != nil {
+	if err := n.Notify(context.Background(), run, result.Location{Dir: dir}); err != nil {
 		t.Fatalf("Notify() = %v", err)
 	}
 	posts := srv.Posts()
@@ -68,7 +68,7 @@ func TestNotifyPostsDigest(t *testing.T) {
 		t.Fatalf("%d posts, want 1", len(posts))
 	}
 	p := posts[0]
-	want, _, err := compose(builtinTemplate(t), run, &target{channel: "#security", orgWide: true}, notify.Location{Dir: dir}, "#security", 10, nil)
+	want, _, err := compose(builtinTemplate(t), run, &target{channel: "#security", orgWide: true}, result.Location{Dir: dir}, "#security", 10, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestNotifyWebhook(t *testing.T) {
 	cfg := config.DefaultSlack()
 	cfg.APIURL = srv.APIURL()
 	n, _, _ := testNotifier(t, cfg, Credentials{WebhookURL: srv.WebhookURL()})
-	if err := n.Notify(context.Background(), run, notify.Location{Dir: dir}); err != nil {
+	if err := n.Notify(context.Background(), run, result.Location{Dir: dir}); err != nil {
 		t.Fatalf("Notify() = %v", err)
 	}
 	hooks := srv.Webhooks()
@@ -100,26 +100,28 @@ func TestNotifyWebhook(t *testing.T) {
 }
 
 // routedRun has six accounts in two teams, OUs and one failed account.
-func routedRun() *report.Run {
-	run := &report.Run{Run: report.RunInfo{ID: "20261101T060000Z", AsOf: time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)}}
-	accounts := []report.Account{
+func routedRun() *result.Run {
+	run := &result.Run{Run: result.RunInfo{ID: "20261101T060000Z", AsOf: time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)}}
+	accounts := []result.Account{
 		{ID: "111111111111", Name: "management", OUs: []string{"ou-root"}},
 		{ID: "222222222222", Name: "payments-prod", OUs: []string{"ou-pay-prod", "ou-pay"}},
 		{ID: "333333333333", Name: "payments-dev", OUs: []string{"ou-pay-dev", "ou-pay"}},
 		{ID: "444444444444", Name: "data-lake", Tags: map[string]string{"team": "data"}},
 		{ID: "555555555555", Name: "sandbox", Tags: map[string]string{"team": "sandbox"}},
-		{ID: "666666666666", Name: "data-ml", Tags: map[string]string{"team": "data"}, Status: report.StatusFailed, Error: "AccessDenied"},
+		{ID: "666666666666", Name: "data-ml", Tags: map[string]string{"team": "data"}, Status: result.StatusFailed, Error: "AccessDenied"},
 	}
+	var findings result.Findings
 	for _, a := range accounts {
 		if a.Status == "" {
-			a.Status, a.Users = report.StatusCollected, 3
+			a.Status, a.Users = result.StatusCollected, 3
 			for _, check := range []string{audit.ConsoleMFAMissing, audit.AccessKeyNotRotated} {
 				c, _ := audit.LookupCheck(check)
-				run.Findings = append(run.Findings, audit.Finding{AccountID: a.ID, AccountName: a.Name, Principal: "user-of-" + a.Name, Check: check, Severity: c.Severity})
+				findings = append(findings, audit.Finding{AccountID: a.ID, AccountName: a.Name, Principal: "user-of-" + a.Name, Check: check, Severity: c.Severity})
 			}
 		}
 		run.Accounts = append(run.Accounts, a)
 	}
+	run.Findings = findings
 	run.Summarize()
 	return run
 }
@@ -171,7 +173,7 @@ func TestNotifyRouting(t *testing.T) {
 			cfg := tokenConfig(srv.APIURL())
 			cfg.Routes = tt.routes
 			n, logs, _ := testNotifier(t, cfg, Credentials{Token: testToken})
-			if err := n.Notify(context.Background(), routedRun(), notify.Location{Dir: "/runs/r"}); err != nil {
+			if err := n.Notify(context.Background(), routedRun(), result.Location{Dir: "/runs/r"}); err != nil {
 				t.Fatalf("Notify() = %v", err)
 			}
 			var got []string
@@ -231,7 +233,7 @@ func TestNotifyUpload(t *testing.T) {
 			cfg.Upload = tt.upload
 			cfg.Routes = []config.SlackRoute{{Channel: "#mgmt", Tags: map[string]string{"team": "mgmt"}}}
 			n, _, _ := testNotifier(t, cfg, Credentials{Token: testToken})
-			if err := n.Notify(context.Background(), run, notify.Location{Dir: dir}); err != nil {
+			if err := n.Notify(context.Background(), run, result.Location{Dir: dir}); err != nil {
 				t.Fatalf("Notify() = %v", err)
 			}
 			want, err := os.ReadFile(filepath.Join(dir, tt.file))
@@ -308,7 +310,7 @@ func TestNotifyRetries(t *testing.T) {
 			n, logs, _ := testNotifier(t, tokenConfig(srv.APIURL()), Credentials{Token: testToken},
 				WithRetrier(notify.Retrier{Attempts: 3, MaxRetryAfter: 10 * time.Minute, Sleep: sl.sleep}))
 			start := time.Now()
-			err := n.Notify(context.Background(), synthRun(2, 2, 0, func(int) string { return "a" }, ""), notify.Location{Dir: "/r"})
+			err := n.Notify(context.Background(), synthRun(2, 2, 0, func(int) string { return "a" }, ""), result.Location{Dir: "/r"})
 			if d := time.Since(start); d > 5*time.Second {
 				t.Errorf("Notify() took %v: waits must go through the injected sleep", d)
 			}
@@ -348,7 +350,7 @@ func TestNotifyChannelFailureIsolated(t *testing.T) {
 		{Channel: "#data", Tags: map[string]string{"team": "data"}},
 	}
 	n, _, _ := testNotifier(t, cfg, Credentials{Token: testToken})
-	err := n.Notify(context.Background(), routedRun(), notify.Location{Dir: "/r"})
+	err := n.Notify(context.Background(), routedRun(), result.Location{Dir: "/r"})
 	if err == nil || !strings.Contains(err.Error(), "#payments: chat.postMessage: channel_not_found") {
 		t.Errorf("Notify() = %v, want the #payments failure", err)
 	}
@@ -406,7 +408,7 @@ func TestNotifyLeaksNoSecret(t *testing.T) {
 				}
 			}
 			n, logs, _ := testNotifier(t, cfg, creds)
-			err := n.Notify(context.Background(), synthRun(1, 1, 0, func(int) string { return "a" }, ""), notify.Location{Dir: "/r"})
+			err := n.Notify(context.Background(), synthRun(1, 1, 0, func(int) string { return "a" }, ""), result.Location{Dir: "/r"})
 			if err == nil {
 				t.Fatal("Notify() = nil, want an error")
 			}
@@ -457,7 +459,7 @@ func TestNotifyDryRun(t *testing.T) {
 			if n.Name() != "slack (dry run)" {
 				t.Errorf("Name() = %q, want slack (dry run)", n.Name())
 			}
-			if err := n.Notify(context.Background(), routedRun(), notify.Location{Dir: "/r"}); err != nil {
+			if err := n.Notify(context.Background(), routedRun(), result.Location{Dir: "/r"}); err != nil {
 				t.Fatalf("Notify() = %v", err)
 			}
 			if srv.Calls(slackfake.PostMessage)+srv.Calls(slackfake.Webhook) != 0 {

@@ -30,7 +30,7 @@ import (
 	"github.com/reporter-dev/reporter/collect"
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/synth"
-	"github.com/reporter-dev/reporter/report"
+	"github.com/reporter-dev/reporter/report/xlsx"
 )
 
 var asOf = time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
@@ -140,14 +140,14 @@ func run(accounts, users int, work string, asJSON, previous bool) error {
 	}
 
 	// The same tables written with encoding/csv, for the ratio.
-	var evidence []report.Evidence
+	var evidence []xlsx.Evidence
 	for _, a := range res.Run.Accounts {
 		if a.Status == string(collect.Collected) {
-			evidence = append(evidence, report.Evidence{AccountID: a.ID, AccountName: a.Name, Path: filepath.Join(res.Dir, "evidence", a.ID+".csv"), Rows: a.Users + 1})
+			evidence = append(evidence, xlsx.Evidence{AccountID: a.ID, AccountName: a.Name, Path: filepath.Join(res.Dir, "evidence", a.ID+".csv"), Rows: a.Users + 1})
 		}
 	}
 	start := time.Now()
-	if err := report.WriteTablesCSV(filepath.Join(work, "tables.csv"), res.Run, evidence, report.WorkbookOptions{}); err != nil {
+	if err := xlsx.WriteTablesCSV(filepath.Join(work, "tables.csv"), res.Run, evidence, xlsx.Options{}); err != nil {
 		return err
 	}
 	fig.CSV = time.Since(start)

@@ -1,0 +1,243 @@
+// Package compare sets each finding's run-over-run status: it merges a
+// run's findings with earlier runs' findings.json documents in one pass,
+// each account with the newest earlier run that audited it.
+package compare
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/report/jsonfile"
+	"github.com/reporter-dev/reporter/result"
+)
+
+// ErrUnsorted means the previous findings.json does not list its
+// findings in audit.Less order, so it cannot be compared in one pass.
+var ErrUnsorted = errors.New("previous findings are not in report order")
+
+// Runs sets every finding's Status and FirstSeen against earlier
+// runs' findings.json documents, newest first, fills cur.Resolved,
+// cur.Changes and each account's PreviousRunID, and recomputes the
+// summary. cur's findings must be in audit.Less order, as findings.json
+// is.
+//
+// History is per account: each account audited now is compared with the
+// first of earlier that audited it, so an account that failed (or was
+// left out) in the newest earlier runs keeps its first_seen dates from
+// the last run that audited it. earlier[0] is the previous run that
+// Changes names (newly failed and recovered accounts). Resolved findings
+// come only from accounts audited both now and in the run compared with.
+//
+// The earlier findings are streamed and merge-joined with the current
+// ones, one finding at a time, so memory does not grow with any run's
+// findings (only with the number of accounts). With no earlier run every
+// finding is new and first seen now. On error cur is left as a first run
+// and the error returned.
+func Runs(cur *result.Run, earlier ...io.Reader) error {
+	markFirstRun := func() error {
+		cur.Changes, cur.Resolved = nil, nil
+		for i := range cur.Accounts {
+			cur.Accounts[i].PreviousRunID = ""
+		}
+		err := cur.FindingSet().Update(func(fs []audit.Finding) error {
+			for i := range fs {
+				fs[i].Status, fs[i].FirstSeen = audit.StatusNew, cur.Run.AsOf
+			}
+			return nil
+		})
+		return errors.Join(err, cur.Summarize())
+	}
+	if len(earlier) == 0 {
+		return markFirstRun()
+	}
+	statusNow := make(map[string]string, len(cur.Accounts))
+	for _, a := range cur.Accounts {
+		statusNow[a.ID] = a.Status
+	}
+	m := merger{cur: cur, statusNow: statusNow, owner: map[string]int{}}
+	for i, r := range earlier {
+		p, err := jsonfile.NewReader(r)
+		if err != nil {
+			return errors.Join(fmt.Errorf("earlier run %d: %w", i+1, err), markFirstRun())
+		}
+		m.sources = append(m.sources, &prevSource{prev: p, info: p.Info(), index: i})
+		// The first earlier run that audited an account audited now is
+		// that account's baseline.
+		for _, a := range p.Accounts() {
+			if _, taken := m.owner[a.ID]; !taken && a.Status == result.StatusCollected && statusNow[a.ID] == result.StatusCollected {
+				m.owner[a.ID] = i
+			}
+		}
+	}
+	if err := m.run(); err != nil {
+		return errors.Join(err, markFirstRun())
+	}
+	for i := range cur.Accounts {
+		a := &cur.Accounts[i]
+		a.PreviousRunID = ""
+		if src, ok := m.owner[a.ID]; ok {
+			a.PreviousRunID = m.sources[src].info.ID
+		}
+	}
+
+	p := m.sources[0].prev
+	ch := &result.Changes{PreviousRunID: p.Info().ID, PreviousAsOf: p.Info().AsOf}
+	statusBefore := map[string]string{}
+	for _, a := range p.Accounts() {
+		statusBefore[a.ID] = a.Status
+	}
+	for _, a := range cur.Accounts {
+		was, known := statusBefore[a.ID]
+		switch {
+		case !known:
+		case a.Status == result.StatusCollected && was != result.StatusCollected:
+			ch.RecoveredAccounts = append(ch.RecoveredAccounts, result.AccountRef{ID: a.ID, Name: a.Name, Status: a.Status})
+		case a.Status != result.StatusCollected && was == result.StatusCollected:
+			ch.NewlyFailedAccounts = append(ch.NewlyFailedAccounts, result.AccountRef{ID: a.ID, Name: a.Name, Status: a.Status, Error: a.Error})
+		}
+	}
+	cur.Changes = ch
+	return cur.Summarize()
+}
+
+// prevSource is one earlier run's findings, read in order.
+type prevSource struct {
+	prev *jsonfile.Reader
+	// info is prev's "run".
+	info  result.RunInfo
+	index int
+	// head is the next finding of this source for an account it is the
+	// baseline of; ok is false once the source is exhausted.
+	head audit.Finding
+	ok   bool
+	// last is the finding read before head, to check the order.
+	last    audit.Finding
+	hadLast bool
+}
+
+// merger walks the current findings and the earlier ones side by side.
+type merger struct {
+	cur       *result.Run
+	statusNow map[string]string
+	sources   []*prevSource
+	// owner maps each account audited now to the index of the earlier
+	// run it is compared with.
+	owner map[string]int
+	// p is the earlier finding not yet decided, from source pSrc; ok is
+	// false once every source is exhausted.
+	p    audit.Finding
+	pSrc *prevSource
+	ok   bool
+}
+
+// run decides every current finding (new or persisting) and every
+// earlier one (persisting, or resolved in accounts audited now).
+func (m *merger) run() error {
+	for _, s := range m.sources {
+		if err := m.fill(s); err != nil {
+			return err
+		}
+	}
+	m.pick()
+	err := m.cur.FindingSet().Update(func(fs []audit.Finding) error {
+		for i := range fs {
+			c := &fs[i]
+			for m.ok && audit.Less(&m.p, c) {
+				m.resolve()
+				if err := m.advance(); err != nil {
+					return err
+				}
+			}
+			if m.ok && m.p.Key() == c.Key() {
+				c.Status, c.FirstSeen = audit.StatusPersisting, m.firstSeen()
+				if err := m.advance(); err != nil {
+					return err
+				}
+				continue
+			}
+			c.Status, c.FirstSeen = audit.StatusNew, m.cur.Run.AsOf
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for m.ok {
+		m.resolve()
+		if err := m.advance(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fill reads s up to its next finding of an account it is the baseline
+// of, checking the order of everything it reads.
+func (m *merger) fill(s *prevSource) error {
+	for {
+		var next audit.Finding
+		ok, err := s.prev.Next(&next)
+		if err != nil {
+			return fmt.Errorf("earlier run %d (%s): %w", s.index+1, s.info.ID, err)
+		}
+		if !ok {
+			s.ok = false
+			return nil
+		}
+		if s.hadLast && audit.Less(&next, &s.last) {
+			last := &s.last
+			return fmt.Errorf("earlier run %d (%s): %w: %s/%s/%s/%s after %s/%s/%s/%s", s.index+1, s.info.ID, ErrUnsorted,
+				next.AccountID, next.Principal, next.Check, next.Credential, last.AccountID, last.Principal, last.Check, last.Credential)
+		}
+		s.last, s.hadLast = next, true
+		if owner, ok := m.owner[next.AccountID]; ok && owner == s.index {
+			s.head, s.ok = next, true
+			return nil
+		}
+	}
+}
+
+// pick makes the least head of all sources the finding to decide.
+func (m *merger) pick() {
+	m.pSrc, m.ok = nil, false
+	for _, s := range m.sources {
+		if s.ok && (m.pSrc == nil || audit.Less(&s.head, &m.pSrc.head)) {
+			m.pSrc = s
+		}
+	}
+	if m.pSrc != nil {
+		m.p, m.ok = m.pSrc.head, true
+	}
+}
+
+// advance consumes the current earlier finding and picks the next.
+func (m *merger) advance() error {
+	if err := m.fill(m.pSrc); err != nil {
+		return err
+	}
+	m.pick()
+	return nil
+}
+
+// firstSeen is when the current earlier finding was first reported.
+func (m *merger) firstSeen() time.Time {
+	if m.p.FirstSeen.IsZero() {
+		return m.pSrc.info.AsOf
+	}
+	return m.p.FirstSeen
+}
+
+// resolve records the current earlier finding as resolved. Only findings
+// of accounts audited now reach it (a failed account's findings are
+// unknown, not gone).
+func (m *merger) resolve() {
+	if m.statusNow[m.p.AccountID] != result.StatusCollected {
+		return
+	}
+	gone := m.p
+	gone.Status, gone.FirstSeen, gone.Exception = audit.StatusResolved, m.firstSeen(), nil
+	m.cur.Resolved = append(m.cur.Resolved, gone)
+}
