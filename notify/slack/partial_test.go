@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/reporter-dev/reporter/audit"
-	"github.com/reporter-dev/reporter/notify"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // TestPartialAccountsNamed: an audited account whose posture input could
@@ -22,7 +22,7 @@ func TestPartialAccountsNamed(t *testing.T) {
 			}}
 		}
 	}
-	m, d, err := compose(builtinTemplate(t), run, &target{channel: "#security", orgWide: true}, notify.Location{Dir: dir}, "#security", 10, nil)
+	m, d, err := compose(builtinTemplate(t), run, &target{channel: "#security", orgWide: true}, result.Location{Dir: dir}, "#security", 10, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
