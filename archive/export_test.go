@@ -7,3 +7,11 @@ func SetVersionPageSize(n int32) (restore func()) {
 	versionPageSize = n
 	return func() { versionPageSize = saved }
 }
+
+// SetManifestLimit makes the archive refuse a manifest.json of more than
+// n bytes read from S3 until the returned function is called.
+func SetManifestLimit(n int64) (restore func()) {
+	saved := manifestLimit
+	manifestLimit = n
+	return func() { manifestLimit = saved }
+}

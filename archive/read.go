@@ -50,6 +50,10 @@ type Run struct {
 	// versions shows; reads still return the archived versions, and
 	// `reporter archive verify` judges them in full.
 	Changes []Change `json:"changed_after_archiving,omitempty"`
+	// Unreadable says why the run's manifest.json cannot be read (see
+	// ErrUnreadable); Manifest is then nil. Such a run is listed, but never
+	// "latest" nor part of a history.
+	Unreadable string `json:"unreadable,omitempty"`
 	// pin are the versions archived with the run; nil on an unversioned
 	// bucket.
 	pin *pinned
@@ -62,7 +66,8 @@ func (r *Run) Complete() bool { return r.Manifest != nil }
 // an audit result; "INCOMPLETE: …" or "FAILED: …" for a run that is none
 // (interrupted, source failed, no account audited), which is never the
 // previous run of a comparison; "INCOMPLETE: no manifest" for an upload
-// that did not finish. A run changed after it was archived gets
+// that did not finish; "UNREADABLE: REASON" for a run whose manifest
+// cannot be read (see ErrUnreadable). A run changed after it was archived gets
 // "; TAMPERED: PATHS changed after archiving, run reporter archive verify".
 func (r *Run) Status() string {
 	status := r.status()
@@ -80,6 +85,9 @@ func (r *Run) Status() string {
 
 // status is Status without the changes.
 func (r *Run) status() string {
+	if r.Unreadable != "" {
+		return "UNREADABLE: " + r.Unreadable
+	}
 	if r.Manifest == nil {
 		return "INCOMPLETE: no manifest"
 	}
@@ -107,6 +115,9 @@ const listParallelism = 8
 
 // Runs returns the archived runs whose as-of is not before since (zero
 // means all), newest first, each with its manifest when it has one.
+// A run whose manifest cannot be read is listed with Unreadable set: one
+// bad object cannot hide the others. Only a failure of the store itself
+// (no answer, throttling, 5xx after the retries) fails the listing.
 //
 // On a versioned bucket each run is read by the versions archived with
 // it (one ListObjectVersions of its prefix, then the first version of
@@ -124,19 +135,20 @@ func (a *Archiver) Runs(ctx context.Context, since time.Time) ([]Run, error) {
 	g.SetLimit(listParallelism)
 	for i := range runs {
 		g.Go(func() error {
+			var err error
 			if versioned {
-				err := a.pinRun(gctx, &runs[i])
-				if errors.Is(err, ErrIncomplete) || errors.Is(err, ErrRunNotFound) {
-					return nil
-				}
-				return err
+				err = a.pinRun(gctx, &runs[i])
+			} else {
+				runs[i].Manifest, err = a.manifestOf(gctx, &runs[i])
 			}
-			m, err := a.manifest(gctx, runs[i].Prefix)
-			if err != nil && !errors.Is(err, ErrIncomplete) {
-				return err
+			switch {
+			case errors.Is(err, ErrIncomplete) || errors.Is(err, ErrRunNotFound):
+				return nil
+			case errors.Is(err, ErrUnreadable):
+				runs[i].Unreadable = unreadableReason(err)
+				return nil
 			}
-			runs[i].Manifest = m
-			return nil
+			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -175,18 +187,22 @@ func (a *Archiver) lookupCurrent(ctx context.Context, id string) (*Run, error) {
 		if err != nil {
 			return nil, err
 		}
+		var passed []string
 		for _, r := range runs {
-			m, err := a.manifest(ctx, r.Prefix)
-			if errors.Is(err, ErrIncomplete) {
+			m, err := a.manifestOf(ctx, &r)
+			switch {
+			case errors.Is(err, ErrIncomplete):
 				continue
-			}
-			if err != nil {
+			case errors.Is(err, ErrUnreadable):
+				passed = append(passed, a.passedOver(&r, err))
+				continue
+			case err != nil:
 				return nil, err
 			}
 			r.Manifest = m
 			return &r, nil
 		}
-		return nil, fmt.Errorf("%w: no complete run under %s", ErrRunNotFound, a.uri(a.rootPrefix()))
+		return nil, a.noLatest("no complete run with a readable manifest", passed)
 	}
 	asOf, _, err := runfolder.ParseID(id)
 	if err != nil {
@@ -194,7 +210,7 @@ func (a *Archiver) lookupCurrent(ctx context.Context, id string) (*Run, error) {
 	}
 	r := &Run{ID: id, Prefix: a.runPrefix(asOf, id)}
 	r.URI = a.uri(r.Prefix)
-	r.Manifest, err = a.manifest(ctx, r.Prefix)
+	r.Manifest, err = a.manifestOf(ctx, r)
 	if errors.Is(err, ErrIncomplete) {
 		keys, lerr := a.listRun(ctx, r.Prefix)
 		if lerr != nil {
@@ -205,11 +221,12 @@ func (a *Archiver) lookupCurrent(ctx context.Context, id string) (*Run, error) {
 		}
 		return r, fmt.Errorf("%s: %w", r.URI, err)
 	}
+	if errors.Is(err, ErrUnreadable) {
+		r.Unreadable = unreadableReason(err)
+		return r, fmt.Errorf("%s: %w", r.URI, err)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if r.Manifest.RunID != id {
-		return nil, fmt.Errorf("%s%s names run %s", r.URI, runfolder.ManifestName, r.Manifest.RunID)
 	}
 	return r, nil
 }
@@ -284,6 +301,8 @@ var _ history.Store = History{}
 // Runs implements history.Store: the complete runs of the archive. On a
 // versioned bucket these are the runs as archived (see Archiver.Runs); a
 // run changed since is logged as a warning, and still read as archived.
+// A run whose manifest cannot be read is left out with a warning naming
+// its key, so history goes on with the runs that can be read.
 func (h History) Runs(ctx context.Context) ([]history.Run, error) {
 	runs, err := h.Archiver.Runs(ctx, h.Since)
 	if err != nil {
@@ -298,6 +317,10 @@ func (h History) Runs(ctx context.Context) ([]history.Run, error) {
 			}
 			h.Archiver.log.Warn("archived run changed after it was archived: its archived versions are read; run reporter archive verify",
 				"run", r.ID, "location", r.URI, "changes", what)
+		}
+		if r.Unreadable != "" {
+			h.Archiver.log.Warn("archived run passed over: its manifest cannot be read; run reporter archive verify",
+				"run", r.ID, "key", r.URI+runfolder.ManifestName, "reason", r.Unreadable)
 		}
 		if r.Manifest != nil {
 			out = append(out, history.Run{Manifest: *r.Manifest, Location: r.URI})
@@ -333,20 +356,37 @@ func (h History) Open(ctx context.Context, run history.Run, path string) (io.Rea
 	return out.Body, nil
 }
 
-// manifest downloads and parses the manifest under a run prefix.
-func (a *Archiver) manifest(ctx context.Context, prefix string) (*runfolder.Manifest, error) {
-	data, _, err := a.get(ctx, prefix+runfolder.ManifestName, "")
+// manifestOf downloads and parses the current manifest of the run r (on
+// an unversioned bucket). It fails with ErrIncomplete when there is none,
+// and with ErrUnreadable when it is no manifest of r (see parseManifestOf)
+// or cannot be read for another reason than an outage.
+func (a *Archiver) manifestOf(ctx context.Context, r *Run) (*runfolder.Manifest, error) {
+	data, err := a.getManifest(ctx, r.Prefix+runfolder.ManifestName, "", runfolder.ManifestName)
 	if isNotFound(err) {
 		return nil, ErrIncomplete
 	}
 	if err != nil {
 		return nil, err
 	}
-	m, err := runfolder.ParseManifest(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", a.uri(prefix+runfolder.ManifestName), err)
+	return a.parseManifestOf(r, data, runfolder.ManifestName)
+}
+
+// passedOver logs that the run r, whose manifest cannot be read (err),
+// is not taken as the latest run, and returns "RUN-ID: REASON".
+func (a *Archiver) passedOver(r *Run, err error) string {
+	a.log.Warn("run passed over as latest: its manifest cannot be read; run reporter archive verify",
+		"run", r.ID, "key", r.URI+runfolder.ManifestName, "reason", unreadableReason(err))
+	return r.ID + ": " + unreadableReason(err)
+}
+
+// noLatest is the ErrRunNotFound of a "latest" that found no run: what
+// was missing, and the runs passed over as unreadable.
+func (a *Archiver) noLatest(what string, passed []string) error {
+	err := fmt.Errorf("%w: %s under %s", ErrRunNotFound, what, a.uri(a.rootPrefix()))
+	if len(passed) > 0 {
+		err = fmt.Errorf("%w; passed over as unreadable: %s", err, strings.Join(passed, "; "))
 	}
-	return m, nil
+	return err
 }
 
 // get downloads an object (a given version when versionID is set) with

@@ -188,6 +188,18 @@ func (a *Archiver) verifyCurrent(ctx context.Context, id string) (*Verification,
 			v.Objects = append(v.Objects, ObjectCheck{Path: strings.TrimPrefix(o.Key, r.Prefix), Size: o.Size, Problems: []string{"no manifest lists it"}})
 		}
 		return v, nil
+	case errors.Is(err, ErrUnreadable):
+		v := &Verification{Run: *r, Objects: []ObjectCheck{{Path: runfolder.ManifestName, Problems: []string{"not the manifest of run " + r.ID + ": " + r.Unreadable}}}}
+		objs, lerr := a.listRun(ctx, r.Prefix)
+		if lerr != nil {
+			return nil, lerr
+		}
+		for _, o := range objs {
+			if p := strings.TrimPrefix(o.Key, r.Prefix); p != runfolder.ManifestName {
+				v.Objects = append(v.Objects, ObjectCheck{Path: p, Size: o.Size, Problems: []string{"no readable manifest lists it"}})
+			}
+		}
+		return v, nil
 	case err != nil:
 		return nil, err
 	}
@@ -417,10 +429,10 @@ func (a *Archiver) download(ctx context.Context, r *Run, pin *pinned, tmp string
 		data = pin.manifest
 	} else {
 		var err error
-		if data, _, err = a.get(ctx, r.Prefix+runfolder.ManifestName, ""); err != nil {
-			return err
+		if data, err = a.getManifest(ctx, r.Prefix+runfolder.ManifestName, "", runfolder.ManifestName); err != nil {
+			return fmt.Errorf("%s: %w", r.URI, err)
 		}
-		if m, err := runfolder.ParseManifest(data); err != nil || m.RunID != r.ID {
+		if _, err := a.parseManifestOf(r, data, runfolder.ManifestName); err != nil {
 			return fmt.Errorf("%s%s changed while downloading", r.URI, runfolder.ManifestName)
 		}
 	}

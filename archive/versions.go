@@ -184,8 +184,10 @@ func nextVersionPage(in *s3.ListObjectVersionsInput, page *s3.ListObjectVersions
 }
 
 // lookupVersioned finds the run with the given ID, or for "latest" the
-// newest run with a version of manifest.json, current or not: deleting
-// the newest run's manifest does not make an older run "latest".
+// newest run with a readable version of manifest.json, current or not:
+// deleting the newest run's manifest does not make an older run
+// "latest", but a run whose first manifest cannot be read (ErrUnreadable)
+// is passed over with a warning. The latest run comes pinned (see pinRun).
 func (a *Archiver) lookupVersioned(ctx context.Context, id string) (*Run, error) {
 	if id != Latest {
 		asOf, _, err := runfolder.ParseID(id)
@@ -200,26 +202,37 @@ func (a *Archiver) lookupVersioned(ctx context.Context, id string) (*Run, error)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range runs {
-		keys, _, err := a.listVersions(ctx, r.Prefix+runfolder.ManifestName)
-		if err != nil {
-			return nil, err
+	var passed []string
+	for i := range runs {
+		r := &runs[i]
+		err := a.pinRun(ctx, r)
+		switch {
+		case err == nil:
+			return r, nil
+		case errors.Is(err, ErrIncomplete) || errors.Is(err, ErrRunNotFound):
+			continue
+		case errors.Is(err, ErrUnreadable):
+			passed = append(passed, a.passedOver(r, err))
+			continue
 		}
-		if keys[""].oldest() != nil {
-			return &r, nil
-		}
+		return nil, err
 	}
-	return nil, fmt.Errorf("%w: no run with a manifest under %s", ErrRunNotFound, a.uri(a.rootPrefix()))
+	return nil, a.noLatest("no run with a readable manifest", passed)
 }
 
 // verifyVersioned verifies a run on a versioned bucket by the versions
 // written when it was archived.
 func (a *Archiver) verifyVersioned(ctx context.Context, id string) (*Verification, error) {
-	r, err := a.lookupVersioned(ctx, id)
+	found, err := a.lookupVersioned(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	r := &Run{ID: found.ID, Prefix: found.Prefix, URI: found.URI}
 	keys, order, err := a.listVersions(ctx, r.Prefix)
+	if err = perRun(ctx, "the versions of the run cannot be listed", err); errors.Is(err, ErrUnreadable) {
+		r.Unreadable = unreadableReason(err)
+		return &Verification{Run: *r, Objects: []ObjectCheck{{Path: runfolder.ManifestName, Problems: []string{r.Unreadable}}}}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -249,19 +262,14 @@ func (a *Archiver) verifyVersioned(ctx context.Context, id string) (*Verificatio
 	}
 
 	// The first version of manifest.json is the one the reporter wrote.
-	data, _, err := a.get(ctx, r.Prefix+runfolder.ManifestName, first.ID)
-	if err != nil && (Retryable(err) || ctx.Err() != nil) {
+	data, m, err := a.firstManifest(ctx, r, first)
+	if err != nil && !errors.Is(err, ErrUnreadable) {
 		return nil, err
 	}
-	var m *runfolder.Manifest
-	if err == nil {
-		if m, err = runfolder.ParseManifest(data); err == nil && m.RunID != r.ID {
-			err = fmt.Errorf("it names run %s", m.RunID)
-		}
-	}
 	if err != nil {
+		v.Run.Unreadable = unreadableReason(err)
 		c := ObjectCheck{Path: runfolder.ManifestName, VersionID: first.ID, Written: first.Written, Versions: mk.all(),
-			Problems: []string{fmt.Sprintf("its first version (%s, written %s) is not the manifest of run %s: %v", first.ID, first.when(), r.ID, err)}}
+			Problems: []string{fmt.Sprintf("its first version (%s, written %s) is not the manifest of run %s: %s", first.ID, first.when(), r.ID, v.Run.Unreadable)}}
 		v.Objects = append(v.Objects, c)
 		unlisted(map[string]bool{runfolder.ManifestName: true}, "no readable manifest lists it")
 		return v, nil
@@ -487,7 +495,7 @@ func (a *Archiver) pinFor(ctx context.Context, prefix, id string) (*pinned, erro
 func (a *Archiver) pinRun(ctx context.Context, r *Run) error {
 	keys, order, err := a.listVersions(ctx, r.Prefix)
 	if err != nil {
-		return err
+		return perRun(ctx, "the versions of the run cannot be listed", err)
 	}
 	mk := keys[runfolder.ManifestName]
 	first := mk.oldest()
@@ -500,13 +508,9 @@ func (a *Archiver) pinRun(ctx context.Context, r *Run) error {
 		}
 		return fmt.Errorf("%s: %w", r.URI, ErrIncomplete)
 	}
-	data, _, err := a.get(ctx, r.Prefix+runfolder.ManifestName, first.ID)
+	data, m, err := a.firstManifest(ctx, r, first)
 	if err != nil {
-		return fmt.Errorf("%s%s (first version %s): %w", r.URI, runfolder.ManifestName, first.ID, err)
-	}
-	m, err := runfolder.ParseManifest(data)
-	if err != nil {
-		return fmt.Errorf("%s%s (first version %s): %w", r.URI, runfolder.ManifestName, first.ID, err)
+		return fmt.Errorf("%s: %w", r.URI, err)
 	}
 	pin := &pinned{manifest: data, versions: map[string]string{}}
 	for p, k := range keys {
@@ -608,14 +612,18 @@ func (a *Archiver) lookupPinned(ctx context.Context, id string) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.pin != nil {
+		return r, nil
+	}
 	err = a.pinRun(ctx, r)
 	switch {
 	case errors.Is(err, ErrIncomplete):
 		return r, err
+	case errors.Is(err, ErrUnreadable):
+		r.Unreadable = unreadableReason(err)
+		return r, err
 	case err != nil:
 		return nil, err
-	case r.Manifest.RunID != r.ID:
-		return nil, fmt.Errorf("%s%s (first version %s) names run %s", r.URI, runfolder.ManifestName, r.pin.version(runfolder.ManifestName), r.Manifest.RunID)
 	}
 	return r, nil
 }
@@ -633,4 +641,25 @@ func (a *Archiver) archivedVersions(ctx context.Context, id string) (*Run, *pinn
 		}
 	}
 	return r, r.pin, nil
+}
+
+// firstManifest reads the first version of the run's manifest.json, the
+// one archived with it, and checks that it is the manifest of r (see
+// parseManifestOf). A version larger than manifestLimit in the listing
+// is refused without a download. Failures other than an outage are
+// ErrUnreadable.
+func (a *Archiver) firstManifest(ctx context.Context, r *Run, first *Version) ([]byte, *runfolder.Manifest, error) {
+	what := fmt.Sprintf("%s (first version %s)", runfolder.ManifestName, first.ID)
+	if first.Size > manifestLimit {
+		return nil, nil, tooLarge(what, first.Size)
+	}
+	data, err := a.getManifest(ctx, r.Prefix+runfolder.ManifestName, first.ID, what)
+	if isNotFound(err) {
+		return nil, nil, unreadable("%s: %v", what, err)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := a.parseManifestOf(r, data, what)
+	return data, m, err
 }
