@@ -1,6 +1,6 @@
 // Package collect gathers each account's credential report and password
 // policy from a Source: a directory, the built-in sample organization, or
-// (in collect/aws) a live AWS Organization.
+// (in collect/awsorg) a live AWS Organization.
 package collect
 
 import (

@@ -123,6 +123,7 @@ type RetryAfterError struct {
 // RetryAfter wraps err so that the next attempt waits d.
 func RetryAfter(err error, d time.Duration) error { return &RetryAfterError{Wait: d, Err: err} }
 
+// Error returns the wrapped failure's text.
 func (e *RetryAfterError) Error() string { return e.Err.Error() }
 
 // Unwrap returns the wrapped failure.

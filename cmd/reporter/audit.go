@@ -3,18 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
 	"github.com/reporter-dev/reporter/archive"
-	"github.com/reporter-dev/reporter/audit"
-	"github.com/reporter-dev/reporter/exceptions"
-	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/progress"
 	"github.com/reporter-dev/reporter/internal/runner"
 )
@@ -93,49 +87,11 @@ func runAudit(cmd *cobra.Command, s *settings) error {
 	if out.Result == nil {
 		return exit(statusCodes[out.Status], out.Err)
 	}
-	printSummary(stdout, out.Result)
+	out.Result.WriteSummary(stdout)
 	if out.DeliveryErr != nil {
 		fmt.Fprintln(stdout, "DELIVERY FAILED:", out.DeliveryErr)
 	}
 	return exit(statusCodes[out.Status], nil)
-}
-
-func printSummary(w io.Writer, res *app.Result) {
-	s := res.Run.Summary
-	audited, expected := s.Coverage()
-	if failure := res.Run.Failure(); failure != "" {
-		fmt.Fprintln(w, failure)
-	}
-	fmt.Fprintf(w, "Run %s (as of %s)\n", res.Run.Run.ID, res.Run.Run.AsOf.Format(time.RFC3339))
-	fmt.Fprintf(w, "Audited %d of %d accounts", audited, expected)
-	if s.AccountsSkipped > 0 {
-		fmt.Fprintf(w, " (%d skipped)", s.AccountsSkipped)
-	}
-	fmt.Fprintf(w, ", %d IAM users, %d open findings:", s.Users, s.Open)
-	for _, sev := range audit.Severities {
-		fmt.Fprintf(w, " %d %s", s.BySeverity[sev.String()], sev)
-	}
-	if s.Excepted > 0 {
-		fmt.Fprintf(w, "; %d excepted", s.Excepted)
-	}
-	fmt.Fprintln(w)
-	if ch := res.Run.Changes; ch != nil {
-		fmt.Fprintf(w, "Since run %s: %d new, %d resolved\n", ch.PreviousRunID, s.New, s.Resolved)
-	}
-	for _, u := range res.Run.Exceptions {
-		if u.Status != exceptions.Active {
-			fmt.Fprintf(w, "Exception %s (%s %s in %s): %s\n", u.Source, u.Check, u.Principal, u.Account, strings.ToUpper(u.Status))
-		}
-	}
-	for _, a := range res.Run.Accounts {
-		if a.Status == "failed" {
-			fmt.Fprintf(w, "FAILED %s (%s): %s\n", a.ID, a.Name, a.Error)
-		}
-	}
-	fmt.Fprintf(w, "Reports: %s%c{audit.xlsx, audit.md, findings.json, manifest.json, evidence/}\n", res.Dir, os.PathSeparator)
-	if res.Location.ArchiveURI != "" {
-		fmt.Fprintln(w, "Archived:", res.Location.ArchiveURI)
-	}
 }
 
 func daemonCommand(s *settings) *cobra.Command {

@@ -3,14 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/reporter-dev/reporter/audit"
+	cmdcli "github.com/reporter-dev/reporter/internal/cli"
 	"github.com/reporter-dev/reporter/internal/config"
 )
 
@@ -83,18 +82,9 @@ func describeCheck(w io.Writer, c audit.Check) {
 	if c.Note != "" {
 		fmt.Fprintf(tw, "Scope:\t%s\n", c.Note)
 	}
-	presets := map[string]*pflag.FlagSet{}
-	for _, name := range []string{"default", "cis"} {
-		cfg := config.Default()
-		cfg.Thresholds, _ = audit.Preset(name)
-		presets[name] = pflag.NewFlagSet(name, pflag.ContinueOnError)
-		cfg.RegisterThresholdFlags(presets[name])
+	for _, th := range config.ThresholdsOf(c.ID) {
+		fmt.Fprintf(tw, "Threshold:\t--%s: %s (%s; preset cis: %s)\n", th.Flag, th.Usage, th.Default, th.CIS)
 	}
-	presets["default"].VisitAll(func(f *pflag.Flag) {
-		if strings.Contains(f.Usage, c.ID) {
-			fmt.Fprintf(tw, "Threshold:\t--%s: %s (%s; preset cis: %s)\n", f.Name, f.Usage, f.DefValue, presets["cis"].Lookup(f.Name).DefValue)
-		}
-	})
 	tw.Flush()
 	if c.ID == audit.UserInactive {
 		fmt.Fprintln(w, "Severity low instead when the inactive user has no credential enabled.")
@@ -103,26 +93,12 @@ func describeCheck(w io.Writer, c audit.Check) {
 
 // nearChecks suggests catalog IDs close to id.
 func nearChecks(id string) string {
-	var near []string
-	for _, c := range audit.Checks {
-		if strings.Contains(c.ID, id) || strings.Contains(id, c.ID) || distance(c.ID, id) <= 3 || hasWords(c.ID, id) {
-			near = append(near, c.ID)
-		}
+	ids := make([]string, len(audit.Checks))
+	for i, c := range audit.Checks {
+		ids[i] = c.ID
 	}
-	if len(near) == 0 {
-		return ""
+	if near := cmdcli.Suggest(id, ids); len(near) > 0 {
+		return " (did you mean " + strings.Join(near, " or ") + "?)"
 	}
-	return " (did you mean " + strings.Join(near, " or ") + "?)"
-}
-
-// hasWords reports whether every dash-separated word of id is one of the
-// words of checkID (access-key-rotated: access-key-not-rotated).
-func hasWords(checkID, id string) bool {
-	words := strings.Split(checkID, "-")
-	for w := range strings.SplitSeq(id, "-") {
-		if !slices.Contains(words, w) {
-			return false
-		}
-	}
-	return true
+	return ""
 }

@@ -1,17 +1,14 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	cmdcli "github.com/reporter-dev/reporter/internal/cli"
 	"github.com/reporter-dev/reporter/internal/config"
 )
 
@@ -29,25 +26,8 @@ type settings struct {
 // loadSettings loads the configuration named by --config in args.
 func loadSettings(args []string) *settings {
 	s := &settings{}
-	s.cfg, s.loadErr = config.FromEnvironment(configPath(args), os.LookupEnv)
+	s.cfg, s.loadErr = config.FromEnvironment(cmdcli.FlagValue(args, "config"), os.LookupEnv)
 	return s
-}
-
-// configPath finds --config in args before the flags are parsed, so the
-// file's values become the flags' defaults.
-func configPath(args []string) string {
-	for i, a := range args {
-		if a == "--" {
-			break
-		}
-		if a == "--config" && i+1 < len(args) {
-			return args[i+1]
-		}
-		if v, ok := strings.CutPrefix(a, "--config="); ok {
-			return v
-		}
-	}
-	return ""
 }
 
 // configFlag defines --config (read by loadSettings; defined so that it
@@ -118,35 +98,4 @@ func parseAsOf(s string) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("--as-of %q: want RFC 3339 (2026-11-01T06:00:00Z) or a date (2026-11-01)", s)
-}
-
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
-	}
-	opts := &slog.HandlerOptions{Level: lv}
-	if format == "auto" {
-		format = "json"
-		if isTerminal(w) {
-			format = "text"
-		}
-	}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	}
-	return nil, errors.New("--log-format " + format + ": want text, json or auto")
-}
-
-// isTerminal reports whether w is a character device, such as a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }

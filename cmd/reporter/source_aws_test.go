@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	awssource "github.com/reporter-dev/reporter/collect/aws"
+	"github.com/reporter-dev/reporter/collect/awsorg"
 	"github.com/reporter-dev/reporter/collect/sample"
 	"github.com/reporter-dev/reporter/internal/awsfake"
 	"github.com/reporter-dev/reporter/internal/config"
@@ -138,7 +138,7 @@ func TestRunWithoutSourceOrCredentials(t *testing.T) {
 func TestAWSDefaultsAgree(t *testing.T) {
 	c := config.DefaultAWS()
 	got := []any{c.RoleName, c.SessionName, c.Concurrency, c.AccountTimeout, c.RunTimeout}
-	want := []any{awssource.DefaultRoleName, awssource.DefaultSessionName, awssource.DefaultConcurrency, awssource.DefaultAccountTimeout, awssource.DefaultRunTimeout}
+	want := []any{awsorg.DefaultRoleName, awsorg.DefaultSessionName, awsorg.DefaultConcurrency, awsorg.DefaultAccountTimeout, awsorg.DefaultRunTimeout}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("config.DefaultAWS() = %v, want the collector's defaults %v", got, want)
 	}

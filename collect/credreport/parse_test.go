@@ -3,8 +3,8 @@ package credreport
 import (
 	"errors"
 	"io"
-	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -25,10 +25,8 @@ func mustTime(t *testing.T, s string) time.Time {
 // root is a valid root row for account 111122223333.
 const root = "<root_account>,arn:aws:iam::111122223333:root,2017-06-10T02:35:07+00:00,not_supported,N/A,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A"
 
-// The public samples (see /work/shared/samples/SOURCES.md) live outside
-// the repository; the test runs where they can be found.
-var sampleDirs = []string{"../../../shared/samples", "../../../../shared/samples"}
-
+// TestParseSamples parses public credential-report fixtures copied into
+// testdata (their sources are in testdata/SOURCES.md).
 func TestParseSamples(t *testing.T) {
 	tests := []struct {
 		file      string
@@ -43,15 +41,9 @@ func TestParseSamples(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			var data []byte
-			err := fs.ErrNotExist
-			for _, dir := range sampleDirs {
-				if data, err = os.ReadFile(dir + "/" + tt.file); err == nil {
-					break
-				}
-			}
+			data, err := os.ReadFile(filepath.Join("testdata", tt.file))
 			if err != nil {
-				t.Skipf("shared samples not available: %v", err)
+				t.Fatal(err)
 			}
 			rows, err := Parse(data, "123456789012")
 			if tt.err != nil {

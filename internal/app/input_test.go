@@ -20,7 +20,7 @@ import (
 
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/collect"
-	awssource "github.com/reporter-dev/reporter/collect/aws"
+	"github.com/reporter-dev/reporter/collect/awsorg"
 	"github.com/reporter-dev/reporter/collect/credreport"
 	"github.com/reporter-dev/reporter/collect/passwordpolicy"
 	"github.com/reporter-dev/reporter/collect/sample"
@@ -383,10 +383,10 @@ func TestRunOnceOrgSourceRefusesHidingReports(t *testing.T) {
 	}
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
-	src, err := awssource.New(aws.Config{
+	src, err := awsorg.New(aws.Config{
 		Region: "us-east-1", BaseEndpoint: aws.String(ts.URL),
 		Credentials: credentials.NewStaticCredentialsProvider(awsfake.DefaultAccessKeyID, awsfake.DefaultSecretAccessKey, ""),
-	}, awssource.Options{Mode: awssource.ModeOrg, AccountTimeout: time.Minute, RunTimeout: 5 * time.Minute})
+	}, awsorg.Options{Mode: awsorg.ModeOrg, AccountTimeout: time.Minute, RunTimeout: 5 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

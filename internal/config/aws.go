@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// AWS configures collection from live AWS accounts (collect/aws, the org
+// AWS configures collection from live AWS accounts (collect/awsorg, the org
 // and account sources). Credentials come from the SDK's default chain
 // (environment, shared config and credentials files, web identity, ECS or
 // EC2 roles); Profile picks a shared-config profile.
@@ -79,7 +79,7 @@ func (c *AWS) RegisterFlags(fs *pflag.FlagSet) {
 
 // Validate checks the limits of the AWS collection. The role and session
 // names and the account and OU lists are checked by the org source when
-// it opens (collect/aws), which `reporter config check` does too.
+// it opens (collect/awsorg), which `reporter config check` does too.
 func (c *AWS) Validate() error {
 	var errs []error
 	if c.Concurrency < 1 {

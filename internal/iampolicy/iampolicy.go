@@ -36,6 +36,8 @@ type Request struct {
 	Context  map[string]string
 }
 
+// String names the call for test failures: the action, the resource and
+// any condition keys.
 func (r Request) String() string {
 	s := r.Action + " on " + r.Resource
 	if len(r.Context) > 0 {

@@ -21,8 +21,10 @@ import (
 // configuration file or the environment is at fault, not the run.
 type ConfigError struct{ Err error }
 
+// Error returns the wrapped error's text.
 func (e *ConfigError) Error() string { return e.Err.Error() }
 
+// Unwrap returns the wrapped error.
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 // Check is the one validation `run`, `daemon` and `config check` share,

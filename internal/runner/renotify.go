@@ -21,8 +21,10 @@ import (
 // DeliveryError is a run that was read but could not be delivered.
 type DeliveryError struct{ Err error }
 
+// Error returns the wrapped error's text.
 func (e *DeliveryError) Error() string { return e.Err.Error() }
 
+// Unwrap returns the wrapped error.
 func (e *DeliveryError) Unwrap() error { return e.Err }
 
 // Renotify posts the digest of a stored run again: the run folder

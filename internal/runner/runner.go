@@ -104,6 +104,7 @@ const (
 
 var statusNames = [...]string{"ok", "partial", "delivery failed", "audit failed", "fatal", "unusable configuration"}
 
+// String names the status as logs and messages show it.
 func (s Status) String() string { return statusNames[s] }
 
 // Outcome is what one run produced.

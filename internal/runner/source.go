@@ -13,7 +13,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/reporter-dev/reporter/collect"
-	awssource "github.com/reporter-dev/reporter/collect/aws"
+	"github.com/reporter-dev/reporter/collect/awsorg"
 	"github.com/reporter-dev/reporter/collect/sample"
 	"github.com/reporter-dev/reporter/internal/config"
 )
@@ -37,14 +37,14 @@ func OpenSource(ctx context.Context, cfg *config.Config, log *slog.Logger) (coll
 // openAWSSource opens --source org or account. An empty spec means org
 // when AWS credentials are configured, and is an error otherwise.
 func openAWSSource(ctx context.Context, spec string, cfg *config.Config, log *slog.Logger) (collect.Source, time.Time, error) {
-	mode := awssource.Mode(spec)
+	mode := awsorg.Mode(spec)
 	if spec == "" {
 		if !awsCredentialsConfigured(cfg.AWS.Profile) {
 			return nil, time.Time{}, errors.New("--source is required: no AWS credentials are configured for --source org " +
 				"(set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or pass --profile); try --source sample for the built-in example, or dir:PATH")
 		}
 		log.Info("no --source given and AWS credentials are configured: auditing the organization (--source org)")
-		mode = awssource.ModeOrg
+		mode = awsorg.ModeOrg
 	}
 	c := cfg.AWS
 	var loadOpts []func(*awsconfig.LoadOptions) error
@@ -58,7 +58,7 @@ func openAWSSource(ctx context.Context, spec string, cfg *config.Config, log *sl
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("AWS configuration: %w", err)
 	}
-	src, err := awssource.New(awsCfg, awssource.Options{
+	src, err := awsorg.New(awsCfg, awsorg.Options{
 		Mode: mode, RoleName: c.RoleName, ExternalID: c.ExternalID, SessionName: c.SessionName,
 		Concurrency: c.Concurrency, AccountTimeout: c.AccountTimeout, RunTimeout: c.RunTimeout,
 		IncludeAccounts: c.IncludeAccounts, ExcludeAccounts: c.ExcludeAccounts,

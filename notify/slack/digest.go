@@ -361,9 +361,6 @@ func scopeRun(run *result.Run, t *target) (*result.Run, error) {
 	return sub, sub.Summarize()
 }
 
-// rank orders findings by what needs action first: severity, then the
-// catalog's order of checks (root first), then the oldest, then the
-// report order.
 // RunChanges is the default ChangesFunc: new and resolved findings in
 // scope, from the run's own comparison with the previous run.
 func RunChanges(run *result.Run, inScope func(accountID string) bool) (Changes, bool) {
@@ -392,7 +389,9 @@ func RunChanges(run *result.Run, inScope func(accountID string) bool) (Changes, 
 }
 
 // rank returns the n most urgent open findings of set, most urgent
-// first, and how many open findings it leaves out, by severity. Excepted
+// first, and how many open findings it leaves out, by severity. Urgency
+// is what needs action first: severity, then the catalog's order of
+// checks (root first), then the oldest, then the report order. Excepted
 // findings are accepted risks and never listed. Memory is bounded by n,
 // not by the number of findings.
 func rank(set result.FindingSet, n int) ([]audit.Finding, map[audit.Severity]int, error) {

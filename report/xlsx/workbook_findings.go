@@ -17,10 +17,13 @@ type findingColumn struct {
 	text  func(f *audit.Finding) string
 }
 
+// col is a column whose cells value computes, with the workbook's styles
+// at hand.
 func col(name string, width float64, value func(w *workbook, f *audit.Finding) any) findingColumn {
 	return findingColumn{column: column{name, width}, value: value}
 }
 
+// textCol is a column of text; an empty text leaves the cell empty.
 func textCol(name string, width float64, text func(f *audit.Finding) string) findingColumn {
 	return findingColumn{column: column{name, width}, text: text}
 }
@@ -77,6 +80,7 @@ func colSince(name string) findingColumn {
 	return col(name, 18, func(w *workbook, f *audit.Finding) any { return w.dateCell(f.Since) })
 }
 
+// exc is f's exception, or the zero Exception when f has none.
 func exc(f *audit.Finding) audit.Exception {
 	if f.Exception == nil {
 		return audit.Exception{}
@@ -92,8 +96,10 @@ type findingSheet struct {
 	resolved    bool // list r.Resolved instead of r.Findings
 }
 
+// open includes the findings that are not excepted.
 func open(f *audit.Finding) bool { return f.Open() }
 
+// openIn includes the open findings of the given checks.
 func openIn(checks ...string) func(*audit.Finding) bool {
 	return func(f *audit.Finding) bool {
 		if !f.Open() {
@@ -108,7 +114,7 @@ func openIn(checks ...string) func(*audit.Finding) bool {
 	}
 }
 
-// findingSheets lists the sheets of findings, in workbook order.
+// findingSheetList lists the sheets of findings, in workbook order.
 var findingSheetList = []findingSheet{
 	{name: "Findings", table: "OpenFindings", include: open, columns: []findingColumn{
 		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colCredential, colAge, colDetail,

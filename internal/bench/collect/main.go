@@ -1,4 +1,4 @@
-// Command collect measures the org collector (collect/aws) against a
+// Command collect measures the org collector (collect/awsorg) against a
 // large fake organization (issue 8, benchmark 1): wall time against the
 // ideal for the concurrency, calls made, throttles, and the collector's
 // own CPU time.
@@ -50,7 +50,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/reporter-dev/reporter/collect"
-	awssource "github.com/reporter-dev/reporter/collect/aws"
+	"github.com/reporter-dev/reporter/collect/awsorg"
 	"github.com/reporter-dev/reporter/internal/awsfake"
 )
 
@@ -182,12 +182,12 @@ func run(p params) (Figures, error) {
 	defer fake.stop()
 
 	listed := &listingClock{}
-	src, err := awssource.New(aws.Config{
+	src, err := awsorg.New(aws.Config{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider(awsfake.DefaultAccessKeyID, awsfake.DefaultSecretAccessKey, ""),
-	}, awssource.Options{
-		Mode: awssource.ModeOrg, Concurrency: p.concurrency, RunTimeout: p.timeout,
+	}, awsorg.Options{
+		Mode: awsorg.ModeOrg, Concurrency: p.concurrency, RunTimeout: p.timeout,
 		Logger: slog.New(listed.handler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))),
 	})
 	if err != nil {

@@ -1,4 +1,4 @@
-package awssource_test
+package awsorg_test
 
 import (
 	"testing"

@@ -1,4 +1,4 @@
-package awssource_test
+package awsorg_test
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/reporter-dev/reporter/collect"
-	awssource "github.com/reporter-dev/reporter/collect/aws"
+	"github.com/reporter-dev/reporter/collect/awsorg"
 	"github.com/reporter-dev/reporter/collect/passwordpolicy"
 	"github.com/reporter-dev/reporter/internal/awsfake"
 )
@@ -33,7 +33,7 @@ func TestCollectAccountFaults(t *testing.T) {
 		name       string
 		fault      awsfake.Fault
 		policy     passwordpolicy.State
-		opts       func(*awssource.Options)
+		opts       func(*awsorg.Options)
 		wantStatus collect.Status
 		wantErr    string // substring of the account's error
 		wantReport []byte
@@ -55,13 +55,13 @@ func TestCollectAccountFaults(t *testing.T) {
 		},
 		{name: "LimitExceeded retried", fault: awsfake.Fault{LimitExceeded: 4}, wantStatus: collect.Collected, wantReport: csvOf(member)},
 		{
-			name: "LimitExceeded past the attempt limit", fault: awsfake.Fault{LimitExceeded: 50}, opts: func(o *awssource.Options) { o.MaxAttempts = 3 },
+			name: "LimitExceeded past the attempt limit", fault: awsfake.Fault{LimitExceeded: 50}, opts: func(o *awsorg.Options) { o.MaxAttempts = 3 },
 			wantStatus: collect.Failed, wantErr: "iam:GenerateCredentialReport: LimitExceeded: Cannot start a credential report generation task",
 		},
 		{name: "in progress for 6 polls", fault: awsfake.Fault{InProgressPolls: 6}, wantStatus: collect.Collected, wantReport: csvOf(member)},
 		{
 			name: "in progress past the account timeout", fault: awsfake.Fault{ReportStuck: true},
-			opts:       func(o *awssource.Options) { o.AccountTimeout = deadline },
+			opts:       func(o *awsorg.Options) { o.AccountTimeout = deadline },
 			wantStatus: collect.Failed, wantErr: "account " + member + ": iam:GenerateCredentialReport: report still in progress after",
 		},
 		{
@@ -76,7 +76,7 @@ func TestCollectAccountFaults(t *testing.T) {
 		{name: "malformed CSV is kept as evidence", fault: awsfake.Fault{MalformedReport: true}, wantStatus: collect.Collected, wantReport: awsfake.MalformedReport},
 		{
 			name: "latency past the account timeout", fault: awsfake.Fault{Latency: awsfake.Forever},
-			opts:       func(o *awssource.Options) { o.AccountTimeout = deadline },
+			opts:       func(o *awsorg.Options) { o.AccountTimeout = deadline },
 			wantStatus: collect.Failed, wantErr: "account " + member + ": sts:AssumeRole arn:aws:iam::" + member + ":role/OrganizationAccountAccessRole: account timeout exceeded (" + deadline.String() + ")",
 		},
 	}
@@ -90,7 +90,7 @@ func TestCollectAccountFaults(t *testing.T) {
 				org.Accounts[1].Policy.Policy.MinimumPasswordLength = new(int)
 			}
 			_, url := fake(t, org, awsfake.Options{})
-			opts := fastOptions(awssource.ModeOrg)
+			opts := fastOptions(awsorg.ModeOrg)
 			if tt.opts != nil {
 				tt.opts(&opts)
 			}
@@ -129,8 +129,8 @@ func TestCollectErrorIsOpError(t *testing.T) {
 	org := smallOrg(2)
 	org.Accounts[1].Fault = awsfake.Fault{DenyAssumeRole: true}
 	_, url := fake(t, org, awsfake.Options{})
-	got := run(t, url, mgmtCreds, fastOptions(awssource.ModeOrg))
-	var opErr *awssource.OpError
+	got := run(t, url, mgmtCreds, fastOptions(awsorg.ModeOrg))
+	var opErr *awsorg.OpError
 	if err := got.results[member].Err; !errors.As(err, &opErr) || opErr.Code != "AccessDenied" || opErr.Op != "sts:AssumeRole" || opErr.Account != member {
 		t.Errorf("member error = %#v, want an *OpError for AccessDenied on sts:AssumeRole of %s", err, member)
 	}
@@ -150,7 +150,7 @@ func TestPagination(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.opts.ReportsReady = true
 			_, url := fake(t, smallOrg(tt.accounts), tt.opts)
-			got := run(t, url, mgmtCreds, fastOptions(awssource.ModeOrg))
+			got := run(t, url, mgmtCreds, fastOptions(awsorg.ModeOrg))
 			if got.err != nil {
 				t.Fatal(got.err)
 			}
@@ -174,7 +174,7 @@ func TestSkipsInactiveAccounts(t *testing.T) {
 	org.Accounts[4].Status = "SUSPENDED" // legacy field only: State is not sent
 	org.Accounts[5].Status = "ACTIVE"    // legacy field only
 	srv, url := fake(t, org, awsfake.Options{ReportsReady: true})
-	got := run(t, url, mgmtCreds, fastOptions(awssource.ModeOrg))
+	got := run(t, url, mgmtCreds, fastOptions(awsorg.ModeOrg))
 	if got.err != nil {
 		t.Fatal(got.err)
 	}
@@ -219,23 +219,23 @@ func TestFilters(t *testing.T) {
 	}
 	tests := []struct {
 		name     string
-		opts     func(*awssource.Options)
+		opts     func(*awsorg.Options)
 		want     []string
 		wantFail []string // include-accounts that are not in the organization
 	}{
-		{"no filter", func(*awssource.Options) {}, ids(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), nil},
-		{"include accounts", func(o *awssource.Options) { o.IncludeAccounts = ids(1, 7) }, ids(1, 7), nil},
-		{"include an unknown account", func(o *awssource.Options) { o.IncludeAccounts = append(ids(3), "999999999999") }, ids(3), []string{"999999999999"}},
-		{"exclude accounts", func(o *awssource.Options) { o.ExcludeAccounts = ids(0, 9) }, ids(1, 2, 3, 4, 5, 6, 7, 8), nil},
-		{"include an OU and its children", func(o *awssource.Options) { o.IncludeOUs = []string{"ou-synt-prod0000"} }, ids(1, 2, 6, 7), nil},
-		{"include a nested OU", func(o *awssource.Options) { o.IncludeOUs = []string{"ou-synt-prodweb0"} }, ids(2, 7), nil},
-		{"include the root", func(o *awssource.Options) { o.IncludeOUs = []string{"r-synt"} }, ids(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), nil},
-		{"exclude an OU", func(o *awssource.Options) { o.ExcludeOUs = []string{"ou-synt-prod0000", "ou-synt-sandbox0"} }, ids(0, 3, 5, 8), nil},
-		{"include and exclude OUs", func(o *awssource.Options) {
+		{"no filter", func(*awsorg.Options) {}, ids(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), nil},
+		{"include accounts", func(o *awsorg.Options) { o.IncludeAccounts = ids(1, 7) }, ids(1, 7), nil},
+		{"include an unknown account", func(o *awsorg.Options) { o.IncludeAccounts = append(ids(3), "999999999999") }, ids(3), []string{"999999999999"}},
+		{"exclude accounts", func(o *awsorg.Options) { o.ExcludeAccounts = ids(0, 9) }, ids(1, 2, 3, 4, 5, 6, 7, 8), nil},
+		{"include an OU and its children", func(o *awsorg.Options) { o.IncludeOUs = []string{"ou-synt-prod0000"} }, ids(1, 2, 6, 7), nil},
+		{"include a nested OU", func(o *awsorg.Options) { o.IncludeOUs = []string{"ou-synt-prodweb0"} }, ids(2, 7), nil},
+		{"include the root", func(o *awsorg.Options) { o.IncludeOUs = []string{"r-synt"} }, ids(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), nil},
+		{"exclude an OU", func(o *awsorg.Options) { o.ExcludeOUs = []string{"ou-synt-prod0000", "ou-synt-sandbox0"} }, ids(0, 3, 5, 8), nil},
+		{"include and exclude OUs", func(o *awsorg.Options) {
 			o.IncludeOUs = []string{"ou-synt-prod0000"}
 			o.ExcludeOUs = []string{"ou-synt-prodweb0"}
 		}, ids(1, 6), nil},
-		{"accounts and OUs", func(o *awssource.Options) {
+		{"accounts and OUs", func(o *awsorg.Options) {
 			o.IncludeOUs = []string{"ou-synt-dev00000"}
 			o.ExcludeAccounts = ids(3)
 		}, ids(8), nil},
@@ -249,7 +249,7 @@ func TestFilters(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(fmt.Sprintf("%s/omit paths %v", tt.name, omitPaths), func(t *testing.T) {
 				_, url := fake(t, awsfake.Synthetic(10, generatedTime), awsfake.Options{OmitPaths: omitPaths, ReportsReady: true})
-				opts := fastOptions(awssource.ModeOrg)
+				opts := fastOptions(awsorg.ModeOrg)
 				tt.opts(&opts)
 				got := run(t, url, mgmtCreds, opts)
 				if got.err != nil {
@@ -289,21 +289,21 @@ func TestFilters(t *testing.T) {
 func TestOptionsValidation(t *testing.T) {
 	tests := []struct {
 		name    string
-		opts    awssource.Options
+		opts    awsorg.Options
 		wantErr string
 	}{
-		{"defaults", awssource.Options{}, ""},
-		{"bad mode", awssource.Options{Mode: "all"}, `mode "all"`},
-		{"bad account", awssource.Options{IncludeAccounts: []string{"12345"}}, `include-accounts: "12345" is not a 12-digit account ID`},
-		{"bad OU", awssource.Options{ExcludeOUs: []string{"prod"}}, `exclude-ous: "prod" is not an OU ID`},
-		{"bad role", awssource.Options{RoleName: "no spaces"}, `role name "no spaces"`},
-		{"role with a path", awssource.Options{RoleName: "audit/Reporter"}, ""},
-		{"bad session", awssource.Options{SessionName: "x"}, `session name "x"`},
-		{"negative concurrency", awssource.Options{Concurrency: -1}, "must not be negative"},
+		{"defaults", awsorg.Options{}, ""},
+		{"bad mode", awsorg.Options{Mode: "all"}, `mode "all"`},
+		{"bad account", awsorg.Options{IncludeAccounts: []string{"12345"}}, `include-accounts: "12345" is not a 12-digit account ID`},
+		{"bad OU", awsorg.Options{ExcludeOUs: []string{"prod"}}, `exclude-ous: "prod" is not an OU ID`},
+		{"bad role", awsorg.Options{RoleName: "no spaces"}, `role name "no spaces"`},
+		{"role with a path", awsorg.Options{RoleName: "audit/Reporter"}, ""},
+		{"bad session", awsorg.Options{SessionName: "x"}, `session name "x"`},
+		{"negative concurrency", awsorg.Options{Concurrency: -1}, "must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := awssource.New(baseConfig("http://127.0.0.1:1", mgmtCreds), tt.opts)
+			_, err := awsorg.New(baseConfig("http://127.0.0.1:1", mgmtCreds), tt.opts)
 			if (tt.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Errorf("New() error = %v, want %q", err, tt.wantErr)
 			}

@@ -1,4 +1,4 @@
-// Package awssource collects credential reports from live AWS accounts:
+// Package awsorg collects credential reports from live AWS accounts:
 // every account of an AWS Organization (--source org) or only the account
 // the credentials belong to (--source account).
 //
@@ -8,7 +8,7 @@
 // bounded number of accounts at a time, generates and downloads each
 // credential report and reads the password policy. An account that fails
 // becomes a Failed result with an *OpError; the others carry on.
-package awssource
+package awsorg
 
 import (
 	"fmt"

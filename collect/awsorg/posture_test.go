@@ -1,4 +1,4 @@
-package awssource_test
+package awsorg_test
 
 import (
 	"bytes"
@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/reporter-dev/reporter/collect"
-	awssource "github.com/reporter-dev/reporter/collect/aws"
+	"github.com/reporter-dev/reporter/collect/awsorg"
 	"github.com/reporter-dev/reporter/collect/posture"
 	"github.com/reporter-dev/reporter/internal/awsfake"
 )
@@ -28,7 +28,7 @@ func postureOrg() awsfake.Org {
 func TestPostureCollected(t *testing.T) {
 	org := postureOrg()
 	srv, url := fake(t, org, awsfake.Options{IAMPageSize: 4})
-	got := run(t, url, mgmtCreds, fastOptions(awssource.ModeOrg))
+	got := run(t, url, mgmtCreds, fastOptions(awsorg.ModeOrg))
 	if got.err != nil {
 		t.Fatal(got.err)
 	}
@@ -124,7 +124,7 @@ func TestPostureFailuresAreTheirChecksOnly(t *testing.T) {
 	org.Accounts[4].Fault = awsfake.Fault{Actions: map[string]awsfake.ActionFault{"GetAccountAuthorizationDetails": {Error: "Throttling", AfterPages: 1}}}
 	org.Accounts[5].Fault = awsfake.Fault{Actions: map[string]awsfake.ActionFault{"GenerateCredentialReport": {Error: "AccessDenied"}}}
 	_, url := fake(t, org, awsfake.Options{IAMPageSize: 3})
-	opts := fastOptions(awssource.ModeOrg)
+	opts := fastOptions(awsorg.ModeOrg)
 	opts.MaxAttempts = 3
 	got := run(t, url, mgmtCreds, opts)
 	if got.err != nil {

@@ -1,4 +1,4 @@
-package awssource_test
+package awsorg_test
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/reporter-dev/reporter/collect"
-	awssource "github.com/reporter-dev/reporter/collect/aws"
+	"github.com/reporter-dev/reporter/collect/awsorg"
 	"github.com/reporter-dev/reporter/collect/passwordpolicy"
 	"github.com/reporter-dev/reporter/internal/awsfake"
 )
@@ -63,8 +63,8 @@ func fake(t *testing.T, org awsfake.Org, opts awsfake.Options) (*awsfake.Server,
 var noDelay = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
 
 // fastOptions are the defaults with delays cut to milliseconds.
-func fastOptions(mode awssource.Mode) awssource.Options {
-	return awssource.Options{
+func fastOptions(mode awsorg.Mode) awsorg.Options {
+	return awsorg.Options{
 		Mode: mode, Backoff: noDelay, PollInterval: time.Millisecond, MaxPollInterval: 2 * time.Millisecond,
 		AccountTimeout: 10 * time.Second, RunTimeout: 30 * time.Second,
 	}
@@ -90,12 +90,12 @@ type collected struct {
 
 // run builds a source over url and collects everything, checking that
 // sink is never called concurrently and each account comes once.
-func run(t *testing.T, url string, creds aws.Credentials, opts awssource.Options) collected {
+func run(t *testing.T, url string, creds aws.Credentials, opts awsorg.Options) collected {
 	t.Helper()
 	var logBuf bytes.Buffer
 	var logMu sync.Mutex
 	opts.Logger = slog.New(slog.NewTextHandler(lockedWriter{&logBuf, &logMu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	src, err := awssource.New(baseConfig(url, creds), opts)
+	src, err := awsorg.New(baseConfig(url, creds), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package awssource_test
+package awsorg_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/collect"
-	awssource "github.com/reporter-dev/reporter/collect/aws"
+	"github.com/reporter-dev/reporter/collect/awsorg"
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/awsfake"
 	"github.com/reporter-dev/reporter/report/jsonfile"
@@ -35,7 +35,7 @@ func TestFindingsMatchDirSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, url := fake(t, org, awsfake.Options{EmptyPageEvery: 4})
-	orgSrc, err := awssource.New(baseConfig(url, mgmtCreds), fastOptions(awssource.ModeOrg))
+	orgSrc, err := awsorg.New(baseConfig(url, mgmtCreds), fastOptions(awsorg.ModeOrg))
 	if err != nil {
 		t.Fatal(err)
 	}

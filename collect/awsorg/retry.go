@@ -1,4 +1,4 @@
-package awssource
+package awsorg
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package awssource_test
+package awsorg_test
 
 import (
 	"os"
@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/reporter-dev/reporter/collect"
-	awssource "github.com/reporter-dev/reporter/collect/aws"
+	"github.com/reporter-dev/reporter/collect/awsorg"
 	"github.com/reporter-dev/reporter/collect/passwordpolicy"
 	"github.com/reporter-dev/reporter/internal/awsfake"
 )
@@ -57,7 +57,7 @@ func TestFaultFileEndToEnd(t *testing.T) {
 		{"100000000013", collect.Collected, "", passwordpolicy.Absent},
 	}
 	srv, url := faultyFake(t, smallOrg(len(tests)), filepath.Join("testdata", "bad-day.yaml"), awsfake.Options{})
-	opts := fastOptions(awssource.ModeOrg)
+	opts := fastOptions(awsorg.ModeOrg)
 	opts.MaxAttempts = 3
 	// The stuck report of 100000000005 ends only with its account's
 	// time: generous, so that no other account comes near it however
@@ -137,7 +137,7 @@ func TestListingFaultsFromFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			srv, url := faultyFake(t, smallOrg(10), path, awsfake.Options{PageSize: 3, ReportsReady: true})
-			opts := fastOptions(awssource.ModeOrg)
+			opts := fastOptions(awsorg.ModeOrg)
 			opts.MaxAttempts = 3
 			got := run(t, url, mgmtCreds, opts)
 			if got.err == nil || !strings.Contains(got.err.Error(), "account 100000000000: "+tt.wantErr) {

@@ -1,4 +1,4 @@
-package awssource_test
+package awsorg_test
 
 import (
 	"context"
@@ -14,13 +14,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/reporter-dev/reporter/collect"
-	awssource "github.com/reporter-dev/reporter/collect/aws"
+	"github.com/reporter-dev/reporter/collect/awsorg"
 	"github.com/reporter-dev/reporter/internal/awsfake"
 )
 
 func TestCredentialsPerAccount(t *testing.T) {
 	srv, url := fake(t, smallOrg(8), awsfake.Options{ExternalID: "ext-42"})
-	opts := fastOptions(awssource.ModeOrg)
+	opts := fastOptions(awsorg.ModeOrg)
 	opts.ExternalID = "ext-42"
 	got := run(t, url, mgmtCreds, opts)
 	if got.err != nil {
@@ -38,8 +38,8 @@ func TestCredentialsPerAccount(t *testing.T) {
 			t.Errorf("call %+v failed", c)
 		case c.Action == "AssumeRole":
 			assumed[c.Target]++
-			if c.AccessKeyID != awsfake.DefaultAccessKeyID || c.Session != awssource.DefaultSessionName {
-				t.Errorf("AssumeRole into %s signed by %s with session %q, want the base key and %q", c.Target, c.AccessKeyID, c.Session, awssource.DefaultSessionName)
+			if c.AccessKeyID != awsfake.DefaultAccessKeyID || c.Session != awsorg.DefaultSessionName {
+				t.Errorf("AssumeRole into %s signed by %s with session %q, want the base key and %q", c.Target, c.AccessKeyID, c.Session, awsorg.DefaultSessionName)
 			}
 		case c.Service == "iam" && c.Caller == mgmt:
 			if c.AccessKeyID != awsfake.DefaultAccessKeyID {
@@ -81,7 +81,7 @@ func TestAccountMode(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := len(srv.Calls())
-			got := run(t, url, tt.creds, fastOptions(awssource.ModeAccount))
+			got := run(t, url, tt.creds, fastOptions(awsorg.ModeAccount))
 			if got.err != nil {
 				t.Fatal(got.err)
 			}
@@ -128,7 +128,7 @@ func TestListingFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			org.Accounts[0].Fault = tt.fault
 			_, url := fake(t, org, awsfake.Options{})
-			got := run(t, url, tt.creds(t, url), fastOptions(awssource.ModeOrg))
+			got := run(t, url, tt.creds(t, url), fastOptions(awsorg.ModeOrg))
 			if got.err == nil || !strings.Contains(got.err.Error(), tt.wantErr) {
 				t.Errorf("Collect() = %v, want an error containing %q", got.err, tt.wantErr)
 			}
@@ -159,12 +159,12 @@ func TestRunTimeout(t *testing.T) {
 		slow[org.Accounts[i].ID] = true
 	}
 	_, url := fake(t, org, awsfake.Options{ReportsReady: true})
-	opts := fastOptions(awssource.ModeOrg)
+	opts := fastOptions(awsorg.ModeOrg)
 	// The slow accounts hold 3 of the 4 workers until the run timeout; the
 	// 9 others, one at a time on the last worker, must finish before it.
 	opts.RunTimeout, opts.AccountTimeout, opts.Concurrency = deadline, time.Hour, 4
 	got := run(t, url, mgmtCreds, opts)
-	if !errors.Is(got.err, awssource.ErrRunTimeout) {
+	if !errors.Is(got.err, awsorg.ErrRunTimeout) {
 		t.Errorf("Collect() = %v, want ErrRunTimeout", got.err)
 	}
 	if len(got.results) != 12 {
@@ -173,7 +173,7 @@ func TestRunTimeout(t *testing.T) {
 	for id, res := range got.results {
 		switch {
 		case slow[id]:
-			if res.Status != collect.Failed || !errors.Is(res.Err, awssource.ErrRunTimeout) || !strings.Contains(res.Err.Error(), "account "+id+": sts:AssumeRole") {
+			if res.Status != collect.Failed || !errors.Is(res.Err, awsorg.ErrRunTimeout) || !strings.Contains(res.Err.Error(), "account "+id+": sts:AssumeRole") {
 				t.Errorf("slow account %s = %s (%v), want failed on sts:AssumeRole by the run timeout", id, res.Status, res.Err)
 			}
 		case res.Status != collect.Collected:
@@ -204,7 +204,7 @@ func TestConcurrencyBound(t *testing.T) {
 		mu.Unlock()
 	}))
 	t.Cleanup(ts.Close)
-	opts := fastOptions(awssource.ModeOrg)
+	opts := fastOptions(awsorg.ModeOrg)
 	opts.Concurrency = 3
 	got := run(t, ts.URL, mgmtCreds, opts)
 	if got.err != nil || len(got.results) != 12 {
@@ -218,7 +218,7 @@ func TestConcurrencyBound(t *testing.T) {
 
 func TestSinkError(t *testing.T) {
 	_, url := fake(t, smallOrg(30), awsfake.Options{ReportsReady: true})
-	src, err := awssource.New(baseConfig(url, mgmtCreds), fastOptions(awssource.ModeOrg))
+	src, err := awsorg.New(baseConfig(url, mgmtCreds), fastOptions(awsorg.ModeOrg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,7 @@ func TestNoSecretsInLogsOrErrors(t *testing.T) {
 	org.Accounts[1].Fault = awsfake.Fault{DenyAssumeRole: true}
 	org.Accounts[2].Fault = awsfake.Fault{Throttle: map[string]int{"GetCredentialReport": 100}}
 	srv, url := fake(t, org, awsfake.Options{})
-	got := run(t, url, mgmtCreds, fastOptions(awssource.ModeOrg))
+	got := run(t, url, mgmtCreds, fastOptions(awsorg.ModeOrg))
 	var text strings.Builder
 	text.WriteString(got.log)
 	for _, res := range got.results {

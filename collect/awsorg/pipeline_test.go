@@ -1,4 +1,4 @@
-package awssource_test
+package awsorg_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/reporter-dev/reporter/collect"
-	awssource "github.com/reporter-dev/reporter/collect/aws"
+	"github.com/reporter-dev/reporter/collect/awsorg"
 	"github.com/reporter-dev/reporter/collect/passwordpolicy"
 	"github.com/reporter-dev/reporter/internal/awsfake"
 )
@@ -27,7 +27,7 @@ func TestPolicyReadWhileReportInProgress(t *testing.T) {
 		name       string
 		fault      awsfake.Fault
 		ready      bool
-		opts       func(*awssource.Options)
+		opts       func(*awsorg.Options)
 		wantCalls  []string // "Action" or "Action STATE", retries included
 		wantStatus collect.Status
 		wantErr    string
@@ -53,7 +53,7 @@ func TestPolicyReadWhileReportInProgress(t *testing.T) {
 		},
 		{
 			name: "policy read fails while waiting", fault: awsfake.Fault{InProgressPolls: 2, Throttle: map[string]int{"GetAccountPasswordPolicy": 10}},
-			opts:       func(o *awssource.Options) { o.MaxAttempts = 2 },
+			opts:       func(o *awsorg.Options) { o.MaxAttempts = 2 },
 			wantStatus: collect.Failed, wantErr: "account " + member + ": iam:GetAccountPasswordPolicy: Throttling: Rate exceeded (after 2 attempts",
 			wantCalls: []string{"GenerateCredentialReport STARTED", "GetAccountPasswordPolicy", "GetAccountPasswordPolicy"},
 		},
@@ -64,7 +64,7 @@ func TestPolicyReadWhileReportInProgress(t *testing.T) {
 			org.Accounts[1].Fault = tt.fault
 			org.Accounts[1].Policy = passwordpolicy.Result{State: passwordpolicy.Absent}
 			srv, url := fake(t, org, awsfake.Options{ReportsReady: tt.ready})
-			opts := fastOptions(awssource.ModeOrg)
+			opts := fastOptions(awsorg.ModeOrg)
 			if tt.opts != nil {
 				tt.opts(&opts)
 			}
@@ -114,7 +114,7 @@ func TestConnectionsPooled(t *testing.T) {
 	}
 	ts.Start()
 	t.Cleanup(ts.Close)
-	opts := fastOptions(awssource.ModeOrg)
+	opts := fastOptions(awsorg.ModeOrg)
 	opts.Concurrency = concurrency
 	got := run(t, ts.URL, mgmtCreds, opts)
 	if got.err != nil || len(got.results) != accounts {
@@ -162,9 +162,9 @@ func TestCollectionOverlapsListing(t *testing.T) {
 	}))
 	t.Cleanup(ts.Close)
 	url := ts.URL
-	opts := fastOptions(awssource.ModeOrg)
+	opts := fastOptions(awsorg.ModeOrg)
 	opts.Concurrency = concurrency
-	src, err := awssource.New(baseConfig(url, mgmtCreds), opts)
+	src, err := awsorg.New(baseConfig(url, mgmtCreds), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestListingFailsOnALaterPage(t *testing.T) {
 		}
 	}))
 	t.Cleanup(ts.Close)
-	got := run(t, ts.URL, mgmtCreds, fastOptions(awssource.ModeOrg))
+	got := run(t, ts.URL, mgmtCreds, fastOptions(awsorg.ModeOrg))
 	if want := "organizations:ListAccounts: AccessDeniedException"; got.err == nil || !strings.Contains(got.err.Error(), want) {
 		t.Errorf("Collect() = %v, want an error containing %q", got.err, want)
 	}

@@ -1,4 +1,4 @@
-package awssource_test
+package awsorg_test
 
 import (
 	"maps"
@@ -8,7 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	awssource "github.com/reporter-dev/reporter/collect/aws"
+	"github.com/reporter-dev/reporter/collect/awsorg"
 	"github.com/reporter-dev/reporter/internal/awsfake"
 	"github.com/reporter-dev/reporter/internal/iampolicy"
 )
@@ -41,7 +41,7 @@ var unusedGrants = map[string]string{}
 func TestShippedPoliciesAreLeastPrivilege(t *testing.T) {
 	const role, externalID = "IAMCredentialAuditRole", "5f1c0a7e-iam-audit"
 	srv, url := fake(t, awsfake.Synthetic(6, generatedTime), awsfake.Options{OmitPaths: true, RoleName: role, ExternalID: externalID})
-	opts := fastOptions(awssource.ModeOrg)
+	opts := fastOptions(awsorg.ModeOrg)
 	opts.ExcludeOUs = []string{"ou-synt-dev00000"}
 	opts.AccountTags = true
 	opts.RoleName, opts.ExternalID = role, externalID
