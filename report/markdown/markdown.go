@@ -40,12 +40,15 @@ type Limits struct {
 	Rows        int
 	TopFindings int
 	TopAccounts int
+	// TextChars clips long texts (details, reasons, errors) of the
+	// short report to that many characters and an ellipsis.
+	TextChars int
 }
 
 // DefaultLimits keep audit.md readable on a wiki page, on GitHub and in a
 // terminal: the full report has at most about 1,000 table rows, and the
 // short one stays under 1 MB at 5,000 accounts (TestShortReportSize).
-var DefaultLimits = Limits{Findings: 1000, Accounts: 50, Rows: 100, TopFindings: 10, TopAccounts: 200}
+var DefaultLimits = Limits{Findings: 1000, Accounts: 50, Rows: 100, TopFindings: 10, TopAccounts: 200, TextChars: 200}
 
 // withDefaults returns l with every zero field set from DefaultLimits.
 func (l Limits) withDefaults() Limits {
@@ -55,6 +58,7 @@ func (l Limits) withDefaults() Limits {
 	l.Rows = cmp.Or(l.Rows, d.Rows)
 	l.TopFindings = cmp.Or(l.TopFindings, d.TopFindings)
 	l.TopAccounts = cmp.Or(l.TopAccounts, d.TopAccounts)
+	l.TextChars = cmp.Or(l.TextChars, d.TextChars)
 	return l
 }
 
@@ -76,6 +80,7 @@ var funcs = template.FuncMap{
 	"datetime": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"num":      thousands.Format,
 	"plural":   plural,
+	"clip":     clip,
 	"md":       escapeMarkdown,
 	"code":     markdownCode,
 	"principal": func(p string) string {
@@ -110,6 +115,22 @@ func plural(n int, one, many string) string {
 	return thousands.Format(n) + " " + many
 }
 
+// clip returns s cut to n characters followed by "…" when it is longer;
+// s itself when n is 0.
+func clip(n int, s string) string {
+	if n <= 0 || len(s) <= n {
+		return s
+	}
+	i, chars := 0, 0
+	for i = range s {
+		if chars == n {
+			return s[:i] + "…"
+		}
+		chars++
+	}
+	return s
+}
+
 // Write renders audit.md with tmpl.
 func Write(w io.Writer, tmpl *template.Template, r *result.Run, limits Limits) error {
 	v, err := newMarkdownView(r, limits.withDefaults())
@@ -130,6 +151,9 @@ type markdownView struct {
 	// Limits allow in full: ByAccount then holds the most severe
 	// accounts' most severe findings, and Accounts is empty.
 	Short bool
+	// Clip is Limits.TextChars in the short report, 0 (no clipping) in
+	// the full one.
+	Clip int
 	// Changes is nil when there is no previous run.
 	Changes    *changesView
 	Audited    int
@@ -162,15 +186,17 @@ type markdownView struct {
 // changesView is what changed since the previous run.
 type changesView struct {
 	// Changes holds the previous run and the newly failed accounts
-	// (their errors without a repeated account ID).
+	// (their errors without a repeated account ID), capped at Rows.
 	result.Changes
+	NewlyFailedOmitted int
 	// Baselines are the earlier runs the accounts audited now were
 	// compared with: the previous run first, then older runs, newest
 	// first, then (RunID "") the accounts no earlier run audited.
 	Baselines []baseline
 	// Recovered are the accounts audited now that the previous run did
 	// not audit, each with the run it was compared with.
-	Recovered []recoveredAccount
+	Recovered        []recoveredAccount
+	RecoveredOmitted int
 	// New are the open new findings, most severe first, capped at Rows;
 	// NewExcepted counts the new findings covered by an exception.
 	New         []audit.Finding
@@ -245,6 +271,9 @@ type accountFindings struct {
 func newMarkdownView(r *result.Run, limits Limits) (markdownView, error) {
 	v := markdownView{Failure: r.Failure(), Run: r.Run, Summary: r.Summary, Limits: limits}
 	v.Short = r.FindingSet().Len() > limits.Findings || len(r.Accounts) > limits.Accounts
+	if v.Short {
+		v.Clip = limits.TextChars
+	}
 	v.Audited, v.Expected = r.Summary.Coverage()
 	for _, s := range audit.Severities {
 		v.Severities = append(v.Severities, severityCount{s.String(), r.Summary.BySeverity[s.String()]})
@@ -259,7 +288,7 @@ func newMarkdownView(r *result.Run, limits Limits) (markdownView, error) {
 		names[a.ID] = cmp.Or(a.Name, a.ID)
 	}
 	if r.Changes != nil {
-		v.Changes = newChangesView(r)
+		v.Changes = newChangesView(r, limits.Rows)
 	}
 	// newBySeverity keeps the first Rows open new findings of each
 	// severity, in report order.
@@ -365,9 +394,10 @@ func newMarkdownView(r *result.Run, limits Limits) (markdownView, error) {
 // newChangesView describes r.Changes and which earlier run each account
 // audited now was compared with (accounts[].previous_run_id). The new
 // and resolved findings are filled in by the caller.
-func newChangesView(r *result.Run) *changesView {
+func newChangesView(r *result.Run, rows int) *changesView {
 	c := &changesView{Changes: *r.Changes}
-	c.NewlyFailedAccounts = slices.Clone(c.NewlyFailedAccounts)
+	c.NewlyFailedAccounts = slices.Clone(c.NewlyFailedAccounts[:min(rows, len(c.NewlyFailedAccounts))])
+	c.NewlyFailedOmitted = len(r.Changes.NewlyFailedAccounts) - len(c.NewlyFailedAccounts)
 	for i := range c.NewlyFailedAccounts {
 		a := &c.NewlyFailedAccounts[i]
 		a.Error = withoutAccountPrefix(a.ID, a.Error)
@@ -415,6 +445,10 @@ func newChangesView(r *result.Run) *changesView {
 		return strings.Compare(b.RunID, a.RunID)
 	})
 	for _, a := range c.RecoveredAccounts {
+		if len(c.Recovered) == rows {
+			c.RecoveredOmitted++
+			continue
+		}
 		c.Recovered = append(c.Recovered, recoveredAccount{ID: a.ID, Name: a.Name, PreviousRunID: previousRun[a.ID]})
 	}
 	return c
