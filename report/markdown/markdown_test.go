@@ -419,10 +419,11 @@ func TestShortReportSize(t *testing.T) {
 	}
 }
 
-// TestChangesHostileNames: account names and errors in the changes
-// section are inert.
+// TestChangesHostileNames: account names, errors and run IDs (from the
+// findings.json of a run planted in the archive) in the changes section
+// are inert.
 func TestChangesHostileNames(t *testing.T) {
-	const prev, older = "20261001T060000Z", "20260901T060000Z"
+	const prev, older = "20261001T060000Z` <img src=x onerror=alert(1)> [x](https://evil.example)", "20260901T060000Z\n# injected"
 	var accounts []result.Account
 	for i, h := range hostileText {
 		id := fmt.Sprintf("%012d", 100000000000+i)
