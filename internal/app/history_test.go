@@ -119,7 +119,9 @@ func TestRunOverRun(t *testing.T) {
 	}
 
 	md, _ := os.ReadFile(filepath.Join(second.Dir, "audit.md"))
-	for _, want := range []string{"**3 resolved**", "Accounts audited last time but not now", "Stale exceptions", "vendor integration, rotation planned for Q1"} {
+	for _, want := range []string{"**3 resolved**", "Accounts audited last time but not now", "Stale exceptions", "vendor integration, rotation planned for Q1",
+		"Every account audited is compared with the previous run, `" + first.Run.Run.ID + "`", "### New findings", "### Resolved findings",
+		"| medium | acme-prod (222222222222) | `svc-legacy-etl` | `access-key-not-rotated` |", "1 finding is covered by 1 exception in force."} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("audit.md lacks %q", want)
 		}
