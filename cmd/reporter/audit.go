@@ -9,12 +9,20 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/reporter-dev/reporter/archive"
+	cmdcli "github.com/reporter-dev/reporter/internal/cli"
 	"github.com/reporter-dev/reporter/internal/progress"
 	"github.com/reporter-dev/reporter/internal/runner"
 )
 
 // archiveRetry governs the archive's S3 retries; tests shorten it.
 var archiveRetry = archive.DefaultRetry()
+
+// How often a run whose stderr is no terminal logs its progress, and the
+// ticker that paces it; tests replace the ticker.
+var (
+	progressEvery                  = progress.DefaultInterval
+	progressTicker progress.Ticker = progress.SystemTicker
+)
 
 // statusCodes are the exit statuses of the ways a run ends.
 var statusCodes = map[runner.Status]int{
@@ -57,30 +65,37 @@ func runAudit(cmd *cobra.Command, s *settings) error {
 	if problems := runner.Check(ctx, cfg, asOf); len(problems) > 0 {
 		return invalid(cmd, problems)
 	}
+	// The terminal is judged on stderr itself, before the progress line
+	// wraps it: --log-format auto is text on a terminal.
+	terminal := isTerminal(stderr)
+	format := cmdcli.LogFormat(cfg.Log.Format, terminal)
 	var line *progress.Line
-	if cfg.Log.Format != "json" && isTerminal(stderr) {
+	if terminal && format == "text" {
 		line = progress.New(stderr)
 		stderr = line
 	}
-	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	log, err := newLogger(stderr, cfg.Log.Level, format)
 	if err != nil {
 		return exit(exitUsage, err)
 	}
-	opts := runner.Options{Version: reporterVersion(), Stdout: stdout, AlwaysNotify: true, Retry: archiveRetry}
-	if line != nil {
-		opts.Progress = func(done, total int) {
-			if total > 0 {
-				line.Set("audited %d/%d accounts", done, total)
-			} else {
-				line.Set("audited %d accounts", done)
+	meter := progress.NewMeter(time.Now)
+	opts := runner.Options{Version: reporterVersion(), Stdout: stdout, AlwaysNotify: true, Retry: archiveRetry,
+		Progress: func(done, total int) {
+			meter.Update(done, total)
+			if line != nil {
+				line.Set("%s", meter.Status())
 			}
-		}
-	}
+		}}
 	r, err := runner.New(ctx, cfg, log, opts)
 	if err != nil {
 		return exit(exitUsage, err)
 	}
+	stopReport := func() {}
+	if line == nil {
+		stopReport = progress.Report(meter, progressEvery, progressTicker, cmdcli.LogProgress(log))
+	}
 	out := r.RunOnce(ctx, asOf)
+	stopReport()
 	if line != nil {
 		line.Done()
 	}

@@ -54,7 +54,7 @@ func TestRunSourceFailsBeforeListing(t *testing.T) {
 			if len(lines) < 4 || lines[1] != "IAM credential audit FAILED — 2026-11-01" {
 				t.Fatalf("the digest does not lead with the failure:\n%s", text)
 			}
-			if !strings.HasPrefix(lines[3], ":rotating_light: *Audit FAILED: no account could be audited: collection stopped:") || !strings.Contains(lines[3], tt.wantWhy) {
+			if !strings.HasPrefix(lines[3], "!! Audit FAILED: no account could be audited: collection stopped:") || !strings.Contains(lines[3], tt.wantWhy) {
 				t.Errorf("digest line after the header = %q, want the failure naming %s", lines[3], tt.wantWhy)
 			}
 			if !strings.Contains(text, "\nAudit FAILED: no account could be audited") {

@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
+	"time"
+
+	"github.com/reporter-dev/reporter/internal/progress"
 )
 
 // NewLogger is the logger --log-level and --log-format ask for, writing
@@ -16,19 +20,47 @@ func NewLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
-	if format == "auto" {
-		format = "json"
-		if IsTerminal(w) {
-			format = "text"
-		}
-	}
-	switch format {
+	switch LogFormat(format, IsTerminal(w)) {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, errors.New("--log-format " + format + ": want text, json or auto")
+}
+
+// LogFormat is the log format that format (text, json or auto) means
+// for output that is a terminal or not: auto is text on a terminal,
+// json otherwise. Decide it on the output itself, before wrapping it
+// (e.g. in a progress.Line, which is no terminal to IsTerminal).
+func LogFormat(format string, terminal bool) string {
+	if format != "auto" {
+		return format
+	}
+	if terminal {
+		return "text"
+	}
+	return "json"
+}
+
+// LogProgress returns the emit function of progress.Report: one info
+// line "audit progress" with the accounts done, the total (when known),
+// the rate and the time left.
+func LogProgress(log *slog.Logger) func(progress.Status) {
+	return func(s progress.Status) {
+		attrs := []any{"done", s.Done}
+		if s.Total > 0 {
+			attrs = append(attrs, "total", s.Total)
+		}
+		attrs = append(attrs, "elapsed", s.Elapsed.Round(time.Second).String())
+		if s.Rate > 0 {
+			attrs = append(attrs, "accounts_per_second", math.Round(s.Rate*100)/100)
+		}
+		if s.ETA > 0 {
+			attrs = append(attrs, "eta", s.ETA.String())
+		}
+		log.Info("audit progress", attrs...)
+	}
 }
 
 // IsTerminal reports whether w is a character device, such as a terminal.

@@ -94,8 +94,10 @@ func TestDigestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden(t, tt.name+".json", b)
-			text := PlainText(m)
+			text := MrkdwnText(m)
 			golden(t, tt.name+".txt", []byte(text))
+			// What a dry run prints for a person: no markup left.
+			golden(t, tt.name+".terminal.txt", []byte(PlainText(m)))
 			// A run that is no audit result leads with its failure, in
 			// the notification text and the message, and never reads as
 			// all clear.

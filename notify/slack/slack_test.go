@@ -437,15 +437,17 @@ func TestNotifyDryRun(t *testing.T) {
 	}{
 		{
 			name: "not configured prints the text digest", creds: Credentials{},
-			want: []string{"not posted: Slack is not configured: set SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL", "Needs action now", "`user-of-management`", "data-ml `666666666666`: AccessDenied", "── end of Slack digest ──"},
+			want:    []string{"not posted: Slack is not configured: set SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL", "Needs action now:", " user-of-management ", "data-ml 666666666666: AccessDenied", "── end of Slack digest ──"},
+			notWant: []string{"*", "`", ":warning:", "&lt;", "&gt;", "&amp;"},
 		},
 		{
 			name: "dry run with a token does not post", dryRun: config.DryRunText, creds: Credentials{Token: testToken},
-			want: []string{"Slack digest for #security (not posted: dry run (--slack-dry-run or slack.dry_run))", "#payments", "routed to this channel by OU ou-pay"},
+			want:    []string{"Slack digest for #security (not posted: dry run (--slack-dry-run or slack.dry_run))", "#payments", "routed to this channel by OU ou-pay"},
+			notWant: []string{"*", "`"},
 		},
 		{
 			name: "json", dryRun: config.DryRunJSON, creds: Credentials{Token: testToken},
-			want: []string{`"channel": "#security"`, `"blocks": [`, `"channel": "#payments"`}, notWant: []string{"──"},
+			want: []string{`"channel": "#security"`, `"blocks": [`, `"channel": "#payments"`, "`666666666666`", "*Needs action now:*"}, notWant: []string{"──"},
 		},
 	}
 	for _, tt := range tests {
