@@ -192,12 +192,7 @@ func hashIn(root *os.Root, rel string) (int64, string, error) {
 		return 0, "", err
 	}
 	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return 0, "", err
-	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
+	return runfolder.Hash(f)
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -84,8 +84,14 @@ func HashFile(path string) (int64, string, error) {
 		return 0, "", err
 	}
 	defer f.Close()
+	return Hash(f)
+}
+
+// Hash returns the number of bytes read from r and their hex SHA-256, as
+// a manifest entry records them.
+func Hash(r io.Reader) (int64, string, error) {
 	h := sha256.New()
-	n, err := io.Copy(h, f)
+	n, err := io.Copy(h, r)
 	if err != nil {
 		return 0, "", err
 	}
