@@ -62,11 +62,20 @@ type Workbook struct {
 	// Credentials sheet; above it the sheet points to evidence/. Zero
 	// copies none.
 	MaxCredentialRows int `yaml:"max_credential_rows"`
+	// MaxFamilyRows caps the open findings of a run that the family
+	// sheets (Inactive users, Unrotated keys, MFA gaps, Root account,
+	// Permissions, Password policy) repeat; above it each says how many
+	// it would hold and points to the Findings sheet. Zero repeats none.
+	MaxFamilyRows int `yaml:"max_family_rows"`
 }
 
 // DefaultMaxCredentialRows is the default of workbook.max_credential_rows
 // (xlsx.DefaultMaxCredentialRows; config does not import report/xlsx).
 const DefaultMaxCredentialRows = 100_000
+
+// DefaultMaxFamilyRows is the default of workbook.max_family_rows
+// (xlsx.DefaultMaxFamilyRows).
+const DefaultMaxFamilyRows = 200_000
 
 // Default returns the configuration used when nothing is set.
 func Default() Config {
@@ -76,7 +85,7 @@ func Default() Config {
 		Thresholds:        audit.DefaultThresholds(),
 		Log:               Log{Level: "info", Format: "auto"},
 		ExceptionsMaxDays: 365,
-		Workbook:          Workbook{MaxCredentialRows: DefaultMaxCredentialRows},
+		Workbook:          Workbook{MaxCredentialRows: DefaultMaxCredentialRows, MaxFamilyRows: DefaultMaxFamilyRows},
 		Listen:            "127.0.0.1:9090",
 		Daemon:            DefaultDaemon(),
 		AWS:               DefaultAWS(),
@@ -203,6 +212,9 @@ func (c *Config) Problems() []error {
 	if c.Workbook.MaxCredentialRows < 0 {
 		add(fmt.Errorf("workbook.max_credential_rows %d (--workbook-max-credential-rows): want 0 or more; 0 never copies the credential reports into the workbook", c.Workbook.MaxCredentialRows))
 	}
+	if c.Workbook.MaxFamilyRows < 0 {
+		add(fmt.Errorf("workbook.max_family_rows %d (--workbook-max-family-rows): want 0 or more; 0 never repeats the open findings on the family sheets", c.Workbook.MaxFamilyRows))
+	}
 	if c.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 			add(fmt.Errorf("listen %q: want HOST:PORT, or empty for no listener: %w", c.Listen, err))
@@ -274,6 +286,7 @@ func (c *Config) RegisterGeneralFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Exceptions, "exceptions", c.Exceptions, "YAML file of accepted risks (exceptions)")
 	fs.IntVar(&c.ExceptionsMaxDays, "exceptions-max-days", c.ExceptionsMaxDays, "an exception may expire at most this many days after the run's as-of (1 or more)")
 	fs.IntVar(&c.Workbook.MaxCredentialRows, "workbook-max-credential-rows", c.Workbook.MaxCredentialRows, "above this many credential-report rows, the workbook's Credentials sheet points to evidence/ instead of copying them (0: always)")
+	fs.IntVar(&c.Workbook.MaxFamilyRows, "workbook-max-family-rows", c.Workbook.MaxFamilyRows, "above this many open findings, the workbook's family sheets (Inactive users, Unrotated keys…) say how many they would hold instead of repeating the Findings sheet's rows (0: always)")
 	fs.StringVar(&c.Log.Level, "log-level", c.Log.Level, "debug, info, warn or error")
 	fs.StringVar(&c.Log.Format, "log-format", c.Log.Format, "text, json, or auto (text on a terminal, JSON otherwise)")
 }

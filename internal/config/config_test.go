@@ -38,6 +38,13 @@ func TestFromEnvironment(t *testing.T) {
 			`REPORTER_THRESHOLDS_ROOT_USE_DAYS="ninety"`},
 		{"negative threshold", "", map[string]string{"REPORTER_THRESHOLDS_ROOT_USE_DAYS": "-1"}, nil, "must not be negative"},
 		{"bad preset", "", map[string]string{"REPORTER_PRESET": "strict"}, nil, "unknown threshold preset"},
+		{"default workbook limits", "", nil, func(c Config) bool {
+			return c.Workbook.MaxCredentialRows == DefaultMaxCredentialRows && c.Workbook.MaxFamilyRows == DefaultMaxFamilyRows
+		}, ""},
+		{"workbook family limit from the environment", "", map[string]string{"REPORTER_WORKBOOK_MAX_FAMILY_ROWS": "0"}, func(c Config) bool {
+			return c.Workbook.MaxFamilyRows == 0 && c.Workbook.MaxCredentialRows == DefaultMaxCredentialRows
+		}, ""},
+		{"negative workbook family limit", "", map[string]string{"REPORTER_WORKBOOK_MAX_FAMILY_ROWS": "-1"}, nil, "workbook.max_family_rows -1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,6 +197,8 @@ func TestValidate(t *testing.T) {
 		{"exceptions_max_days negative", func(c *Config) { c.ExceptionsMaxDays = -30 }, "exceptions_max_days -30"},
 		{"workbook.max_credential_rows 0", func(c *Config) { c.Workbook.MaxCredentialRows = 0 }, ""},
 		{"workbook.max_credential_rows negative", func(c *Config) { c.Workbook.MaxCredentialRows = -1 }, "workbook.max_credential_rows -1 (--workbook-max-credential-rows): want 0 or more"},
+		{"workbook.max_family_rows 0", func(c *Config) { c.Workbook.MaxFamilyRows = 0 }, ""},
+		{"workbook.max_family_rows negative", func(c *Config) { c.Workbook.MaxFamilyRows = -3 }, "workbook.max_family_rows -3 (--workbook-max-family-rows): want 0 or more"},
 		{"log level", func(c *Config) { c.Log.Level = "verbose" }, `log.level "verbose"`},
 		{"log format", func(c *Config) { c.Log.Format = "yaml" }, `log.format "yaml"`},
 		{"no listener", func(c *Config) { c.Listen = "" }, ""},

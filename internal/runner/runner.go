@@ -234,9 +234,14 @@ func (r *Runner) FlushSpool(ctx context.Context) error {
 // workbookOptions maps the workbook settings onto the renderer's options,
 // where zero means the default and a negative limit copies no row.
 func workbookOptions(c config.Workbook) xlsx.Options {
-	limit := c.MaxCredentialRows
-	if limit == 0 {
-		limit = -1
+	return xlsx.Options{MaxCredentialRows: rendererLimit(c.MaxCredentialRows), MaxFamilyRows: rendererLimit(c.MaxFamilyRows)}
+}
+
+// rendererLimit is a setting's limit for the renderer: the setting's 0
+// ("never") is the renderer's negative limit.
+func rendererLimit(setting int) int {
+	if setting == 0 {
+		return -1
 	}
-	return xlsx.Options{MaxCredentialRows: limit}
+	return setting
 }

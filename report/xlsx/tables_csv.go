@@ -24,7 +24,8 @@ func WriteTablesCSV(path string, r *result.Run, evidence []Evidence, opts Option
 		return err
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
-	w := &workbook{csv: csv.NewWriter(bw), severityCell: map[audit.Severity]any{}, maxCredentialRows: opts.credentialLimit()}
+	w := &workbook{csv: csv.NewWriter(bw), severityCell: map[audit.Severity]any{}, maxCredentialRows: opts.credentialLimit(),
+		maxFamilyRows: opts.familyLimit()}
 	for _, sev := range audit.Severities {
 		w.severityCell[sev] = sev.String()
 	}

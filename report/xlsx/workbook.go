@@ -28,6 +28,14 @@ const ExcelMaxRows = 1_048_576
 // run folder's evidence/ holds byte for byte.
 const DefaultMaxCredentialRows = 100_000
 
+// DefaultMaxFamilyRows is how many open findings a run may have at most
+// for the family sheets (Inactive users, Unrotated keys, MFA gaps, Root
+// account, Permissions, Password policy) to repeat them by default.
+// Above it each family sheet only says how many findings it would hold
+// and where they are: the Findings sheet and findings.json hold them all,
+// and repeating millions of rows doubled the workbook's time and size.
+const DefaultMaxFamilyRows = 200_000
+
 // Evidence names one account's credential report on disk.
 type Evidence struct {
 	AccountID   string
@@ -47,6 +55,12 @@ type Options struct {
 	// says why it holds none and points to evidence/. Zero means
 	// DefaultMaxCredentialRows; a negative value copies no row at all.
 	MaxCredentialRows int
+	// MaxFamilyRows caps the open findings of the run (the rows of the
+	// Findings sheet) up to which the family sheets repeat them. Above
+	// it each family sheet says how many findings it would hold and
+	// points to the Findings sheet and findings.json. Zero means
+	// DefaultMaxFamilyRows; a negative value repeats none at all.
+	MaxFamilyRows int
 	// TmpDir is where excelize keeps each streamed sheet's rows beyond
 	// its 16 MiB in memory, until the workbook is saved (in files it
 	// removes on Close); empty means os.TempDir.
@@ -63,6 +77,18 @@ func (opts Options) credentialLimit() int {
 		return 0
 	}
 	return opts.MaxCredentialRows
+}
+
+// familyLimit is the number of open findings up to which the family
+// sheets repeat them under opts.
+func (opts Options) familyLimit() int {
+	switch {
+	case opts.MaxFamilyRows == 0:
+		return DefaultMaxFamilyRows
+	case opts.MaxFamilyRows < 0:
+		return 0
+	}
+	return opts.MaxFamilyRows
 }
 
 // Write writes audit.xlsx to path: Summary, the sheets of
@@ -95,6 +121,7 @@ func Write(path string, r *result.Run, evidence []Evidence, opts Options) (err e
 	}
 	w.maxRows = opts.MaxRowsPerSheet
 	w.maxCredentialRows = opts.credentialLimit()
+	w.maxFamilyRows = opts.familyLimit()
 	if err := f.SetDocProps(&excelize.DocProperties{
 		Title:       "IAM credential audit " + r.Run.ID,
 		Subject:     "IAM credential report findings as of " + r.Run.AsOf.UTC().Format(time.RFC3339),
@@ -124,6 +151,14 @@ type workbook struct {
 	maxRows int
 	// maxCredentialRows caps the rows of the Credentials sheet.
 	maxCredentialRows int
+	// maxFamilyRows caps the open findings the family sheets repeat;
+	// familyNotes, set by reserveFindingSheets, says the run has more.
+	maxFamilyRows int
+	familyNotes   bool
+	// openFindings and familyRows are the rows of the Findings sheet
+	// and of each sheet of findingSheetList, from the counting pass.
+	openFindings int
+	familyRows   []int
 	// csv, when set, receives every table instead of the workbook: the
 	// same rows as plain CSV, the figure the workbook is measured by.
 	csv      *csv.Writer

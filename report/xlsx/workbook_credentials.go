@@ -144,38 +144,11 @@ func (w *workbook) credentialsPointer(rows, reports int) error {
 			thousands.Format(reports), thousands.Format(rows), limit),
 		"The reports are in the run folder's evidence/ folder, byte for byte as AWS returned them:" +
 			" evidence/ACCOUNT-ID.csv, one per account, each listed with its size and SHA-256 in manifest.json.",
-		"Every open finding is on the Findings sheet and on its family's sheet (Inactive users, Unrotated keys," +
-			" MFA gaps, Root account, Password policy), every excepted one on Excepted;" +
+		"Every open finding is on the Findings sheet (and, up to workbook.max_family_rows open findings, on its family's sheet:" +
+			" Inactive users, Unrotated keys, MFA gaps, Root account, Permissions, Password policy), every excepted one on Excepted;" +
 			" the Accounts sheet counts each account's users and findings.",
 	}
-	if w.csv != nil {
-		for _, l := range lines {
-			if err := w.csv.Write([]string{"Credentials", l}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	const sheet = "Credentials"
-	if _, err := w.f.NewSheet(sheet); err != nil {
-		return err
-	}
-	if err := w.printLayout(sheet); err != nil {
-		return err
-	}
-	for i, l := range lines {
-		row := i + 2 // a blank row under the title
-		if i == 0 {
-			row = 1
-		}
-		if err := w.f.SetCellStr(sheet, rowStart(row), l); err != nil {
-			return err
-		}
-	}
-	if err := w.f.SetCellStyle(sheet, "A1", "A1", w.title); err != nil {
-		return err
-	}
-	return w.f.SetColWidth(sheet, "A", "A", 150)
+	return w.noteSheet("Credentials", lines)
 }
 
 func canonicalIndex(header []string) []int {

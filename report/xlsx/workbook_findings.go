@@ -94,6 +94,18 @@ type findingSheet struct {
 	columns     []findingColumn
 	include     func(f *audit.Finding) bool
 	resolved    bool // list r.Resolved instead of r.Findings
+	// family marks a sheet that repeats some of the Findings sheet's
+	// rows; above workbook.max_family_rows it holds a note instead.
+	// checks tells a reader which of the Findings sheet's checks it
+	// would hold.
+	family bool
+	checks string
+}
+
+// familySheet is the sheet of a family: the open findings of its checks.
+func familySheet(name, table string, checks []string, columns ...findingColumn) findingSheet {
+	return findingSheet{name: name, table: table, include: openIn(checks...), family: true,
+		checks: strings.Join(checks, ", "), columns: columns}
 }
 
 // open includes the findings that are not excepted.
@@ -124,17 +136,19 @@ var findingSheetList = []findingSheet{
 		colReason, colOwner, colApprovedBy, colExpires, colExceptionAt, colFirstSeen}},
 	{name: "Resolved", table: "Resolved", resolved: true, include: func(*audit.Finding) bool { return true }, columns: []findingColumn{
 		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colCredential, colDetail, colFirstSeen}},
-	{name: "Inactive users", table: "InactiveUsers", include: openIn(audit.UserInactive, audit.ConsolePasswordUnused), columns: []findingColumn{
-		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colSince("Last activity (UTC)"), colAge, colDetail, colStatus, colFirstSeen, colARN}},
-	{name: "Unrotated keys", table: "UnrotatedKeys", include: openIn(audit.AccessKeyNotRotated, audit.AccessKeyUnused, audit.MultipleActiveAccessKeys, audit.InitialAccessKeyUnused), columns: []findingColumn{
-		colSeverity, colAccountID, colAccountName, colPrincipal, colCredential, colCheck, colSince("Rotated / last used (UTC)"), colAge, colDetail, colStatus, colFirstSeen, colARN}},
-	{name: "MFA gaps", table: "MFAGaps", include: openIn(audit.ConsoleMFAMissing, audit.RootMFADisabled), columns: []findingColumn{
-		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colDetail, colStatus, colFirstSeen, colARN}},
-	{name: "Root account", table: "RootAccount", include: openIn(audit.RootAccessKeyActive, audit.RootMFADisabled, audit.RootUsedRecently, audit.RootAccessKeyInactive, audit.RootHardwareMFAMissing), columns: []findingColumn{
-		colSeverity, colAccountID, colAccountName, colCheck, colCredential, colSince("Since (UTC)"), colAge, colDetail, colStatus, colFirstSeen}},
-	{name: "Permissions", table: "Permissions", include: openIn(audit.UserPolicyAttached, audit.PolicyFullAdmin, audit.RoleUnused), columns: []findingColumn{
-		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colCredential, colSince("Since (UTC)"), colAge, colDetail, colStatus, colFirstSeen, colARN}},
-	{name: "Password policy", table: "PasswordPolicy", include: func(f *audit.Finding) bool {
+	familySheet("Inactive users", "InactiveUsers", []string{audit.UserInactive, audit.ConsolePasswordUnused},
+		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colSince("Last activity (UTC)"), colAge, colDetail, colStatus, colFirstSeen, colARN),
+	familySheet("Unrotated keys", "UnrotatedKeys", []string{audit.AccessKeyNotRotated, audit.AccessKeyUnused, audit.MultipleActiveAccessKeys, audit.InitialAccessKeyUnused},
+		colSeverity, colAccountID, colAccountName, colPrincipal, colCredential, colCheck, colSince("Rotated / last used (UTC)"), colAge, colDetail, colStatus, colFirstSeen, colARN),
+	familySheet("MFA gaps", "MFAGaps", []string{audit.ConsoleMFAMissing, audit.RootMFADisabled},
+		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colDetail, colStatus, colFirstSeen, colARN),
+	familySheet("Root account", "RootAccount", []string{audit.RootAccessKeyActive, audit.RootMFADisabled, audit.RootUsedRecently, audit.RootAccessKeyInactive, audit.RootHardwareMFAMissing},
+		colSeverity, colAccountID, colAccountName, colCheck, colCredential, colSince("Since (UTC)"), colAge, colDetail, colStatus, colFirstSeen),
+	familySheet("Permissions", "Permissions", []string{audit.UserPolicyAttached, audit.PolicyFullAdmin, audit.RoleUnused},
+		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colCredential, colSince("Since (UTC)"), colAge, colDetail, colStatus, colFirstSeen, colARN),
+	{name: "Password policy", table: "PasswordPolicy", family: true, checks: strings.Join([]string{
+		audit.PasswordPolicyMissing, audit.PasswordPolicyMinLength, audit.PasswordPolicyReuse, audit.PasswordPolicySymbols,
+		audit.PasswordPolicyNumbers, audit.PasswordPolicyUppercase, audit.PasswordPolicyLowercase, audit.PasswordPolicyMaxAge}, ", "), include: func(f *audit.Finding) bool {
 		return f.Open() && f.Credential == "account"
 	}, columns: []findingColumn{colSeverity, colAccountID, colAccountName, colCheck, colDetail, colStatus, colFirstSeen, colCIS, colSecurityHub}},
 }
@@ -142,6 +156,8 @@ var findingSheetList = []findingSheet{
 // findingSheets writes every sheet of findings, most severe first. The
 // sheets are written side by side, in one pass over the findings per
 // severity. It also counts the open findings for the Accounts sheet.
+// When the run has more open findings than w.maxFamilyRows, the family
+// sheets are notes instead (familyNotes), written last.
 func (w *workbook) findingSheets(r *result.Run) error {
 	if err := w.reserveFindingSheets(r); err != nil {
 		return err
@@ -149,7 +165,12 @@ func (w *workbook) findingSheets(r *result.Run) error {
 	tables := make([]*table, len(findingSheetList))
 	rows := make([][]any, len(findingSheetList))
 	boxes := make([][]boxedText, len(findingSheetList))
+	var streamed []int // the sheets whose rows are written, in list order
 	for i, sh := range findingSheetList {
+		if sh.family && w.familyNotes {
+			continue
+		}
+		streamed = append(streamed, i)
 		cols := make([]column, len(sh.columns))
 		for j, c := range sh.columns {
 			cols[j] = c.column
@@ -178,8 +199,8 @@ func (w *workbook) findingSheets(r *result.Run) error {
 		err := r.FindingSet().EachSeverity(sev, func(fs []audit.Finding) error {
 			for k := range fs {
 				f := &fs[k]
-				for i, sh := range findingSheetList {
-					if sh.resolved || !sh.include(f) {
+				for _, i := range streamed {
+					if sh := &findingSheetList[i]; sh.resolved || !sh.include(f) {
 						continue
 					}
 					if err := add(i, f); err != nil {
@@ -192,7 +213,8 @@ func (w *workbook) findingSheets(r *result.Run) error {
 		if err != nil {
 			return err
 		}
-		for i, sh := range findingSheetList {
+		for _, i := range streamed {
+			sh := &findingSheetList[i]
 			if !sh.resolved {
 				continue
 			}
@@ -205,9 +227,18 @@ func (w *workbook) findingSheets(r *result.Run) error {
 			}
 		}
 	}
-	for _, t := range tables {
-		if err := t.close(); err != nil {
+	for _, i := range streamed {
+		if err := tables[i].close(); err != nil {
 			return err
+		}
+	}
+	if w.familyNotes {
+		for i, sh := range findingSheetList {
+			if sh.family {
+				if err := w.familyNote(sh, w.familyRows[i]); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil
@@ -215,13 +246,16 @@ func (w *workbook) findingSheets(r *result.Run) error {
 
 // reserveFindingSheets counts the rows of every sheet of findings and
 // reserves the sheets they need, in workbook order. It also counts the
-// open findings for the Accounts sheet.
+// open findings for the Accounts sheet, and decides whether the family
+// sheets hold their rows or a note (w.maxFamilyRows).
 func (w *workbook) reserveFindingSheets(r *result.Run) error {
 	w.openCounts = map[string]map[audit.Severity]int{}
 	rows := make([]int, len(findingSheetList))
+	openCount := 0
 	err := r.EachFinding(func(f *audit.Finding) error {
 		if f.Open() {
 			w.countOpen(f)
+			openCount++
 		}
 		for i, sh := range findingSheetList {
 			if !sh.resolved && sh.include(f) {
@@ -233,9 +267,19 @@ func (w *workbook) reserveFindingSheets(r *result.Run) error {
 	if err != nil {
 		return err
 	}
+	w.familyRows = rows
+	w.openFindings = openCount
+	w.familyNotes = w.openFindings > w.maxFamilyRows
 	for i, sh := range findingSheetList {
 		if sh.resolved {
 			rows[i] = len(r.Resolved)
+		}
+		if sh.family && w.familyNotes {
+			// The note's sheet, in its place among the others.
+			if err := w.reserveSheets(sh.name, 0); err != nil {
+				return err
+			}
+			continue
 		}
 		if err := w.reserveSheets(sh.name, rows[i]); err != nil {
 			return err
