@@ -86,6 +86,8 @@ func TestConfigCheckAgreesWithRun(t *testing.T) {
 		{"bad log format", []string{"--source", "sample", "--log-format", "yaml"}, nil, `log.format "yaml"`},
 		{"negative workbook limit", []string{"--source", "sample", "--workbook-max-credential-rows", "-5"}, nil, "workbook.max_credential_rows -5"},
 		{"negative workbook limit in the environment", []string{"--source", "sample"}, map[string]string{"REPORTER_WORKBOOK_MAX_CREDENTIAL_ROWS": "-1"}, "workbook.max_credential_rows -1"},
+		{"negative family-sheet limit", []string{"--source", "sample", "--workbook-max-family-rows", "-5"}, nil, "workbook.max_family_rows -5"},
+		{"negative family-sheet limit in the environment", []string{"--source", "sample"}, map[string]string{"REPORTER_WORKBOOK_MAX_FAMILY_ROWS": "-1"}, "workbook.max_family_rows -1"},
 		{"bad listen address", []string{"--source", "sample"}, map[string]string{"REPORTER_LISTEN": "9090"}, `listen "9090"`},
 		{"bad bucket", []string{"--source", "sample", "--bucket", "b/prefix"}, nil, `s3.bucket "b/prefix"`},
 	}
