@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -20,8 +19,6 @@ import (
 
 	"github.com/reporter-dev/reporter/archive"
 	"github.com/reporter-dev/reporter/audit"
-	"github.com/reporter-dev/reporter/compare"
-	"github.com/reporter-dev/reporter/internal/history"
 	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/report/jsonfile"
 	"github.com/reporter-dev/reporter/result"
@@ -108,41 +105,16 @@ func TestHistoryReadsArchivedVersions(t *testing.T) {
 	}
 
 	t.Run("history", func(t *testing.T) {
-		var logs bytes.Buffer
-		log := slog.New(slog.NewTextHandler(&logs, nil))
 		// A new process: nothing remembered from the uploads.
-		a := openArchiverLog(t, s3Config(srv, lockedBucket, prefix), t.TempDir(), log)
-		next := findingsRun(t, "20261101T060000Z", map[string]time.Time{"alice": {}, "bob": {}})
-		earlier, err := history.Baselines(ctx, archive.History{Archiver: a}, log, next.Run.AsOf, next.Run.ID,
-			map[string]bool{"111111111111": true}, t.TempDir())
-		if err != nil {
-			t.Fatalf("Baselines = %v", err)
-		}
-		if len(earlier) != 1 || earlier[0].RunID != run1.ID {
-			t.Fatalf("Baselines = %d runs, want run %s; log:\n%s", len(earlier), run1.ID, logs.String())
-		}
-		defer earlier[0].Close()
-		rd, err := earlier[0].Reader()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := compare.Runs(next, rd); err != nil {
-			t.Fatalf("compare.Runs = %v", err)
-		}
-		want := map[string]time.Time{"alice": june, "bob": march}
-		for _, fd := range next.Findings.(result.Findings) {
-			if fd.Status != audit.StatusPersisting || !fd.FirstSeen.Equal(want[fd.Principal]) {
-				t.Errorf("%s: status %s first seen %s, want %s first seen %s (run 1 as archived)", fd.Principal, fd.Status,
-					fd.FirstSeen.Format(time.DateOnly), audit.StatusPersisting, want[fd.Principal].Format(time.DateOnly))
-			}
-		}
+		logs := checkNextRunKeepsHistory(t, ctx, s3Config(srv, lockedBucket, prefix), run1.ID,
+			map[string]time.Time{"alice": june, "bob": march})
 		for _, w := range []string{"level=WARN", "archived run changed after it was archived", "run=" + run1.ID, "findings.json: rewritten"} {
-			if !strings.Contains(logs.String(), w) {
-				t.Errorf("log:\n%s\nwant %q", logs.String(), w)
+			if !strings.Contains(logs, w) {
+				t.Errorf("log:\n%s\nwant %q", logs, w)
 			}
 		}
-		if strings.Contains(logs.String(), "run="+untouched.ID) {
-			t.Errorf("log names the untouched run %s:\n%s", untouched.ID, logs.String())
+		if strings.Contains(logs, "run="+untouched.ID) {
+			t.Errorf("log names the untouched run %s:\n%s", untouched.ID, logs)
 		}
 	})
 

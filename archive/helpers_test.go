@@ -18,7 +18,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/reporter-dev/reporter/archive"
+	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/compare"
 	"github.com/reporter-dev/reporter/internal/config"
+	"github.com/reporter-dev/reporter/internal/history"
 	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/internal/s3test"
 	"github.com/reporter-dev/reporter/report/jsonfile"
@@ -180,4 +183,39 @@ func pending(t *testing.T, a *archive.Archiver) []string {
 		ids = append(ids, r.ID)
 	}
 	return ids
+}
+
+// checkNextRunKeepsHistory runs the next audit's comparison through the
+// S3 history of c, as a new process would, and checks that it is compared
+// with the run wantRun and that each principal's finding persists with the
+// first-seen date in want. It returns what the history logged.
+func checkNextRunKeepsHistory(t *testing.T, ctx context.Context, c config.S3, wantRun string, want map[string]time.Time) string {
+	t.Helper()
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	a := openArchiverLog(t, c, t.TempDir(), log)
+	next := findingsRun(t, "20261101T060000Z", map[string]time.Time{"alice": {}, "bob": {}})
+	earlier, err := history.Baselines(ctx, archive.History{Archiver: a}, log, next.Run.AsOf, next.Run.ID,
+		map[string]bool{"111111111111": true}, t.TempDir())
+	if err != nil {
+		t.Fatalf("Baselines = %v", err)
+	}
+	if len(earlier) != 1 || earlier[0].RunID != wantRun {
+		t.Fatalf("Baselines = %d runs, want run %s; log:\n%s", len(earlier), wantRun, logs.String())
+	}
+	defer earlier[0].Close()
+	rd, err := earlier[0].Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := compare.Runs(next, rd); err != nil {
+		t.Fatalf("compare.Runs = %v", err)
+	}
+	for _, fd := range next.Findings.(result.Findings) {
+		if fd.Status != audit.StatusPersisting || !fd.FirstSeen.Equal(want[fd.Principal]) {
+			t.Errorf("%s: status %s first seen %s, want %s first seen %s (run %s as archived)", fd.Principal, fd.Status,
+				fd.FirstSeen.Format(time.DateOnly), audit.StatusPersisting, want[fd.Principal].Format(time.DateOnly), wantRun)
+		}
+	}
+	return logs.String()
 }

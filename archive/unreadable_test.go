@@ -16,9 +16,6 @@ import (
 	"time"
 
 	"github.com/reporter-dev/reporter/archive"
-	"github.com/reporter-dev/reporter/audit"
-	"github.com/reporter-dev/reporter/compare"
-	"github.com/reporter-dev/reporter/internal/history"
 	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/result"
 )
@@ -149,37 +146,12 @@ func TestUnreadableManifests(t *testing.T) {
 			})
 
 			t.Run("history", func(t *testing.T) {
-				var logs bytes.Buffer
-				log := slog.New(slog.NewTextHandler(&logs, nil))
-				a := openArchiverLog(t, s3Config(srv, bucket, prefix), t.TempDir(), log)
-				next := findingsRun(t, "20261101T060000Z", map[string]time.Time{"alice": {}, "bob": {}})
-				earlier, err := history.Baselines(ctx, archive.History{Archiver: a}, log, next.Run.AsOf, next.Run.ID,
-					map[string]bool{"111111111111": true}, t.TempDir())
-				if err != nil {
-					t.Fatalf("Baselines = %v", err)
-				}
-				if len(earlier) != 1 || earlier[0].RunID != previous.ID {
-					t.Fatalf("Baselines = %d runs, want run %s; log:\n%s", len(earlier), previous.ID, logs.String())
-				}
-				defer earlier[0].Close()
-				rd, err := earlier[0].Reader()
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := compare.Runs(next, rd); err != nil {
-					t.Fatalf("compare.Runs = %v", err)
-				}
-				want := map[string]time.Time{"alice": june, "bob": march}
-				for _, fd := range next.Findings.(result.Findings) {
-					if fd.Status != audit.StatusPersisting || !fd.FirstSeen.Equal(want[fd.Principal]) {
-						t.Errorf("%s: status %s first seen %s, want %s first seen %s", fd.Principal, fd.Status,
-							fd.FirstSeen.Format(time.DateOnly), audit.StatusPersisting, want[fd.Principal].Format(time.DateOnly))
-					}
-				}
+				logs := checkNextRunKeepsHistory(t, ctx, s3Config(srv, bucket, prefix), previous.ID,
+					map[string]time.Time{"alice": june, "bob": march})
 				for _, g := range forged {
 					key := "s3://" + bucket + "/" + runKey(prefix, g.run, runfolder.ManifestName)
-					if !strings.Contains(logs.String(), "archived run passed over: its manifest cannot be read") || !strings.Contains(logs.String(), "key="+key) {
-						t.Errorf("log:\n%s\nwant a warning naming %s", logs.String(), key)
+					if !strings.Contains(logs, "archived run passed over: its manifest cannot be read") || !strings.Contains(logs, "key="+key) {
+						t.Errorf("log:\n%s\nwant a warning naming %s", logs, key)
 					}
 				}
 			})
