@@ -4,6 +4,8 @@
 package audit
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -190,6 +192,24 @@ type Finding struct {
 	// Exception is the accepted risk covering this finding; nil when the
 	// finding is open.
 	Exception *Exception `json:"exception,omitempty"`
+	// ID is the finding's stable identifier, Key().ID(): the same for
+	// the same account, principal, check and credential in every run,
+	// the key for ticketing systems.
+	ID string `json:"id,omitempty"`
+	// Owner is who must act on the finding; OwnerSource says where it
+	// came from (e.g. "user-tag:owner", "account-tag:team", "exception",
+	// "route"). Both are empty when no owner is known.
+	Owner       string `json:"owner,omitempty"`
+	OwnerSource string `json:"owner_source,omitempty"`
+	// Due is the day by which an open finding must be fixed: FirstSeen
+	// plus the days its severity allows. OverdueDays is how many whole
+	// days past Due the run's as-of is (0 when not yet due). Both are
+	// absent for excepted findings.
+	Due         time.Time `json:"due,omitzero"`
+	OverdueDays Days      `json:"overdue_days,omitzero"`
+	// Remediation is the fix for this finding: the catalog's command
+	// with the finding's user name or key number filled in.
+	Remediation string `json:"remediation,omitempty"`
 }
 
 // Run-over-run statuses of a finding.
@@ -209,6 +229,18 @@ type Key struct {
 
 // Key returns f's identity: (account, principal, check, credential).
 func (f *Finding) Key() Key { return Key{f.AccountID, f.Principal, f.Check, f.Credential} }
+
+// ID returns the stable finding ID of k: "f-" and the first 20 hex
+// digits of the SHA-256 of its four parts, each followed by a NUL byte.
+// It never changes for the same key, so tickets can refer to it.
+func (k Key) ID() string {
+	h := sha256.New()
+	for _, part := range [...]string{k.AccountID, k.Principal, k.Check, k.Credential} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return "f-" + hex.EncodeToString(h.Sum(nil))[:20]
+}
 
 // Exception is an accepted risk: a reviewed decision to tolerate the
 // findings it matches until it expires.

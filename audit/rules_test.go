@@ -348,3 +348,31 @@ func TestCatalogIsConsistent(t *testing.T) {
 		seen[c.ID] = true
 	}
 }
+
+func TestKeyID(t *testing.T) {
+	base := Key{"111122223333", "alice", AccessKeyNotRotated, "access_key_1"}
+	cases := []struct {
+		name  string
+		other Key
+		same  bool
+	}{
+		{"same key", base, true},
+		{"other account", Key{"111122223334", "alice", AccessKeyNotRotated, "access_key_1"}, false},
+		{"other principal", Key{"111122223333", "bob", AccessKeyNotRotated, "access_key_1"}, false},
+		{"other check", Key{"111122223333", "alice", AccessKeyUnused, "access_key_1"}, false},
+		{"other credential", Key{"111122223333", "alice", AccessKeyNotRotated, "access_key_2"}, false},
+		// The NUL separators keep shifted boundaries apart.
+		{"shifted boundary", Key{"111122223333a", "lice", AccessKeyNotRotated, "access_key_1"}, false},
+	}
+	id := base.ID()
+	// Pinned: the ID is a contract with ticketing systems and must
+	// never change for the same key.
+	if want := "f-1064eeaac06bfe684bfd"; id != want {
+		t.Fatalf("ID() = %q, want %q (it must never change)", id, want)
+	}
+	for _, c := range cases {
+		if got := c.other.ID() == id; got != c.same {
+			t.Errorf("%s: equal IDs = %v, want %v", c.name, got, c.same)
+		}
+	}
+}

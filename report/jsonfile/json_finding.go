@@ -38,6 +38,12 @@ const (
 	keyStatus      = "," + fNL + `"status": `
 	keyFirstSeen   = "," + fNL + `"first_seen": `
 	keyException   = "," + fNL + `"exception": `
+	keyID          = "," + fNL + `"id": `
+	keyOwner       = "," + fNL + `"owner": `
+	keyOwnerSource = "," + fNL + `"owner_source": `
+	keyDue         = "," + fNL + `"due": `
+	keyOverdueDays = "," + fNL + `"overdue_days": `
+	keyRemediation = "," + fNL + `"remediation": `
 	endFinding     = "\n" + findingPrefix + "}"
 
 	keyExAccount    = "{" + fNL2 + `"account": `
@@ -118,6 +124,34 @@ func appendFindingJSON(dst []byte, f *audit.Finding) ([]byte, error) {
 		dst = append(dst, keyExSource...)
 		dst = appendJSONString(dst, e.Source)
 		dst = append(dst, endException...)
+	}
+	if f.ID != "" {
+		dst = append(dst, keyID...)
+		dst = appendJSONString(dst, f.ID)
+	}
+	if f.Owner != "" {
+		dst = append(dst, keyOwner...)
+		dst = appendJSONString(dst, f.Owner)
+	}
+	if f.OwnerSource != "" {
+		dst = append(dst, keyOwnerSource...)
+		dst = appendJSONString(dst, f.OwnerSource)
+	}
+	if !f.Due.IsZero() && ok {
+		dst = append(dst, keyDue...)
+		dst, ok = appendTimeJSON(dst, f.Due)
+	}
+	if f.OverdueDays != (audit.Days{}) {
+		dst = append(dst, keyOverdueDays...)
+		if f.OverdueDays.Valid {
+			dst = strconv.AppendInt(dst, int64(f.OverdueDays.N), 10)
+		} else {
+			dst = append(dst, "null"...)
+		}
+	}
+	if f.Remediation != "" {
+		dst = append(dst, keyRemediation...)
+		dst = appendJSONString(dst, f.Remediation)
 	}
 	if !ok {
 		// A time MarshalJSON rejects: let encoding/json report it, so

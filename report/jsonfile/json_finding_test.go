@@ -245,6 +245,19 @@ func randJSONFinding(r *rand.Rand) audit.Finding {
 	} else {
 		f.AgeDays.N = r.IntN(5)
 	}
+	if r.IntN(2) == 0 {
+		f.ID = randJSONString(r)
+		f.Owner = randJSONString(r)
+		f.OwnerSource = randJSONString(r)
+		f.Due = randJSONTime(r)
+		f.Remediation = randJSONString(r)
+	}
+	switch r.IntN(3) {
+	case 0:
+		f.OverdueDays = audit.DaysOf(r.IntN(400))
+	case 1:
+		f.OverdueDays.N = r.IntN(3) // zero, or not valid but not zero
+	}
 	if r.IntN(3) == 0 {
 		f.Exception = &audit.Exception{
 			Account:    randJSONString(r),
