@@ -75,6 +75,8 @@ const fixedLen = 1 + 12
 const (
 	ageValid = 1 << iota
 	sinceSet
+	dueSet
+	overdueValid
 )
 
 // zeroUnix is the Unix time of the zero time.Time.
@@ -308,7 +310,32 @@ func (s *Store) appendRecord(b []byte, f *audit.Finding) []byte {
 		b = binary.AppendVarint(b, f.Since.Unix())
 		b = binary.AppendUvarint(b, uint64(f.Since.Nanosecond()))
 	}
-	return binary.AppendUvarint(b, uint64(s.exception(f.Exception)))
+	b = binary.AppendUvarint(b, uint64(s.exception(f.Exception)))
+	return s.appendAction(b, f)
+}
+
+// appendAction appends what makes f actionable: its ID, owner, due date,
+// overdue days and remediation.
+func (s *Store) appendAction(b []byte, f *audit.Finding) []byte {
+	b = appendString(b, f.ID)
+	b = binary.AppendUvarint(b, uint64(s.intern(f.Owner)))
+	b = binary.AppendUvarint(b, uint64(s.intern(f.OwnerSource)))
+	b = appendString(b, f.Remediation)
+	var flags byte
+	due := !f.Due.IsZero()
+	if due {
+		flags |= dueSet
+	}
+	if f.OverdueDays.Valid {
+		flags |= overdueValid
+	}
+	b = append(b, flags)
+	b = binary.AppendVarint(b, int64(f.OverdueDays.N))
+	if due {
+		b = binary.AppendVarint(b, f.Due.Unix())
+		b = binary.AppendUvarint(b, uint64(f.Due.Nanosecond()))
+	}
+	return b
 }
 
 func appendString(b []byte, v string) []byte {
@@ -356,7 +383,7 @@ func (s *Store) Len() int { return s.n }
 // allocation per account, which they keep alive). Its Exception points into
 // the store's table of distinct exceptions, shared by every finding with an
 // equal exception and by later calls: it must not be modified.
-// FirstSeen and Since are in UTC, or the zero time.
+// FirstSeen, Since and Due are in UTC, or the zero time.
 func (s *Store) EachAccount(fn func(fs []audit.Finding) error) error {
 	return s.each(nil, fn, false)
 }
@@ -600,6 +627,13 @@ type record struct {
 	age                            int64
 	flags                          byte
 	sev                            audit.Severity
+
+	id, remediation [2]int32
+	owner, ownerSrc uint32
+	actionFlags     byte
+	overdue         int64
+	dueSec          int64
+	dueNsec         uint32
 }
 
 // parseRun appends to s.recs the records of a's sub-block k, which d holds
@@ -641,6 +675,13 @@ func (s *Store) finding(f *audit.Finding, d *decoder, r *record, a *account) {
 	if r.exception > 0 {
 		f.Exception = s.excs[r.exception-1]
 	}
+	f.ID = d.s[r.id[0]:r.id[1]]
+	f.Owner, f.OwnerSource = s.strs[r.owner], s.strs[r.ownerSrc]
+	f.Remediation = d.s[r.remediation[0]:r.remediation[1]]
+	f.OverdueDays = audit.Days{N: int(r.overdue), Valid: r.actionFlags&overdueValid != 0}
+	if r.actionFlags&dueSet != 0 {
+		f.Due = time.Unix(r.dueSec, int64(r.dueNsec)).UTC()
+	}
 }
 
 // decoder parses records from b, whose bytes s also holds: strings are cut
@@ -674,6 +715,16 @@ func (d *decoder) record(r *record, strs, excs int) bool {
 		r.sinceNsec = uint32(d.uvarint())
 	}
 	r.exception = d.index(excs + 1)
+	r.id = d.string()
+	r.owner = d.index(strs)
+	r.ownerSrc = d.index(strs)
+	r.remediation = d.string()
+	r.actionFlags = d.byte()
+	r.overdue = d.varint()
+	if r.actionFlags&dueSet != 0 {
+		r.dueSec = d.varint()
+		r.dueNsec = uint32(d.uvarint())
+	}
 	return !d.bad
 }
 

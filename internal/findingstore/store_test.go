@@ -64,6 +64,15 @@ func fixture() []audit.Finding {
 				if n%5 != 0 {
 					f.FirstSeen = asOf.AddDate(0, 0, -n)
 				}
+				if n%7 != 0 {
+					f.ID = f.Key().ID()
+					f.Owner, f.OwnerSource = []string{"", "team-a@example.com", "платежи"}[n%3], []string{"", "user-tag:owner", "account-tag:team"}[n%3]
+					f.Remediation = fmt.Sprintf("aws iam delete-access-key --user-name %q # %d", p, n)
+					f.Due = asOf.AddDate(0, 0, 30-n).In(berlin)
+					f.OverdueDays = audit.DaysOf(n % 40)
+				} else if n%2 == 0 {
+					f.OverdueDays.N = 3 // not valid but not zero
+				}
 				switch n % 6 {
 				case 1:
 					f.Exception = excKeys
@@ -163,6 +172,14 @@ func diff(got, want *audit.Finding) string {
 	}
 	tm("since", got.Since, want.Since)
 	tm("first seen", got.FirstSeen, want.FirstSeen)
+	str("id", got.ID, want.ID)
+	str("owner", got.Owner, want.Owner)
+	str("owner source", got.OwnerSource, want.OwnerSource)
+	str("remediation", got.Remediation, want.Remediation)
+	tm("due", got.Due, want.Due)
+	if got.OverdueDays != want.OverdueDays {
+		d = append(d, fmt.Sprintf("overdue %+v, want %+v", got.OverdueDays, want.OverdueDays))
+	}
 	switch {
 	case (got.Exception == nil) != (want.Exception == nil):
 		d = append(d, fmt.Sprintf("exception %v, want %v", got.Exception, want.Exception))
