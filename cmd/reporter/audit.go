@@ -92,7 +92,7 @@ func runAudit(cmd *cobra.Command, s *settings) error {
 	}
 	stopReport := func() {}
 	if line == nil {
-		stopReport = progress.Report(meter, progressEvery, progressTicker, cmdcli.LogProgress(log))
+		stopReport = progress.Report(meter, progressEvery, progressTicker, progress.Log(log))
 	}
 	out := r.RunOnce(ctx, asOf)
 	stopReport()
@@ -135,7 +135,8 @@ until SIGTERM or SIGINT, catching up a missed run at start. Serves /healthz,
 			if err != nil {
 				return exit(exitUsage, err)
 			}
-			r, err := runner.New(ctx, cfg, log, runner.Options{Version: reporterVersion(), Stdout: cmd.OutOrStdout(), Retry: archiveRetry})
+			r, err := runner.New(ctx, cfg, log, runner.Options{Version: reporterVersion(), Stdout: cmd.OutOrStdout(), Retry: archiveRetry,
+				ProgressTicker: progressTicker})
 			if err != nil {
 				return exit(exitUsage, err)
 			}

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/reporter-dev/reporter/internal/progress"
 )
 
 // syncBuffer is a bytes.Buffer safe for the daemon's goroutines.
@@ -47,6 +49,13 @@ func freeAddr(t *testing.T) string {
 // and exits 0 on cancellation (SIGTERM in production).
 func TestDaemonCatchesUpServesMetricsAndStops(t *testing.T) {
 	out, addr := t.TempDir(), freeAddr(t)
+	// A ticker due once: the catch-up run logs its progress once.
+	progressTicker = func(time.Duration) (<-chan time.Time, func()) {
+		c := make(chan time.Time, 1)
+		c <- time.Now()
+		return c, func() {}
+	}
+	t.Cleanup(func() { progressTicker = progress.SystemTicker })
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
 	done := make(chan int)
@@ -98,6 +107,9 @@ func TestDaemonCatchesUpServesMetricsAndStops(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("daemon did not stop")
+	}
+	if !strings.Contains(stderr.String(), `"msg":"audit progress","done":`) {
+		t.Errorf("the scheduled run logged no progress:\n%s", stderr.String())
 	}
 	if !strings.Contains(stderr.String(), `"msg":"stopped"`) {
 		t.Errorf("no graceful stop in the log:\n%s", stderr.String())

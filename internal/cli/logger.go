@@ -5,11 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"os"
-	"time"
-
-	"github.com/reporter-dev/reporter/internal/progress"
 )
 
 // NewLogger is the logger --log-level and --log-format ask for, writing
@@ -41,26 +37,6 @@ func LogFormat(format string, terminal bool) string {
 		return "text"
 	}
 	return "json"
-}
-
-// LogProgress returns the emit function of progress.Report: one info
-// line "audit progress" with the accounts done, the total (when known),
-// the rate and the time left.
-func LogProgress(log *slog.Logger) func(progress.Status) {
-	return func(s progress.Status) {
-		attrs := []any{"done", s.Done}
-		if s.Total > 0 {
-			attrs = append(attrs, "total", s.Total)
-		}
-		attrs = append(attrs, "elapsed", s.Elapsed.Round(time.Second).String())
-		if s.Rate > 0 {
-			attrs = append(attrs, "accounts_per_second", math.Round(s.Rate*100)/100)
-		}
-		if s.ETA > 0 {
-			attrs = append(attrs, "eta", s.ETA.String())
-		}
-		log.Info("audit progress", attrs...)
-	}
 }
 
 // IsTerminal reports whether w is a character device, such as a terminal.

@@ -10,6 +10,7 @@ import (
 	"github.com/reporter-dev/reporter/internal/daemon"
 	"github.com/reporter-dev/reporter/internal/history"
 	"github.com/reporter-dev/reporter/internal/metrics"
+	"github.com/reporter-dev/reporter/internal/progress"
 )
 
 // Serve audits on the configured schedule until ctx is cancelled (SIGTERM
@@ -41,7 +42,9 @@ func (r *Runner) Serve(ctx context.Context) error {
 		Run: func(ctx context.Context) error {
 			start := time.Now()
 			m.RunStarted(start)
+			stopProgress := r.logProgress()
 			out := r.RunOnce(ctx, time.Time{})
+			stopProgress()
 			recordRun(m, start, out)
 			switch {
 			case out.Err != nil:
@@ -82,4 +85,26 @@ func recordRun(m *metrics.Metrics, start time.Time, out Outcome) {
 		return
 	}
 	m.RunFinished(start, time.Now(), nil, result, false, nil)
+}
+
+// logProgress starts logging the progress of the next run at the ticks
+// of r's ProgressTicker and returns what stops it; without a ticker it
+// does nothing. The daemon runs one audit at a time, so the run's
+// progress callback is r's own for its duration.
+func (r *Runner) logProgress() (stop func()) {
+	if r.ticker == nil {
+		return func() {}
+	}
+	meter, before := progress.NewMeter(time.Now), r.progress
+	r.progress = func(done, total int) {
+		meter.Update(done, total)
+		if before != nil {
+			before(done, total)
+		}
+	}
+	stopReport := progress.Report(meter, progress.DefaultInterval, r.ticker, progress.Log(r.log))
+	return func() {
+		stopReport()
+		r.progress = before
+	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/history"
+	"github.com/reporter-dev/reporter/internal/progress"
 	"github.com/reporter-dev/reporter/report/xlsx"
 )
 
@@ -36,6 +37,7 @@ type Runner struct {
 	arch      *archive.Archiver
 	notifiers []app.Notifier
 	progress  func(done, total int)
+	ticker    progress.Ticker
 }
 
 // Options tune a Runner.
@@ -54,12 +56,16 @@ type Options struct {
 	Retry archive.Retry
 	// Progress, when set, is told accounts done/total during a run.
 	Progress func(done, total int)
+	// ProgressTicker, when set, makes every run the daemon starts log an
+	// "audit progress" line at each of its ticks (progress.DefaultInterval
+	// apart), as `reporter run` does off a terminal.
+	ProgressTicker progress.Ticker
 }
 
 // New opens the archive (when a bucket is configured) and builds
 // the notifiers. cfg must have passed Check.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (*Runner, error) {
-	r := &Runner{cfg: cfg, log: log, version: opts.Version, progress: opts.Progress}
+	r := &Runner{cfg: cfg, log: log, version: opts.Version, progress: opts.Progress, ticker: opts.ProgressTicker}
 	if cfg.S3.Enabled() {
 		a, err := archive.Open(ctx, cfg.S3, archive.Options{Out: cfg.Out, Logger: log.With("component", "archive"), Retry: opts.Retry})
 		if err != nil {
