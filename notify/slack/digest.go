@@ -243,6 +243,8 @@ type target struct {
 	orgWide bool
 	rule    string
 	in      map[string]bool // account IDs in scope; nil when orgWide
+	folder  string          // the team's folder under teams/; "" when orgWide
+	mention []string        // user group and user IDs the routes mention
 }
 
 func (t *target) inScope(id string) bool { return t.orgWide || t.in[id] }
