@@ -99,6 +99,7 @@ func (a *Archiver) withLinks(ctx context.Context, loc result.Location, m *runfol
 			continue
 		}
 		loc.LinksExpire = a.clock().Add(expires).UTC().Truncate(time.Second)
+		loc.LinkLifetime = expires
 		if !team {
 			loc.WorkbookURL = u
 			continue
@@ -142,16 +143,17 @@ func (a *Archiver) linkLifetime(ctx context.Context) (time.Duration, string) {
 		lifetime(left), lifetime(want), until)
 }
 
-// lifetime writes d for people: "7 days", "36h", "45m".
+// lifetime writes d for people: "7 days", "1 day", "36 hours", "45m".
 func lifetime(d time.Duration) string {
 	switch {
+	case d == 24*time.Hour:
+		return "1 day"
 	case d%(24*time.Hour) == 0:
-		if d == 24*time.Hour {
-			return "1 day"
-		}
 		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	case d == time.Hour:
+		return "1 hour"
 	case d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
+		return fmt.Sprintf("%d hours", d/time.Hour)
 	}
 	return strings.TrimSuffix(d.Truncate(time.Minute).String(), "0s")
 }

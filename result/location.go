@@ -17,8 +17,10 @@ type Location struct {
 	// URL), when configured.
 	WorkbookURL string
 	// LinksExpire is when WorkbookURL and the teams' WorkbookURL stop
-	// working; zero when there are none.
-	LinksExpire time.Time
+	// working, LinkLifetime how long they were made to work; zero when
+	// there are none.
+	LinksExpire  time.Time
+	LinkLifetime time.Duration
 	// LinkWarning says why the presigned links expire sooner than
 	// configured (the credentials that signed them expire first), or why
 	// there are none although they are configured; empty otherwise.

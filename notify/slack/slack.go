@@ -185,10 +185,14 @@ func (n *Notifier) Notify(ctx context.Context, run *result.Run, loc result.Locat
 	for _, note := range notes {
 		n.log.Warn(note)
 	}
+	if loc.LinkWarning != "" {
+		n.log.Warn("the digest's download links expire early", "why", loc.LinkWarning)
+	}
+	people, _ := n.people(ctx)
 	var errs []error
 	for i := range targets {
 		t := &targets[i]
-		if err := n.deliver(ctx, run, t, loc); err != nil {
+		if err := n.deliver(ctx, run, t, loc, people); err != nil {
 			if t.channel != "" {
 				err = fmt.Errorf("%s: %w", t.channel, err)
 			}
@@ -200,8 +204,8 @@ func (n *Notifier) Notify(ctx context.Context, run *result.Run, loc result.Locat
 
 func channelName(ch string) string { return or(ch, "the webhook's channel") }
 
-func (n *Notifier) deliver(ctx context.Context, run *result.Run, t *target, loc result.Location) error {
-	msg, d, err := compose(n.tmpl, run, t, loc, n.cfg.Channel, n.cfg.MaxFindings, n.changes)
+func (n *Notifier) deliver(ctx context.Context, run *result.Run, t *target, loc result.Location, people People) error {
+	msg, d, err := compose(n.tmpl, run, t, loc, n.cfg.Channel, n.cfg.MaxFindings, n.changes, people)
 	if err != nil {
 		return err
 	}
