@@ -50,7 +50,7 @@ func writeTeamReports(dir string, run *result.Run, teams []Team, evidence []xlsx
 		if err != nil {
 			return fmt.Errorf("team %s: %w", t.Name, err)
 		}
-		if err := perm.Mkdir(filepath.Join(dir, runfolder.TeamsDir, t.Folder)); err != nil {
+		if err := perm.MkdirAll(filepath.Join(dir, runfolder.TeamsDir, t.Folder)); err != nil {
 			return err
 		}
 		md := runfolder.TeamPath(t.Folder, "audit.md")
