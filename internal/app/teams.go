@@ -75,7 +75,8 @@ func writeTeamReports(dir string, run *result.Run, teams []Team, evidence []xlsx
 
 // teamRun returns the part of run in the accounts in, summarized: its
 // accounts, findings, resolved findings, changes and the exceptions that
-// can apply to them. The trend covers the organization and is left out.
+// can apply to them. Earlier runs are not kept per team: the trend holds
+// this run only.
 func teamRun(run *result.Run, in map[string]bool) (*result.Run, error) {
 	has := func(id string) bool { return in[id] }
 	sub := &result.Run{Run: run.Run}
@@ -104,7 +105,11 @@ func teamRun(run *result.Run, in map[string]bool) (*result.Run, error) {
 	if sub.Exceptions == nil {
 		sub.Exceptions = []audit.ExceptionUse{}
 	}
-	return sub, sub.Summarize()
+	if err := sub.Summarize(); err != nil {
+		return nil, err
+	}
+	sub.Trend = []result.TrendPoint{{RunID: run.Run.ID, AsOf: run.Run.AsOf, BySeverity: sub.Summary.BySeverity, Status: run.Run.Status, Failed: sub.Failed()}}
+	return sub, nil
 }
 
 func refsIn(refs []result.AccountRef, in map[string]bool) []result.AccountRef {
