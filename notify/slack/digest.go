@@ -43,7 +43,7 @@ const (
 
 // How the lists of a digest are cut into sections.
 const (
-	findingsPerSection = 10
+	findingsPerSection = 5 // a line can be 500 bytes with its links and owner
 	failedPerSection   = 5
 	maxFailedListed    = 10
 	maxErrorLen        = 300  // bytes of a failed account's error, cut at a word

@@ -166,6 +166,10 @@ func TestDigestLimits(t *testing.T) {
 		{name: "no findings", accounts: 12, per: 0, failed: 0, accountName: short, maxFindings: 10, wantListed: 0},
 		{name: "every account failed", accounts: 0, per: 0, failed: 2000, accountName: short, errText: longErr, maxFindings: 10, wantFailedMax: maxFailedListed},
 	}
+	// Long documentation links on every check's title.
+	was := checkDoc
+	checkDoc = func(check string) string { return "https://docs.aws.amazon.com/IAM/latest/UserGuide/" + strings.Repeat("x", 200) + "-" + check + ".html" }
+	t.Cleanup(func() { checkDoc = was })
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			run := synthRun(tt.accounts, tt.per, tt.failed, tt.accountName, tt.errText)
@@ -381,22 +385,35 @@ func TestRankKeepsTheMostUrgent(t *testing.T) {
 			findings[i].Exception = &audit.Exception{Account: "*", Principal: "*", Check: findings[i].Check}
 		}
 	}
-	all, none, _, err := rank(run.FindingSet(), len(findings))
+	all, none, late, err := rank(run.FindingSet(), len(findings))
 	if err != nil {
 		t.Fatal(err)
 	}
-	open := 0
+	open, wantLate := 0, 0
 	for i := range findings {
 		if findings[i].Open() {
 			open++
+			if findings[i].OverdueDays.N > 0 {
+				wantLate++
+			}
 		}
 	}
-	if len(all) != open || len(none) != 0 {
-		t.Fatalf("rank(all) = %d findings, %v left out; want %d, none", len(all), none, open)
+	if len(all) != open || len(none) != 0 || late != wantLate || late == 0 {
+		t.Fatalf("rank(all) = %d findings, %v left out, %d overdue; want %d, none, %d (some)", len(all), none, late, open, wantLate)
 	}
+	// Overdue findings first, each part most severe first, and the
+	// most overdue first within a severity.
 	for i := 1; i < len(all); i++ {
-		if all[i].Severity > all[i-1].Severity {
-			t.Fatalf("rank(all)[%d] is %s after %s", i, all[i].Severity, all[i-1].Severity)
+		a, b := all[i-1], all[i]
+		switch {
+		case overdue(&a) != overdue(&b):
+			if !overdue(&a) {
+				t.Fatalf("rank(all)[%d] is overdue after one that is not", i)
+			}
+		case b.Severity > a.Severity:
+			t.Fatalf("rank(all)[%d] is %s after %s", i, b.Severity, a.Severity)
+		case b.Severity == a.Severity && b.OverdueDays.N > a.OverdueDays.N:
+			t.Fatalf("rank(all)[%d] is %d days overdue after %d", i, b.OverdueDays.N, a.OverdueDays.N)
 		}
 	}
 	for _, n := range []int{0, 1, 7, 100, open - 1} {

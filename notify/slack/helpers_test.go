@@ -130,6 +130,10 @@ func synthRun(n, perAccount, failed int, name func(i int) string, errText string
 				Check: check, Severity: c.Severity, Credential: "access_key_1", AgeDays: audit.DaysOf(j * 7),
 				Detail: "synthetic finding",
 			})
+			if j%3 == 0 { // an owner, and overdue, on a third of them
+				f := &findings[len(findings)-1]
+				f.Owner, f.OverdueDays = fmt.Sprintf("owner-%04d.%s@example.com", j, strings.Repeat("o", 40)), audit.DaysOf(j)
+			}
 		}
 	}
 	run.Findings = findings

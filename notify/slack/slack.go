@@ -162,6 +162,14 @@ func New(cfg *config.Slack, creds Credentials, tmpl *template.Template, log *slo
 			return nil, fmt.Errorf("slack: slack.upload %s needs a bot token (%s) with files:write; a webhook cannot upload", n.cfg.Upload, config.SlackTokenEnv)
 		}
 	}
+	if !n.cfg.Mentions {
+		for _, r := range n.cfg.Routes {
+			if len(r.Mention) > 0 {
+				n.log.Warn("a Slack route lists people to mention but slack.mentions is off: nobody is mentioned", "channel", r.Channel)
+				break
+			}
+		}
+	}
 	if creds.Token != "" {
 		n.api = slackgo.New(creds.Token, slackgo.OptionAPIURL(apiURL), slackgo.OptionHTTPClient(n.http))
 	}
