@@ -168,7 +168,9 @@ func TestDigestLimits(t *testing.T) {
 	}
 	// Long documentation links on every check's title.
 	was := checkDoc
-	checkDoc = func(check string) string { return "https://docs.aws.amazon.com/IAM/latest/UserGuide/" + strings.Repeat("x", 200) + "-" + check + ".html" }
+	checkDoc = func(check string) string {
+		return "https://docs.aws.amazon.com/IAM/latest/UserGuide/" + strings.Repeat("x", 200) + "-" + check + ".html"
+	}
 	t.Cleanup(func() { checkDoc = was })
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
