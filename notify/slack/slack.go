@@ -383,7 +383,7 @@ var hints = map[string]string{
 	"channel_not_found": "the channel does not exist or the bot cannot see it: invite the bot or use the channel ID",
 	"not_in_channel":    "invite the bot to the channel (/invite @your-bot)",
 	"is_archived":       "the channel is archived",
-	"missing_scope":     "the bot token lacks a scope: it needs chat:write, and files:write to upload",
+	"missing_scope":     "the bot token lacks a scope: it needs chat:write, files:write to upload, users:read.email for slack.mentions",
 	"invalid_blocks":    "Slack rejected the blocks; check templates/slack.tmpl",
 	"msg_too_long":      "the message is too long",
 }
