@@ -71,6 +71,10 @@ type Options struct {
 	Retry Retry
 	// AWS are extra options for config.LoadDefaultConfig, used by Open.
 	AWS []func(*awsconfig.LoadOptions) error
+	// Credentials are those presigned links are signed with: a link
+	// stops working when they expire, so their expiry caps its lifetime.
+	// Open sets them from the client; nil means they never expire.
+	Credentials aws.CredentialsProvider
 }
 
 // Archiver uploads run folders to S3 and reads them back. It implements
@@ -86,6 +90,9 @@ type Archiver struct {
 	retainAsOf bool
 	spool      string // absolute; "" when none could be derived
 	linkExpiry time.Duration
+	creds      aws.CredentialsProvider
+	region     string // of the bucket, for console links
+	console    bool   // whether runs get console links
 	retry      Retry
 	clock      func() time.Time
 	log        *slog.Logger
@@ -107,6 +114,13 @@ func Open(ctx context.Context, c config.S3, o Options) (*Archiver, error) {
 	client, err := newClient(ctx, c, o.AWS)
 	if err != nil {
 		return nil, err
+	}
+	so := client.Options()
+	if c.Region == "" {
+		c.Region = so.Region
+	}
+	if o.Credentials == nil {
+		o.Credentials = so.Credentials
 	}
 	return New(client, s3.NewPresignClient(client), c, o)
 }
@@ -175,6 +189,9 @@ func New(client Client, presign Presigner, c config.S3, o Options) (*Archiver, e
 		retainDays: c.RetainDays,
 		retainAsOf: c.RetainFrom == config.RetainFromAsOf,
 		linkExpiry: c.PresignExpiry.Duration(),
+		creds:      o.Credentials,
+		region:     c.Region,
+		console:    c.WantConsoleLink(),
 		retry:      o.Retry,
 		clock:      o.Clock,
 		log:        o.Logger,
@@ -184,6 +201,9 @@ func New(client Client, presign Presigner, c config.S3, o Options) (*Archiver, e
 	}
 	if a.clock == nil {
 		a.clock = time.Now
+	}
+	if a.region == "" {
+		a.region = DefaultRegion
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -43,11 +43,12 @@ func startS3(t *testing.T) *s3test.Server {
 	return srv
 }
 
-// s3Config returns the configuration of an archive on srv; endpoint
-// overrides srv.URL when set.
+// s3Config returns the configuration of an archive on srv, with
+// presigned links of 7 days (off by default).
 func s3Config(srv *s3test.Server, bucket, prefix string) config.S3 {
 	c := config.DefaultS3()
 	c.Bucket, c.Prefix = bucket, prefix
+	c.PresignExpiry = config.Expiry(config.MaxPresignExpiry)
 	c.Endpoint, c.PathStyle, c.Region = srv.URL, true, s3test.Region
 	return c
 }

@@ -99,7 +99,7 @@ func (a *Archiver) upload(ctx context.Context, dir string) (result.Location, err
 	}
 	if done {
 		log.Info("run already archived")
-		return a.withLink(ctx, loc, m, prefix), nil
+		return a.withLinks(ctx, loc, m, prefix), nil
 	}
 
 	var until time.Time
@@ -139,7 +139,7 @@ func (a *Archiver) upload(ctx context.Context, dir string) (result.Location, err
 		return loc, fmt.Errorf("run %s: manifest uploaded but %s is not found", m.RunID, a.uri(prefix+runfolder.ManifestName))
 	}
 	log.Info("run uploaded", "objects", len(m.Files)+1)
-	return a.withLink(ctx, loc, m, prefix), nil
+	return a.withLinks(ctx, loc, m, prefix), nil
 }
 
 // put uploads one file of the run folder with its SHA-256 as the S3
@@ -226,38 +226,6 @@ func (a *Archiver) checkObjectLock(ctx context.Context) error {
 			"(aws s3api put-object-lock-configuration), or unset object_lock_mode", ErrNoObjectLock, a.lockMode, a.bucket)
 	}
 	return err
-}
-
-// withLink adds the presigned link to audit.xlsx, when configured.
-func (a *Archiver) withLink(ctx context.Context, loc result.Location, m *runfolder.Manifest, prefix string) result.Location {
-	if a.presign == nil || a.linkExpiry <= 0 {
-		return loc
-	}
-	for _, f := range m.Files {
-		if f.Path != "audit.xlsx" {
-			continue
-		}
-		u, err := a.link(ctx, prefix+f.Path, "", a.linkExpiry)
-		if err != nil {
-			a.log.Warn("no presigned link to the workbook", "run_id", m.RunID, "err", err)
-			return loc
-		}
-		loc.WorkbookURL = u
-	}
-	return loc
-}
-
-// link presigns a GET of key, of the given version when versionID is set.
-func (a *Archiver) link(ctx context.Context, key, versionID string, expires time.Duration) (string, error) {
-	in := &s3.GetObjectInput{Bucket: aws.String(a.bucket), Key: aws.String(key)}
-	if versionID != "" {
-		in.VersionId = aws.String(versionID)
-	}
-	req, err := a.presign.PresignGetObject(ctx, in, s3.WithPresignExpires(expires))
-	if err != nil {
-		return "", fmt.Errorf("presign %s: %w", a.uri(key), err)
-	}
-	return req.URL, nil
 }
 
 // isNotFound reports a missing object (HeadObject answers NotFound,

@@ -59,6 +59,9 @@ type Options struct {
 	// Progress, when set, is told after each account how many are done
 	// and, when the source knows it, how many there are (else 0).
 	Progress func(done, total int)
+	// Teams, when set, names the teams that get their own audit.xlsx and
+	// audit.md in teams/<folder>/ (see Team).
+	Teams TeamsFunc
 }
 
 // TrendRuns is how many runs, this one included, the trend chart shows.
@@ -210,7 +213,11 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 	if wb.TmpDir == "" {
 		wb.TmpDir = opts.OutDir
 	}
-	if err := writeReports(dir, run, a.evidence, tmpl, wb, lap); err != nil {
+	var teams []Team
+	if opts.Teams != nil {
+		teams = opts.Teams(run)
+	}
+	if err := writeReports(dir, run, a.evidence, teams, tmpl, wb, lap); err != nil {
 		res.Timings = timings
 		return res, fmt.Errorf("run %s: %w (the run folder %s has no manifest and is incomplete)", runID, err, dir)
 	}
@@ -424,9 +431,9 @@ type evaluation struct {
 	notRun      []audit.NotRun
 }
 
-// writeReports writes findings.json, audit.md and audit.xlsx, then the
-// manifest last.
-func writeReports(dir string, run *result.Run, evidence []xlsx.Evidence, tmpl *template.Template, wb xlsx.Options, lap func(string)) error {
+// writeReports writes findings.json, audit.md and audit.xlsx, each team's
+// files, then the manifest last.
+func writeReports(dir string, run *result.Run, evidence []xlsx.Evidence, teams []Team, tmpl *template.Template, wb xlsx.Options, lap func(string)) error {
 	write := func(name string, render func(io.Writer) error) error {
 		f, err := perm.Create(filepath.Join(dir, name))
 		if err != nil {
@@ -457,6 +464,12 @@ func writeReports(dir string, run *result.Run, evidence []xlsx.Evidence, tmpl *t
 		return fmt.Errorf("render audit.xlsx: %w", err)
 	}
 	lap("audit.xlsx")
+	if len(teams) > 0 {
+		if err := writeTeamReports(dir, run, teams, evidence, tmpl, wb, write); err != nil {
+			return err
+		}
+		lap("team files")
+	}
 	files, err := runfolder.BuildManifest(dir)
 	if err != nil {
 		return fmt.Errorf("build manifest: %w", err)

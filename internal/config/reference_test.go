@@ -297,7 +297,7 @@ func TestReferenceCoversEverySetting(t *testing.T) {
 		{key: "daemon.shutdown_grace", flag: "--shutdown-grace", def: "10m"},
 		{key: "aws.account_timeout", flag: "--account-timeout", def: "5m"},
 		{key: "aws.include_ous", flag: "--include-ous", def: ""},
-		{key: "s3.presign_expiry", flag: "--presign-expiry", def: "7d"},
+		{key: "s3.presign_expiry", flag: "--presign-expiry", def: "off"},
 		{key: "slack.max_findings", flag: "", def: "10"},
 	} {
 		var got *setting

@@ -44,9 +44,35 @@ type S3 struct {
 	// SpoolDir keeps a copy of each run until its manifest is confirmed
 	// in S3. Empty means OUT/.spool.
 	SpoolDir string `yaml:"spool_dir"`
-	// PresignExpiry is the lifetime of the presigned link to audit.xlsx
-	// given to notifications: 7d at most, 0 or off for no link.
+	// PresignExpiry is the lifetime of the presigned links to audit.xlsx
+	// (and each team's) given to notifications: 7d at most, 0 or off for
+	// none. A link also stops working when the credentials that signed it
+	// expire, which caps its lifetime. Off by default: the digest links
+	// to the run in the S3 console, which does not expire.
 	PresignExpiry Expiry `yaml:"presign_expiry"`
+	// ConsoleLink says when the digest links to the run's folder in the
+	// AWS S3 console: auto (when no endpoint is set, i.e. the bucket is
+	// in AWS), always (an endpoint that is still AWS, such as a VPC or
+	// FIPS endpoint), or never.
+	ConsoleLink string `yaml:"console_link"`
+}
+
+// Choices of S3.ConsoleLink.
+const (
+	ConsoleLinkAuto   = "auto"
+	ConsoleLinkAlways = "always"
+	ConsoleLinkNever  = "never"
+)
+
+// WantConsoleLink reports whether runs get a link to the S3 console.
+func (c *S3) WantConsoleLink() bool {
+	switch c.ConsoleLink {
+	case ConsoleLinkAlways:
+		return true
+	case ConsoleLinkNever:
+		return false
+	}
+	return c.Endpoint == ""
 }
 
 // Retention starts of S3.RetainFrom.
@@ -60,7 +86,7 @@ const MaxPresignExpiry = 7 * 24 * time.Hour
 
 // DefaultS3 returns the S3 defaults.
 func DefaultS3() S3 {
-	return S3{RetainFrom: RetainFromUpload, PresignExpiry: Expiry(MaxPresignExpiry)}
+	return S3{RetainFrom: RetainFromUpload, ConsoleLink: ConsoleLinkAuto}
 }
 
 // Enabled reports whether runs are archived, i.e. a bucket is set.
@@ -78,7 +104,8 @@ func (c *S3) RegisterFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.RetainDays, "retain-days", c.RetainDays, "days of Object Lock retention, with --object-lock-mode (s3.retain_days)")
 	fs.StringVar(&c.RetainFrom, "retain-from", c.RetainFrom, "retention counts from the upload or the run's as_of (s3.retain_from)")
 	fs.StringVar(&c.SpoolDir, "spool-dir", c.SpoolDir, "folder keeping runs until S3 confirms them (s3.spool_dir; default OUT/.spool)")
-	fs.Var(&c.PresignExpiry, "presign-expiry", "lifetime of the presigned audit.xlsx link, at most 7d; 0 or off: no link (s3.presign_expiry)")
+	fs.Var(&c.PresignExpiry, "presign-expiry", "lifetime of presigned audit.xlsx links in the digest, at most 7d, capped by the credentials' expiry; off: none (s3.presign_expiry)")
+	fs.StringVar(&c.ConsoleLink, "s3-console-link", c.ConsoleLink, "link the digest to the run in the AWS S3 console: auto (no endpoint set), always or never (s3.console_link)")
 }
 
 // LockMode returns ObjectLockMode in upper case.
@@ -118,6 +145,11 @@ func (c *S3) Validate() error {
 	}
 	if d := c.PresignExpiry.Duration(); d < 0 || d > MaxPresignExpiry {
 		return fmt.Errorf("s3.presign_expiry %s: want 0 (no link) to 7d", c.PresignExpiry)
+	}
+	switch c.ConsoleLink {
+	case "", ConsoleLinkAuto, ConsoleLinkAlways, ConsoleLinkNever:
+	default:
+		return fmt.Errorf("s3.console_link %q: want auto, always or never", c.ConsoleLink)
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
+
+	"github.com/reporter-dev/reporter/internal/runfolder"
 )
 
 // The environment variables holding the Slack secrets. Secrets are read
@@ -50,16 +52,65 @@ type Slack struct {
 	// MaxFindings caps how many findings a digest lists; the rest are
 	// counted and left to the workbook. 0 means the default.
 	MaxFindings int `yaml:"max_findings"`
+	// Mentions lets digests mention people: each route's mention list,
+	// and the owners of listed findings whose owner is an email address
+	// of a Slack user (users.lookupByEmail, scope users:read.email).
+	// Off by default; text from AWS never becomes a mention.
+	Mentions bool `yaml:"mentions"`
 }
 
 // SlackRoute sends a channel the digest of the accounts it matches. An
 // account matches when its ID is listed, when one of its OUs (at any
 // depth) is listed, or when it carries one of the tags (key and value).
+//
+// Routes naming the same channel form one team. Each team gets its own
+// audit.xlsx and audit.md, of its accounts only, in the run folder's
+// teams/<folder>/, where folder is the team's name (or, without one, its
+// channel) made safe (runfolder.TeamFolder).
 type SlackRoute struct {
+	// Name names the team; its folder is teams/<name made safe>/.
+	// Routes of one channel share it. Empty means the channel's name.
+	Name     string            `yaml:"name"`
 	Channel  string            `yaml:"channel"`
 	Accounts []string          `yaml:"accounts"`
 	OUs      []string          `yaml:"ous"`
 	Tags     map[string]string `yaml:"tags"`
+	// Mention lists the Slack user groups (IDs S…) and users (IDs U… or
+	// W…) the team's digest mentions, with slack.mentions on.
+	Mention []string `yaml:"mention"`
+}
+
+// TeamName returns the name of the team of the routes to channel: the
+// first name one of them gives, else the channel.
+func (c *Slack) TeamName(channel string) string {
+	for _, r := range c.Routes {
+		if r.Channel == channel && r.Name != "" {
+			return r.Name
+		}
+	}
+	return channel
+}
+
+// IsSlackUserGroupID reports whether id has the form of a Slack user
+// group ID (S followed by upper-case letters and digits).
+func IsSlackUserGroupID(id string) bool { return slackID(id, "S") }
+
+// IsSlackUserID reports whether id has the form of a Slack user ID (U or
+// W followed by upper-case letters and digits).
+func IsSlackUserID(id string) bool { return slackID(id, "UW") }
+
+// slackID reports whether id is one of the letters of first followed by
+// 2 to 20 upper-case ASCII letters and digits.
+func slackID(id, first string) bool {
+	if len(id) < 3 || len(id) > 21 || !strings.ContainsRune(first, rune(id[0])) {
+		return false
+	}
+	for _, r := range id[1:] {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // SlackUpload selects the file uploaded beside the digest.
@@ -189,8 +240,49 @@ func (c *Slack) Validate() error {
 				errs = append(errs, fmt.Errorf("%s: empty tag key", where))
 			}
 		}
+		for _, id := range r.Mention {
+			if !IsSlackUserGroupID(id) && !IsSlackUserID(id) {
+				errs = append(errs, fmt.Errorf("%s: mention %q is not a Slack user group ID (S…) or user ID (U… or W…); "+
+					"find it in Slack under the group's or the member's profile, \"Copy ID\"", where, id))
+			}
+		}
 	}
+	errs = append(errs, c.validateTeams()...)
 	return errors.Join(errs...)
+}
+
+// validateTeams checks that the routes of one channel give their team one
+// name and that no two teams write to the same folder.
+func (c *Slack) validateTeams() []error {
+	var errs []error
+	names := map[string]string{}   // channel → its team's name
+	folders := map[string]string{} // folder → the channel whose team writes it
+	for i, r := range c.Routes {
+		if r.Channel == "" {
+			continue // reported above
+		}
+		where := fmt.Sprintf("slack.routes[%d] (%s)", i, r.Channel)
+		if name, ok := names[r.Channel]; ok {
+			if r.Name != "" && r.Name != name {
+				errs = append(errs, fmt.Errorf("%s: name %q: the routes to %s form one team, already named %q: give them one name", where, r.Name, r.Channel, name))
+			}
+			continue
+		}
+		name := c.TeamName(r.Channel)
+		names[r.Channel] = name
+		folder := runfolder.TeamFolder(name)
+		if folder == "" {
+			errs = append(errs, fmt.Errorf("%s: team name %q has no letter or digit to name its folder %s/<name>/: set name", where, name, runfolder.TeamsDir))
+			continue
+		}
+		if ch, ok := folders[folder]; ok {
+			errs = append(errs, fmt.Errorf("%s: team %q writes to %s, as the team of %s does: give one of them another name",
+				where, name, runfolder.TeamPath(folder, ""), ch))
+			continue
+		}
+		folders[folder] = r.Channel
+	}
+	return errs
 }
 
 func (c *Slack) validateUpload() error {

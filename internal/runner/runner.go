@@ -23,7 +23,9 @@ import (
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/history"
 	"github.com/reporter-dev/reporter/internal/progress"
+	"github.com/reporter-dev/reporter/notify/slack"
 	"github.com/reporter-dev/reporter/report/xlsx"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // Runner performs audits with one configuration: `reporter run` uses it
@@ -190,7 +192,7 @@ func (r *Runner) RunOnce(ctx context.Context, asOf time.Time) Outcome {
 		Source: src, OutDir: cfg.Out, AsOf: asOf, Thresholds: cfg.Thresholds,
 		Version: r.version, TemplateDir: cfg.Templates, Logger: log,
 		Exceptions: excs, History: r.History(), Progress: r.progress,
-		Workbook: workbookOptions(cfg.Workbook),
+		Workbook: workbookOptions(cfg.Workbook), Teams: teamsOf(&cfg.Slack, log),
 	})
 	if err != nil {
 		res.Close()
@@ -235,6 +237,25 @@ func (r *Runner) FlushSpool(ctx context.Context) error {
 		return fmt.Errorf("archive spool: %d earlier runs still in %s: %w", len(res.Failed), r.arch.SpoolDir(), err)
 	}
 	return nil
+}
+
+// teamsOf returns the teams of the Slack routes, each getting its own
+// files in the run folder; nil without routes.
+func teamsOf(c *config.Slack, log *slog.Logger) app.TeamsFunc {
+	if len(c.Routes) == 0 {
+		return nil
+	}
+	return func(run *result.Run) []app.Team {
+		teams, _ := slack.Teams(run, c) // the notifier logs the notes
+		out := make([]app.Team, len(teams))
+		for i, t := range teams {
+			out[i] = app.Team{Name: t.Name, Folder: t.Folder, Accounts: t.Accounts}
+		}
+		if len(out) > 0 {
+			log.Info("writing team files", "teams", len(out))
+		}
+		return out
+	}
 }
 
 // workbookOptions maps the workbook settings onto the renderer's options,

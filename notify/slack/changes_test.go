@@ -39,7 +39,7 @@ func TestRunChangesAndExceptedFindings(t *testing.T) {
 			}
 		})
 	}
-	top, _, err := rank(run.FindingSet(), run.Findings.Len())
+	top, _, _, err := rank(run.FindingSet(), run.Findings.Len())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,7 +16,9 @@ import (
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/oneline"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/report/markdown"
 	"github.com/reporter-dev/reporter/result"
 )
@@ -40,7 +43,7 @@ const (
 
 // How the lists of a digest are cut into sections.
 const (
-	findingsPerSection = 10
+	findingsPerSection = 5 // a line can be 500 bytes with its links and owner
 	failedPerSection   = 5
 	maxFailedListed    = 10
 	maxErrorLen        = 300  // bytes of a failed account's error, cut at a word
@@ -129,8 +132,32 @@ type Digest struct {
 	PartialAccounts []FailedAccount
 	MorePartial     int
 	// Partial is the number of such accounts.
-	Partial  int
+	Partial int
+	// Overdue is the number of open findings past their due date; the
+	// list of findings puts them first.
+	Overdue int
+	// Mentions are the user groups and users the digest mentions (a
+	// route's mention list, with slack.mentions on).
+	Mentions []Mention
 	Workbook Workbook
+}
+
+// Mention is a Slack user group or user to mention, by ID. It prints as
+// Slack's mention markup (<!subteam^S…>, <@U…>) only when the ID has the
+// form of one (config.IsSlackUserGroupID, config.IsSlackUserID), and as
+// nothing otherwise: no text can become a mention of anything else.
+type Mention string
+
+// String returns the mention markup of m, or "".
+func (m Mention) String() string {
+	id := string(m)
+	switch {
+	case config.IsSlackUserGroupID(id):
+		return "<!subteam^" + id + ">"
+	case config.IsSlackUserID(id):
+		return "<@" + id + ">"
+	}
+	return ""
 }
 
 // Scope says which accounts a digest covers.
@@ -174,6 +201,16 @@ type Finding struct {
 	Detail     Text
 	Age        int
 	HasAge     bool
+	// DocURL is the check's documentation (audit.RemediationOf), for a
+	// link on its title; empty when the catalog has none.
+	DocURL Text
+	// Overdue is how many days past its due date the finding is; 0 when
+	// it is not overdue.
+	Overdue int
+	// Owner is who must act, as the finding says (an email, a team);
+	// OwnerMention the Slack user it resolved to, with slack.mentions on.
+	Owner        Text
+	OwnerMention Mention
 }
 
 // FailedAccount is an account that could not be audited.
@@ -182,14 +219,25 @@ type FailedAccount struct {
 	Error    Text
 }
 
-// Workbook says where the full report is.
+// Workbook says where the full report is: the run's, or for a team's
+// digest the team's own files when the run has them.
 type Workbook struct {
-	// URL opens audit.xlsx (e.g. a presigned link); empty when unknown.
+	// ConsoleURL opens the run's folder (or the team's) in the AWS S3
+	// console; it does not expire. Empty when the run is not archived in AWS.
+	ConsoleURL Text
+	// URL downloads audit.xlsx (a presigned link); empty when unknown.
 	URL Text
+	// Expires says how long URL works: "7 days, until 2026-11-08 06:00 UTC".
+	Expires Text
+	// Warning says why the download links expire sooner than configured.
+	Warning Text
 	// Location is the archive URI of audit.xlsx, or its local path.
 	Location Text
 	// Archived says whether Location is in the archive.
 	Archived bool
+	// Team is the team's folder in the run ("teams/payments/") when the
+	// files are the team's own; empty otherwise.
+	Team Text
 }
 
 // Message is a rendered digest: what chat.postMessage and a webhook send.
@@ -243,6 +291,8 @@ type target struct {
 	orgWide bool
 	rule    string
 	in      map[string]bool // account IDs in scope; nil when orgWide
+	folder  string          // the team's folder under teams/; "" when orgWide
+	mention []string        // user group and user IDs the routes mention
 }
 
 func (t *target) inScope(id string) bool { return t.orgWide || t.in[id] }
@@ -254,7 +304,7 @@ type limits struct {
 
 // buildDigest computes the view of run for t. It fails only if the
 // run's findings cannot be read.
-func buildDigest(run *result.Run, t *target, loc result.Location, defaultChannel string, lim limits, changes ChangesFunc) (*Digest, error) {
+func buildDigest(run *result.Run, t *target, loc result.Location, defaultChannel string, lim limits, changes ChangesFunc, people People) (*Digest, error) {
 	sub, err := scopeRun(run, t)
 	if err != nil {
 		return nil, err
@@ -267,7 +317,12 @@ func buildDigest(run *result.Run, t *target, loc result.Location, defaultChannel
 			Rule: Text(t.rule), DefaultChannel: Text(or(defaultChannel, "the default channel")),
 		},
 		Skipped: s.AccountsSkipped, Failed: s.AccountsFailed, Users: s.Users, Findings: s.Open,
-		Workbook: workbook(loc),
+		Workbook: workbook(loc, t.folder),
+	}
+	if people != nil {
+		for _, id := range t.mention {
+			d.Mentions = append(d.Mentions, Mention(id))
+		}
 	}
 	d.Audited, d.Expected = s.Coverage()
 	if run.Failed() || (d.Audited == 0 && d.Expected > 0) {
@@ -286,11 +341,11 @@ func buildDigest(run *result.Run, t *target, loc result.Location, defaultChannel
 		}
 	}
 
-	listed, more, err := rank(sub.FindingSet(), lim.findings)
+	listed, more, overdue, err := rank(sub.FindingSet(), lim.findings)
 	if err != nil {
 		return nil, err
 	}
-	d.Listed = len(listed)
+	d.Listed, d.Overdue = len(listed), overdue
 	for _, sev := range audit.Severities {
 		d.More += more[sev]
 		if more[sev] > 0 {
@@ -299,7 +354,7 @@ func buildDigest(run *result.Run, t *target, loc result.Location, defaultChannel
 	}
 	var section []Finding
 	for _, f := range listed {
-		section = append(section, digestFinding(f))
+		section = append(section, digestFinding(f, people))
 		if len(section) == findingsPerSection {
 			d.Top, section = append(d.Top, section), nil
 		}
@@ -389,20 +444,28 @@ func RunChanges(run *result.Run, inScope func(accountID string) bool) (Changes, 
 }
 
 // rank returns the n most urgent open findings of set, most urgent
-// first, and how many open findings it leaves out, by severity. Urgency
-// is what needs action first: severity, then the catalog's order of
-// checks (root first), then the oldest, then the report order. Excepted
-// findings are accepted risks and never listed. Memory is bounded by n,
-// not by the number of findings.
-func rank(set result.FindingSet, n int) ([]audit.Finding, map[audit.Severity]int, error) {
+// first, how many open findings it leaves out, by severity, and how many
+// open findings are overdue. Urgency is what needs action first: overdue
+// findings (past their due date), then severity, then the most overdue,
+// then the catalog's order of checks (root first), then the oldest, then
+// the report order. Excepted findings are accepted risks and never
+// listed. Memory is bounded by n, not by the number of findings.
+func rank(set result.FindingSet, n int) ([]audit.Finding, map[audit.Severity]int, int, error) {
 	order := map[string]int{}
 	for i, c := range audit.Checks {
 		order[c.ID] = i
 	}
 	urgent := func(a, b audit.Finding) int {
 		switch {
+		case overdue(&a) != overdue(&b):
+			if overdue(&a) {
+				return -1
+			}
+			return 1
 		case a.Severity != b.Severity:
 			return int(b.Severity) - int(a.Severity)
+		case a.OverdueDays.N != b.OverdueDays.N:
+			return b.OverdueDays.N - a.OverdueDays.N
 		case order[a.Check] != order[b.Check]:
 			return order[a.Check] - order[b.Check]
 		case a.AgeDays.Valid != b.AgeDays.Valid:
@@ -420,6 +483,7 @@ func rank(set result.FindingSet, n int) ([]audit.Finding, map[audit.Severity]int
 		return 0
 	}
 	more := map[audit.Severity]int{}
+	late := 0
 	var top []audit.Finding
 	// keep sorts the candidates and drops all but the n most urgent.
 	keep := func() {
@@ -433,6 +497,9 @@ func rank(set result.FindingSet, n int) ([]audit.Finding, map[audit.Severity]int
 		for i := range fs {
 			if fs[i].Open() {
 				top = append(top, fs[i])
+				if overdue(&fs[i]) {
+					late++
+				}
 			}
 			if len(top) >= 2*n+64 {
 				keep()
@@ -441,13 +508,23 @@ func rank(set result.FindingSet, n int) ([]audit.Finding, map[audit.Severity]int
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("ranking the findings: %w", err)
+		return nil, nil, 0, fmt.Errorf("ranking the findings: %w", err)
 	}
 	keep()
-	return top, more, nil
+	return top, more, late, nil
 }
 
-func digestFinding(f audit.Finding) Finding {
+// overdue reports whether f is past its due date.
+func overdue(f *audit.Finding) bool { return f.OverdueDays.Valid && f.OverdueDays.N > 0 }
+
+// checkDoc returns the documentation URL of a check from the catalog, ""
+// when it has none.
+var checkDoc = func(check string) string {
+	r, _ := audit.RemediationOf(check)
+	return r.DocURL
+}
+
+func digestFinding(f audit.Finding, people People) Finding {
 	title := f.Check
 	if c, ok := audit.LookupCheck(f.Check); ok {
 		title = c.Title
@@ -457,19 +534,36 @@ func digestFinding(f audit.Finding) Finding {
 	case "user", "account", "password":
 		cred = ""
 	}
-	return Finding{
+	d := Finding{
 		Severity: f.Severity.String(), Account: Text(or(f.AccountName, f.AccountID)), AccountID: Text(f.AccountID),
 		Principal: Text(or(f.Principal, "(account)")), Check: Text(f.Check), Title: Text(title),
 		Credential: Text(cred), Detail: Text(f.Detail), Age: f.AgeDays.N, HasAge: f.AgeDays.Valid,
+		DocURL: linkURL(checkDoc(f.Check)), Owner: Text(f.Owner),
 	}
+	if overdue(&f) {
+		d.Overdue = f.OverdueDays.N
+	}
+	if people != nil && f.Owner != "" {
+		d.OwnerMention = Mention(people(f.Owner))
+	}
+	return d
 }
 
-func workbook(loc result.Location) Workbook {
-	w := Workbook{}
-	if len(loc.WorkbookURL) <= maxLinkLen {
-		// A | would end the URL of a mrkdwn link <url|label>.
-		w.URL = Text(strings.ReplaceAll(loc.WorkbookURL, "|", "%7C"))
+// linkURL returns u for the URL part of a mrkdwn link <url|label>: only
+// an http(s) URL of at most maxLinkLen bytes, with | (which would end
+// the URL) escaped; "" otherwise.
+func linkURL(u string) Text {
+	if len(u) > maxLinkLen || !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) {
+		return ""
 	}
+	return Text(strings.ReplaceAll(u, "|", "%7C"))
+}
+
+// workbook says where the full report is. For a team's digest (folder
+// set) it is the team's own files when the run has them: archived
+// (loc.Teams) or, before or without the archive, in the local run folder.
+func workbook(loc result.Location, folder string) Workbook {
+	w := Workbook{URL: linkURL(loc.WorkbookURL), ConsoleURL: linkURL(loc.ConsoleURL), Warning: Text(loc.LinkWarning)}
 	switch {
 	case loc.ArchiveURI != "":
 		w.Location, w.Archived = Text(strings.TrimSuffix(loc.ArchiveURI, "/")+"/audit.xlsx"), true
@@ -478,7 +572,41 @@ func workbook(loc result.Location) Workbook {
 	default:
 		w.Location = "audit.xlsx"
 	}
+	if folder != "" {
+		teamDir := runfolder.TeamPath(folder, "")
+		if tl, ok := loc.Teams[folder]; ok {
+			w.Team, w.Archived = Text(teamDir), true
+			w.Location = Text(strings.TrimSuffix(tl.ArchiveURI, "/") + "/audit.xlsx")
+			w.URL, w.ConsoleURL = linkURL(tl.WorkbookURL), linkURL(tl.ConsoleURL)
+		} else if loc.ArchiveURI == "" && loc.Dir != "" {
+			path := filepath.Join(loc.Dir, filepath.FromSlash(teamDir), "audit.xlsx")
+			if _, err := os.Stat(path); err == nil {
+				w.Team, w.Location = Text(teamDir), Text(path)
+			}
+		}
+	}
+	if w.URL != "" && !loc.LinksExpire.IsZero() {
+		w.Expires = Text(expiresText(loc.LinkLifetime, loc.LinksExpire))
+	}
 	return w
+}
+
+// expiresText says how long a presigned link works: "7 days, until
+// 2026-11-08 06:00 UTC".
+func expiresText(d time.Duration, until time.Time) string {
+	var life string
+	switch {
+	case d <= 0:
+	case d%(24*time.Hour) == 0 && d == 24*time.Hour:
+		life = "1 day, "
+	case d%(24*time.Hour) == 0:
+		life = fmt.Sprintf("%d days, ", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		life = fmt.Sprintf("%d hours, ", d/time.Hour)
+	default:
+		life = strings.TrimSuffix(d.Truncate(time.Minute).String(), "0s") + ", "
+	}
+	return life + "until " + until.UTC().Format("2006-01-02 15:04 UTC")
 }
 
 // shorten cuts s to at most n bytes at a word boundary, marking the cut.
@@ -552,10 +680,10 @@ func jsonContext(b []byte, err error) string {
 // compose renders the digest of t, listing fewer findings and failed
 // accounts until the message fits Slack's limits. It never cuts a line:
 // what is left out is counted and left to the workbook.
-func compose(tmpl *template.Template, run *result.Run, t *target, loc result.Location, defaultChannel string, maxFindings int, changes ChangesFunc) (*Message, *Digest, error) {
+func compose(tmpl *template.Template, run *result.Run, t *target, loc result.Location, defaultChannel string, maxFindings int, changes ChangesFunc, people People) (*Message, *Digest, error) {
 	lim := limits{findings: maxFindings, failed: maxFailedListed}
 	for {
-		d, err := buildDigest(run, t, loc, defaultChannel, lim, changes)
+		d, err := buildDigest(run, t, loc, defaultChannel, lim, changes, people)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	slackgo "github.com/slack-go/slack"
 
@@ -21,11 +22,33 @@ import (
 // testdata/*.json (the message Slack receives) and *.txt (the dry run).
 func TestDigestGolden(t *testing.T) {
 	run, _ := sampleRun(t)
+	// What the other parts of issue 14 fill in: owners, overdue days
+	// and the catalog's documentation links.
+	actionable(t, run)
 	const dir = "/srv/reporter/reports/2026/11/20261101T060000Z"
 	archived := result.Location{
-		Dir:         dir,
-		ArchiveURI:  "s3://acme-iam-audit/reports/2026/11/20261101T060000Z/",
-		WorkbookURL: "https://acme-iam-audit.s3.eu-west-1.amazonaws.com/reports/2026/11/20261101T060000Z/audit.xlsx?X-Amz-Expires=604800&X-Amz-Signature=0f1e",
+		Dir:          dir,
+		ArchiveURI:   "s3://acme-iam-audit/reports/2026/11/20261101T060000Z/",
+		ConsoleURL:   "https://eu-west-1.console.aws.amazon.com/s3/buckets/acme-iam-audit?prefix=reports/2026/11/20261101T060000Z/&region=eu-west-1",
+		WorkbookURL:  "https://acme-iam-audit.s3.eu-west-1.amazonaws.com/reports/2026/11/20261101T060000Z/audit.xlsx?X-Amz-Expires=604800&X-Amz-Signature=0f1e",
+		LinksExpire:  time.Date(2026, 11, 8, 6, 0, 12, 0, time.UTC),
+		LinkLifetime: 7 * 24 * time.Hour,
+		Teams: map[string]result.TeamLocation{"payments": {
+			ArchiveURI:  "s3://acme-iam-audit/reports/2026/11/20261101T060000Z/teams/payments/",
+			ConsoleURL:  "https://eu-west-1.console.aws.amazon.com/s3/buckets/acme-iam-audit?prefix=reports/2026/11/20261101T060000Z/teams/payments/&region=eu-west-1",
+			WorkbookURL: "https://acme-iam-audit.s3.eu-west-1.amazonaws.com/reports/2026/11/20261101T060000Z/teams/payments/audit.xlsx?X-Amz-Expires=7200&X-Amz-Signature=9a8b",
+		}},
+	}
+	// The credentials expire in two hours (a role session): the links
+	// are cut to that, and the digest says so.
+	shortLinks := archived
+	shortLinks.LinksExpire, shortLinks.LinkLifetime = time.Date(2026, 11, 1, 8, 0, 12, 0, time.UTC), 2*time.Hour
+	shortLinks.LinkWarning = "download links work for 2 hours only, not the 7 days of s3.presign_expiry: the credentials that signed them (a role session) expire at 2026-11-01 08:00 UTC"
+	people := func(owner string) string {
+		if owner == "alice.chen@acme.example" {
+			return "U024BE7LH"
+		}
+		return ""
 	}
 	// A variant of the sample with teams, OUs and a failed account.
 	routed := *run
@@ -48,6 +71,7 @@ func TestDigestGolden(t *testing.T) {
 		{Channel: "#payments", Tags: map[string]string{"team": "payments"}, OUs: []string{"ou-dev1-payments"}},
 	})}
 	payments.in = map[string]bool{"222222222222": true, "333333333333": true, "444444444444": true}
+	payments.folder, payments.mention = "payments", []string{"S012AB3CD", "U0G9QF9C6"}
 
 	// Credentials rejected: the run audited nothing.
 	failed := &result.Run{Run: run.Run}
@@ -73,19 +97,20 @@ func TestDigestGolden(t *testing.T) {
 		target  target
 		loc     result.Location
 		changes ChangesFunc
+		people  People
 	}{
 		{name: "sample-archived", run: run, target: target{channel: "#security", orgWide: true}, loc: archived},
 		{
 			name: "sample-local", run: run, target: target{channel: "#security", orgWide: true}, loc: result.Location{Dir: dir},
 			changes: func(*result.Run, func(string) bool) (Changes, bool) { return Changes{New: 3, Resolved: 5}, true },
 		},
-		{name: "sample-routed", run: &routed, target: payments, loc: archived},
+		{name: "sample-routed", run: &routed, target: payments, loc: shortLinks, people: people},
 		{name: "failed-run", run: failed, target: target{channel: "#security", orgWide: true}, loc: archived},
 		{name: "incomplete-run", run: &interrupted, target: target{channel: "#security", orgWide: true}, loc: archived},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, _, err := compose(builtinTemplate(t), tt.run, &tt.target, tt.loc, "#security", config.DefaultSlackMaxFindings, tt.changes)
+			m, _, err := compose(builtinTemplate(t), tt.run, &tt.target, tt.loc, "#security", config.DefaultSlackMaxFindings, tt.changes, tt.people)
 			if err != nil {
 				t.Fatalf("compose() = %v", err)
 			}
@@ -117,7 +142,7 @@ func TestDigestGolden(t *testing.T) {
 }
 
 var (
-	findingLine = regexp.MustCompile("^• \\*(critical|high|medium|low)\\* · .+ `\\d{12}` · `[^`]+` · [^·]+( · [\\d,]+ days)?$")
+	findingLine = regexp.MustCompile("^• \\*(critical|high|medium|low)\\*( · \\*[\\d,]+ days? overdue\\*)? · .+ `\\d{12}` · `[^`]+` · [^·]+( · [\\d,]+ days)?( · owner [^·]+)?$")
 	failedLine  = regexp.MustCompile("^• .+ `\\d{12}`: .+$")
 )
 
@@ -141,11 +166,17 @@ func TestDigestLimits(t *testing.T) {
 		{name: "no findings", accounts: 12, per: 0, failed: 0, accountName: short, maxFindings: 10, wantListed: 0},
 		{name: "every account failed", accounts: 0, per: 0, failed: 2000, accountName: short, errText: longErr, maxFindings: 10, wantFailedMax: maxFailedListed},
 	}
+	// Long documentation links on every check's title.
+	was := checkDoc
+	checkDoc = func(check string) string {
+		return "https://docs.aws.amazon.com/IAM/latest/UserGuide/" + strings.Repeat("x", 200) + "-" + check + ".html"
+	}
+	t.Cleanup(func() { checkDoc = was })
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			run := synthRun(tt.accounts, tt.per, tt.failed, tt.accountName, tt.errText)
 			loc := result.Location{Dir: "/srv/reports/run", ArchiveURI: "s3://b/p/run/", WorkbookURL: "https://b.s3.amazonaws.com/p/run/audit.xlsx?X-Amz-Signature=" + strings.Repeat("f", 1500)}
-			m, d, err := compose(builtinTemplate(t), run, &target{channel: "#security", orgWide: true}, loc, "#security", tt.maxFindings, nil)
+			m, d, err := compose(builtinTemplate(t), run, &target{channel: "#security", orgWide: true}, loc, "#security", tt.maxFindings, nil, nil)
 			if err != nil {
 				t.Fatalf("compose() = %v", err)
 			}
@@ -298,7 +329,7 @@ func TestTemplateFallsBackToBuiltin(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := synthRun(1, 1, 0, func(int) string { return "a" }, "")
-	_, _, err = compose(tmpl, run, &target{orgWide: true}, result.Location{}, "", 10, nil)
+	_, _, err = compose(tmpl, run, &target{orgWide: true}, result.Location{}, "", 10, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "invalid JSON") || !strings.Contains(err.Error(), "near") {
 		t.Errorf("compose() with a broken template = %v, want an invalid JSON error quoting the output", err)
 	}
@@ -324,7 +355,7 @@ func TestComposeReportsUnreadableFindings(t *testing.T) {
 		{&target{orgWide: true}, "ranking the findings"},
 		{&target{in: map[string]bool{"111111111111": true}}, "summarizing the findings"},
 	} {
-		_, _, err := compose(builtinTemplate(t), run, tt.target, result.Location{}, "#security", 10, RunChanges)
+		_, _, err := compose(builtinTemplate(t), run, tt.target, result.Location{}, "#security", 10, RunChanges, nil)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("compose(%+v) = %v, want an error %q", tt.target, err, tt.want)
 		}
@@ -356,26 +387,39 @@ func TestRankKeepsTheMostUrgent(t *testing.T) {
 			findings[i].Exception = &audit.Exception{Account: "*", Principal: "*", Check: findings[i].Check}
 		}
 	}
-	all, none, err := rank(run.FindingSet(), len(findings))
+	all, none, late, err := rank(run.FindingSet(), len(findings))
 	if err != nil {
 		t.Fatal(err)
 	}
-	open := 0
+	open, wantLate := 0, 0
 	for i := range findings {
 		if findings[i].Open() {
 			open++
+			if findings[i].OverdueDays.N > 0 {
+				wantLate++
+			}
 		}
 	}
-	if len(all) != open || len(none) != 0 {
-		t.Fatalf("rank(all) = %d findings, %v left out; want %d, none", len(all), none, open)
+	if len(all) != open || len(none) != 0 || late != wantLate || late == 0 {
+		t.Fatalf("rank(all) = %d findings, %v left out, %d overdue; want %d, none, %d (some)", len(all), none, late, open, wantLate)
 	}
+	// Overdue findings first, each part most severe first, and the
+	// most overdue first within a severity.
 	for i := 1; i < len(all); i++ {
-		if all[i].Severity > all[i-1].Severity {
-			t.Fatalf("rank(all)[%d] is %s after %s", i, all[i].Severity, all[i-1].Severity)
+		a, b := all[i-1], all[i]
+		switch {
+		case overdue(&a) != overdue(&b):
+			if !overdue(&a) {
+				t.Fatalf("rank(all)[%d] is overdue after one that is not", i)
+			}
+		case b.Severity > a.Severity:
+			t.Fatalf("rank(all)[%d] is %s after %s", i, b.Severity, a.Severity)
+		case b.Severity == a.Severity && b.OverdueDays.N > a.OverdueDays.N:
+			t.Fatalf("rank(all)[%d] is %d days overdue after %d", i, b.OverdueDays.N, a.OverdueDays.N)
 		}
 	}
 	for _, n := range []int{0, 1, 7, 100, open - 1} {
-		top, more, err := rank(run.FindingSet(), n)
+		top, more, _, err := rank(run.FindingSet(), n)
 		if err != nil {
 			t.Fatal(err)
 		}

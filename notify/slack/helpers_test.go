@@ -130,9 +130,50 @@ func synthRun(n, perAccount, failed int, name func(i int) string, errText string
 				Check: check, Severity: c.Severity, Credential: "access_key_1", AgeDays: audit.DaysOf(j * 7),
 				Detail: "synthetic finding",
 			})
+			if j%3 == 0 { // an owner, and overdue, on a third of them
+				f := &findings[len(findings)-1]
+				f.Owner, f.OverdueDays = fmt.Sprintf("owner-%04d.%s@example.com", j, strings.Repeat("o", 40)), audit.DaysOf(j)
+			}
 		}
 	}
 	run.Findings = findings
 	run.Summarize()
 	return run
+}
+
+// docs are documentation links for some checks, standing in for the
+// catalog's (audit.RemediationOf) in the digest tests.
+var docs = map[string]string{
+	audit.RootAccessKeyActive: "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user_manage_delete-key.html",
+	audit.ConsoleMFAMissing:   "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_enable_virtual.html",
+}
+
+// actionable gives the sample run's findings what the rest of issue 14
+// fills in: owners (an email, a team name, and a hostile owner tag),
+// overdue days, and documentation links for two checks (until the test
+// ends).
+func actionable(t *testing.T, run *result.Run) {
+	t.Helper()
+	was := checkDoc
+	checkDoc = func(check string) string { return docs[check] }
+	t.Cleanup(func() { checkDoc = was })
+	err := run.FindingSet().Update(func(fs []audit.Finding) error {
+		for i := range fs {
+			f := &fs[i]
+			switch {
+			case f.Principal == "alice.chen":
+				f.Owner, f.OverdueDays = "alice.chen@acme.example", audit.DaysOf(12)
+			case f.Principal == "billing.viewer":
+				f.Owner, f.OverdueDays = "<!channel> <@U999> billing@acme.example", audit.DaysOf(1)
+			case f.AccountID == "222222222222" && f.Check == audit.RootAccessKeyActive:
+				f.Owner, f.OverdueDays = "team-payments", audit.DaysOf(40)
+			case f.Principal == "new.hire":
+				f.Owner, f.OverdueDays = "new.hire@acme.example", audit.DaysOf(0)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("setting owners and overdue days: %v", err)
+	}
 }

@@ -22,7 +22,7 @@ func TestPartialAccountsNamed(t *testing.T) {
 			}}
 		}
 	}
-	m, d, err := compose(builtinTemplate(t), run, &target{channel: "#security", orgWide: true}, result.Location{Dir: dir}, "#security", 10, nil)
+	m, d, err := compose(builtinTemplate(t), run, &target{channel: "#security", orgWide: true}, result.Location{Dir: dir}, "#security", 10, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,16 +7,34 @@ import (
 	"strings"
 
 	"github.com/reporter-dev/reporter/internal/config"
+	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/result"
 )
 
-// plan returns the digests to deliver for run: first the default
-// channel's organization-wide digest, then one per routed channel (routes
-// naming the same channel are merged), scoped to the accounts its routes
-// match. Accounts no route matches are covered by the default digest only.
-// notes explain routes that were left out.
-func plan(run *result.Run, cfg *config.Slack) (targets []target, notes []string) {
-	targets = append(targets, target{channel: cfg.Channel, orgWide: true})
+// Team is a routed team: the routes to one channel other than the
+// default one, and the accounts of a run they match. Its digest goes to
+// Channel; its own audit.xlsx and audit.md to the run folder's
+// teams/<Folder>/.
+type Team struct {
+	// Name is the routes' name, else the channel (config.Slack.TeamName).
+	Name string
+	// Folder is Name made a safe folder name (runfolder.TeamFolder).
+	Folder  string
+	Channel string
+	// Rule describes the routes, e.g. "OU ou-ab12-payments, tag team=payments".
+	Rule string
+	// Accounts are the IDs of the run's accounts the routes match.
+	Accounts map[string]bool
+	// Mention are the Slack user group and user IDs the routes mention.
+	Mention []string
+}
+
+// Teams returns the teams of cfg's routes with the accounts of run each
+// matches, in the order of the routes; routes naming the same channel
+// are one team. Accounts no route matches belong to no team. Routes to
+// the default channel, and teams that match no account, are left out;
+// notes say why.
+func Teams(run *result.Run, cfg *config.Slack) (teams []Team, notes []string) {
 	var channels []string
 	byChannel := map[string][]config.SlackRoute{}
 	for _, r := range cfg.Routes {
@@ -31,20 +49,42 @@ func plan(run *result.Run, cfg *config.Slack) (targets []target, notes []string)
 			notes = append(notes, fmt.Sprintf("route to %s skipped: the default channel already gets the organization-wide digest", ch))
 			continue
 		}
-		t := target{channel: ch, in: map[string]bool{}, rule: describeRoutes(routes)}
+		name := cfg.TeamName(ch)
+		t := Team{Name: name, Folder: runfolder.TeamFolder(name), Channel: ch, Rule: describeRoutes(routes), Accounts: map[string]bool{}}
+		for _, r := range routes {
+			for _, id := range r.Mention {
+				if !slices.Contains(t.Mention, id) {
+					t.Mention = append(t.Mention, id)
+				}
+			}
+		}
 		for _, a := range run.Accounts {
 			for _, r := range routes {
 				if matches(&r, &a) {
-					t.in[a.ID] = true
+					t.Accounts[a.ID] = true
 					break
 				}
 			}
 		}
-		if len(t.in) == 0 {
-			notes = append(notes, fmt.Sprintf("route to %s (%s) matches no account of this run; no digest posted there", ch, t.rule))
+		if len(t.Accounts) == 0 {
+			notes = append(notes, fmt.Sprintf("route to %s (%s) matches no account of this run; no digest posted there and no team files written", ch, t.Rule))
 			continue
 		}
-		targets = append(targets, t)
+		teams = append(teams, t)
+	}
+	return teams, notes
+}
+
+// plan returns the digests to deliver for run: first the default
+// channel's organization-wide digest, then one per team (routes naming
+// the same channel are merged), scoped to the accounts its routes match.
+// Accounts no route matches are covered by the default digest only.
+// notes explain routes that were left out.
+func plan(run *result.Run, cfg *config.Slack) (targets []target, notes []string) {
+	targets = append(targets, target{channel: cfg.Channel, orgWide: true})
+	teams, notes := Teams(run, cfg)
+	for _, t := range teams {
+		targets = append(targets, target{channel: t.Channel, rule: t.Rule, in: t.Accounts, folder: t.Folder, mention: t.Mention})
 	}
 	return targets, notes
 }

@@ -162,6 +162,14 @@ func New(cfg *config.Slack, creds Credentials, tmpl *template.Template, log *slo
 			return nil, fmt.Errorf("slack: slack.upload %s needs a bot token (%s) with files:write; a webhook cannot upload", n.cfg.Upload, config.SlackTokenEnv)
 		}
 	}
+	if !n.cfg.Mentions {
+		for _, r := range n.cfg.Routes {
+			if len(r.Mention) > 0 {
+				n.log.Warn("a Slack route lists people to mention but slack.mentions is off: nobody is mentioned", "channel", r.Channel)
+				break
+			}
+		}
+	}
 	if creds.Token != "" {
 		n.api = slackgo.New(creds.Token, slackgo.OptionAPIURL(apiURL), slackgo.OptionHTTPClient(n.http))
 	}
@@ -185,10 +193,14 @@ func (n *Notifier) Notify(ctx context.Context, run *result.Run, loc result.Locat
 	for _, note := range notes {
 		n.log.Warn(note)
 	}
+	if loc.LinkWarning != "" {
+		n.log.Warn("the digest's download links expire early", "why", loc.LinkWarning)
+	}
+	people, _ := n.people(ctx)
 	var errs []error
 	for i := range targets {
 		t := &targets[i]
-		if err := n.deliver(ctx, run, t, loc); err != nil {
+		if err := n.deliver(ctx, run, t, loc, people); err != nil {
 			if t.channel != "" {
 				err = fmt.Errorf("%s: %w", t.channel, err)
 			}
@@ -200,8 +212,8 @@ func (n *Notifier) Notify(ctx context.Context, run *result.Run, loc result.Locat
 
 func channelName(ch string) string { return or(ch, "the webhook's channel") }
 
-func (n *Notifier) deliver(ctx context.Context, run *result.Run, t *target, loc result.Location) error {
-	msg, d, err := compose(n.tmpl, run, t, loc, n.cfg.Channel, n.cfg.MaxFindings, n.changes)
+func (n *Notifier) deliver(ctx context.Context, run *result.Run, t *target, loc result.Location, people People) error {
+	msg, d, err := compose(n.tmpl, run, t, loc, n.cfg.Channel, n.cfg.MaxFindings, n.changes, people)
 	if err != nil {
 		return err
 	}
@@ -371,7 +383,7 @@ var hints = map[string]string{
 	"channel_not_found": "the channel does not exist or the bot cannot see it: invite the bot or use the channel ID",
 	"not_in_channel":    "invite the bot to the channel (/invite @your-bot)",
 	"is_archived":       "the channel is archived",
-	"missing_scope":     "the bot token lacks a scope: it needs chat:write, and files:write to upload",
+	"missing_scope":     "the bot token lacks a scope: it needs chat:write, files:write to upload, users:read.email for slack.mentions",
 	"invalid_blocks":    "Slack rejected the blocks; check templates/slack.tmpl",
 	"msg_too_long":      "the message is too long",
 }

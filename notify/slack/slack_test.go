@@ -68,7 +68,7 @@ func TestNotifyPostsDigest(t *testing.T) {
 		t.Fatalf("%d posts, want 1", len(posts))
 	}
 	p := posts[0]
-	want, _, err := compose(builtinTemplate(t), run, &target{channel: "#security", orgWide: true}, result.Location{Dir: dir}, "#security", 10, nil)
+	want, _, err := compose(builtinTemplate(t), run, &target{channel: "#security", orgWide: true}, result.Location{Dir: dir}, "#security", 10, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

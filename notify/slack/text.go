@@ -59,16 +59,27 @@ var link = regexp.MustCompile(`<([^|>]+)\|([^>]+)>|<([^|>]+)>`)
 
 var mrkdwnUnescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 
-// plain spells out links and decodes entities.
+// plain spells out links and mentions and decodes entities.
 func plain(s string) string {
 	s = link.ReplaceAllStringFunc(s, func(l string) string {
 		m := link.FindStringSubmatch(l)
 		if m[3] != "" {
-			return mrkdwnUnescaper.Replace(m[3])
+			return mrkdwnUnescaper.Replace(bare(m[3]))
 		}
 		return mrkdwnUnescaper.Replace(m[2]) + " (" + mrkdwnUnescaper.Replace(m[1]) + ")"
 	})
 	return mrkdwnUnescaper.Replace(s)
+}
+
+// bare returns the inside of a bare <…> as a person reads it: a mention
+// of a user (@U…) as it is, of a user group (!subteam^S…) or a special
+// mention (!here) as @S… or @here, anything else (a URL) unchanged.
+func bare(s string) string {
+	if !strings.HasPrefix(s, "!") {
+		return s
+	}
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "!"), "subteam^")
+	return "@" + s
 }
 
 // emoji are the words or symbols a terminal shows for the shortcodes the
@@ -106,7 +117,7 @@ func terminalText(s string) string {
 	s = link.ReplaceAllStringFunc(s, func(l string) string {
 		m := link.FindStringSubmatch(l)
 		if m[3] != "" {
-			return hold(m[3])
+			return hold(bare(m[3]))
 		}
 		return hold(stripEmphasis(m[2]) + " (" + m[1] + ")")
 	})

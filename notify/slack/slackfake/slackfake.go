@@ -2,11 +2,12 @@
 // slacktest server with handlers that record what the reporter sends.
 //
 // slacktest keeps no record of chat.postMessage and has no file-upload or
-// webhook endpoints, so this package registers its own (custom handlers
-// win over slacktest's defaults): chat.postMessage, the three steps of the
+// webhook endpoints, and its users.lookupByEmail answers every email with
+// the same user, so this package registers its own (custom handlers win
+// over slacktest's defaults): chat.postMessage, the three steps of the
 // files upload v2 flow (the upload URL is on the server's own host, as
-// slack-go requires before it sends the token there) and an incoming
-// webhook. Any call can be answered differently with Reply, to inject
+// slack-go requires before it sends the token there), users.lookupByEmail
+// over the users added with AddUser, and an incoming webhook. Any call can be answered differently with Reply, to inject
 // rate limits and errors.
 package slackfake
 
@@ -29,6 +30,7 @@ const (
 	GetUploadURL   = "files.getUploadURLExternal"
 	UploadContent  = "upload"
 	CompleteUpload = "files.completeUploadExternal"
+	LookupByEmail  = "users.lookupByEmail"
 	Webhook        = "webhook"
 )
 
@@ -64,16 +66,19 @@ type Server struct {
 	posts    []Post
 	uploads  []Upload
 	webhooks []slackgo.WebhookMessage
+	users    map[string]string // email → user ID
+	lookups  []string          // the emails looked up, in order
 }
 
 // New starts a server and stops it when the test ends.
 func New(t testing.TB) *Server {
-	s := &Server{calls: map[string]int{}, replies: map[string]ReplyFunc{}}
+	s := &Server{calls: map[string]int{}, replies: map[string]ReplyFunc{}, users: map[string]string{}}
 	s.Server = slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/"+PostMessage, s.postMessage)
 		c.Handle("/"+GetUploadURL, s.getUploadURL)
 		c.Handle("/upload/", s.uploadContent)
 		c.Handle("/"+CompleteUpload, s.completeUpload)
+		c.Handle("/"+LookupByEmail, s.lookupByEmail)
 		c.Handle(WebhookPath, s.webhook)
 	})
 	s.Start()
@@ -122,6 +127,21 @@ func (s *Server) Webhooks() []slackgo.WebhookMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]slackgo.WebhookMessage(nil), s.webhooks...)
+}
+
+// AddUser makes users.lookupByEmail answer email with the user id; other
+// emails get users_not_found, as Slack answers them.
+func (s *Server) AddUser(email, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[email] = id
+}
+
+// Lookups returns the emails users.lookupByEmail was asked for, in order.
+func (s *Server) Lookups() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.lookups...)
 }
 
 // ChannelID is the ID the server gives a channel name: #team-a → CTEAMA.
@@ -224,6 +244,28 @@ func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, `{"ok":true,"files":%s}`, r.PostForm.Get("files"))
+}
+
+func (s *Server) lookupByEmail(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if s.answered(LookupByEmail, w, r) {
+		return
+	}
+	email := r.PostForm.Get("email")
+	s.mu.Lock()
+	s.lookups = append(s.lookups, email)
+	id, ok := s.users[email]
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	if !ok {
+		fmt.Fprint(w, `{"ok":false,"error":"users_not_found"}`)
+		return
+	}
+	b, _ := json.Marshal(map[string]any{"ok": true, "user": map[string]any{"id": id, "name": strings.Split(email, "@")[0], "profile": map[string]string{"email": email}}})
+	w.Write(b)
 }
 
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {

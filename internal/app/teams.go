@@ -1,0 +1,123 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"text/template"
+
+	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/internal/perm"
+	"github.com/reporter-dev/reporter/internal/runfolder"
+	"github.com/reporter-dev/reporter/report/markdown"
+	"github.com/reporter-dev/reporter/report/xlsx"
+	"github.com/reporter-dev/reporter/result"
+)
+
+// Team is one team's share of a run: its own audit.xlsx and audit.md,
+// with the layout of the run's own but only its accounts, written to the
+// run folder's teams/<Folder>/ (and so listed in the manifest and
+// archived with the run).
+type Team struct {
+	// Name is the team's name, for logs.
+	Name string
+	// Folder is the team's folder name; runfolder.TeamFolder makes one.
+	Folder string
+	// Accounts are the IDs of the team's accounts.
+	Accounts map[string]bool
+}
+
+// TeamsFunc returns the teams of a run once its accounts are known (a
+// route matches accounts by their OUs and tags).
+type TeamsFunc func(run *result.Run) []Team
+
+// writeTeamReports writes the files of each team. The team's findings are
+// read from the run's FindingSet through result.FilterAccounts: a
+// findings store reads only the team's accounts, so memory follows the
+// largest team, not the organization.
+func writeTeamReports(dir string, run *result.Run, teams []Team, evidence []xlsx.Evidence, tmpl *template.Template, wb xlsx.Options,
+	write func(name string, render func(io.Writer) error) error) error {
+	seen := map[string]string{}
+	for _, t := range teams {
+		if t.Folder == "" || runfolder.TeamFolder(t.Folder) != t.Folder {
+			return fmt.Errorf("team %q: folder name %q is not safe", t.Name, t.Folder)
+		}
+		if other, ok := seen[t.Folder]; ok {
+			return fmt.Errorf("teams %q and %q both write to %s", other, t.Name, runfolder.TeamPath(t.Folder, ""))
+		}
+		seen[t.Folder] = t.Name
+		sub, err := teamRun(run, t.Accounts)
+		if err != nil {
+			return fmt.Errorf("team %s: %w", t.Name, err)
+		}
+		if err := perm.MkdirAll(filepath.Join(dir, runfolder.TeamsDir, t.Folder)); err != nil {
+			return err
+		}
+		md := runfolder.TeamPath(t.Folder, "audit.md")
+		if err := write(filepath.FromSlash(md), func(w io.Writer) error {
+			return markdown.Write(w, tmpl, sub, markdown.DefaultLimits)
+		}); err != nil {
+			return err
+		}
+		var ev []xlsx.Evidence
+		for _, e := range evidence {
+			if t.Accounts[e.AccountID] {
+				ev = append(ev, e)
+			}
+		}
+		wbPath := runfolder.TeamPath(t.Folder, "audit.xlsx")
+		if err := xlsx.Write(filepath.Join(dir, filepath.FromSlash(wbPath)), sub, ev, wb); err != nil {
+			return fmt.Errorf("render %s: %w", wbPath, err)
+		}
+	}
+	return nil
+}
+
+// teamRun returns the part of run in the accounts in, summarized: its
+// accounts, findings, resolved findings, changes and the exceptions that
+// can apply to them. Earlier runs are not kept per team: the trend holds
+// this run only.
+func teamRun(run *result.Run, in map[string]bool) (*result.Run, error) {
+	has := func(id string) bool { return in[id] }
+	sub := &result.Run{Run: run.Run}
+	for _, a := range run.Accounts {
+		if in[a.ID] {
+			sub.Accounts = append(sub.Accounts, a)
+		}
+	}
+	sub.Findings = result.FilterAccounts(run.FindingSet(), has)
+	for _, f := range run.Resolved {
+		if in[f.AccountID] {
+			sub.Resolved = append(sub.Resolved, f)
+		}
+	}
+	if run.Changes != nil {
+		c := *run.Changes
+		c.RecoveredAccounts = refsIn(c.RecoveredAccounts, in)
+		c.NewlyFailedAccounts = refsIn(c.NewlyFailedAccounts, in)
+		sub.Changes = &c
+	}
+	for _, u := range run.Exceptions {
+		if u.Account == "*" || in[u.Account] {
+			sub.Exceptions = append(sub.Exceptions, u)
+		}
+	}
+	if sub.Exceptions == nil {
+		sub.Exceptions = []audit.ExceptionUse{}
+	}
+	if err := sub.Summarize(); err != nil {
+		return nil, err
+	}
+	sub.Trend = []result.TrendPoint{{RunID: run.Run.ID, AsOf: run.Run.AsOf, BySeverity: sub.Summary.BySeverity, Status: run.Run.Status, Failed: sub.Failed()}}
+	return sub, nil
+}
+
+func refsIn(refs []result.AccountRef, in map[string]bool) []result.AccountRef {
+	var out []result.AccountRef
+	for _, r := range refs {
+		if in[r.ID] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
