@@ -431,40 +431,79 @@ func (w *workbook) summary(r *result.Run) error {
 
 	// Links to every other sheet.
 	c.set(ref("A", sheetsRow), "Sheets (click to open)", st.section)
-	var others []string
-	for _, name := range f.GetSheetList() {
-		if name != sheet {
-			others = append(others, name)
-		}
-	}
-	for i, name := range others {
+	links := sheetLinks(f.GetSheetList()[1:])
+	for i, l := range links {
 		cell := ref([]string{"A", "C", "E"}[i%linksPerRow], sheetsRow+1+i/linksPerRow)
-		c.set(cell, name, st.link)
-		c.link(cell, name)
+		c.set(cell, l.label, st.link)
+		c.link(cell, l.sheet)
 	}
 	if c.err != nil {
 		return c.err
 	}
 
 	// The trend below the first look; open findings by check, the chart
-	// beside the first look, the table on the next printed page.
-	if err := w.trendChart(sheet, ref("A", trendRow), len(r.Trend)); err != nil {
+	// beside the first look, the table on the next printed page. (Only
+	// more sheets than fit five rows of links would move them down.)
+	linksEnd := sheetsRow + (len(links)+linksPerRow-1)/linksPerRow
+	trendAt := max(trendRow, linksEnd+2)
+	checksAt := checksRow + trendAt - trendRow
+	if err := w.trendChart(sheet, ref("A", trendAt), len(r.Trend)); err != nil {
 		return err
 	}
-	if err := f.InsertPageBreak(sheet, ref("A", checksRow)); err != nil {
+	if err := f.InsertPageBreak(sheet, ref("A", checksAt)); err != nil {
 		return err
 	}
-	checksEnd, err := w.checkTable(c, r, st)
+	checksEnd, err := w.checkTable(c, r, st, checksAt)
 	if err != nil {
 		return err
 	}
-	if checksEnd > checksRow+1 {
-		if err := w.checkChart(sheet, "G1", checksRow+2, checksEnd); err != nil {
+	if checksEnd > checksAt+1 {
+		if err := w.checkChart(sheet, "G1", checksAt+2, checksEnd); err != nil {
 			return err
 		}
 	}
 	// The run's details follow.
 	return w.runDetails(c, r, checksEnd+3, st)
+}
+
+// sheetLink is a link of the Summary to a sheet.
+type sheetLink struct{ label, sheet string }
+
+// sheetLinks links each sheet, but only the first of a table's parts
+// ("Credentials", not "Credentials (2)"…), labelled with how many there
+// are: a run of millions of rows keeps its links on the first screen.
+func sheetLinks(sheets []string) []sheetLink {
+	parts := map[string]int{}
+	for _, name := range sheets {
+		parts[name]++
+	}
+	isPart := func(name string) (string, bool) {
+		i := strings.LastIndex(name, " (")
+		if i < 0 || !strings.HasSuffix(name, ")") {
+			return "", false
+		}
+		if _, err := strconv.Atoi(name[i+2 : len(name)-1]); err != nil {
+			return "", false
+		}
+		return name[:i], parts[name[:i]] > 0
+	}
+	for _, name := range sheets {
+		if base, ok := isPart(name); ok {
+			parts[base]++
+		}
+	}
+	var links []sheetLink
+	for _, name := range sheets {
+		if _, ok := isPart(name); ok {
+			continue
+		}
+		label := name
+		if n := parts[name]; n > 1 {
+			label = fmt.Sprintf("%s (%d sheets)", name, n)
+		}
+		links = append(links, sheetLink{label, name})
+	}
+	return links
 }
 
 // summaryHeadline is the Summary's first sentence and the status that
@@ -593,7 +632,7 @@ type chartCheck struct {
 // severe first, then most findings first, each count in its severity's
 // column (the chart stacks them, coloured by severity). It returns the
 // table's last row.
-func (w *workbook) checkTable(c *cells, r *result.Run, st summaryStyles) (int, error) {
+func (w *workbook) checkTable(c *cells, r *result.Run, st summaryStyles, checksRow int) (int, error) {
 	var rows []chartCheck
 	for i, ch := range audit.Checks {
 		if n := r.Summary.ByCheck[ch.ID]; n > 0 {

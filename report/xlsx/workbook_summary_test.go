@@ -217,6 +217,8 @@ func TestSummaryFailedRun(t *testing.T) {
 		}
 	}
 	run.Findings = nil
+	// A hostile account name stays text.
+	run.Accounts[0].Name = "=cmd|' /C calc'!A0"
 	run.SetStatus()
 	if err := run.Summarize(); err != nil {
 		t.Fatal(err)
@@ -226,6 +228,12 @@ func TestSummaryFailedRun(t *testing.T) {
 		t.Errorf("Summary A2 = %q, want the failure %q", got, want)
 	}
 	checkFill(t, f, "Summary", "A2", severityColors[audit.Critical][0])
+	if got := mustCell(t, f, "B15"); !strings.HasPrefix(got, "=cmd|' /C calc'!A0 (100000000000), ") {
+		t.Errorf("failed accounts %q, want the hostile name first, as text", got)
+	}
+	if formula, _ := f.GetCellFormula("Summary", "B15"); formula != "" {
+		t.Errorf("a failed account's name became the formula %q", formula)
+	}
 	if got := mustCell(t, f, "B14"); got != "0.0%" {
 		t.Errorf("coverage %q, want 0.0%%", got)
 	}
@@ -429,4 +437,57 @@ func atoi(s string) int {
 		n = n*10 + int(c-'0')
 	}
 	return n
+}
+
+// TestSheetLinks: one link a sheet, one for all the parts of a table, and
+// sheet names quoted in the link's address.
+func TestSheetLinks(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		sheets []string
+		want   []sheetLink
+	}{
+		{"plain", []string{"Findings", "Checks"}, []sheetLink{{"Findings", "Findings"}, {"Checks", "Checks"}}},
+		{"parts", []string{"Findings", "Findings (2)", "Credentials", "Credentials (2)", "Credentials (3)", "Checks"},
+			[]sheetLink{{"Findings (2 sheets)", "Findings"}, {"Credentials (3 sheets)", "Credentials"}, {"Checks", "Checks"}}},
+		{"a name that only looks like a part", []string{"Notes (2)", "Trend (x)"}, []sheetLink{{"Notes (2)", "Notes (2)"}, {"Trend (x)", "Trend (x)"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := sheetLinks(tt.sheets); !slices.Equal(got, tt.want) {
+				t.Errorf("sheetLinks(%q) = %q, want %q", tt.sheets, got, tt.want)
+			}
+		})
+	}
+	for name, want := range map[string]string{"Findings": "'Findings'!A1", "Inactive users": "'Inactive users'!A1", "O'Brien": "'O''Brien'!A1"} {
+		if got := sheetLocation(name); got != want {
+			t.Errorf("sheetLocation(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+// TestSummaryManySheets: a table continued over several sheets gets one
+// link, and the first look keeps its rows.
+func TestSummaryManySheets(t *testing.T) {
+	run := summaryRun(t, false, false)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "audit.xlsx")
+	// Three rows a sheet: the Findings sheet continues on Findings (2).
+	if err := Write(path, run, nil, Options{TmpDir: dir, MaxRowsPerSheet: 3}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if !slices.Contains(f.GetSheetList(), "Findings (2)") {
+		t.Fatalf("sheets %q: want Findings continued", f.GetSheetList())
+	}
+	if got := mustCell(t, f, "A21"); got != "Findings (2 sheets)" {
+		t.Errorf("Summary A21 = %q, want Findings (2 sheets)", got)
+	}
+	checkLink(t, f, "A21", "Findings")
+	if got := mustCell(t, f, "A47"); got != "Check" {
+		t.Errorf("Summary A47 = %q, want the check table's header", got)
+	}
 }
