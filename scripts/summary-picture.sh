@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Renders the Summary sheet of the sample organization's workbook to
 # docs/images/summary.png, the picture at the top of README.md:
-#   1. reporter run --source sample (the as-of is fixed: 2026-11-01);
-#   2. LibreOffice converts audit.xlsx to PDF (the Summary sheet is the
-#      first page: landscape, one page wide);
+#   1. reporter run --source sample three times, as of 2026-03-01,
+#      2026-07-01 and the sample's own date (2026-11-01), into one folder,
+#      so that the last run has a previous run to compare with (the Change,
+#      New and Resolved columns) and a trend of three points;
+#   2. LibreOffice converts the last run's audit.xlsx to PDF (the Summary's
+#      first look is the first page: landscape, one page wide);
 #   3. pdftoppm (poppler-utils) renders that page at 110 dpi, cropped to
-#      the sheet's tables and charts.
+#      the first look and its charts.
 #
 #   scripts/summary-picture.sh
 #
 # Needs soffice (LibreOffice) and pdftoppm on PATH. The crop box fits the
 # sample's Summary on an A4 landscape page; when the Summary's layout
-# changes, look at the picture and adjust CROP. Started, Finished and the
-# reporter version are those of the run that made the picture.
+# changes, look at the picture and adjust CROP. The Summary's overdue
+# column reads "not set": the sample configures no due dates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,14 +24,18 @@ for tool in soffice pdftoppm; do
 done
 
 # x, y, width, height in pixels at 110 dpi.
-CROP=(-x 60 -y 90 -W 1150 -H 600)
+CROP=(-x 60 -y 85 -W 1120 -H 660)
 out=docs/images/summary.png
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-go run ./cmd/reporter run --source sample --out "$work/reports" --log-level warn >/dev/null
-xlsx=$(find "$work/reports" -name audit.xlsx | head -n 1)
+go build -o "$work/reporter" ./cmd/reporter
+for asof in 2026-03-01 2026-07-01; do
+  "$work/reporter" run --source sample --as-of "$asof" --out "$work/reports" --log-level warn >/dev/null
+done
+"$work/reporter" run --source sample --out "$work/reports" --log-level warn >/dev/null
+xlsx=$(find "$work/reports" -path '*2026/11/*' -name audit.xlsx | head -n 1)
 [ -n "$xlsx" ] || { echo "summary-picture: the sample run wrote no audit.xlsx" >&2; exit 1; }
 
 # A profile of its own, so a LibreOffice already open does not take the job.

@@ -194,8 +194,13 @@ func checkWorkbook(t *testing.T, path string, run *result.Run) {
 			t.Errorf("sheet %s: header not frozen (%+v, %v)", sheet, panes, err)
 		}
 	}
-	if got, _ := f.GetCellValue("Summary", "B12"); !strings.HasPrefix(got, "audited ") {
-		t.Errorf("Summary B12 = %q, want the coverage", got)
+	// The Summary's coverage line: its label, then the figures.
+	audited, expected := run.Summary.Coverage()
+	if label, _ := f.GetCellValue("Summary", "A14"); label != "Coverage" {
+		t.Errorf("Summary A14 = %q, want Coverage", label)
+	}
+	if got, _ := f.GetCellValue("Summary", "C14"); !strings.HasPrefix(got, fmt.Sprintf("%d of %d audited", audited, expected)) {
+		t.Errorf("Summary C14 = %q, want the coverage (%d of %d audited)", got, audited, expected)
 	}
 	zr, err := zip.OpenReader(path)
 	if err != nil {

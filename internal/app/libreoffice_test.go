@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,20 +22,23 @@ import (
 )
 
 // TestWorkbookOpensInLibreOffice converts the sample workbook to PDF with
-// LibreOffice, which refuses files Excel would want to repair, and reads
-// the text of the pages back. .ci/run installs LibreOffice; elsewhere the
-// test is skipped when it is absent.
+// LibreOffice, which refuses files Excel would want to repair, reads the
+// text of the pages back, and renders the first page, the Summary's first
+// look, to PNG as scripts/summary-picture.sh does for the README. .ci/run
+// installs LibreOffice and poppler; elsewhere the test is skipped when
+// they are absent.
 func TestWorkbookOpensInLibreOffice(t *testing.T) {
 	if testing.Short() {
 		t.Skip("converting with LibreOffice takes seconds")
 	}
 	soffice, err := exec.LookPath("soffice")
 	pdftotext, err2 := exec.LookPath("pdftotext")
-	if err != nil || err2 != nil {
+	pdftoppm, err3 := exec.LookPath("pdftoppm")
+	if err != nil || err2 != nil || err3 != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal("CI must install LibreOffice (libreoffice-calc-nogui) and poppler-utils")
 		}
-		t.Skip("LibreOffice or pdftotext not installed")
+		t.Skip("LibreOffice, pdftotext or pdftoppm not installed")
 	}
 	res, err := RunOnce(context.Background(), sampleOptions(t, mustSample()))
 	if err != nil {
@@ -50,7 +55,7 @@ func TestWorkbookOpensInLibreOffice(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pdftotext: %v", err)
 	}
-	for _, want := range []string{"IAM credential audit", "audited 5 of 5 accounts", "root-access-key-active", "svc-legacy-etl", "<root_account>"} {
+	for _, want := range []string{"IAM credential audit", "root-access-key-active", "svc-legacy-etl", "<root_account>", "Run details"} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("the PDF of audit.xlsx lacks %q", want)
 		}
@@ -60,6 +65,85 @@ func TestWorkbookOpensInLibreOffice(t *testing.T) {
 	if pages := strings.Count(string(text), "\f"); pages == 0 || pages > 30 {
 		t.Errorf("the PDF has %d pages, want 1–30", pages)
 	}
+
+	// The first page is the Summary's first look, whole: the headline,
+	// the severities, the coverage as a percentage, the exceptions, the
+	// links, both charts (their titles, the checks by title, the trend's
+	// date); the run's details start a page of their own.
+	first, err := exec.Command(pdftotext, "-layout", "-f", "1", "-l", "1", pdf, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	s := res.Run.Summary
+	for _, want := range []string{
+		"IAM credential audit", fmt.Sprintf("Run complete: %d open findings", s.Open),
+		"critical", "high", "medium", "low", "Total", "Change", "Overdue", "not set",
+		"Coverage", "100.0%", "5 of 5 audited, 0 failed, 0 skipped", "Failed accounts", "Expired exceptions", "Stale exceptions",
+		"Sheets (click to open)", "Unrotated keys", "Checks",
+		"Open findings by check", "Root user has an active access key", "Open findings by severity, last runs", "2026-11-01",
+	} {
+		if !strings.Contains(string(first), want) {
+			t.Errorf("the PDF's first page lacks %q:\n%s", want, first)
+		}
+	}
+	if strings.Contains(string(first), "Run details") {
+		t.Errorf("the run's details start on the first page: they belong below the first look")
+	}
+
+	// The PNG of that page: landscape, and showing each severity's colour
+	// (cells and bars) over a good part of it.
+	if out, err := exec.Command(pdftoppm, "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", pdf, filepath.Join(outDir, "summary")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v\n%s", err, out)
+	}
+	checkSummaryPicture(t, filepath.Join(outDir, "summary.png"))
+}
+
+// severityRGB are the severity colours of the workbook's cells and charts
+// (report/xlsx severityColors).
+var severityRGB = map[string][3]uint8{
+	"critical": {0xC0, 0x00, 0x00}, "high": {0xFF, 0x66, 0x00}, "medium": {0xFF, 0xC0, 0x00}, "low": {0x9B, 0xC2, 0xE6},
+}
+
+// checkSummaryPicture checks a rendered Summary page: a landscape page
+// with each severity's colour on enough pixels for its cell and its bars.
+func checkSummaryPicture(t *testing.T, path string) {
+	t.Helper()
+	file, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	img, err := png.Decode(file)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	b := img.Bounds()
+	if b.Dx() < 400 || b.Dx() <= b.Dy() {
+		t.Fatalf("%s is %dx%d, want a landscape page", path, b.Dx(), b.Dy())
+	}
+	counts := map[string]int{}
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			for sev, c := range severityRGB {
+				if near(r>>8, c[0]) && near(g>>8, c[1]) && near(bl>>8, c[2]) {
+					counts[sev]++
+				}
+			}
+		}
+	}
+	for sev := range severityRGB {
+		// A severity cell alone is some 100 pixels at 60 dpi.
+		if counts[sev] < 150 {
+			t.Errorf("%s: %d pixels of the %s colour, want its cell and its bars (pixels by colour: %v)", path, counts[sev], sev, counts)
+		}
+	}
+}
+
+// near reports whether a colour channel is within a rendering's shading of want.
+func near(got uint32, want uint8) bool {
+	d := int(got) - int(want)
+	return d >= -20 && d <= 20
 }
 
 // TestLargeWorkbookInLibreOffice audits a generated organization of

@@ -133,10 +133,15 @@ func Write(path string, r *result.Run, evidence []Evidence, opts Options) (err e
 	}); err != nil {
 		return err
 	}
-	if err := w.summary(r); err != nil {
+	// The Summary stays the first sheet; it is filled last, from the
+	// counts the other sheets' pass over the findings takes.
+	if err := f.SetSheetName("Sheet1", summarySheet); err != nil {
 		return err
 	}
 	if err := w.tables(r, evidence); err != nil {
+		return err
+	}
+	if err := w.summary(r); err != nil {
 		return err
 	}
 	f.SetActiveSheet(0)
@@ -169,6 +174,8 @@ type workbook struct {
 	// openCounts counts open findings by account and severity; the
 	// finding sheets fill it for the Accounts sheet.
 	openCounts map[string]map[audit.Severity]int
+	// figures are the Summary's counts of findings, from the counting pass.
+	figures summaryFigures
 }
 
 func newWorkbook(f *excelize.File) (*workbook, error) {
@@ -191,12 +198,7 @@ func newWorkbook(f *excelize.File) (*workbook, error) {
 	w.bold = style(&excelize.Style{Font: &excelize.Font{Bold: true}})
 	w.date = style(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd hh:mm:ss")})
 	w.day = style(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd")})
-	for sev, colors := range map[audit.Severity][2]string{
-		audit.Critical: {"C00000", "FFFFFF"},
-		audit.High:     {"FF6600", "FFFFFF"},
-		audit.Medium:   {"FFC000", "000000"},
-		audit.Low:      {"DDEBF7", "000000"},
-	} {
+	for sev, colors := range severityColors {
 		w.severity[sev] = style(&excelize.Style{
 			Font: &excelize.Font{Bold: true, Color: colors[1]},
 			Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{colors[0]}},
@@ -204,6 +206,16 @@ func newWorkbook(f *excelize.File) (*workbook, error) {
 		w.severityCell[sev] = excelize.Cell{StyleID: w.severity[sev], Value: sev.String()}
 	}
 	return w, err
+}
+
+// severityColors are each severity's fill and text colour: the severity
+// cells of every sheet and the bars and lines of the Summary's charts
+// share them, so a colour means the same severity everywhere.
+var severityColors = map[audit.Severity][2]string{
+	audit.Critical: {"C00000", "FFFFFF"}, // dark red
+	audit.High:     {"FF6600", "FFFFFF"}, // orange
+	audit.Medium:   {"FFC000", "000000"}, // amber
+	audit.Low:      {"9BC2E6", "000000"}, // blue, dark enough for a line on white
 }
 
 func ptr[T any](v T) *T { return &v }

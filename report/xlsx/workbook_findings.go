@@ -253,6 +253,7 @@ func (w *workbook) reserveFindingSheets(r *result.Run) error {
 	rows := make([]int, len(findingSheetList))
 	openCount := 0
 	err := r.EachFinding(func(f *audit.Finding) error {
+		w.countSummary(f, r.Changes != nil)
 		if f.Open() {
 			w.countOpen(f)
 			openCount++

@@ -119,7 +119,7 @@ func TestWorkbookCellsReadBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fills := map[string]string{"critical": "C00000", "high": "FF6600", "medium": "FFC000", "low": "DDEBF7"}
+	fills := map[string]string{"critical": "C00000", "high": "FF6600", "medium": "FFC000", "low": severityColors[audit.Low][0]}
 	for i, row := range rows[1:] {
 		checkSeverityFill(t, f, "Checks", "C"+strconv.Itoa(i+2), fills[row[2]])
 	}
