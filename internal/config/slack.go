@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -60,6 +61,30 @@ type SlackRoute struct {
 	Accounts []string          `yaml:"accounts"`
 	OUs      []string          `yaml:"ous"`
 	Tags     map[string]string `yaml:"tags"`
+	// Owner, when set, owns the findings of the accounts the route
+	// matches that neither an owner tag nor an exception gives an owner
+	// (optional; e.g. "team-payments").
+	Owner string `yaml:"owner"`
+}
+
+// Matches reports whether the route covers an account: its ID is
+// listed, one of its OUs (at any depth) is listed, or it carries one of
+// the tags (key and value).
+func (r *SlackRoute) Matches(id string, ous []string, tags map[string]string) bool {
+	if slices.Contains(r.Accounts, id) {
+		return true
+	}
+	for _, ou := range ous {
+		if slices.Contains(r.OUs, ou) {
+			return true
+		}
+	}
+	for k, v := range r.Tags {
+		if got, ok := tags[k]; ok && got == v {
+			return true
+		}
+	}
+	return false
 }
 
 // SlackUpload selects the file uploaded beside the digest.
