@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 )
 
 // UserTags are tags of an account's IAM users read to find the owners of
@@ -44,48 +43,52 @@ const MaxUserTagsFile = 32 << 20
 // twice is an error, as is anything but that shape; errors give the line
 // and column.
 func ParseUserTags(data []byte) (map[string]map[string]string, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
 	at := func(off int64, format string, args ...any) error {
 		line, col := position(data, off)
 		return fmt.Errorf("line %d, column %d: %s", line, col, fmt.Sprintf(format, args...))
 	}
-	syntax := func(err error) error {
+	// The syntax first, with the error's offset in the whole file (a
+	// Decoder's offsets are not).
+	var whole json.RawMessage
+	if err := json.Unmarshal(data, &whole); err != nil {
 		var syn *json.SyntaxError
-		var typ *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &syn):
-			return at(syn.Offset, "%v", err)
-		case errors.As(err, &typ):
-			return at(typ.Offset, "%v", err)
-		case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-			return at(int64(len(data)), "unexpected end of the file")
+		if errors.As(err, &syn) {
+			if syn.Offset >= int64(len(data)) {
+				return nil, at(int64(len(data)), "unexpected end of the file")
+			}
+			return nil, at(syn.Offset-1, "%v", err)
 		}
-		return at(dec.InputOffset(), "%v", err)
+		return nil, at(0, "%v", err)
 	}
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, syntax(err)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, at(dec.InputOffset(), "want an object mapping each user name to `aws iam list-user-tags` output")
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, _ := dec.Token(); tok != json.Delim('{') {
+		return nil, at(0, "want an object mapping each user name to `aws iam list-user-tags` output")
 	}
 	out := map[string]map[string]string{}
 	for dec.More() {
 		keyAt := dec.InputOffset()
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, syntax(err)
+			return nil, at(keyAt, "%v", err)
 		}
 		user, _ := tok.(string)
 		if _, dup := out[user]; dup {
 			return nil, at(keyAt, "user %q appears twice", user)
 		}
-		valueAt := dec.InputOffset()
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, at(keyAt, "%v", err)
+		}
+		valueAt := dec.InputOffset() - int64(len(raw))
 		var entry struct {
 			Tags *[]Tag `json:"Tags"`
 		}
-		if err := dec.Decode(&entry); err != nil {
-			return nil, syntax(err)
+		if err := json.Unmarshal(raw, &entry); err != nil {
+			var typ *json.UnmarshalTypeError
+			if errors.As(err, &typ) {
+				return nil, at(valueAt+typ.Offset, "user %q: %v", user, err)
+			}
+			return nil, at(valueAt, "user %q: %v", user, err)
 		}
 		if entry.Tags == nil {
 			return nil, at(valueAt, "user %q: no Tags: want the output of `aws iam list-user-tags`", user)
@@ -98,12 +101,6 @@ func ParseUserTags(data []byte) (map[string]map[string]string, error) {
 			tags[t.Key] = t.Value
 		}
 		out[user] = tags
-	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return nil, syntax(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, at(dec.InputOffset(), "unexpected data after the object")
 	}
 	return out, nil
 }
