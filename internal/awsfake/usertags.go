@@ -2,10 +2,9 @@ package awsfake
 
 import (
 	"bytes"
+	"encoding/csv"
 	"fmt"
-	"io"
 
-	"github.com/reporter-dev/reporter/collect/credreport"
 	"github.com/reporter-dev/reporter/collect/posture"
 )
 
@@ -62,18 +61,17 @@ func (a *Account) tagsOf(user string) ([]posture.Tag, bool) {
 	return nil, reportHasUser(a.Report, user)
 }
 
-// reportHasUser reports whether the credential report lists user.
+// reportHasUser reports whether the credential report has a row of
+// user (its first column, after the header).
 func reportHasUser(report []byte, user string) bool {
-	rd, err := credreport.NewReader(bytes.NewReader(report), "")
-	if err != nil {
-		return false
-	}
-	for {
-		row, err := rd.Next()
-		if err == io.EOF || err != nil {
+	rd := csv.NewReader(bytes.NewReader(report))
+	rd.FieldsPerRecord = -1
+	for n := 0; ; n++ {
+		rec, err := rd.Read()
+		if err != nil {
 			return false
 		}
-		if !row.IsRoot() && row.User == user {
+		if n > 0 && len(rec) > 0 && rec[0] == user && user != "<root_account>" {
 			return true
 		}
 	}
