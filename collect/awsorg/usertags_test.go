@@ -70,7 +70,7 @@ func TestUserTags(t *testing.T) {
 		err      string                       // substring of its UserTags.Err
 		failed   bool
 		notRead  int
-		lookups  int // ListUserTags calls that succeeded
+		lookups  int               // ListUserTags calls that succeeded
 		detailed map[string]string // user0's tags in the first member's details
 	}{
 		{name: "paginated lookups, only the owner keys kept",
