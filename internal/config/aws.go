@@ -100,6 +100,8 @@ func (c *AWS) Validate() error {
 type awsListFlag struct {
 	list *[]string
 	set  bool
+	// kind names the items in the help; "ids" when empty.
+	kind string
 }
 
 // String implements pflag.Value.
@@ -111,7 +113,12 @@ func (f *awsListFlag) String() string {
 }
 
 // Type names the flag's value in the help.
-func (f *awsListFlag) Type() string { return "ids" }
+func (f *awsListFlag) Type() string {
+	if f.kind != "" {
+		return f.kind
+	}
+	return "ids"
+}
 
 // Set implements pflag.Value.
 func (f *awsListFlag) Set(v string) error {

@@ -293,7 +293,7 @@ func (c *Config) RegisterGeneralFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Templates, "templates", c.Templates, "folder of templates overriding the built-in ones")
 	fs.StringVar(&c.Exceptions, "exceptions", c.Exceptions, "YAML file of accepted risks (exceptions)")
 	fs.IntVar(&c.ExceptionsMaxDays, "exceptions-max-days", c.ExceptionsMaxDays, "an exception may expire at most this many days after the run's as-of (1 or more)")
-	fs.Var(&awsListFlag{list: &c.OwnerTagKeys}, "owner-tag-keys", "comma-separated tag keys naming a finding's owner, first present wins: on the IAM user, else on the account (empty: no owners from tags)")
+	fs.Var(&awsListFlag{list: &c.OwnerTagKeys, kind: "keys"}, "owner-tag-keys", "comma-separated tag keys naming a finding's owner, first present wins: on the IAM user, else on the account (empty: no owners from tags)")
 	fs.IntVar(&c.Workbook.MaxCredentialRows, "workbook-max-credential-rows", c.Workbook.MaxCredentialRows, "above this many credential-report rows, the workbook's Credentials sheet points to evidence/ instead of copying them (0: always)")
 	fs.IntVar(&c.Workbook.MaxFamilyRows, "workbook-max-family-rows", c.Workbook.MaxFamilyRows, "above this many open findings, the workbook's family sheets (Inactive users, Unrotated keys…) say how many they would hold instead of repeating the Findings sheet's rows (0: always)")
 	fs.StringVar(&c.Log.Level, "log-level", c.Log.Level, "debug, info, warn or error")
