@@ -55,6 +55,10 @@ type AccountResult struct {
 	// failure there leaves the account Collected: only the checks that
 	// need the missing input do not run.
 	Posture posture.Data
+	// UserTags are users' tags read for owners beyond those of
+	// Posture.Details (a file, or iam:ListUserTags when the authorization
+	// details are missing). A failure there leaves the account Collected.
+	UserTags UserTags
 	// Duration is how long collecting this account took.
 	Duration time.Duration
 }
@@ -74,4 +78,14 @@ type Source interface {
 // how many accounts they will yield. It is used for progress display.
 type Counter interface {
 	Expected() int
+}
+
+// UserSelector is implemented by sources that read users' tags one user
+// at a time (collect/awsorg's iam:ListUserTags, when an account's
+// authorization details are missing). Before Collect, the run gives them
+// the function that returns the users of an account's result that have
+// findings, so that only those are looked up. It may be called from
+// several goroutines at once.
+type UserSelector interface {
+	SelectUsers(users func(res *AccountResult) []string)
 }

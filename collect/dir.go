@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -31,10 +32,14 @@ var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
 //	<account-id>.authorization-details.json optional: `aws iam get-account-authorization-details` output
 //	<account-id>.account-summary.json      optional: `aws iam get-account-summary` output
 //	<account-id>.virtual-mfa-devices.json  optional: `aws iam list-virtual-mfa-devices --assignment-status Assigned` output
+//	<account-id>.user-tags.json            optional: users' tags, {"USER": `aws iam list-user-tags --user-name USER` output, …}
 //	accounts.json                          optional: `aws organizations list-accounts` output
 //
 // A missing optional file means the checks that need it do not run for
-// that account; a malformed one fails only those checks.
+// that account; a malformed one fails only those checks. The user tags
+// (and the Tags of the authorization details' users) only give findings
+// their owners: a malformed user tags file is reported for the account,
+// whose checks all still run.
 //
 // Every other entry of the folder is listed by UnusedFiles with the
 // reason. A folder on disk is read through os.Root, so no path, symbolic
@@ -66,7 +71,7 @@ const (
 	policySuffix   = ".password-policy.json"
 	accountsFile   = "accounts.json"
 	layoutReminder = "the directory source reads <account-id>.csv, <account-id>.credential-report.json, <account-id>.password-policy.json, " +
-		"<account-id>.authorization-details.json, <account-id>.account-summary.json, <account-id>.virtual-mfa-devices.json and accounts.json"
+		"<account-id>.authorization-details.json, <account-id>.account-summary.json, <account-id>.virtual-mfa-devices.json, <account-id>.user-tags.json and accounts.json"
 )
 
 // PostureFiles are the dir layout's optional posture files: the input
@@ -199,7 +204,11 @@ func (s *DirSource) accounts(fsys fs.FS) ([]Account, []UnusedFile, error) {
 			}
 			continue
 		}
-		if prefix, ok := postureSuffix(name); ok {
+		prefix, ok := postureSuffix(name)
+		if !ok {
+			prefix, ok = strings.CutSuffix(name, UserTagsSuffix)
+		}
+		if ok {
 			switch {
 			case !accountIDPattern.MatchString(prefix):
 				skip(name, "not named after a 12-digit account ID")
@@ -298,6 +307,7 @@ func load(fsys fs.FS, acct Account) AccountResult {
 		res.Policy = pol
 	}
 	res.Posture = loadPosture(fsys, acct.ID)
+	res.UserTags = loadUserTags(fsys, acct.ID, &res.Posture)
 	res.Duration = time.Since(start)
 	return res
 }
@@ -327,6 +337,26 @@ func loadPosture(fsys fs.FS, id string) posture.Data {
 	return d
 }
 
+// loadUserTags reads an account's user tags file, if any, keeping its
+// bytes as evidence beside the posture inputs'. A problem is the
+// result's Err: the account's checks stand.
+func loadUserTags(fsys fs.FS, id string, d *posture.Data) UserTags {
+	name := id + UserTagsSuffix
+	data, err := readFileUpTo(fsys, name, MaxUserTagsFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return UserTags{}
+	case err != nil:
+		return UserTags{Err: err, Failed: true}
+	}
+	d.Evidence = append(d.Evidence, posture.File{Name: name, Data: data})
+	tags, err := ParseUserTags(data)
+	if err != nil {
+		return UserTags{Err: fmt.Errorf("%s: %w", name, err), Failed: true}
+	}
+	return UserTags{Tags: tags}
+}
+
 // ErrOutside means a symbolic link in the folder points outside it.
 var ErrOutside = errors.New("symbolic link to a path outside the report directory: refused")
 
@@ -334,6 +364,12 @@ var ErrOutside = errors.New("symbolic link to a path outside the report director
 // followed only within the folder; a FIFO or device is refused (reading
 // one could block the run or never end).
 func readFile(fsys fs.FS, name string) ([]byte, error) {
+	return readFileUpTo(fsys, name, -1)
+}
+
+// readFileUpTo is readFile refusing a file of more than limit bytes
+// (no limit when negative) without reading it whole.
+func readFileUpTo(fsys fs.FS, name string, limit int64) ([]byte, error) {
 	target, isLink, outside := followLinks(fsys, name)
 	if outside {
 		return nil, fmt.Errorf("read %s: %w (it points to %s)", name, ErrOutside, target)
@@ -352,9 +388,28 @@ func readFile(fsys fs.FS, name string) ([]byte, error) {
 	if !info.Mode().IsRegular() {
 		return nil, fmt.Errorf("read %s: %s, not a regular file", name, describeMode(info.Mode()))
 	}
-	data, err := fs.ReadFile(fsys, name)
+	tooLarge := fmt.Errorf("read %s: larger than %d bytes: refused", name, limit)
+	if limit >= 0 && info.Size() > limit {
+		return nil, tooLarge
+	}
+	if limit < 0 {
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		return data, nil
+	}
+	f, err := fsys.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	case int64(len(data)) > limit:
+		return nil, tooLarge // it grew while read
 	}
 	return data, nil
 }

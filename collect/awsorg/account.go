@@ -78,6 +78,7 @@ func (s *Source) collectAccount(ctx context.Context, me caller, t target) collec
 			return fail(err)
 		}
 	}
+	res.UserTags = s.readUserTags(ctx, client, t.acct.ID, &res)
 	return done(collect.Collected, nil)
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/reporter-dev/reporter/collect"
 	"github.com/reporter-dev/reporter/collect/awsorg"
 	"github.com/reporter-dev/reporter/internal/awsfake"
 	"github.com/reporter-dev/reporter/internal/iampolicy"
@@ -34,18 +35,25 @@ var unusedGrants = map[string]string{}
 // TestShippedPoliciesAreLeastPrivilege runs the org source end to end
 // against awsfake with every feature that makes calls on: OU filters with
 // the OU tree walked (no Paths), account tags (Slack routing by tag), the
-// dedicated audit role with its external ID. It holds the shipped policies
+// dedicated audit role with its external ID, owners from user tags read
+// with ListUserTags (IAM failing the authorization details, which would
+// otherwise carry them). It holds the shipped policies
 // to what awsfake recorded, both ways: every call is allowed (action and
 // resource), and every grant is used by some call, the member role's
 // exactly.
 func TestShippedPoliciesAreLeastPrivilege(t *testing.T) {
 	const role, externalID = "IAMCredentialAuditRole", "5f1c0a7e-iam-audit"
-	srv, url := fake(t, awsfake.Synthetic(6, generatedTime), awsfake.Options{OmitPaths: true, RoleName: role, ExternalID: externalID})
+	org := awsfake.Synthetic(6, generatedTime)
+	for i := range org.Accounts {
+		org.Accounts[i].Fault.Actions = map[string]awsfake.ActionFault{"GetAccountAuthorizationDetails": {Error: "ServiceFailure"}}
+	}
+	srv, url := fake(t, org, awsfake.Options{OmitPaths: true, RoleName: role, ExternalID: externalID})
 	opts := fastOptions(awsorg.ModeOrg)
 	opts.ExcludeOUs = []string{"ou-synt-dev00000"}
 	opts.AccountTags = true
 	opts.RoleName, opts.ExternalID = role, externalID
-	got := run(t, url, mgmtCreds, opts)
+	opts.OwnerTagKeys, opts.MaxAttempts = []string{"owner"}, 2
+	got := run(t, url, mgmtCreds, opts, func(*collect.AccountResult) []string { return []string{"user0"} })
 	if got.err != nil {
 		t.Fatal(got.err)
 	}
@@ -67,7 +75,7 @@ func TestShippedPoliciesAreLeastPrivilege(t *testing.T) {
 			member[r.String()] = r
 		}
 	}
-	for _, want := range []string{"organizations:ListAccounts", "organizations:ListParents", "organizations:ListChildren", "organizations:ListTagsForResource", "sts:AssumeRole", "iam:GetCredentialReport"} {
+	for _, want := range []string{"organizations:ListAccounts", "organizations:ListParents", "organizations:ListChildren", "organizations:ListTagsForResource", "sts:AssumeRole", "iam:GetCredentialReport", "iam:ListUserTags"} {
 		if !slices.ContainsFunc(slices.Collect(maps.Values(reporter)), func(r iampolicy.Request) bool { return r.Action == want }) {
 			t.Fatalf("the collection never called %s with the reporter's credentials; the test would prove nothing about it", want)
 		}

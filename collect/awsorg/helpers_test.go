@@ -89,8 +89,9 @@ type collected struct {
 }
 
 // run builds a source over url and collects everything, checking that
-// sink is never called concurrently and each account comes once.
-func run(t *testing.T, url string, creds aws.Credentials, opts awsorg.Options) collected {
+// sink is never called concurrently and each account comes once. A
+// users function, if any, is the source's user selector.
+func run(t *testing.T, url string, creds aws.Credentials, opts awsorg.Options, users ...func(*collect.AccountResult) []string) collected {
 	t.Helper()
 	var logBuf bytes.Buffer
 	var logMu sync.Mutex
@@ -98,6 +99,9 @@ func run(t *testing.T, url string, creds aws.Credentials, opts awsorg.Options) c
 	src, err := awsorg.New(baseConfig(url, creds), opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, u := range users {
+		src.SelectUsers(u)
 	}
 	out := collected{results: map[string]collect.AccountResult{}}
 	var inSink sync.Mutex

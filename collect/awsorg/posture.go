@@ -57,7 +57,7 @@ func (s *Source) authorizationDetails(ctx context.Context, client iamAPI, accoun
 			return nil, ev, postureError(ctx, "iam:GetAccountAuthorizationDetails", err)
 		}
 		ev = append(ev, posture.File{Name: fmt.Sprintf("%s.authorization-details.page-%d.xml", account, n), Data: raw.take()})
-		addDetails(d, page)
+		addDetails(d, page, s.opts.OwnerTagKeys)
 	}
 	return d, ev, nil
 }
@@ -110,13 +110,13 @@ func postureError(ctx context.Context, op string, err error) error {
 
 // addDetails appends one page of GetAccountAuthorizationDetails to d,
 // decoding the URL-encoded documents (the SDK passes them on as IAM sent
-// them).
-func addDetails(d *posture.AuthorizationDetails, page *iam.GetAccountAuthorizationDetailsOutput) {
+// them). Users keep only the tags of tagKeys.
+func addDetails(d *posture.AuthorizationDetails, page *iam.GetAccountAuthorizationDetailsOutput, tagKeys []string) {
 	for _, u := range page.UserDetailList {
 		d.UserDetailList = append(d.UserDetailList, posture.UserDetail{
 			Path: aws.ToString(u.Path), UserName: aws.ToString(u.UserName), UserID: aws.ToString(u.UserId), Arn: aws.ToString(u.Arn),
 			CreateDate: aws.ToTime(u.CreateDate), UserPolicyList: inlinePolicies(u.UserPolicyList), GroupList: u.GroupList,
-			AttachedManagedPolicies: attached(u.AttachedManagedPolicies),
+			AttachedManagedPolicies: attached(u.AttachedManagedPolicies), Tags: ownerTags(u.Tags, tagKeys),
 		})
 	}
 	for _, g := range page.GroupDetailList {

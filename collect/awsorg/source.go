@@ -25,6 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/reporter-dev/reporter/collect"
 )
 
 // Mode says which accounts a Source audits.
@@ -49,6 +51,9 @@ const (
 	DefaultMaxBackoff      = 20 * time.Second
 	DefaultPollInterval    = 250 * time.Millisecond
 	DefaultMaxPollInterval = 30 * time.Second
+	// DefaultMaxUserTagLookups is the default cap of iam:ListUserTags
+	// lookups per account.
+	DefaultMaxUserTagLookups = 200
 )
 
 // Options configure a Source. Zero values take the defaults above.
@@ -80,6 +85,15 @@ type Options struct {
 	// (ListTagsForResource), e.g. for routing Slack digests by team. Org
 	// mode only; a failure is logged and the account audited without tags.
 	AccountTags bool
+	// OwnerTagKeys are the IAM user tag keys that name a finding's
+	// owner. The authorization details' users keep only these tags; when
+	// an account's details are missing, the users with findings (see
+	// collect.UserSelector) are looked up with iam:ListUserTags, at most
+	// MaxUserTagLookups per account. Empty reads no user tags.
+	OwnerTagKeys []string
+	// MaxUserTagLookups bounds the users looked up with iam:ListUserTags
+	// in one account; 0 means DefaultMaxUserTagLookups.
+	MaxUserTagLookups int
 
 	// MaxAttempts bounds the attempts of one AWS call that is throttled
 	// (Throttling, TooManyRequestsException, IAM's LimitExceeded) or
@@ -128,10 +142,11 @@ func (o Options) withDefaults() (Options, error) {
 	setDefault(&o.MaxBackoff, DefaultMaxBackoff)
 	setDefault(&o.PollInterval, DefaultPollInterval)
 	setDefault(&o.MaxPollInterval, DefaultMaxPollInterval)
+	setDefault(&o.MaxUserTagLookups, DefaultMaxUserTagLookups)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if o.Concurrency < 0 || o.AccountTimeout < 0 || o.RunTimeout < 0 || o.MaxAttempts < 0 || o.PollInterval < 0 {
+	if o.Concurrency < 0 || o.AccountTimeout < 0 || o.RunTimeout < 0 || o.MaxAttempts < 0 || o.PollInterval < 0 || o.MaxUserTagLookups < 0 {
 		return o, fmt.Errorf("concurrency, timeouts, attempts and poll interval must not be negative")
 	}
 	if !roleNamePattern.MatchString(o.RoleName) {
@@ -183,6 +198,15 @@ type Source struct {
 	reports reportClock // how long credential reports take to generate
 
 	expected atomic.Int64 // accounts the current Collect yields
+
+	// usersWithFindings selects the users to look up with ListUserTags;
+	// set by SelectUsers before Collect.
+	usersWithFindings func(*collect.AccountResult) []string
+}
+
+// SelectUsers implements collect.UserSelector. Call it before Collect.
+func (s *Source) SelectUsers(users func(*collect.AccountResult) []string) {
+	s.usersWithFindings = users
 }
 
 // New returns a Source that calls AWS with cfg's base credentials,

@@ -29,6 +29,15 @@ type UserDetail struct {
 	UserPolicyList          []InlinePolicy   `json:"UserPolicyList,omitempty"`
 	GroupList               []string         `json:"GroupList,omitempty"`
 	AttachedManagedPolicies []AttachedPolicy `json:"AttachedManagedPolicies"`
+	// Tags are the user's tags (the AWS source keeps only the owner tag
+	// keys it is configured with).
+	Tags []Tag `json:"Tags,omitempty"`
+}
+
+// Tag is an IAM tag, as the CLI prints it.
+type Tag struct {
+	Key   string `json:"Key"`
+	Value string `json:"Value"`
 }
 
 // GroupDetail is an IAM group with its policies.

@@ -6,7 +6,9 @@
 // and virtual MFA devices for the posture checks): an exposed production
 // account, a development account without a password policy, a sandbox whose
 // policy was not collected, a well-kept security account whose root user is
-// centrally managed, and the management account.
+// centrally managed, and the management account. Users carry owner tags
+// (in the authorization details, and in acme-dev's user tags file) beside
+// the accounts' team tags, so findings show their owners.
 package sample
 
 import (

@@ -62,6 +62,8 @@ type Options struct {
 	// Teams, when set, names the teams that get their own audit.xlsx and
 	// audit.md in teams/<folder>/ (see Team).
 	Teams TeamsFunc
+	// Owners say where the owners of findings come from.
+	Owners OwnerOptions
 }
 
 // TrendRuns is how many runs, this one included, the trend chart shows.
@@ -157,6 +159,10 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 		dir: dir, log: log, run: run, store: store,
 		eval:       audit.Evaluator{Thresholds: opts.Thresholds, AsOf: asOf},
 		exceptions: exceptions.NewApplier(opts.Exceptions, asOf),
+		ownerOpts:  &opts.Owners, owners: map[string]*accountOwners{},
+	}
+	if sel, ok := opts.Source.(collect.UserSelector); ok && len(opts.Owners.TagKeys) > 0 {
+		sel.SelectUsers(usersWithFindings(a.eval))
 	}
 	sink := a.account
 	if opts.Progress != nil {
@@ -194,6 +200,10 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 	}
 	lap("collect, parse and evaluate")
 	sort.SliceStable(run.Accounts, func(i, j int) bool { return run.Accounts[i].ID < run.Accounts[j].ID })
+	if err := assignOwners(store, a.owners); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("run %s: owners: %w (the run folder %s has no manifest and is incomplete)", runID, err, dir)
+	}
 	run.Exceptions = a.exceptions.Uses()
 	// An interrupted run still reports what it audited against its
 	// history, within a short time of its own.
@@ -309,6 +319,9 @@ type auditor struct {
 	findings []audit.Finding
 	// storeErr is the first failure to store findings; it ends the run.
 	storeErr error
+	// owners holds what each account offers to name its findings' owners.
+	ownerOpts *OwnerOptions
+	owners    map[string]*accountOwners
 }
 
 // account stores one account's evidence and evaluates it.
@@ -361,6 +374,10 @@ func (a *auditor) account(res collect.AccountResult) error {
 		}
 	}
 	a.exceptions.Apply(findings)
+	a.owners[acct.ID] = ownersOf(findings, &res, &acct, a.ownerOpts)
+	if n, ok := ownerLookupNotRun(&res.UserTags); ok && res.Status == collect.Collected {
+		acct.ChecksNotRun = append(acct.ChecksNotRun, n)
+	}
 	if err := a.store.Add(findings); err != nil {
 		a.storeErr = fmt.Errorf("store findings of account %s: %w", acct.ID, err)
 		return a.storeErr

@@ -39,6 +39,7 @@ func sampleOptions(t *testing.T, src collect.Source) Options {
 	return Options{
 		Source: src, OutDir: t.TempDir(), AsOf: sample.AsOf, Thresholds: audit.DefaultThresholds(),
 		Version: "test", Clock: fixedClock(time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)),
+		Owners: ownerOptions,
 	}
 }
 

@@ -63,7 +63,7 @@ type ActionFault struct {
 	Rate float64
 	// AfterPages lets this many pages of a paginated action (ListAccounts,
 	// ListAccountsForParent, ListChildren, GetAccountAuthorizationDetails,
-	// ListVirtualMFADevices) through before the fault applies, so that a
+	// ListVirtualMFADevices, ListUserTags) through before the fault applies, so that a
 	// listing fails part way.
 	AfterPages int
 	// Latency delays every answer to the action (on top of Fault.Latency).
@@ -107,7 +107,7 @@ var faultErrors = map[string]map[string]faultError{
 		"LimitExceeded":    {status: 409, service: "iam", actions: []string{"GenerateCredentialReport"}, message: "Cannot start a credential report generation task: the maximum number of concurrent tasks was reached."},
 		"ReportExpired":    {status: 410, service: "iam", actions: []string{"GetCredentialReport"}, message: "Credential report has expired. Use GenerateCredentialReport to generate a new report."},
 		"ReportNotPresent": {status: 410, service: "iam", actions: []string{"GetCredentialReport"}, message: "Credential report is not present. Use GenerateCredentialReport to generate a report."},
-		"NoSuchEntity":     {status: 404, service: "iam", actions: []string{"GetAccountPasswordPolicy"}, message: "The Password Policy with domain name %[4]s cannot be found."},
+		"NoSuchEntity":     {status: 404, service: "iam", actions: []string{"GetAccountPasswordPolicy", "ListUserTags"}, message: "The entity %[2]s asked for in account %[4]s cannot be found."},
 	},
 	"sts": {
 		"AccessDenied":            {status: 403, service: "sts", actions: []string{"AssumeRole"}, message: "User: %[1]s is not authorized to perform: sts:AssumeRole on resource: %[3]s"},
@@ -130,6 +130,7 @@ var actionServices = map[string]string{
 	"GetAccountAuthorizationDetails": "iam",
 	"GetAccountSummary":              "iam",
 	"ListVirtualMFADevices":          "iam",
+	"ListUserTags":                   "iam",
 	"AssumeRole":                     "sts",
 	"GetCallerIdentity":              "sts",
 	"DescribeOrganization":           "organizations",
@@ -141,7 +142,7 @@ var actionServices = map[string]string{
 }
 
 // paginatedActions are the paginated actions ActionFault.AfterPages applies to.
-var paginatedActions = []string{"ListAccounts", "ListAccountsForParent", "ListChildren", "GetAccountAuthorizationDetails", "ListVirtualMFADevices"}
+var paginatedActions = []string{"ListAccounts", "ListAccountsForParent", "ListChildren", "GetAccountAuthorizationDetails", "ListVirtualMFADevices", "ListUserTags"}
 
 // FaultErrors returns the error codes an ActionFault may answer to action,
 // or nil when action is not served.

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"slices"
 	"strings"
 
 	"github.com/reporter-dev/reporter/collect"
+	"github.com/reporter-dev/reporter/collect/posture"
 )
 
 // LoadDir reads an organization from a directory in the dir: source layout
@@ -20,7 +22,8 @@ import (
 // AccessDenied, so that it is "not collected" as with the dir: source),
 // and likewise authorization details, account summary and virtual MFA
 // devices from the CLI's <account-id>.authorization-details.json,
-// .account-summary.json and .virtual-mfa-devices.json.
+// .account-summary.json and .virtual-mfa-devices.json, and the users' tags
+// ListUserTags serves from <account-id>.user-tags.json (and the details).
 // The Paths of accounts.json entries, when present, give the OU tree. The
 // management account is the first account of accounts.json that has a
 // report, else the lowest account ID.
@@ -61,8 +64,11 @@ func LoadFS(fsys fs.FS, label string) (Org, error) {
 			}
 		}
 		m := meta[a.ID]
+		if res.UserTags.Err != nil {
+			return Org{}, fmt.Errorf("%s: account %s: %w", label, a.ID, res.UserTags.Err)
+		}
 		acct := Account{ID: a.ID, Name: a.Name, Email: m.Email, State: m.State, Status: m.Status, Report: res.Report, Policy: res.Policy, Tags: collect.TagMap(m.Tags),
-			Details: res.Posture.Details, Summary: res.Posture.Summary, VirtualMFA: res.Posture.VirtualMFA}
+			Details: res.Posture.Details, Summary: res.Posture.Summary, VirtualMFA: res.Posture.VirtualMFA, UserTags: userTagLists(res.UserTags.Tags)}
 		if len(m.Paths) > 0 {
 			orgID, rootID, ous, err := parsePath(m.Paths[0])
 			if err != nil {
@@ -133,4 +139,21 @@ func parsePath(p string) (orgID, rootID string, ous []string, err error) {
 		return "", "", nil, fmt.Errorf("path %q: want o-…/r-…/[ou-…/…]", p)
 	}
 	return parts[0], parts[1], parts[2:], nil
+}
+
+// userTagLists turns a user tags file's map into ListUserTags' tag lists,
+// keys sorted.
+func userTagLists(m map[string]map[string]string) map[string][]posture.Tag {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string][]posture.Tag, len(m))
+	for user, tags := range m {
+		list := make([]posture.Tag, 0, len(tags))
+		for _, k := range slices.Sorted(maps.Keys(tags)) {
+			list = append(list, posture.Tag{Key: k, Value: tags[k]})
+		}
+		out[user] = list
+	}
+	return out
 }

@@ -60,6 +60,9 @@ type Account struct {
 	Details    *posture.AuthorizationDetails
 	Summary    *posture.AccountSummary
 	VirtualMFA *posture.VirtualMFADevices
+	// UserTags are the tags ListUserTags serves for users without an
+	// entry in Details (whose own Tags it serves, as GAAD does).
+	UserTags map[string][]posture.Tag
 	// Fault injects failures into the calls about this account.
 	Fault Fault
 }

@@ -46,6 +46,7 @@ type xmlUser struct {
 	UserPolicyList          []xmlPolicyDetail `xml:"UserPolicyList>member"`
 	GroupList               []string          `xml:"GroupList>member"`
 	AttachedManagedPolicies []xmlAttached     `xml:"AttachedManagedPolicies>member"`
+	Tags                    []xmlTag          `xml:"Tags>member"`
 }
 
 type xmlGroup struct {
@@ -224,7 +225,8 @@ func attachedXML(list []posture.AttachedPolicy) []xmlAttached {
 
 func userXML(u *posture.UserDetail) xmlUser {
 	return xmlUser{Path: u.Path, UserName: u.UserName, UserID: u.UserID, Arn: u.Arn, CreateDate: stamp(u.CreateDate),
-		UserPolicyList: policyDetails(u.UserPolicyList), GroupList: u.GroupList, AttachedManagedPolicies: attachedXML(u.AttachedManagedPolicies)}
+		UserPolicyList: policyDetails(u.UserPolicyList), GroupList: u.GroupList, AttachedManagedPolicies: attachedXML(u.AttachedManagedPolicies),
+		Tags: tagsXML(u.Tags)}
 }
 
 func groupXML(g *posture.GroupDetail) xmlGroup {

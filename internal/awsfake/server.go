@@ -55,7 +55,7 @@ type Options struct {
 	PageSize int
 	// IAMPageSize caps the items of every IAM list page
 	// (GetAccountAuthorizationDetails counts users, groups, roles and
-	// policies together; ListVirtualMFADevices), as IAM may return fewer
+	// policies together; ListVirtualMFADevices; ListUserTags), as IAM may return fewer
 	// than MaxItems; 0 serves MaxItems (default 100).
 	IAMPageSize int
 	// EmptyPageEvery makes every n-th Organizations page empty (with a

@@ -45,7 +45,8 @@ type AWS struct {
 	ExcludeOUs []string `yaml:"exclude_ous"`
 	// AccountTags reads every account's Organizations tags
 	// (organizations:ListTagsForResource, one call per account). It is
-	// turned on by itself when a Slack route matches on tags.
+	// turned on by itself when a Slack route matches on tags or
+	// owner_tag_keys is not empty (owners from the account's tags).
 	AccountTags bool `yaml:"account_tags"`
 }
 
@@ -74,7 +75,7 @@ func (c *AWS) RegisterFlags(fs *pflag.FlagSet) {
 	fs.Var(&awsListFlag{list: &c.ExcludeAccounts}, "exclude-accounts", "comma-separated account IDs never audited")
 	fs.Var(&awsListFlag{list: &c.IncludeOUs}, "include-ous", "comma-separated OU (ou-…) or root (r-…) IDs: audit only the accounts under them")
 	fs.Var(&awsListFlag{list: &c.ExcludeOUs}, "exclude-ous", "comma-separated OU IDs whose accounts are never audited")
-	fs.BoolVar(&c.AccountTags, "account-tags", c.AccountTags, "read each account's Organizations tags (automatic when a Slack route uses tags)")
+	fs.BoolVar(&c.AccountTags, "account-tags", c.AccountTags, "read each account's Organizations tags (automatic when a Slack route uses tags or owner_tag_keys is set)")
 }
 
 // Validate checks the limits of the AWS collection. The role and session
@@ -99,6 +100,8 @@ func (c *AWS) Validate() error {
 type awsListFlag struct {
 	list *[]string
 	set  bool
+	// kind names the items in the help; "ids" when empty.
+	kind string
 }
 
 // String implements pflag.Value.
@@ -110,7 +113,12 @@ func (f *awsListFlag) String() string {
 }
 
 // Type names the flag's value in the help.
-func (f *awsListFlag) Type() string { return "ids" }
+func (f *awsListFlag) Type() string {
+	if f.kind != "" {
+		return f.kind
+	}
+	return "ids"
+}
 
 // Set implements pflag.Value.
 func (f *awsListFlag) Set(v string) error {

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -48,6 +49,11 @@ type Config struct {
 	AWS    AWS    `yaml:"aws"`
 	S3     S3     `yaml:"s3"`
 	Slack  Slack  `yaml:"slack"`
+
+	// OwnerTagKeys are the tag keys naming a finding's owner, in order:
+	// the first present on the IAM user wins, else the first on the
+	// account. Empty reads no tags for owners.
+	OwnerTagKeys []string `yaml:"owner_tag_keys"`
 }
 
 // Log configures logging.
@@ -85,6 +91,7 @@ func Default() Config {
 		Thresholds:        audit.DefaultThresholds(),
 		Log:               Log{Level: "info", Format: "auto"},
 		ExceptionsMaxDays: 365,
+		OwnerTagKeys:      DefaultOwnerTagKeys(),
 		Workbook:          Workbook{MaxCredentialRows: DefaultMaxCredentialRows, MaxFamilyRows: DefaultMaxFamilyRows},
 		Listen:            "127.0.0.1:9090",
 		Daemon:            DefaultDaemon(),
@@ -208,6 +215,7 @@ func (c *Config) Problems() []error {
 	if c.ExceptionsMaxDays < 1 {
 		add(fmt.Errorf("exceptions_max_days %d (--exceptions-max-days): want 1 or more; every exception must be reviewed within that many days", c.ExceptionsMaxDays))
 	}
+	add(validOwnerTagKeys(c.OwnerTagKeys))
 	add(c.Log.Validate())
 	if c.Workbook.MaxCredentialRows < 0 {
 		add(fmt.Errorf("workbook.max_credential_rows %d (--workbook-max-credential-rows): want 0 or more; 0 never copies the credential reports into the workbook", c.Workbook.MaxCredentialRows))
@@ -285,6 +293,7 @@ func (c *Config) RegisterGeneralFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Templates, "templates", c.Templates, "folder of templates overriding the built-in ones")
 	fs.StringVar(&c.Exceptions, "exceptions", c.Exceptions, "YAML file of accepted risks (exceptions)")
 	fs.IntVar(&c.ExceptionsMaxDays, "exceptions-max-days", c.ExceptionsMaxDays, "an exception may expire at most this many days after the run's as-of (1 or more)")
+	fs.Var(&awsListFlag{list: &c.OwnerTagKeys, kind: "keys"}, "owner-tag-keys", "comma-separated tag keys naming a finding's owner, first present wins: on the IAM user, else on the account (empty: no owners from tags)")
 	fs.IntVar(&c.Workbook.MaxCredentialRows, "workbook-max-credential-rows", c.Workbook.MaxCredentialRows, "above this many credential-report rows, the workbook's Credentials sheet points to evidence/ instead of copying them (0: always)")
 	fs.IntVar(&c.Workbook.MaxFamilyRows, "workbook-max-family-rows", c.Workbook.MaxFamilyRows, "above this many open findings, the workbook's family sheets (Inactive users, Unrotated keys…) say how many they would hold instead of repeating the Findings sheet's rows (0: always)")
 	fs.StringVar(&c.Log.Level, "log-level", c.Log.Level, "debug, info, warn or error")
@@ -337,4 +346,31 @@ func (c *Config) ApplyPresetFlag(fs *pflag.FlagSet) error {
 		}
 	}
 	return nil
+}
+
+// DefaultOwnerTagKeys returns the default owner_tag_keys: owner, then team.
+func DefaultOwnerTagKeys() []string { return []string{"owner", "team"} }
+
+// maxOwnerTagKeys bounds owner_tag_keys: each key is looked for in every
+// user's and account's tags.
+const maxOwnerTagKeys = 10
+
+// validOwnerTagKeys checks owner_tag_keys: at most maxOwnerTagKeys keys,
+// each 1 to 128 characters (IAM's limit) and given once.
+func validOwnerTagKeys(keys []string) error {
+	var errs []error
+	if len(keys) > maxOwnerTagKeys {
+		errs = append(errs, fmt.Errorf("owner_tag_keys (--owner-tag-keys): %d keys: want at most %d", len(keys), maxOwnerTagKeys))
+	}
+	for i, k := range keys {
+		switch {
+		case strings.TrimSpace(k) == "":
+			errs = append(errs, fmt.Errorf("owner_tag_keys[%d] (--owner-tag-keys): empty key", i))
+		case len([]rune(k)) > 128:
+			errs = append(errs, fmt.Errorf("owner_tag_keys[%d] (--owner-tag-keys): %d characters: IAM tag keys have at most 128", i, len([]rune(k))))
+		case slices.Contains(keys[:i], k):
+			errs = append(errs, fmt.Errorf("owner_tag_keys[%d] (--owner-tag-keys): %q is given twice", i, k))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -78,6 +79,10 @@ type SlackRoute struct {
 	// Mention lists the Slack user groups (IDs S…) and users (IDs U… or
 	// W…) the team's digest mentions, with slack.mentions on.
 	Mention []string `yaml:"mention"`
+	// Owner, when set, owns the findings of the accounts the route
+	// matches that neither an owner tag nor an exception gives an owner
+	// (optional; e.g. "team-payments").
+	Owner string `yaml:"owner"`
 }
 
 // TeamName returns the name of the team of the routes to channel: the
@@ -111,6 +116,26 @@ func slackID(id, first string) bool {
 		}
 	}
 	return true
+}
+
+// Matches reports whether the route covers an account: its ID is
+// listed, one of its OUs (at any depth) is listed, or it carries one of
+// the tags (key and value).
+func (r *SlackRoute) Matches(id string, ous []string, tags map[string]string) bool {
+	if slices.Contains(r.Accounts, id) {
+		return true
+	}
+	for _, ou := range ous {
+		if slices.Contains(r.OUs, ou) {
+			return true
+		}
+	}
+	for k, v := range r.Tags {
+		if got, ok := tags[k]; ok && got == v {
+			return true
+		}
+	}
+	return false
 }
 
 // SlackUpload selects the file uploaded beside the digest.

@@ -192,7 +192,7 @@ func (r *Runner) RunOnce(ctx context.Context, asOf time.Time) Outcome {
 		Source: src, OutDir: cfg.Out, AsOf: asOf, Thresholds: cfg.Thresholds,
 		Version: r.version, TemplateDir: cfg.Templates, Logger: log,
 		Exceptions: excs, History: r.History(), Progress: r.progress,
-		Workbook: workbookOptions(cfg.Workbook), Teams: teamsOf(&cfg.Slack, log),
+		Workbook: workbookOptions(cfg.Workbook), Teams: teamsOf(&cfg.Slack, log), Owners: ownerOptions(cfg),
 	})
 	if err != nil {
 		res.Close()

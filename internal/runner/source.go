@@ -15,7 +15,9 @@ import (
 	"github.com/reporter-dev/reporter/collect"
 	"github.com/reporter-dev/reporter/collect/awsorg"
 	"github.com/reporter-dev/reporter/collect/sample"
+	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // OpenSource turns the configured source into a Source and its default
@@ -63,8 +65,9 @@ func openAWSSource(ctx context.Context, spec string, cfg *config.Config, log *sl
 		Concurrency: c.Concurrency, AccountTimeout: c.AccountTimeout, RunTimeout: c.RunTimeout,
 		IncludeAccounts: c.IncludeAccounts, ExcludeAccounts: c.ExcludeAccounts,
 		IncludeOUs: c.IncludeOUs, ExcludeOUs: c.ExcludeOUs,
-		AccountTags: c.AccountTags || routesUseTags(cfg),
-		Logger:      log.With("source", string(mode)),
+		AccountTags:  c.AccountTags || routesUseTags(cfg) || len(cfg.OwnerTagKeys) > 0,
+		OwnerTagKeys: cfg.OwnerTagKeys,
+		Logger:       log.With("source", string(mode)),
 	})
 	return src, time.Time{}, err
 }
@@ -114,4 +117,19 @@ func routesUseTags(cfg *config.Config) bool {
 		}
 	}
 	return false
+}
+
+// ownerOptions says where the run takes the owners of findings from: the
+// owner tag keys, and the Slack routes that name an owner.
+func ownerOptions(cfg *config.Config) app.OwnerOptions {
+	opts := app.OwnerOptions{TagKeys: cfg.OwnerTagKeys}
+	for _, r := range cfg.Slack.Routes {
+		if r.Owner == "" {
+			continue
+		}
+		opts.Routes = append(opts.Routes, app.RouteOwner{Owner: r.Owner, Covers: func(a *result.Account) bool {
+			return r.Matches(a.ID, a.OUs, a.Tags)
+		}})
+	}
+	return opts
 }
