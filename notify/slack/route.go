@@ -89,24 +89,8 @@ func plan(run *result.Run, cfg *config.Slack) (targets []target, notes []string)
 	return targets, notes
 }
 
-// matches reports whether route r covers account a: its ID is listed, one
-// of its OUs (at any depth) is listed, or it carries one of the tags.
-func matches(r *config.SlackRoute, a *result.Account) bool {
-	if slices.Contains(r.Accounts, a.ID) {
-		return true
-	}
-	for _, ou := range a.OUs {
-		if slices.Contains(r.OUs, ou) {
-			return true
-		}
-	}
-	for k, v := range r.Tags {
-		if got, ok := a.Tags[k]; ok && got == v {
-			return true
-		}
-	}
-	return false
-}
+// matches reports whether route r covers account a (config.SlackRoute.Matches).
+func matches(r *config.SlackRoute, a *result.Account) bool { return r.Matches(a.ID, a.OUs, a.Tags) }
 
 // describeRoutes says in words what routes match, for the digest's scope
 // line: "OU ou-ab12-payments, tag team=payments; account 111111111111".
