@@ -307,8 +307,7 @@ func (s *Store) appendRecord(b []byte, f *audit.Finding) []byte {
 	b = append(b, flags)
 	b = binary.AppendVarint(b, int64(f.AgeDays.N))
 	if since {
-		b = binary.AppendVarint(b, f.Since.Unix())
-		b = binary.AppendUvarint(b, uint64(f.Since.Nanosecond()))
+		b = appendInstant(b, f.Since)
 	}
 	b = binary.AppendUvarint(b, uint64(s.exception(f.Exception)))
 	return s.appendAction(b, f)
@@ -332,10 +331,15 @@ func (s *Store) appendAction(b []byte, f *audit.Finding) []byte {
 	b = append(b, flags)
 	b = binary.AppendVarint(b, int64(f.OverdueDays.N))
 	if due {
-		b = binary.AppendVarint(b, f.Due.Unix())
-		b = binary.AppendUvarint(b, uint64(f.Due.Nanosecond()))
+		b = appendInstant(b, f.Due)
 	}
 	return b
+}
+
+// appendInstant appends t as varints: Unix seconds, then nanoseconds.
+func appendInstant(b []byte, t time.Time) []byte {
+	b = binary.AppendVarint(b, t.Unix())
+	return binary.AppendUvarint(b, uint64(t.Nanosecond()))
 }
 
 func appendString(b []byte, v string) []byte {
@@ -711,8 +715,7 @@ func (d *decoder) record(r *record, strs, excs int) bool {
 	r.flags = d.byte()
 	r.age = d.varint()
 	if r.flags&sinceSet != 0 {
-		r.sinceSec = d.varint()
-		r.sinceNsec = uint32(d.uvarint())
+		r.sinceSec, r.sinceNsec = d.instant()
 	}
 	r.exception = d.index(excs + 1)
 	r.id = d.string()
@@ -722,10 +725,16 @@ func (d *decoder) record(r *record, strs, excs int) bool {
 	r.actionFlags = d.byte()
 	r.overdue = d.varint()
 	if r.actionFlags&dueSet != 0 {
-		r.dueSec = d.varint()
-		r.dueNsec = uint32(d.uvarint())
+		r.dueSec, r.dueNsec = d.instant()
 	}
 	return !d.bad
+}
+
+// instant reads a time that appendInstant wrote: Unix seconds, then
+// nanoseconds.
+func (d *decoder) instant() (sec int64, nsec uint32) {
+	sec = d.varint()
+	return sec, uint32(d.uvarint())
 }
 
 // less is audit.Less for two records of one account.

@@ -81,11 +81,7 @@ func appendFindingJSON(dst []byte, f *audit.Finding) ([]byte, error) {
 	dst = append(dst, keyCredential...)
 	dst = appendJSONString(dst, f.Credential)
 	dst = append(dst, keyAgeDays...)
-	if f.AgeDays.Valid {
-		dst = strconv.AppendInt(dst, int64(f.AgeDays.N), 10)
-	} else {
-		dst = append(dst, "null"...)
-	}
+	dst = appendDaysJSON(dst, f.AgeDays)
 	dst = append(dst, keyDetail...)
 	dst = appendJSONString(dst, f.Detail)
 	dst = append(dst, keyCIS...)
@@ -143,11 +139,7 @@ func appendFindingJSON(dst []byte, f *audit.Finding) ([]byte, error) {
 	}
 	if f.OverdueDays != (audit.Days{}) {
 		dst = append(dst, keyOverdueDays...)
-		if f.OverdueDays.Valid {
-			dst = strconv.AppendInt(dst, int64(f.OverdueDays.N), 10)
-		} else {
-			dst = append(dst, "null"...)
-		}
+		dst = appendDaysJSON(dst, f.OverdueDays)
 	}
 	if f.Remediation != "" {
 		dst = append(dst, keyRemediation...)
@@ -164,6 +156,14 @@ func appendFindingJSON(dst []byte, f *audit.Finding) ([]byte, error) {
 		return append(dst, b...), nil // not reached: MarshalIndent fails
 	}
 	return append(dst, endFinding...), nil
+}
+
+// appendDaysJSON appends d as Days.MarshalJSON renders it.
+func appendDaysJSON(dst []byte, d audit.Days) []byte {
+	if !d.Valid {
+		return append(dst, "null"...)
+	}
+	return strconv.AppendInt(dst, int64(d.N), 10)
 }
 
 // appendSeverityJSON appends s as encoding/json renders it through
