@@ -370,7 +370,8 @@ func printable(s string) bool {
 // ShellQuote returns s as one word for a POSIX shell (sh, bash, zsh):
 // unchanged when it holds only characters no shell treats specially
 // (letters, digits and _+=,.@/:-, the characters of IAM names and ARNs),
-// else in single quotes, each single quote written as '\”.
+// else in single quotes, each single quote inside written as a closing
+// quote, a backslash-escaped quote and an opening quote.
 func ShellQuote(s string) string {
 	if s == "" {
 		return "''"
