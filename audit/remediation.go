@@ -91,7 +91,7 @@ var remediations = map[string]Remediation{
 		Rule: "Fires when the root user's password or one of its access keys was last used within root_use_days (default 90) days before the run's as-of.",
 		Action: "Find out who signed in as root and why (CloudTrail events of user type Root); do everyday work with IAM roles or users instead. " +
 			"If nobody can explain the use, treat it as a compromise: the root user changes its password, checks its MFA devices and deletes any root access key, in the console.",
-		Console: "CloudTrail console > Event history, filtered on User name root; then " + rootConsole,
+		Console: "CloudTrail console > Event history, filtered on User name root; for the fix, sign in as the root user > account menu > Security credentials",
 		DocURL:  iamDoc + "root-user-best-practices.html",
 	},
 	ConsoleMFAMissing: {
