@@ -50,7 +50,8 @@ func TestWorkbookOpensInLibreOffice(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pdftotext: %v", err)
 	}
-	for _, want := range []string{"IAM credential audit", "audited 5 of 5 accounts", "root-access-key-active", "svc-legacy-etl", "<root_account>"} {
+	for _, want := range []string{"IAM credential audit", "audited 5 of 5 accounts", "root-access-key-active", "svc-legacy-etl", "<root_account>",
+		"aws iam delete-login-profile --user-name <user>", "none: console only"} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("the PDF of audit.xlsx lacks %q", want)
 		}
