@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -75,4 +77,73 @@ func TestSLAValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkSetActionable is the cost per finding of the pass that gives
+// every finding its ID, remediation and due date.
+func BenchmarkSetActionable(b *testing.B) {
+	asOf := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
+	f := Finding{AccountID: "111111111111", Principal: "svc-legacy-etl", Check: AccessKeyNotRotated, Credential: "access_key_1",
+		Severity: Medium, Status: StatusPersisting, FirstSeen: asOf.AddDate(0, -4, 0)}
+	sla := DefaultSLA()
+	b.ReportAllocs()
+	for b.Loop() {
+		sla.SetActionable(&f, asOf)
+	}
+}
+
+// BenchmarkRemediationFor is the part of BenchmarkSetActionable that
+// fills in the commands.
+func BenchmarkRemediationFor(b *testing.B) {
+	f := Finding{AccountID: "111111111111", Principal: "svc-legacy-etl", Check: AccessKeyNotRotated, Credential: "access_key_1"}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = RemediationFor(&f)
+	}
+}
+
+// BenchmarkKeyID is the part of BenchmarkSetActionable that computes
+// the finding ID.
+func BenchmarkKeyID(b *testing.B) {
+	k := Key{"111111111111", "svc-legacy-etl", AccessKeyNotRotated, "access_key_1"}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = k.ID()
+	}
+}
+
+// TestKeyIDStable pins the finding ID of a key: tickets refer to it, so
+// it must never change.
+func TestKeyIDStable(t *testing.T) {
+	long := strings.Repeat("p", 300) // past the stack buffer
+	for _, tt := range []struct {
+		k    Key
+		want string
+	}{
+		{Key{"222222222222", "bob.martin", ConsolePasswordUnused, "password"}, "f-c322fe5f13066aacb59d"},
+		{Key{"222222222222", "svc-legacy-etl", AccessKeyUnused, "access_key_1"}, referenceID("222222222222", "svc-legacy-etl", AccessKeyUnused, "access_key_1")},
+		{Key{"1", long, "c", "x"}, referenceID("1", long, "c", "x")},
+		{Key{}, referenceID("", "", "", "")},
+	} {
+		if got := tt.k.ID(); got != tt.want || len(got) != 22 {
+			t.Errorf("%+v.ID() = %q, want %q", tt.k, got, tt.want)
+		}
+	}
+	// The parts are separated: moving a character from one to the next
+	// changes the ID.
+	if (Key{"1", "ab", "c", "d"}).ID() == (Key{"1", "a", "bc", "d"}).ID() {
+		t.Error("Key{1 ab c d} and Key{1 a bc d} have the same ID")
+	}
+}
+
+// referenceID computes a finding ID as documented, independently of
+// Key.ID's buffer: "f-" and the first 20 hex digits of the SHA-256 of the
+// parts, each followed by a NUL byte.
+func referenceID(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return "f-" + hex.EncodeToString(h.Sum(nil))[:20]
 }

@@ -252,14 +252,17 @@ func RemediationOf(id string) (Remediation, bool) {
 // RemediationFor returns the fix for f: the catalog's commands for its
 // check with the placeholders f fills (the account ID, the user, group
 // or role name, an inline policy's name, a managed policy's ARN), one
-// command a line, after a comment line naming what they apply to. The
-// access key ID is not in the credential report: the comment says which
-// key it is (access key 1 or 2) and how to find its ID. Filled values
-// are quoted for POSIX shells, so a hostile name cannot run anything
-// when the commands are pasted; a value holding a control character is
-// not filled in at all. A check without commands (the root user's)
-// returns "Console only: " and where. Empty for a check the catalog
-// does not know.
+// command a line. The access key ID is not in the credential report: for
+// a key, a comment line first says which key it is (access key 1 or 2)
+// and how to list its ID. Filled values are quoted for POSIX shells, so a
+// hostile name cannot run anything when the commands are pasted; a value
+// holding a control or format character, or starting with "-", is not
+// filled in, and a comment line first says which name was left out. A
+// check without commands (the root user's) returns "Console only: " and
+// where. Empty for a check the catalog does not know.
+//
+// The text is short on purpose: every finding of a run carries one, in
+// findings.json and the workbook.
 func RemediationFor(f *Finding) string {
 	r, ok := remediations[f.Check]
 	if !ok {
@@ -268,19 +271,14 @@ func RemediationFor(f *Finding) string {
 	if len(r.Commands) == 0 {
 		return "Console only: " + r.Console
 	}
-	fill := map[string]string{}
-	set := func(placeholder, value string) {
-		// A value starting with "-" would read as an option of the
-		// AWS CLI: left for the reader to fill in.
-		if value != "" && printable(value) && !strings.HasPrefix(value, "-") {
-			fill[placeholder] = ShellQuote(value)
+	var v fillValues
+	var withheld []string // "user", "role"…: names not filled in
+	set := func(slot int, label, value string) {
+		if !v.set(slot, value) {
+			withheld = append(withheld, label)
 		}
 	}
-	set("<account-id>", f.AccountID)
-	var about []string
-	if f.AccountID != "" {
-		about = append(about, "account "+quoteOr(f.AccountID))
-	}
+	set(slotAccount, "account ID", f.AccountID)
 	commands := r.Commands
 	kind, name, _ := strings.Cut(f.Principal, "/")
 	switch f.Check {
@@ -288,39 +286,123 @@ func RemediationFor(f *Finding) string {
 		// One command fits: the managed policy's, or the inline one of
 		// the principal's kind.
 		if f.Credential == "policy" {
-			set("<policy-arn>", f.ARN)
+			set(slotPolicyARN, "policy ARN", f.ARN)
 			commands = pick(commands, "--policy-arn")
-			about = append(about, "policy "+quoteOr(name))
 		} else {
-			set("<"+kind+">", name)
-			set("<policy-name>", strings.TrimPrefix(f.Credential, "inline:"))
+			if slot, ok := slotOfKind[kind]; ok {
+				set(slot, kind+" name", name)
+			}
+			set(slotPolicyName, "policy name", strings.TrimPrefix(f.Credential, "inline:"))
 			commands = pick(commands, "delete-"+kind+"-policy")
-			about = append(about, kind+" "+quoteOr(name), "inline policy "+quoteOr(strings.TrimPrefix(f.Credential, "inline:")))
 		}
 	case RoleUnused:
-		set("<role>", name)
-		about = append(about, "role "+quoteOr(name))
+		set(slotRole, "role name", name)
 	default:
 		if f.Principal != "" {
-			set("<user>", f.Principal)
-			about = append(about, "user "+quoteOr(f.Principal))
+			set(slotUser, "user name", f.Principal)
 		}
 	}
-	if n, ok := strings.CutPrefix(f.Credential, "access_key_"); ok && (n == "1" || n == "2") {
-		key := "access key " + n
-		if u, ok := fill["<user>"]; ok {
-			key += " (its ID: aws iam list-access-keys --user-name " + u + ")"
-		}
-		about = append(about, key)
-	}
+	// One buffer for the whole text: every finding of a run gets one.
 	var b strings.Builder
-	b.WriteString("# ")
-	b.WriteString(strings.Join(about, ", "))
+	size := 64
 	for _, c := range commands {
-		b.WriteByte('\n')
-		b.WriteString(fillPlaceholders(c, fill))
+		size += len(c) + 1 + 2*len(f.Principal)
+	}
+	b.Grow(size)
+	comment := false
+	if n, ok := strings.CutPrefix(f.Credential, "access_key_"); ok && (n == "1" || n == "2") {
+		b.WriteString("# access key ")
+		b.WriteString(n)
+		if u := v[slotUser]; u != "" {
+			b.WriteString("; its ID: aws iam list-access-keys --user-name ")
+			b.WriteString(u)
+		}
+		comment = true
+	}
+	if len(withheld) > 0 {
+		if comment {
+			b.WriteString("; ")
+		} else {
+			b.WriteString("# ")
+		}
+		b.WriteString(strings.Join(withheld, ", "))
+		b.WriteString(" not filled in: it starts with - or holds control characters")
+		comment = true
+	}
+	for i, c := range commands {
+		if i > 0 || comment {
+			b.WriteByte('\n')
+		}
+		v.writeFilled(&b, c)
 	}
 	return b.String()
+}
+
+// The placeholders RemediationFor fills, as indexes of fillValues.
+const (
+	slotAccount = iota
+	slotUser
+	slotGroup
+	slotRole
+	slotPolicyARN
+	slotPolicyName
+	slots
+)
+
+// placeholderSlots maps each placeholder RemediationFor can fill to its
+// slot; slotOfKind, the kind of an inline policy's principal.
+var (
+	placeholderSlots = map[string]int{
+		"<account-id>": slotAccount, "<user>": slotUser, "<group>": slotGroup, "<role>": slotRole,
+		"<policy-arn>": slotPolicyARN, "<policy-name>": slotPolicyName,
+	}
+	slotOfKind = map[string]int{"user": slotUser, "group": slotGroup, "role": slotRole}
+)
+
+// fillValues are the shell-quoted values of a finding's placeholders,
+// "" for those it does not fill.
+type fillValues [slots]string
+
+// set fills slot with value, quoted for the shell. A value starting with
+// "-" would read as an option of the AWS CLI, and one holding a control
+// or format character could hide what runs: both are left for the reader
+// to fill in.
+// set reports whether value was filled in (or is empty).
+func (v *fillValues) set(slot int, value string) bool {
+	if value == "" {
+		return true
+	}
+	if !printable(value) || strings.HasPrefix(value, "-") {
+		return false
+	}
+	v[slot] = ShellQuote(value)
+	return true
+}
+
+// writeFilled writes c with every placeholder v fills replaced by its
+// value; a placeholder inside a longer word (<user>-mfa.png) too, the
+// quoted value then standing next to the rest of the word as the shell
+// joins them.
+func (v *fillValues) writeFilled(b *strings.Builder, c string) {
+	for {
+		i := strings.IndexByte(c, '<')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(c[i:], '>')
+		if j < 0 {
+			break
+		}
+		b.WriteString(c[:i])
+		p := c[i : i+j+1]
+		if slot, ok := placeholderSlots[p]; ok && v[slot] != "" {
+			b.WriteString(v[slot])
+		} else {
+			b.WriteString(p)
+		}
+		c = c[i+j+1:]
+	}
+	b.WriteString(c)
 }
 
 // pick returns the commands containing s, all of them when none does.
@@ -337,34 +419,20 @@ func pick(commands []string, s string) []string {
 	return out
 }
 
-// fillPlaceholders replaces each placeholder of fill in c; a placeholder
-// inside a longer word (<user>-mfa.png) is replaced too, the quoted
-// value then standing next to the rest of the word as the shell joins
-// them.
-func fillPlaceholders(c string, fill map[string]string) string {
-	for p, v := range fill {
-		c = strings.ReplaceAll(c, p, v)
-	}
-	return c
-}
-
-// quoteOr quotes s for the comment line, or says it is not shown.
-func quoteOr(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	if !printable(s) {
-		return "(name not shown: it holds control characters)"
-	}
-	return ShellQuote(s)
-}
-
 // printable reports whether s holds no control character (a newline
 // would end a comment line and start a command) and no format character
 // (a bidirectional override would make the command read otherwise than
 // it runs).
 func printable(s string) bool {
-	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) < 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c == 0x7f:
+			return false
+		case c >= 0x80: // the rest in full (IAM names are ASCII)
+			return strings.IndexFunc(s[i:], func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) < 0
+		}
+	}
+	return true
 }
 
 // ShellQuote returns s as one word for a POSIX shell (sh, bash, zsh):

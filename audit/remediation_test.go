@@ -76,20 +76,19 @@ func TestRemediationFor(t *testing.T) {
 		{
 			name: "access key of a user",
 			f:    Finding{AccountID: "111111111111", Principal: "alice", Check: AccessKeyUnused, Credential: "access_key_2"},
-			want: "# account 111111111111, user alice, access key 2 (its ID: aws iam list-access-keys --user-name alice)\n" +
+			want: "# access key 2; its ID: aws iam list-access-keys --user-name alice\n" +
 				"aws iam update-access-key --user-name alice --access-key-id <access-key-id> --status Inactive\n" +
 				"aws iam delete-access-key --user-name alice --access-key-id <access-key-id>",
 		},
 		{
 			name: "console password",
 			f:    Finding{AccountID: "111111111111", Principal: "bob@example.com", Check: ConsolePasswordUnused, Credential: "password"},
-			want: "# account 111111111111, user bob@example.com\naws iam delete-login-profile --user-name bob@example.com",
+			want: "aws iam delete-login-profile --user-name bob@example.com",
 		},
 		{
 			name: "MFA: account and user both filled",
 			f:    Finding{AccountID: "222222222222", Principal: "carol", Check: ConsoleMFAMissing, Credential: "password"},
-			want: "# account 222222222222, user carol\n" +
-				"aws iam delete-login-profile --user-name carol\n" +
+			want: "aws iam delete-login-profile --user-name carol\n" +
 				"aws iam create-virtual-mfa-device --virtual-mfa-device-name carol --outfile carol-mfa.png --bootstrap-method QRCodePNG\n" +
 				"aws iam enable-mfa-device --user-name carol --serial-number arn:aws:iam::222222222222:mfa/carol --authentication-code1 <code-1> --authentication-code2 <code-2>",
 		},
@@ -101,29 +100,28 @@ func TestRemediationFor(t *testing.T) {
 		{
 			name: "password policy: no user",
 			f:    Finding{AccountID: "333333333333", Check: PasswordPolicyMissing, Credential: "account"},
-			want: "# account 333333333333\n" + passwordPolicyFix.Commands[0],
+			want: passwordPolicyFix.Commands[0],
 		},
 		{
 			name: "managed policy with full admin",
 			f: Finding{AccountID: "444444444444", Principal: "policy/Everything", ARN: "arn:aws:iam::444444444444:policy/Everything",
 				Check: PolicyFullAdmin, Credential: "policy"},
-			want: "# account 444444444444, policy Everything\n" +
-				"aws iam create-policy-version --policy-arn arn:aws:iam::444444444444:policy/Everything --policy-document file://least-privilege.json --set-as-default",
+			want: "aws iam create-policy-version --policy-arn arn:aws:iam::444444444444:policy/Everything --policy-document file://least-privilege.json --set-as-default",
 		},
 		{
 			name: "inline policy of a role",
 			f:    Finding{AccountID: "444444444444", Principal: "role/ops", Check: PolicyFullAdmin, Credential: "inline:all"},
-			want: "# account 444444444444, role ops, inline policy all\naws iam delete-role-policy --role-name ops --policy-name all",
+			want: "aws iam delete-role-policy --role-name ops --policy-name all",
 		},
 		{
 			name: "inline policy of a group",
 			f:    Finding{AccountID: "444444444444", Principal: "group/admins", Check: PolicyFullAdmin, Credential: "inline:star"},
-			want: "# account 444444444444, group admins, inline policy star\naws iam delete-group-policy --group-name admins --policy-name star",
+			want: "aws iam delete-group-policy --group-name admins --policy-name star",
 		},
 		{
 			name: "unused role",
 			f:    Finding{AccountID: "555555555555", Principal: "role/old-ci", Check: RoleUnused, Credential: "role"},
-			want: "# account 555555555555, role old-ci\n" + strings.Join([]string{
+			want: strings.Join([]string{
 				"aws iam get-role --role-name old-ci",
 				"aws iam list-attached-role-policies --role-name old-ci",
 				"aws iam detach-role-policy --role-name old-ci --policy-arn <policy-arn>",
@@ -135,17 +133,24 @@ func TestRemediationFor(t *testing.T) {
 		{
 			name: "name with a space and a quote is quoted",
 			f:    Finding{AccountID: "111111111111", Principal: "o'brien x", Check: ConsolePasswordUnused, Credential: "password"},
-			want: "# account 111111111111, user 'o'\\''brien x'\naws iam delete-login-profile --user-name 'o'\\''brien x'",
+			want: "aws iam delete-login-profile --user-name 'o'\\''brien x'",
 		},
 		{
 			name: "name with a newline is not filled in",
 			f:    Finding{AccountID: "111111111111", Principal: "eve\nrm -rf ~", Check: ConsolePasswordUnused, Credential: "password"},
-			want: "# account 111111111111, user (name not shown: it holds control characters)\naws iam delete-login-profile --user-name <user>",
+			want: "# user name not filled in: it starts with - or holds control characters\naws iam delete-login-profile --user-name <user>",
 		},
 		{
 			name: "name that reads as an option is not filled in",
 			f:    Finding{AccountID: "111111111111", Principal: "--debug", Check: ConsolePasswordUnused, Credential: "password"},
-			want: "# account 111111111111, user --debug\naws iam delete-login-profile --user-name <user>",
+			want: "# user name not filled in: it starts with - or holds control characters\naws iam delete-login-profile --user-name <user>",
+		},
+		{
+			name: "key of a user whose name is withheld",
+			f:    Finding{AccountID: "111111111111", Principal: "-x", Check: AccessKeyUnused, Credential: "access_key_1"},
+			want: "# access key 1; user name not filled in: it starts with - or holds control characters\n" +
+				"aws iam update-access-key --user-name <user> --access-key-id <access-key-id> --status Inactive\n" +
+				"aws iam delete-access-key --user-name <user> --access-key-id <access-key-id>",
 		},
 		{
 			name: "unknown check",
