@@ -27,6 +27,13 @@ type RunInfo struct {
 	Version    string           `json:"version"`
 	Source     string           `json:"source"`
 	Thresholds audit.Thresholds `json:"thresholds"`
+	// SLADays are the days an open finding of each severity could stay
+	// open before it was overdue in this run; absent in runs written
+	// before due dates were kept.
+	SLADays audit.SLA `json:"sla_days,omitempty"`
+	// Checks is the check catalog the run applied, each check with how
+	// to fix its findings; absent in runs written before it was kept.
+	Checks []audit.CatalogEntry `json:"checks,omitempty"`
 	// Status is RunComplete, RunPartial or RunIncomplete (see SetStatus);
 	// empty in runs written before statuses were recorded (StatusOf).
 	Status string `json:"status,omitempty"`

@@ -147,6 +147,17 @@ func TestChecksCommand(t *testing.T) {
 			"--rotation-days: access-key-not-rotated fires past this many days (90; preset cis: 90)"}},
 		{name: "one threshold, two checks", args: []string{"access-key-unused"}, wantStdout: []string{"--unused-days: ", "(90; preset cis: 45)"}},
 		{name: "check without threshold", args: []string{"root-mfa-disabled"}, wantStdout: []string{"Family:        root"}},
+		{name: "how to fix one check", args: []string{"access-key-unused"}, wantStdout: []string{
+			"Rule:          Fires for each active access key last used",
+			"What to do:    Deactivate the key",
+			"Commands:      aws iam update-access-key --user-name <user> --access-key-id <access-key-id> --status Inactive\n" +
+				"               aws iam delete-access-key --user-name <user> --access-key-id <access-key-id>\n",
+			"Console:       IAM console > Users",
+			"Docs:          https://docs.aws.amazon.com/IAM/latest/UserGuide/access-keys-admin-managed.html"}},
+		{name: "root: console only", args: []string{"root-access-key-active"}, wantStdout: []string{
+			"Commands:      none: console only", "Console:       Sign in as the root user"}},
+		{name: "catalog with how to fix each", args: nil, wantStdout: []string{
+			"How to fix the findings of each check", "\nrole-unused: Role unused\n  Rule:", "  Docs:        https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_manage_delete.html"}},
 		{name: "unknown check with suggestion", args: []string{"access-key-rotated"}, want: exitUsage,
 			wantStderr: `unknown check "access-key-rotated" (did you mean access-key-not-rotated?)`},
 		{name: "unknown check", args: []string{"nonsense"}, want: exitUsage, wantStderr: `unknown check "nonsense"; 'reporter checks' lists them`},
@@ -167,20 +178,27 @@ func TestChecksCommand(t *testing.T) {
 	}
 
 	code, stdout, _ := cli(t, "checks", "--json")
-	var all []audit.Check
+	var all []audit.CatalogEntry
 	if err := json.Unmarshal([]byte(stdout), &all); code != exitOK || err != nil {
 		t.Fatalf("checks --json = %d, %v:\n%s", code, err, stdout)
 	}
-	if !reflect.DeepEqual(all, audit.Checks) {
-		t.Errorf("checks --json = %+v, want audit.Checks", all)
+	if !reflect.DeepEqual(all, audit.Catalog()) {
+		t.Errorf("checks --json = %+v, want audit.Catalog()", all)
+	}
+	// The fields of a check stay where they were (fields are only added).
+	var plain []audit.Check
+	if err := json.Unmarshal([]byte(stdout), &plain); err != nil || !reflect.DeepEqual(plain, audit.Checks) {
+		t.Errorf("checks --json read as checks = %+v, %v; want audit.Checks", plain, err)
 	}
 	code, stdout, _ = cli(t, "checks", "user-inactive", "--json")
-	var one audit.Check
+	var one audit.CatalogEntry
 	if err := json.Unmarshal([]byte(stdout), &one); code != exitOK || err != nil {
 		t.Fatalf("checks user-inactive --json = %d, %v:\n%s", code, err, stdout)
 	}
-	if want, _ := audit.LookupCheck(audit.UserInactive); one != want {
-		t.Errorf("checks user-inactive --json = %+v, want %+v", one, want)
+	want, _ := audit.LookupCheck(audit.UserInactive)
+	fix, _ := audit.RemediationOf(audit.UserInactive)
+	if !reflect.DeepEqual(one, audit.CatalogEntry{Check: want, Remediation: fix}) || one.DocURL == "" || len(one.Commands) == 0 {
+		t.Errorf("checks user-inactive --json = %+v, want the check and how to fix it", one)
 	}
 }
 

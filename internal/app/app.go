@@ -42,7 +42,10 @@ type Options struct {
 	// AsOf is the run's "now" for every check; zero means the start of the run.
 	AsOf       time.Time
 	Thresholds audit.Thresholds
-	Version    string
+	// SLA is the days an open finding of each severity may stay open
+	// before it is overdue; nil means audit.DefaultSLA.
+	SLA     audit.SLA
+	Version string
 	// TemplateDir overrides the built-in report templates when set.
 	TemplateDir string
 	Logger      *slog.Logger
@@ -135,6 +138,13 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 	if asOf.IsZero() {
 		asOf = started.Truncate(time.Second)
 	}
+	sla := opts.SLA
+	if sla == nil {
+		sla = audit.DefaultSLA()
+	}
+	if err := sla.Validate(); err != nil {
+		return nil, err
+	}
 	dir, runID, err := runfolder.Create(opts.OutDir, asOf)
 	if err != nil {
 		return nil, err
@@ -153,7 +163,7 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 	}
 	run := &result.Run{Run: result.RunInfo{
 		ID: runID, AsOf: asOf, StartedAt: started, Version: opts.Version,
-		Source: opts.Source.Name(), Thresholds: opts.Thresholds,
+		Source: opts.Source.Name(), Thresholds: opts.Thresholds, SLADays: sla, Checks: audit.Catalog(),
 	}, Findings: store}
 	a := auditor{
 		dir: dir, log: log, run: run, store: store,
@@ -215,6 +225,10 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 	}
 	run.SetStatus()
 	compareWithHistory(hctx, log, opts, run)
+	if err := setActionable(run, sla); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("run %s: %w (the run folder %s has no manifest and is incomplete)", runID, err, dir)
+	}
 	run.Run.FinishedAt = clock().UTC()
 	lap("exceptions and history")
 
@@ -304,6 +318,28 @@ func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run
 		runs = nil
 	}
 	run.Trend = history.Trend(runs, run, TrendRuns)
+}
+
+// setActionable gives every finding of the run, current and resolved,
+// its stable ID, and the current ones their remediation and, when open,
+// their due date and lateness at the run's as-of (audit.SLA.SetActionable),
+// in one pass over the findings. It runs after the comparison with the
+// history, which sets FirstSeen, whichever store the history came from.
+func setActionable(run *result.Run, sla audit.SLA) error {
+	asOf := run.Run.AsOf
+	err := run.FindingSet().Update(func(fs []audit.Finding) error {
+		for i := range fs {
+			sla.SetActionable(&fs[i], asOf)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("due dates: %w", err)
+	}
+	for i := range run.Resolved {
+		sla.SetActionable(&run.Resolved[i], asOf)
+	}
+	return nil
 }
 
 // auditor receives accounts from the source one at a time.

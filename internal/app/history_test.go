@@ -84,6 +84,11 @@ func TestRunOverRun(t *testing.T) {
 	var resolved []string
 	for _, f := range r.Resolved {
 		resolved = append(resolved, f.Principal+"/"+f.Check)
+		// Run 1 wrote a due date and a remediation for it; resolved now,
+		// it keeps only its ID.
+		if f.ID != f.Key().ID() || !f.Due.IsZero() || f.OverdueDays.Valid || f.Remediation != "" {
+			t.Errorf("resolved finding %s/%s: ID %q, due %v, overdue %+v, remediation %q; want its ID only", f.Principal, f.Check, f.ID, f.Due, f.OverdueDays, f.Remediation)
+		}
 		if f.AccountID == "444444444444" {
 			t.Errorf("finding of the failed account reported resolved: %+v", f)
 		}
@@ -103,6 +108,14 @@ func TestRunOverRun(t *testing.T) {
 	deploy := byKey["222222222222/deploy-bot/access-key-not-rotated"]
 	if deploy.Open() || deploy.Exception.Owner != "platform@example.com" {
 		t.Errorf("deploy-bot finding not excepted: %+v", deploy)
+	}
+	if !deploy.Due.IsZero() || deploy.OverdueDays.Valid || deploy.ID == "" || !strings.Contains(deploy.Remediation, "--user-name deploy-bot") {
+		t.Errorf("excepted deploy-bot finding: due %v, overdue %+v, ID %q, remediation %q; want an ID and a remediation, no due date",
+			deploy.Due, deploy.OverdueDays, deploy.ID, deploy.Remediation)
+	}
+	// bob.martin's medium finding was first seen on 2026-10-01: due 90 days later.
+	if want := time.Date(2026, 12, 30, 0, 0, 0, 0, time.UTC); !bob.Due.Equal(want) || bob.OverdueDays != audit.DaysOf(0) {
+		t.Errorf("bob.martin user-inactive due %v, %+v days late; want %v, 0", bob.Due, bob.OverdueDays, want)
 	}
 	if r.Summary.Excepted != 1 || r.Summary.Resolved != 3 || r.Summary.Open != r.Summary.Findings-1 {
 		t.Errorf("Summary = %+v", r.Summary)
@@ -127,7 +140,8 @@ func TestRunOverRun(t *testing.T) {
 		}
 	}
 	doc, _ := os.ReadFile(filepath.Join(second.Dir, "findings.json"))
-	for _, want := range []string{`"status": "persisting"`, `"first_seen": "2026-10-01T06:00:00Z"`, `"resolved": [`, `"previous_run_id"`} {
+	for _, want := range []string{`"status": "persisting"`, `"first_seen": "2026-10-01T06:00:00Z"`, `"resolved": [`, `"previous_run_id"`,
+		`"id": "` + bob.ID + `"`, `"due": "2026-12-30T00:00:00Z"`, `"sla_days": {`, `"doc_url": "https://docs.aws.amazon.com/`} {
 		if !strings.Contains(string(doc), want) {
 			t.Errorf("findings.json lacks %s", want)
 		}

@@ -107,7 +107,7 @@ func TestRunOnceHostileText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if active := mdcheck.Active(md); len(active) > 0 {
+	if active := mdcheck.ActiveExcept(md, docURLs()); len(active) > 0 {
 		t.Errorf("audit.md renders text from outside as %s", strings.Join(active, "; "))
 	}
 	if i := strings.IndexAny(string(md), "\r\x00"); i >= 0 {
@@ -165,4 +165,14 @@ func TestRunOnceHostileText(t *testing.T) {
 	if !seen[hostileNames["666666666666"]] {
 		t.Errorf("the workbook does not show the name %q as text", hostileNames["666666666666"])
 	}
+}
+
+// docURLs are the AWS documentation pages the catalog links to: the only
+// links audit.md may hold.
+func docURLs() map[string]bool {
+	urls := map[string]bool{}
+	for _, c := range audit.Catalog() {
+		urls[c.DocURL] = true
+	}
+	return urls
 }

@@ -55,7 +55,8 @@ func TestWorkbookOpensInLibreOffice(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pdftotext: %v", err)
 	}
-	for _, want := range []string{"IAM credential audit", "root-access-key-active", "svc-legacy-etl", "<root_account>", "Run details"} {
+	for _, want := range []string{"IAM credential audit", "root-access-key-active", "svc-legacy-etl", "<root_account>", "Run details",
+		"aws iam delete-login-profile --user-name <user>", "none: console only"} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("the PDF of audit.xlsx lacks %q", want)
 		}
@@ -77,7 +78,7 @@ func TestWorkbookOpensInLibreOffice(t *testing.T) {
 	s := res.Run.Summary
 	for _, want := range []string{
 		"IAM credential audit", fmt.Sprintf("Run complete: %d open findings", s.Open),
-		"critical", "high", "medium", "low", "Total", "Change", "Overdue", "not set",
+		"critical", "high", "medium", "low", "Total", "Change", "Overdue", "Overdue: open findings past their due date.",
 		"Coverage", "100.0%", "5 of 5 audited, 0 failed, 0 skipped", "Failed accounts", "Expired exceptions", "Stale exceptions",
 		"Sheets (click to open)", "Unrotated keys", "Checks",
 		"Open findings by check", "Root user has an active access key", "Open findings by severity, last runs", "2026-11-01",

@@ -178,7 +178,30 @@ func testHistory(t *testing.T, tt historyCase, place func() placement) {
 		t.Fatalf("third run Changes = %+v, want the previous run %s", r.Changes, wantPrev)
 	}
 	var sandbox, fresh int
+	firstIDs := map[audit.Key]string{}
+	first.Run.EachFinding(func(f *audit.Finding) error {
+		firstIDs[f.Key()] = f.ID
+		return nil
+	})
+	// Every finding was first seen on 2026-09-01: as of 2026-11-01, the
+	// open critical ones (due 09-08) are 54 days late, the high ones (due
+	// 10-01) 31, the medium and low ones not yet due.
+	wantLate := map[audit.Severity]int{audit.Critical: 54, audit.High: 31, audit.Medium: 0, audit.Low: 0}
 	err := r.EachFinding(func(f *audit.Finding) error {
+		if id, ok := firstIDs[f.Key()]; !ok || f.ID != id || f.ID != f.Key().ID() {
+			t.Errorf("finding %s/%s/%s has the ID %q, want %q in run 1 and in run 3", f.AccountID, f.Principal, f.Check, f.ID, id)
+		}
+		wantDue := first.Run.Run.AsOf.Truncate(24*time.Hour).AddDate(0, 0, audit.DefaultSLA()[f.Severity])
+		switch {
+		case f.Open() && (!f.Due.Equal(wantDue) || f.OverdueDays != audit.DaysOf(wantLate[f.Severity])):
+			t.Errorf("finding %s/%s/%s (%s) due %v, %+v days late; want %v, %d", f.AccountID, f.Principal, f.Check, f.Severity,
+				f.Due, f.OverdueDays, wantDue, wantLate[f.Severity])
+		case !f.Open() && (!f.Due.IsZero() || f.OverdueDays.Valid):
+			t.Errorf("excepted finding %s/%s/%s has a due date", f.AccountID, f.Principal, f.Check)
+		}
+		if f.Remediation == "" {
+			t.Errorf("finding %s/%s/%s has no remediation", f.AccountID, f.Principal, f.Check)
+		}
 		if f.Status == audit.StatusNew {
 			fresh++
 			t.Errorf("finding %s/%s/%s is new; nothing changed between run 1 and run 3", f.AccountID, f.Principal, f.Check)

@@ -34,6 +34,9 @@ type Config struct {
 	Preset string `yaml:"preset"`
 	// Thresholds override single limits of the preset.
 	Thresholds audit.Thresholds `yaml:"thresholds"`
+	// SLADays are the days an open finding of each severity may stay
+	// open before it is overdue.
+	SLADays SLADays `yaml:"sla_days"`
 	// Templates is a folder of templates overriding the built-in ones.
 	Templates string `yaml:"templates"`
 	// Exceptions is the path of the accepted-risks YAML file.
@@ -89,6 +92,7 @@ func Default() Config {
 		Out:               "reports",
 		Preset:            "default",
 		Thresholds:        audit.DefaultThresholds(),
+		SLADays:           DefaultSLADays(),
 		Log:               Log{Level: "info", Format: "auto"},
 		ExceptionsMaxDays: 365,
 		OwnerTagKeys:      DefaultOwnerTagKeys(),
@@ -212,6 +216,7 @@ func (c *Config) Problems() []error {
 		add(fmt.Errorf("preset: %w", err))
 	}
 	add(c.Thresholds.Validate())
+	add(c.SLADays.Validate())
 	if c.ExceptionsMaxDays < 1 {
 		add(fmt.Errorf("exceptions_max_days %d (--exceptions-max-days): want 1 or more; every exception must be reviewed within that many days", c.ExceptionsMaxDays))
 	}

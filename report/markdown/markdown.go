@@ -155,11 +155,21 @@ type markdownView struct {
 	// the full one.
 	Clip int
 	// Changes is nil when there is no previous run.
-	Changes    *changesView
-	Audited    int
-	Expected   int
+	Changes  *changesView
+	Audited  int
+	Expected int
+	// Severities count the open findings of each severity, with how
+	// many are overdue and the days the run allowed them (sla_days).
 	Severities []severityCount
-	Checks     []checkCount
+	// Overdue counts the open findings past their due date.
+	Overdue int
+	Checks  []checkCount
+	// Fixes say how to fix each check with open findings, in catalog
+	// order.
+	Fixes []fixView
+	// Owners is set when a finding listed has an owner: the finding
+	// tables then have an Owner column.
+	Owners bool
 	// Problems are the accounts not audited, capped at Rows.
 	Problems        []result.Account
 	ProblemsOmitted int
@@ -245,6 +255,17 @@ type notRunRow struct {
 type severityCount struct {
 	Name  string
 	Count int
+	// Overdue and Days are set in markdownView.Severities only: the
+	// open findings past their due date, and the days sla_days allowed
+	// (0 when the run did not record them).
+	Overdue, Days int
+}
+
+// fixView is how to fix a check that has open findings.
+type fixView struct {
+	audit.Check
+	audit.Remediation
+	Count int
 }
 
 type checkCount struct {
@@ -276,13 +297,17 @@ func newMarkdownView(r *result.Run, limits Limits) (markdownView, error) {
 	}
 	v.Audited, v.Expected = r.Summary.Coverage()
 	for _, s := range audit.Severities {
-		v.Severities = append(v.Severities, severityCount{s.String(), r.Summary.BySeverity[s.String()]})
+		v.Severities = append(v.Severities, severityCount{Name: s.String(), Count: r.Summary.BySeverity[s.String()], Days: r.Run.SLADays[s]})
 	}
 	for _, c := range audit.Checks {
 		if n := r.Summary.ByCheck[c.ID]; n > 0 {
 			v.Checks = append(v.Checks, checkCount{c, n})
+			if fix, ok := audit.RemediationOf(c.ID); ok {
+				v.Fixes = append(v.Fixes, fixView{c, fix, n})
+			}
 		}
 	}
+	overdue := map[audit.Severity]int{}
 	names := map[string]string{}
 	for _, a := range r.Accounts {
 		names[a.ID] = cmp.Or(a.Name, a.ID)
@@ -309,6 +334,10 @@ func newMarkdownView(r *result.Run, limits Limits) (markdownView, error) {
 			}
 			if f.Open() {
 				open++
+				if f.OverdueDays.N > 0 {
+					overdue[f.Severity]++
+					v.Overdue++
+				}
 				continue
 			}
 			if len(v.Excepted) < limits.Rows {
@@ -333,6 +362,9 @@ func newMarkdownView(r *result.Run, limits Limits) (markdownView, error) {
 	})
 	if err != nil {
 		return v, fmt.Errorf("read findings: %w", err)
+	}
+	for i, s := range audit.Severities {
+		v.Severities[i].Overdue = overdue[s]
 	}
 	if v.Short {
 		v.ByAccount, v.OmittedAccounts = top.accounts, top.omitted
@@ -375,6 +407,13 @@ func newMarkdownView(r *result.Run, limits Limits) (markdownView, error) {
 			}
 			v.NotRun = append(v.NotRun, notRunRow{ID: a.ID, Name: a.Name, Checks: strings.Join(n.Checks, ", "), Reason: n.Reason, Failed: n.Failed})
 		}
+	}
+	v.Owners = anyOwner(v.Excepted) || anyOwner(r.Resolved)
+	for _, a := range v.ByAccount {
+		v.Owners = v.Owners || anyOwner(a.Findings)
+	}
+	if v.Changes != nil {
+		v.Owners = v.Owners || anyOwner(v.Changes.New)
 	}
 	v.UnusedFiles = r.Run.UnusedFiles[:min(len(r.Run.UnusedFiles), limits.Rows)]
 	v.UnusedOmitted = len(r.Run.UnusedFiles) - len(v.UnusedFiles)
@@ -496,6 +535,16 @@ func moreSevere(a, b []severityCount) bool {
 	for i := range a {
 		if a[i].Count != b[i].Count {
 			return a[i].Count > b[i].Count
+		}
+	}
+	return false
+}
+
+// anyOwner reports whether a finding of fs has an owner.
+func anyOwner(fs []audit.Finding) bool {
+	for i := range fs {
+		if fs[i].Owner != "" {
+			return true
 		}
 	}
 	return false

@@ -414,7 +414,7 @@ func TestShortReportSize(t *testing.T) {
 	if n := strings.Count(section(md, "## Most severe open findings by account"), "\n### "); n != DefaultLimits.TopAccounts {
 		t.Errorf("audit.md lists %d accounts' findings, want %d", n, DefaultLimits.TopAccounts)
 	}
-	if active := mdcheck.Active([]byte(md)); len(active) > 0 {
+	if active := mdcheck.ActiveExcept([]byte(md), docURLs()); len(active) > 0 {
 		t.Errorf("audit.md renders %v", active[:min(3, len(active))])
 	}
 }
@@ -450,7 +450,7 @@ func TestChangesHostileNames(t *testing.T) {
 	// The full form and the short one, which clips long texts.
 	for _, limits := range []Limits{DefaultLimits, {Accounts: 1, TextChars: 7}} {
 		md := render(t, r, limits)
-		if active := mdcheck.Active([]byte(md)); len(active) > 0 {
+		if active := mdcheck.ActiveExcept([]byte(md), docURLs()); len(active) > 0 {
 			t.Errorf("audit.md renders %v:\n%s", active, md)
 		}
 		for _, line := range strings.Split(md, "\n") {
@@ -459,4 +459,14 @@ func TestChangesHostileNames(t *testing.T) {
 			}
 		}
 	}
+}
+
+// docURLs are the AWS documentation pages the catalog links to: the only
+// links audit.md may hold.
+func docURLs() map[string]bool {
+	urls := map[string]bool{}
+	for _, c := range audit.Catalog() {
+		urls[c.DocURL] = true
+	}
+	return urls
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,6 +124,7 @@ func TestWorkbookCellsReadBack(t *testing.T) {
 	for i, row := range rows[1:] {
 		checkSeverityFill(t, f, "Checks", "C"+strconv.Itoa(i+2), fills[row[2]])
 	}
+	checkChecksSheet(t, f, rows)
 
 	// Column widths, listed in ascending order as SpreadsheetML wants.
 	if width, err := f.GetColWidth("Findings", "H"); err != nil || width != 70 {
@@ -144,6 +146,44 @@ func TestWorkbookCellsReadBack(t *testing.T) {
 		if err != nil || layout.Orientation == nil || *layout.Orientation != "landscape" || layout.FitToWidth == nil || *layout.FitToWidth != 1 {
 			t.Errorf("%s: page layout %+v (%v), want landscape, one page wide", sheet, layout, err)
 		}
+	}
+}
+
+// checkChecksSheet checks how the Checks sheet tells how to fix each
+// check: the rule, what to do and the commands, wrapped; the console
+// location; the documentation URL as a working hyperlink.
+func checkChecksSheet(t *testing.T, f *excelize.File, rows [][]string) {
+	t.Helper()
+	want := []string{"Check", "Title", "Severity", "CIS v3.0.0", "Security Hub", "Family", "Open findings", "Rule", "What to do", "CLI", "Console", "Documentation"}
+	if len(rows) != len(audit.Checks)+1 || !slices.Equal(rows[0], want) {
+		t.Fatalf("Checks: %d rows, header %q; want %d rows, header %q", len(rows), rows[0], len(audit.Checks)+1, want)
+	}
+	for i, c := range audit.Checks {
+		row, n := rows[i+1], strconv.Itoa(i+2)
+		fix, _ := audit.RemediationOf(c.ID)
+		cli := strings.Join(fix.Commands, "\n")
+		if cli == "" {
+			cli = "none: console only"
+		}
+		if len(row) != len(want) || row[0] != c.ID || row[7] != fix.Rule || row[8] != fix.Action || row[9] != cli || row[10] != fix.Console || row[11] != fix.DocURL {
+			t.Errorf("Checks row %s = %q, want %s and how to fix it", n, row, c.ID)
+			continue
+		}
+		if ok, target, err := f.GetCellHyperLink("Checks", "L"+n); err != nil || !ok || target != fix.DocURL {
+			t.Errorf("Checks L%s: hyperlink %t %q (%v), want %s", n, ok, target, err, fix.DocURL)
+		}
+		for _, col := range []string{"H", "I", "J", "K", "L"} {
+			id, _ := f.GetCellStyle("Checks", col+n)
+			if s, err := f.GetStyle(id); err != nil || s.Alignment == nil || !s.Alignment.WrapText {
+				t.Errorf("Checks %s%s does not wrap its text", col, n)
+			}
+		}
+		if h, err := f.GetRowHeight("Checks", i+2); err != nil || h < 15*float64(1+strings.Count(cli, "\n")) {
+			t.Errorf("Checks row %s is %v points high (%v), too low for its %d commands", n, h, err, len(fix.Commands))
+		}
+	}
+	if tables, err := f.GetTables("Checks"); err != nil || len(tables) != 1 || tables[0].Range != "A1:L"+strconv.Itoa(len(rows)) {
+		t.Errorf("Checks tables = %+v (%v), want one over A1:L%d", tables, err, len(rows))
 	}
 }
 

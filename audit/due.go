@@ -1,0 +1,69 @@
+package audit
+
+import (
+	"fmt"
+	"time"
+)
+
+// SLA is how many days an open finding of each severity may stay open
+// after the run that first saw it: its due date is that run's UTC day
+// plus the days.
+type SLA map[Severity]int
+
+// DefaultSLA allows 7 days for critical findings, 30 for high, 90 for
+// medium and 180 for low.
+func DefaultSLA() SLA {
+	return SLA{Critical: 7, High: 30, Medium: 90, Low: 180}
+}
+
+// Validate reports a severity without days, or days that are not
+// positive.
+func (s SLA) Validate() error {
+	for _, sev := range Severities {
+		days, ok := s[sev]
+		switch {
+		case !ok:
+			return fmt.Errorf("sla_days: no days for severity %s", sev)
+		case days < 1:
+			return fmt.Errorf("sla_days.%s %d: want 1 or more days", sev, days)
+		}
+	}
+	if len(s) != len(Severities) {
+		return fmt.Errorf("sla_days: %d severities, want %d", len(s), len(Severities))
+	}
+	return nil
+}
+
+// SetActionable fills in what makes f actionable in a run as of asOf:
+//
+//   - ID, the stable finding ID (Key().ID()), on every finding;
+//   - Remediation (RemediationFor) on current findings, open or excepted;
+//   - Due and OverdueDays on open findings only: Due is the UTC day of
+//     FirstSeen plus the days s allows f's severity, OverdueDays the
+//     whole days from Due (midnight UTC) to asOf, 0 until then.
+//
+// An excepted finding gets no due date: the exception decides until
+// when it is accepted. A resolved finding keeps only its ID: it needs
+// no fix and is due no more, so the due date and lateness it had in an
+// earlier run are cleared. A finding with no FirstSeen, or a severity
+// s has no days for, gets no due date either.
+func (s SLA) SetActionable(f *Finding, asOf time.Time) {
+	f.ID = f.Key().ID()
+	f.Due, f.OverdueDays = time.Time{}, Days{}
+	if f.Status == StatusResolved {
+		f.Remediation = ""
+		return
+	}
+	f.Remediation = RemediationFor(f)
+	days, ok := s[f.Severity]
+	if !f.Open() || !ok || f.FirstSeen.IsZero() {
+		return
+	}
+	y, m, d := f.FirstSeen.UTC().Date()
+	f.Due = time.Date(y, m, d+days, 0, 0, 0, 0, time.UTC)
+	late := 0
+	if !asOf.Before(f.Due) {
+		late = int(asOf.Sub(f.Due) / (24 * time.Hour))
+	}
+	f.OverdueDays = DaysOf(late)
+}

@@ -1,0 +1,63 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/reporter-dev/reporter/audit"
+)
+
+func TestSLADays(t *testing.T) {
+	tests := []struct {
+		name string
+		file string // the configuration file, "" for none
+		env  map[string]string
+		want audit.SLA
+		err  string
+	}{
+		{name: "defaults", want: audit.SLA{audit.Critical: 7, audit.High: 30, audit.Medium: 90, audit.Low: 180}},
+		{name: "the file overrides one severity", file: "sla_days:\n  critical: 3\n",
+			want: audit.SLA{audit.Critical: 3, audit.High: 30, audit.Medium: 90, audit.Low: 180}},
+		{name: "the environment overrides the file", file: "sla_days:\n  high: 14\n", env: map[string]string{"REPORTER_SLA_DAYS_HIGH": "21"},
+			want: audit.SLA{audit.Critical: 7, audit.High: 21, audit.Medium: 90, audit.Low: 180}},
+		{name: "unknown severity, with its line", file: "out: x\nsla_days:\n  urgent: 1\n", err: "reporter.yaml:3: field urgent not found"},
+		{name: "zero days", file: "sla_days:\n  medium: 0\n", err: "sla_days.medium 0 (REPORTER_SLA_DAYS_MEDIUM): want 1 or more days"},
+		{name: "negative days from the environment", env: map[string]string{"REPORTER_SLA_DAYS_LOW": "-5"}, err: "sla_days.low -5"},
+		{name: "not a number", env: map[string]string{"REPORTER_SLA_DAYS_LOW": "soon"}, err: `REPORTER_SLA_DAYS_LOW="soon"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := ""
+			if tt.file != "" {
+				path = filepath.Join(t.TempDir(), "reporter.yaml")
+				if err := os.WriteFile(path, []byte(tt.file), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c, err := FromEnvironment(path, func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok })
+			if err == nil {
+				err = c.Validate()
+			}
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := c.SLADays.SLA()
+			for _, sev := range audit.Severities {
+				if got[sev] != tt.want[sev] {
+					t.Errorf("SLA()[%s] = %d, want %d", sev, got[sev], tt.want[sev])
+				}
+			}
+			if err := got.Validate(); err != nil {
+				t.Errorf("a valid configuration gives an invalid SLA: %v", err)
+			}
+		})
+	}
+}
