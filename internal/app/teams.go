@@ -110,11 +110,14 @@ func writeTeam(dir string, run *result.Run, t Team, evidence []xlsx.Evidence, tm
 
 // teamRun returns the part of run in the accounts in, summarized: its
 // accounts, findings, resolved findings, changes and the exceptions that
-// can apply to them. Earlier runs are not kept per team: the trend holds
+// can apply to them; not the source's unused files. Earlier runs are not kept per team: the trend holds
 // this run only.
 func teamRun(run *result.Run, in map[string]bool) (*result.Run, error) {
 	has := func(id string) bool { return in[id] }
 	sub := &result.Run{Run: run.Run}
+	// The source folder's unused files may name other teams' accounts
+	// (777777777777.csv.bak): they are the run's own report's business.
+	sub.Run.UnusedFiles = nil
 	for _, a := range run.Accounts {
 		if in[a.ID] {
 			sub.Accounts = append(sub.Accounts, a)

@@ -338,3 +338,82 @@ func TestWriteTeamReportsRemovesHalfWritten(t *testing.T) {
 		}
 	}
 }
+
+// TestRunOnceTeamFilesAfterSIGTERM: a SIGTERM (the run's context
+// cancelled) while the team files are being written leaves no file
+// half-written: every team file is complete and listed, and the folder
+// verifies.
+func TestRunOnceTeamFilesAfterSIGTERM(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := sampleOptions(t, sample.NewSource())
+	opts.Teams = func(run *result.Run) []Team {
+		cancel() // the signal arrives as the team files start
+		return sampleTeams(run)
+	}
+	res, err := RunOnce(ctx, opts)
+	if err != nil {
+		t.Fatalf("RunOnce() = %v", err)
+	}
+	defer res.Close()
+	if problems, err := runfolder.VerifyDir(res.Dir); err != nil || len(problems) > 0 {
+		t.Fatalf("VerifyDir() = %v, %v", problems, err)
+	}
+	m, err := runfolder.ReadManifest(res.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := 0
+	for _, f := range m.Files {
+		if _, _, ok := runfolder.TeamOf(f.Path); ok {
+			listed++
+			if f.Size == 0 {
+				t.Errorf("%s listed empty", f.Path)
+			}
+		}
+	}
+	if listed != 4 {
+		t.Errorf("%d team files listed, want 4 (2 teams × audit.xlsx, audit.md)", listed)
+	}
+	for _, team := range sampleTeams(nil) {
+		f, err := excelize.OpenFile(filepath.Join(res.Dir, "teams", team.Folder, "audit.xlsx"))
+		if err != nil {
+			t.Fatalf("team %s: audit.xlsx unreadable: %v", team.Name, err)
+		}
+		f.Close()
+	}
+}
+
+// TestTeamRunLeavesOutUnusedFiles: the source folder's unused files,
+// which can name other teams' accounts, stay in the run's own report.
+func TestTeamRunLeavesOutUnusedFiles(t *testing.T) {
+	dir := copySample(t)
+	if err := os.WriteFile(filepath.Join(dir, "777777777777.csv.bak"), []byte("user,arn\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := collect.NewDirSource(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := sampleOptions(t, src)
+	opts.Teams = sampleTeams
+	res, err := RunOnce(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	org, err := os.ReadFile(filepath.Join(res.Dir, "audit.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	team, err := os.ReadFile(filepath.Join(res.Dir, "teams", "payments", "audit.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(org), "777777777777") {
+		t.Errorf("the run's audit.md does not list the unused file:\n%s", org)
+	}
+	if strings.Contains(string(team), "777777777777") {
+		t.Errorf("the team's audit.md names another account's file")
+	}
+}
