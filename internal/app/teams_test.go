@@ -291,6 +291,13 @@ func TestRunOnceTeamFilesFail(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, logs.String())
 		}
 	}
+	var summary strings.Builder
+	res.WriteSummary(&summary)
+	for _, want := range []string{"TEAM FILES NOT WRITTEN Broken (teams/broken/): mkdir teams/broken: not a directory", "TEAM FILES NOT WRITTEN ../../etc (no folder): "} {
+		if !strings.Contains(summary.String(), want) {
+			t.Errorf("reporter run's summary lacks %q:\n%s", want, summary.String())
+		}
+	}
 	// The teams' own audit.md do not list other teams' failures.
 	teamMD, err := os.ReadFile(filepath.Join(res.Dir, "teams", "dev", "audit.md"))
 	if err != nil {
