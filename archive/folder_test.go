@@ -206,3 +206,41 @@ func hasPrefix(list []string, prefix string) bool {
 	}
 	return false
 }
+
+// TestVerifyFolderTeamFiles: a team's files are verified like the rest:
+// one replaced, added or removed is found.
+func TestVerifyFolderTeamFiles(t *testing.T) {
+	tests := []struct {
+		name   string
+		tamper func(t *testing.T, dir string)
+		want   string
+	}{
+		{"team workbook replaced", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "teams", "payments", "audit.xlsx"), []byte("forged"))
+		}, "teams/payments/audit.xlsx: size 6 sha256 "},
+		{"team folder added", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "teams", "auditors", "audit.md"), []byte("# all clear\n"))
+		}, "teams/auditors/audit.md: not in the manifest"},
+		{"team report removed", func(t *testing.T, dir string) {
+			if err := os.Remove(filepath.Join(dir, "teams", "payments", "audit.md")); err != nil {
+				t.Fatal(err)
+			}
+		}, "teams/payments/audit.md: missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := writeTeamRun(t, t.TempDir(), "20261101T060000Z")
+			if c, err := archive.VerifyFolder(r.Dir); err != nil || !c.OK() {
+				t.Fatalf("VerifyFolder before = %+v, %v; want it intact", c, err)
+			}
+			tt.tamper(t, r.Dir)
+			c, err := archive.VerifyFolder(r.Dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.OK() || !hasPrefix(c.Problems, tt.want) {
+				t.Errorf("VerifyFolder problems = %q, want one starting %q", c.Problems, tt.want)
+			}
+		})
+	}
+}

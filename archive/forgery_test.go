@@ -125,6 +125,16 @@ func TestVerifyCatchesForger(t *testing.T) {
 			wantProblems: []string{"evidence/999999999999.csv: not in the manifest (written "},
 		},
 		{
+			name: "team workbook rewritten", bucket: lockedBucket, lock: "COMPLIANCE", verifyLock: "COMPLIANCE",
+			attack:       func(f forger) { f.put("teams/payments/audit.xlsx", []byte("a forged team workbook")) },
+			wantTampered: []string{"teams/payments/audit.xlsx"},
+		},
+		{
+			name: "team folder added", bucket: lockedBucket, lock: "COMPLIANCE", verifyLock: "COMPLIANCE",
+			attack:       func(f forger) { f.put("teams/auditors/audit.md", []byte("# all clear\n")) },
+			wantProblems: []string{"teams/auditors/audit.md: not in the manifest (written "},
+		},
+		{
 			// Possible only without retention: the original version is
 			// deleted by its ID, and a forgery written in its place.
 			name: "original version removed and replaced", bucket: lockedBucket, lock: "", verifyLock: "",
@@ -167,7 +177,7 @@ func TestVerifyCatchesForger(t *testing.T) {
 			if tt.lock != "" {
 				up.ObjectLockMode, up.RetainDays = tt.lock, 1
 			}
-			run := writeRun(t, out, "20261101T060000Z")
+			run, _ := writeTeamRun(t, out, "20261101T060000Z")
 			if _, err := openArchiver(t, up, out).Archive(ctx, run.Dir, nil); err != nil {
 				t.Fatalf("Archive = %v", err)
 			}

@@ -44,9 +44,12 @@ func ConsoleURL(region, bucket, prefix string) string {
 	if host == "" || region == "" || bucket == "" {
 		return ""
 	}
+	// Each segment is escaped for a query value, a space as %20: a "+"
+	// means a space to form decoders but a plus to others, and a prefix
+	// may hold either.
 	segs := strings.Split(prefix, "/")
 	for i, s := range segs {
-		segs[i] = url.QueryEscape(s)
+		segs[i] = strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
 	}
 	return "https://" + url.PathEscape(region) + "." + host + "/s3/buckets/" + url.PathEscape(bucket) +
 		"?prefix=" + strings.Join(segs, "/") + "&region=" + url.QueryEscape(region)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -30,15 +31,26 @@ func TestConsoleURL(t *testing.T) {
 			"https://us-east-1.console.aws.amazon.com/s3/buckets/b?prefix=2026/11/R/teams/payments/&region=us-east-1"},
 		{"cn-north-1", "b", "p/", "https://cn-north-1.console.amazonaws.cn/s3/buckets/b?prefix=p/&region=cn-north-1"},
 		{"us-gov-west-1", "b", "p/", "https://us-gov-west-1.console.amazonaws-us-gov.com/s3/buckets/b?prefix=p/&region=us-gov-west-1"},
-		{"eu-west-1", "b", "a prefix&x=1/R/", "https://eu-west-1.console.aws.amazon.com/s3/buckets/b?prefix=a+prefix%26x%3D1/R/&region=eu-west-1"},
+		{"eu-west-1", "b", "a prefix&x=1/R/", "https://eu-west-1.console.aws.amazon.com/s3/buckets/b?prefix=a%20prefix%26x%3D1/R/&region=eu-west-1"},
+		// A plus stays a plus, a space a space, for every decoder.
+		{"eu-west-1", "b", "c++ audits/R/", "https://eu-west-1.console.aws.amazon.com/s3/buckets/b?prefix=c%2B%2B%20audits/R/&region=eu-west-1"},
+		{"eu-west-1", "b", "#ops?|<x>/Prüfung/", "https://eu-west-1.console.aws.amazon.com/s3/buckets/b?prefix=%23ops%3F%7C%3Cx%3E/Pr%C3%BCfung/&region=eu-west-1"},
 		{"us-iso-east-1", "b", "p/", ""},
 		{"us-isob-east-1", "b", "p/", ""},
 		{"eusc-de-east-1", "b", "p/", ""},
 		{"", "b", "p/", ""},
 	}
 	for _, tt := range tests {
-		if got := archive.ConsoleURL(tt.region, tt.bucket, tt.prefix); got != tt.want {
+		got := archive.ConsoleURL(tt.region, tt.bucket, tt.prefix)
+		if got != tt.want {
 			t.Errorf("ConsoleURL(%q, %q, %q) = %q, want %q", tt.region, tt.bucket, tt.prefix, got, tt.want)
+		}
+		if got == "" {
+			continue
+		}
+		// A form decoder reads the prefix back as it was.
+		if u, err := url.Parse(got); err != nil || u.Query().Get("prefix") != tt.prefix || u.Query().Get("region") != tt.region {
+			t.Errorf("ConsoleURL(%q, %q, %q) = %q: reads back as prefix %q (%v)", tt.region, tt.bucket, tt.prefix, got, u.Query().Get("prefix"), err)
 		}
 	}
 }

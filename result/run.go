@@ -44,6 +44,20 @@ type RunInfo struct {
 	// UnusedFiles are the entries of a dir: source's folder that were not
 	// read, each with the reason; absent when there are none.
 	UnusedFiles []UnusedFile `json:"unused_files,omitempty"`
+	// TeamFailures are the teams whose own files (teams/<folder>/) could
+	// not be written, each with the error; absent when there are none.
+	// The rest of the run is written and archived without them.
+	TeamFailures []TeamFailure `json:"team_failures,omitempty"`
+}
+
+// TeamFailure is a routed team whose own audit.xlsx and audit.md a run
+// could not write.
+type TeamFailure struct {
+	// Team is the team's name; Folder its folder under teams/, empty when
+	// the name gives no safe one.
+	Team   string `json:"team"`
+	Folder string `json:"folder,omitempty"`
+	Error  string `json:"error"`
 }
 
 // UnusedFile is an entry of the source folder that the run did not read.

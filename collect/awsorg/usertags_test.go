@@ -90,6 +90,16 @@ func TestUserTags(t *testing.T) {
 		{name: "throttled, then answered", fault: &awsfake.Fault{Throttle: map[string]int{"ListUserTags": 2}},
 			want: map[string]map[string]string{"alice": {"owner": "alice@example.com", "team": "payments"}}, lookups: 4 + 1,
 			detailed: map[string]string{"team": "data", "owner": "dana@example.com"}},
+		// A listing that never ends stops the account's lookups, after
+		// two calls (the Marker repeats) or at the page cap.
+		{name: "endless pages, same Marker", fault: &awsfake.Fault{EndlessUserTags: awsfake.EndlessSameMarker},
+			want: map[string]map[string]string{}, failed: true, notRead: 3, lookups: 2,
+			err:      "iam:ListUserTags alice: the listing does not end: page 2 repeats an earlier Marker",
+			detailed: map[string]string{"team": "data", "owner": "dana@example.com"}},
+		{name: "endless pages, new Markers", fault: &awsfake.Fault{EndlessUserTags: awsfake.EndlessNewMarker},
+			want: map[string]map[string]string{}, failed: true, notRead: 3, lookups: 50,
+			err:      "iam:ListUserTags alice: the listing does not end: more than 50 pages, for at most 50 tags",
+			detailed: map[string]string{"team": "data", "owner": "dana@example.com"}},
 		{name: "throttled past the retries", opts: func(o *awsorg.Options) { o.MaxAttempts = 2 },
 			fault: &awsfake.Fault{Actions: map[string]awsfake.ActionFault{"ListUserTags": {Error: "Throttling", AfterPages: 1}}},
 			want:  map[string]map[string]string{}, failed: true, notRead: 3, lookups: 1,

@@ -106,10 +106,10 @@ type Timing struct {
 	Duration time.Duration
 }
 
-// Partial reports whether some accounts could not be audited or the run
-// stopped early.
+// Partial reports whether some accounts could not be audited, the run
+// stopped early, or some teams' own files could not be written.
 func (r *Result) Partial() bool {
-	return r.Run.Summary.AccountsFailed > 0 || r.Run.Run.Error != ""
+	return r.Run.Summary.AccountsFailed > 0 || r.Run.Run.Error != "" || len(r.Run.Run.TeamFailures) > 0
 }
 
 // Failed reports whether the run is no audit result: it is incomplete
@@ -241,7 +241,7 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Teams != nil {
 		teams = opts.Teams(run)
 	}
-	if err := writeReports(dir, run, a.evidence, teams, tmpl, wb, lap); err != nil {
+	if err := writeReports(log, dir, run, a.evidence, teams, tmpl, wb, lap); err != nil {
 		res.Timings = timings
 		return res, fmt.Errorf("run %s: %w (the run folder %s has no manifest and is incomplete)", runID, err, dir)
 	}
@@ -484,9 +484,10 @@ type evaluation struct {
 	notRun      []audit.NotRun
 }
 
-// writeReports writes findings.json, audit.md and audit.xlsx, each team's
-// files, then the manifest last.
-func writeReports(dir string, run *result.Run, evidence []xlsx.Evidence, teams []Team, tmpl *template.Template, wb xlsx.Options, lap func(string)) error {
+// writeReports writes each team's files, findings.json, audit.md and
+// audit.xlsx, then the manifest last. A team whose files fail is recorded
+// in run.Run.TeamFailures (and logged); the rest is written.
+func writeReports(log *slog.Logger, dir string, run *result.Run, evidence []xlsx.Evidence, teams []Team, tmpl *template.Template, wb xlsx.Options, lap func(string)) error {
 	write := func(name string, render func(io.Writer) error) error {
 		f, err := perm.Create(filepath.Join(dir, name))
 		if err != nil {
@@ -503,6 +504,19 @@ func writeReports(dir string, run *result.Run, evidence []xlsx.Evidence, teams [
 		}
 		return f.Close()
 	}
+	// The teams' files come first, so that the run's own reports can name
+	// the teams whose files could not be written.
+	if len(teams) > 0 {
+		failures, err := writeTeamReports(dir, run, teams, evidence, tmpl, wb, write)
+		for _, f := range failures {
+			log.Error("team files not written; the run goes on without them", "team", f.Team, "folder", f.Folder, "err", f.Error)
+		}
+		run.Run.TeamFailures = failures
+		if err != nil {
+			return err
+		}
+		lap("team files")
+	}
 	if err := write("findings.json", func(w io.Writer) error { return jsonfile.Write(w, run) }); err != nil {
 		return err
 	}
@@ -517,12 +531,6 @@ func writeReports(dir string, run *result.Run, evidence []xlsx.Evidence, teams [
 		return fmt.Errorf("render audit.xlsx: %w", err)
 	}
 	lap("audit.xlsx")
-	if len(teams) > 0 {
-		if err := writeTeamReports(dir, run, teams, evidence, tmpl, wb, write); err != nil {
-			return err
-		}
-		lap("team files")
-	}
 	files, err := runfolder.BuildManifest(dir)
 	if err != nil {
 		return fmt.Errorf("build manifest: %w", err)

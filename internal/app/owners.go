@@ -111,15 +111,20 @@ func tagged(tags map[string]string, keys []string) (tagOwner, bool) {
 }
 
 // cleanOwner trims an owner, turns control characters (line breaks
-// that would break a table row) into spaces and cuts it to maxOwnerLen
+// that would break a table row) into spaces, bidirectional embeddings,
+// overrides and isolates (which would reorder the text shown around
+// them, in the workbook too) into U+FFFD, and cuts it to maxOwnerLen
 // characters. Escaping for each output stays the renderers' job.
 func cleanOwner(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
 	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		switch {
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
 			return ' '
+		case ('\u202A' <= r && r <= '\u202E') || ('\u2066' <= r && r <= '\u2069'):
+			return '\uFFFD'
 		}
 		return r
 	}, s)

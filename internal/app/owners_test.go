@@ -1,7 +1,9 @@
 package app
 
 import (
+	"archive/zip"
 	"context"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -77,6 +79,9 @@ func TestCleanOwner(t *testing.T) {
 		{long, long[:2*maxOwnerLen]},
 		{"bad\xffutf8", "bad\uFFFDutf8"},
 		{"\t\n", ""},
+		{"alice\u202Emoc.elpmaxe@", "alice\uFFFDmoc.elpmaxe@"},
+		{"\u2066ops\u2069\u2028team", "\uFFFDops\uFFFD team"},
+		{strings.Repeat("x", 10<<10), strings.Repeat("x", maxOwnerLen)},
 	}
 	for _, tt := range tests {
 		if got := cleanOwner(tt.in); got != tt.want {
@@ -308,6 +313,15 @@ func TestRunOnceHostileOwners(t *testing.T) {
 		"alice.chen": "<!channel>",
 		"ci-runner":  "[x](javascript:alert(1))",
 		"bob.martin": "<https://evil.example|click> <@U024BE7LH> <img src=x onerror=alert(1)>",
+		// A right-to-left override would show "alice@example.com" to a
+		// reader of any output; a 10 KB value would swell every row.
+		"deploy-bot":     "moc.elpmaxe@\u202Ealice\u202C",
+		"svc-legacy-etl": strings.Repeat("10kB ", 2<<10),
+	}
+	// cleaned are the owners as stored, where they differ from the tag.
+	cleaned := map[string]string{
+		"deploy-bot":     "moc.elpmaxe@\uFFFDalice\uFFFD",
+		"svc-legacy-etl": strings.TrimSpace(strings.Repeat("10kB ", 2<<10)[:maxOwnerLen]),
 	}
 	dir := copySample(t)
 	doc := "{"
@@ -333,6 +347,9 @@ func TestRunOnceHostileOwners(t *testing.T) {
 	for _, f := range readFindingsJSON(t, res.Dir).FindingSet().(result.Findings) {
 		if want, ok := hostile[f.Principal]; ok && f.AccountID == "222222222222" {
 			seen[f.Principal] = true
+			if c, ok := cleaned[f.Principal]; ok {
+				want = c
+			}
 			if f.Owner != want || f.OwnerSource != "user-tag:owner" {
 				t.Errorf("findings.json: %s owner %q (%s), want %q from its tag, as data", f.Principal, f.Owner, f.OwnerSource, want)
 			}
@@ -349,9 +366,32 @@ func TestRunOnceHostileOwners(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"<!channel>", "<@U024BE7LH>", "<https://evil.example", "<img"} {
-		if strings.Contains(string(raw), s) {
-			t.Errorf("findings.json holds %q as is: a reader that renders it (Slack, a Markdown viewer) would act on it", s)
+	outputs := map[string][]byte{"findings.json": raw, "audit.md": md}
+	zr, err := zip.OpenReader(filepath.Join(res.Dir, "audit.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		outputs["audit.xlsx:"+f.Name] = b
+	}
+	for name, data := range outputs {
+		for i, s := range []string{"<!channel>", "<@U024BE7LH>", "<https://evil.example", "<img", "\u202E", "\u202C", strings.Repeat("10kB ", 60)} {
+			if i < 4 && name == "audit.md" {
+				continue // shown escaped (\<img): checked as rendered below
+			}
+			if strings.Contains(string(data), s) {
+				t.Errorf("%s holds %q as is: a reader that renders it (Slack, a Markdown viewer) would act on it", name, s)
+			}
 		}
 	}
 	// audit.md shows the owners, escaped: as text, never live.

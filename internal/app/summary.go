@@ -14,8 +14,8 @@ import (
 // WriteSummary writes what `reporter run` prints when a run is done: the
 // run's failure if it is no audit result, the run ID and as-of, coverage
 // and open findings by severity, the changes since the previous run,
-// exceptions that are no longer active, failed accounts, and where the
-// reports are.
+// exceptions that are no longer active, failed accounts, teams whose
+// files were not written, and where the reports are.
 func (res *Result) WriteSummary(w io.Writer) {
 	s := res.Run.Summary
 	audited, expected := s.Coverage()
@@ -47,6 +47,13 @@ func (res *Result) WriteSummary(w io.Writer) {
 		if a.Status == "failed" {
 			fmt.Fprintf(w, "FAILED %s (%s): %s\n", a.ID, a.Name, a.Error)
 		}
+	}
+	for _, f := range res.Run.Run.TeamFailures {
+		folder := "no folder"
+		if f.Folder != "" {
+			folder = "teams/" + f.Folder + "/"
+		}
+		fmt.Fprintf(w, "TEAM FILES NOT WRITTEN %s (%s): %s\n", f.Team, folder, f.Error)
 	}
 	fmt.Fprintf(w, "Reports: %s%c{audit.xlsx, audit.md, findings.json, manifest.json, evidence/}\n", res.Dir, os.PathSeparator)
 	if res.Location.ArchiveURI != "" {

@@ -3,7 +3,9 @@ package app
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"strings"
 	"text/template"
 
 	"github.com/reporter-dev/reporter/audit"
@@ -35,51 +37,87 @@ type TeamsFunc func(run *result.Run) []Team
 // read from the run's FindingSet through result.FilterAccounts: a
 // findings store reads only the team's accounts, so memory follows the
 // largest team, not the organization.
+//
+// A team whose files cannot be written (an unsafe or taken folder name,
+// a full disk, an unwritable teams/ folder) loses its folder, so nothing
+// half-written is listed in the manifest, and is returned among the
+// failures; the other teams and the run go on. The error is only for a
+// failed team folder that could not be removed.
 func writeTeamReports(dir string, run *result.Run, teams []Team, evidence []xlsx.Evidence, tmpl *template.Template, wb xlsx.Options,
-	write func(name string, render func(io.Writer) error) error) error {
+	write func(name string, render func(io.Writer) error) error) ([]result.TeamFailure, error) {
+	var failures []result.TeamFailure
 	seen := map[string]string{}
 	for _, t := range teams {
 		if t.Folder == "" || runfolder.TeamFolder(t.Folder) != t.Folder {
-			return fmt.Errorf("team %q: folder name %q is not safe", t.Name, t.Folder)
+			failures = append(failures, result.TeamFailure{Team: t.Name,
+				Error: fmt.Sprintf("folder name %q is not safe", t.Folder)})
+			continue
 		}
 		if other, ok := seen[t.Folder]; ok {
-			return fmt.Errorf("teams %q and %q both write to %s", other, t.Name, runfolder.TeamPath(t.Folder, ""))
+			failures = append(failures, result.TeamFailure{Team: t.Name, Folder: t.Folder,
+				Error: fmt.Sprintf("team %q already writes to %s", other, runfolder.TeamPath(t.Folder, ""))})
+			continue
 		}
 		seen[t.Folder] = t.Name
-		sub, err := teamRun(run, t.Accounts)
-		if err != nil {
-			return fmt.Errorf("team %s: %w", t.Name, err)
+		err := writeTeam(dir, run, t, evidence, tmpl, wb, write)
+		if err == nil {
+			continue
 		}
-		if err := perm.MkdirAll(filepath.Join(dir, runfolder.TeamsDir, t.Folder)); err != nil {
-			return err
+		// Paths in the error are said relative to the run folder.
+		msg := strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "")
+		failures = append(failures, result.TeamFailure{Team: t.Name, Folder: t.Folder, Error: msg})
+		folder := filepath.Join(dir, runfolder.TeamsDir, t.Folder)
+		if rerr := os.RemoveAll(folder); rerr != nil {
+			return failures, fmt.Errorf("team %s: %w; its partly written folder %s could not be removed: %w", t.Name, err, folder, rerr)
 		}
-		md := runfolder.TeamPath(t.Folder, "audit.md")
-		if err := write(filepath.FromSlash(md), func(w io.Writer) error {
-			return markdown.Write(w, tmpl, sub, markdown.DefaultLimits)
-		}); err != nil {
-			return err
+	}
+	if len(failures) > 0 {
+		// An empty teams/ folder left by the failures is no file of the
+		// run; Remove keeps a teams/ folder that holds other teams.
+		_ = os.Remove(filepath.Join(dir, runfolder.TeamsDir))
+	}
+	return failures, nil
+}
+
+// writeTeam writes one team's audit.md and audit.xlsx into its folder.
+func writeTeam(dir string, run *result.Run, t Team, evidence []xlsx.Evidence, tmpl *template.Template, wb xlsx.Options,
+	write func(name string, render func(io.Writer) error) error) error {
+	sub, err := teamRun(run, t.Accounts)
+	if err != nil {
+		return err
+	}
+	if err := perm.MkdirAll(filepath.Join(dir, runfolder.TeamsDir, t.Folder)); err != nil {
+		return err
+	}
+	md := runfolder.TeamPath(t.Folder, "audit.md")
+	if err := write(filepath.FromSlash(md), func(w io.Writer) error {
+		return markdown.Write(w, tmpl, sub, markdown.DefaultLimits)
+	}); err != nil {
+		return err
+	}
+	var ev []xlsx.Evidence
+	for _, e := range evidence {
+		if t.Accounts[e.AccountID] {
+			ev = append(ev, e)
 		}
-		var ev []xlsx.Evidence
-		for _, e := range evidence {
-			if t.Accounts[e.AccountID] {
-				ev = append(ev, e)
-			}
-		}
-		wbPath := runfolder.TeamPath(t.Folder, "audit.xlsx")
-		if err := xlsx.Write(filepath.Join(dir, filepath.FromSlash(wbPath)), sub, ev, wb); err != nil {
-			return fmt.Errorf("render %s: %w", wbPath, err)
-		}
+	}
+	wbPath := runfolder.TeamPath(t.Folder, "audit.xlsx")
+	if err := xlsx.Write(filepath.Join(dir, filepath.FromSlash(wbPath)), sub, ev, wb); err != nil {
+		return fmt.Errorf("render %s: %w", wbPath, err)
 	}
 	return nil
 }
 
 // teamRun returns the part of run in the accounts in, summarized: its
 // accounts, findings, resolved findings, changes and the exceptions that
-// can apply to them. Earlier runs are not kept per team: the trend holds
+// can apply to them; not the source's unused files. Earlier runs are not kept per team: the trend holds
 // this run only.
 func teamRun(run *result.Run, in map[string]bool) (*result.Run, error) {
 	has := func(id string) bool { return in[id] }
 	sub := &result.Run{Run: run.Run}
+	// The source folder's unused files may name other teams' accounts
+	// (777777777777.csv.bak): they are the run's own report's business.
+	sub.Run.UnusedFiles = nil
 	for _, a := range run.Accounts {
 		if in[a.ID] {
 			sub.Accounts = append(sub.Accounts, a)

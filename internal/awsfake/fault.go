@@ -40,10 +40,25 @@ type Fault struct {
 	MalformedReport bool
 	// Latency delays every answer about the account.
 	Latency time.Duration
+	// EndlessUserTags, when set, answers every ListUserTags page with
+	// IsTruncated true, as a broken endpoint or proxy could: a client
+	// that trusts it never stops.
+	EndlessUserTags Endless
 	// Actions injects faults into single actions, keyed by action name
 	// ("AssumeRole", "GetAccountPasswordPolicy", "ListAccounts"…).
 	Actions map[string]ActionFault
 }
+
+// Endless says how a listing that never ends goes on (Fault.EndlessUserTags).
+type Endless int
+
+// The listings that never end.
+const (
+	// EndlessSameMarker answers the same Marker on every page.
+	EndlessSameMarker Endless = iota + 1
+	// EndlessNewMarker answers a new Marker on every page.
+	EndlessNewMarker
+)
 
 // ActionFault injects a failure into one action of one account. Error and
 // HTML are exclusive; with neither, only Latency applies.

@@ -297,7 +297,7 @@ func (c *Slack) validateTeams() []error {
 		names[r.Channel] = name
 		folder := runfolder.TeamFolder(name)
 		if folder == "" {
-			errs = append(errs, fmt.Errorf("%s: team name %q has no letter or digit to name its folder %s/<name>/: set name", where, name, runfolder.TeamsDir))
+			errs = append(errs, fmt.Errorf("%s: team name %q has no ASCII letter or digit to name its folder %s/<name>/: set name (in ASCII)", where, name, runfolder.TeamsDir))
 			continue
 		}
 		if ch, ok := folders[folder]; ok {

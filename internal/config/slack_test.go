@@ -27,7 +27,7 @@ func TestSlackRoutesValidate(t *testing.T) {
 			{Name: "data", Channel: "#a", Accounts: acct}, {Channel: "#data", Accounts: acct},
 		}, want: []string{`team "#data" writes to teams/data/`}},
 		{name: "name without letters", routes: []SlackRoute{{Name: "../..", Channel: "#a", Accounts: acct}},
-			want: []string{`team name "../.." has no letter or digit`}},
+			want: []string{`team name "../.." has no ASCII letter or digit`}},
 		{name: "mentions", routes: []SlackRoute{{Channel: "#a", Accounts: acct, Mention: []string{"S012AB3CD", "U024BE7LH", "W0123ABC"}}}},
 		{name: "bad mentions", routes: []SlackRoute{{Channel: "#a", Accounts: acct, Mention: []string{"@here", "<!channel>", "u024be7lh", "C0123ABC", "S"}}},
 			want: []string{`mention "@here"`, `mention "<!channel>"`, `mention "u024be7lh"`, `mention "C0123ABC"`, `mention "S"`}},

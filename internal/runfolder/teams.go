@@ -12,8 +12,10 @@ const maxTeamFolder = 64
 // TeamFolder turns a team's name (a Slack route's name, or its channel)
 // into a safe folder name: ASCII letters in lower case and digits, every
 // other run of characters one "-", no leading or trailing "-", at most 64
-// bytes. "#Payments Team" gives "payments-team". It returns "" when name
-// has no ASCII letter or digit: such a name cannot name a folder.
+// bytes, and "-team" added to a name Windows reserves for a device
+// ("con", "lpt1"). "#Payments Team" gives "payments-team". It returns ""
+// when name has no ASCII letter or digit: such a name cannot name a
+// folder.
 func TeamFolder(name string) string {
 	var b strings.Builder
 	dash := false
@@ -32,7 +34,24 @@ func TeamFolder(name string) string {
 	if len(s) > maxTeamFolder {
 		s = strings.TrimRight(s[:maxTeamFolder], "-")
 	}
+	if windowsDevice(s) {
+		s += "-team"
+	}
 	return s
+}
+
+// windowsDevice reports whether name is one Windows reserves for a
+// device, which no folder can have there: an archived run copied to a
+// Windows disk would lose the team's files.
+func windowsDevice(name string) bool {
+	switch name {
+	case "con", "prn", "aux", "nul":
+		return true
+	}
+	if len(name) == 4 && (strings.HasPrefix(name, "com") || strings.HasPrefix(name, "lpt")) {
+		return name[3] >= '0' && name[3] <= '9'
+	}
+	return false
 }
 
 // TeamPath is the slash-separated path, relative to the run folder, of a

@@ -16,6 +16,14 @@ func TestTeamFolder(t *testing.T) {
 		{"  --  ", ""},
 		{"Zahlungsverkehr Ü", "zahlungsverkehr"},
 		{"team\x00x", "team-x"},
+		{"CON", "con-team"},
+		{"#aux", "aux-team"},
+		{"Lpt9", "lpt9-team"},
+		{"com10", "com10"},
+		{"console", "console"},
+		{"Pаyments", "p-yments"}, // a Cyrillic а: a look-alike gets a folder of its own
+		{"Платежи", ""},
+		{"pay\u202Ements", "pay-ments"},
 		{strings.Repeat("ab-", 40), strings.TrimRight(strings.Repeat("ab-", 40)[:64], "-")},
 	}
 	for _, tt := range tests {
@@ -41,6 +49,8 @@ func TestTeamOf(t *testing.T) {
 		{"teams/payments/x/audit.md", "", "", false},
 		{"teams/../audit.md", "", "", false},
 		{"teams/Pay/audit.md", "", "", false},
+		{"teams/con/audit.md", "", "", false},
+		{"teams/con-team/audit.md", "con-team", "audit.md", true},
 		{"evidence/teams/a/b", "", "", false},
 	}
 	for _, tt := range tests {

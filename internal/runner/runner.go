@@ -92,7 +92,8 @@ type Status int
 const (
 	// StatusOK: every account was audited and the run delivered.
 	StatusOK Status = iota
-	// StatusPartial: the run completed, but some accounts failed.
+	// StatusPartial: the run completed, but some accounts failed or some
+	// teams' own files (teams/<folder>/) could not be written.
 	StatusPartial
 	// StatusDeliveryFailed: the reports were written locally, but
 	// archiving or a notification failed; the run folder (and the spool)

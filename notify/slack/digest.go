@@ -319,6 +319,12 @@ func buildDigest(run *result.Run, t *target, loc result.Location, defaultChannel
 		Skipped: s.AccountsSkipped, Failed: s.AccountsFailed, Users: s.Users, Findings: s.Open,
 		Workbook: workbook(loc, t.folder),
 	}
+	for _, f := range run.Run.TeamFailures {
+		if t.folder != "" && f.Folder == t.folder {
+			d.Workbook.Warning = Text(strings.TrimSpace("Your team's own workbook could not be written (see the reporter's log); the report above is the whole organization's. " +
+				string(d.Workbook.Warning)))
+		}
+	}
 	if people != nil {
 		for _, id := range t.mention {
 			d.Mentions = append(d.Mentions, Mention(id))

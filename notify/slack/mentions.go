@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"regexp"
+	"strings"
 
 	slackgo "github.com/slack-go/slack"
 
@@ -23,16 +24,27 @@ var plainEmail = regexp.MustCompile(`^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0
 // maxEmail is the longest email address looked up (RFC 5321 path limit).
 const maxEmail = 254
 
+// MaxLookups caps the users.lookupByEmail calls of one Notify call (all
+// its digests together). The digests list few findings, so a run needs
+// far fewer; the cap keeps a run with many teams and owners within one
+// minute of Slack's rate for the method (Tier 4, 100+ per minute) and
+// the digests from waiting on hundreds of calls. Owners beyond it are
+// shown as text.
+const MaxLookups = 100
+
 // directory looks owners' emails up with users.lookupByEmail, once per
-// email for one Notify call; a failed lookup is remembered as "" and
-// never fails the digest.
+// email (case-folded) for one Notify call, at most MaxLookups times; a
+// failed lookup is remembered as "" and never fails the digest.
 type directory struct {
 	api   *slackgo.Client
 	log   *slog.Logger
 	cache map[string]string
-	// off stops the lookups after a failure that every lookup would
-	// share (a missing scope, a revoked token); warned logs the first
-	// failure only.
+	// calls counts the lookups made.
+	calls int
+	// off stops the lookups after the first failure (a missing scope, a
+	// revoked token, a rate limit, an answer that is no JSON, Slack
+	// unreachable): the next lookups would likely fail alike, each
+	// delaying the digests. warned logs the first failure only.
 	off, warned bool
 }
 
@@ -56,16 +68,26 @@ func (d *directory) lookup(ctx context.Context, owner string) string {
 	if len(owner) > maxEmail || !plainEmail.MatchString(owner) {
 		return ""
 	}
+	// Email addresses are matched regardless of case, as mail systems
+	// and Slack's profiles do in practice.
+	owner = strings.ToLower(owner)
 	if id, ok := d.cache[owner]; ok {
 		return id
 	}
 	id := ""
-	if !d.off {
+	switch {
+	case d.off:
+	case d.calls == MaxLookups:
+		d.off = true
+		d.log.Warn("Slack user lookups capped; the other owners are shown as text", "call", "users.lookupByEmail", "max_lookups", MaxLookups)
+	default:
+		d.calls++
 		u, err := d.api.GetUserByEmailContext(ctx, owner)
 		switch se, isSlack := errors.AsType[slackgo.SlackErrorResponse](err); {
-		case err == nil && u != nil && config.IsSlackUserID(u.ID) && !u.Deleted:
+		case err == nil && u != nil && config.IsSlackUserID(u.ID) && !u.Deleted && !u.IsBot:
 			id = u.ID
 		case err == nil:
+			d.log.Debug("finding owner is a deactivated or bot Slack user; shown as text", "owner_domain", domain(owner))
 		case isSlack && se.Err == "users_not_found":
 			d.log.Debug("finding owner is no Slack user; shown as text", "owner_domain", domain(owner))
 		default:
@@ -73,10 +95,7 @@ func (d *directory) lookup(ctx context.Context, owner string) string {
 			if !d.warned {
 				d.log.Warn("Slack user lookup failed; owners are shown as text", "call", "users.lookupByEmail", "err", err)
 			}
-			d.warned = true
-			if isSlack && se.Err != "ratelimited" {
-				d.off = true
-			}
+			d.warned, d.off = true, true
 		}
 	}
 	d.cache[owner] = id

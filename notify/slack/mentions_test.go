@@ -66,10 +66,11 @@ func TestMentions(t *testing.T) {
 		{name: "off", mentions: false, wantAlice: "owner alice.chen@acme.example", wantLookups: 0},
 		{name: "scope missing", mentions: true, reply: slackError("missing_scope"), wantAlice: "owner alice.chen@acme.example", wantGroup: true,
 			wantLookups: 1, wantLog: "Slack user lookup failed; owners are shown as text"},
+		// A failed lookup stops the others: they would wait on Slack too.
 		{name: "rate limited", mentions: true, reply: status(429, "Retry-After", "30"), wantAlice: "owner alice.chen@acme.example", wantGroup: true,
-			wantLookups: 2, wantLog: "Slack user lookup failed"},
+			wantLookups: 1, wantLog: "Slack user lookup failed"},
 		{name: "server error", mentions: true, reply: status(500), wantAlice: "owner alice.chen@acme.example", wantGroup: true,
-			wantLookups: 2, wantLog: "Slack user lookup failed"},
+			wantLookups: 1, wantLog: "Slack user lookup failed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -187,6 +187,9 @@ type markdownView struct {
 	// UnusedFiles are capped at Rows.
 	UnusedFiles   []result.UnusedFile
 	UnusedOmitted int
+	// TeamFailures are the teams whose own files were not written (one
+	// per configured route channel at most, so not capped).
+	TeamFailures []result.TeamFailure
 	// NotRun are the audited accounts' checks that did not run, capped
 	// at Rows.
 	NotRun        []notRunRow
@@ -417,6 +420,7 @@ func newMarkdownView(r *result.Run, limits Limits) (markdownView, error) {
 	}
 	v.UnusedFiles = r.Run.UnusedFiles[:min(len(r.Run.UnusedFiles), limits.Rows)]
 	v.UnusedOmitted = len(r.Run.UnusedFiles) - len(v.UnusedFiles)
+	v.TeamFailures = r.Run.TeamFailures
 	for _, u := range r.Exceptions {
 		switch u.Status {
 		case exceptions.Expired:
