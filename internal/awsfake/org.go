@@ -60,6 +60,11 @@ type Account struct {
 	Details    *posture.AuthorizationDetails
 	Summary    *posture.AccountSummary
 	VirtualMFA *posture.VirtualMFADevices
+	// LastAccessed is each principal's service last-accessed data, by
+	// ARN, served by GetServiceLastAccessedDetails: an entry with
+	// JobStatus FAILED is served as a FAILED job with its Error. A user or
+	// role of Details without an entry completes with no service.
+	LastAccessed map[string]*posture.ServiceLastAccessedDetails
 	// Fault injects failures into the calls about this account.
 	Fault Fault
 }
