@@ -46,10 +46,10 @@ type DirSource struct {
 	// files, for the principals within its scope.
 	lastAccessed *posture.PathScope
 	dir          string // the folder on disk; "" when fsys is given
-	fsys     fs.FS
-	label    string
-	expected int
-	unused   []UnusedFile
+	fsys         fs.FS
+	label        string
+	expected     int
+	unused       []UnusedFile
 }
 
 // UnusedFile is an entry of a source's folder that was not read, and why.
@@ -81,7 +81,7 @@ const (
 // ReadLastAccessed makes Collect read each account's
 // <account-id>.service-last-accessed.json for the unused-services check,
 // keeping the principals within scope (the others become NotAsked). The
-// check is opt-in: without this call the files are listed as unused.
+// check is opt-in: without this call the files are not read.
 func (s *DirSource) ReadLastAccessed(scope posture.PathScope) { s.lastAccessed = &scope }
 
 // PostureFiles are the dir layout's optional posture files: the input
@@ -216,10 +216,11 @@ func (s *DirSource) accounts(fsys fs.FS) ([]Account, []UnusedFile, error) {
 		}
 		if id, ok := cutAccountID(name, LastAccessedSuffix); ok {
 			switch {
+			case s.lastAccessed == nil:
+				// The check is opt-in: the file is not read, and not
+				// listed either (the sample has one).
 			case !csvIDs[id] && !cliIDs[id]:
 				skip(name, "no credential report for account "+id)
-			case s.lastAccessed == nil:
-				skip(name, "read only with the unused-services check on (--unused-permissions)")
 			}
 			continue
 		}
