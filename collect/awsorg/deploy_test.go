@@ -44,6 +44,7 @@ func TestShippedPoliciesAreLeastPrivilege(t *testing.T) {
 	opts := fastOptions(awsorg.ModeOrg)
 	opts.ExcludeOUs = []string{"ou-synt-dev00000"}
 	opts.AccountTags = true
+	opts.LastAccessed = &awsorg.LastAccessedOptions{} // the opt-in unused-services check
 	opts.RoleName, opts.ExternalID = role, externalID
 	got := run(t, url, mgmtCreds, opts)
 	if got.err != nil {
