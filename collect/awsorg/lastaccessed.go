@@ -130,13 +130,15 @@ func (s *Source) lastAccessedJob(ctx context.Context, client iamAPI, arn string)
 	ctx, cancel := context.WithTimeoutCause(ctx, s.opts.LastAccessed.JobTimeout,
 		fmt.Errorf("%w (%s)", ErrJobTimeout, s.opts.LastAccessed.JobTimeout))
 	defer cancel()
-	started := time.Now()
 	gen, err := client.GenerateServiceLastAccessedDetails(ctx, &iam.GenerateServiceLastAccessedDetailsInput{
 		Arn: aws.String(arn), Granularity: types.AccessAdvisorUsageGranularityTypeServiceLevel,
 	})
 	if err != nil {
 		return nil, opError(ctx, "", "iam:GenerateServiceLastAccessedDetails", "", err)
 	}
+	// The job's time counts from its creation: a throttled Generate's
+	// retries must not teach the clock that jobs are slow.
+	started := time.Now()
 	jobID := aws.ToString(gen.JobId)
 	const get = "iam:GetServiceLastAccessedDetails"
 	estimated := false
