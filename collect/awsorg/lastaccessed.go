@@ -143,7 +143,18 @@ func (s *Source) lastAccessedJob(ctx context.Context, client iamAPI, arn string)
 	const get = "iam:GetServiceLastAccessedDetails"
 	estimated := false
 	var out *iam.GetServiceLastAccessedDetailsOutput
+	// Every poll is planned: a job is never complete the moment it is
+	// generated, so the first comes when jobs typically complete (once
+	// one has been seen to), and the clock learns from whether it was
+	// early or late.
 	for n := 0; ; n++ {
+		d, planned := s.pollDelayOf(&s.jobs, n, time.Since(started))
+		if n == 0 {
+			estimated = planned
+		}
+		if err := sleep(ctx, min(d, maxJobPoll)); err != nil {
+			return nil, fmt.Errorf("%s job %s: still IN_PROGRESS after %d polls: %w", get, jobID, n, err)
+		}
 		if out, err = client.GetServiceLastAccessedDetails(ctx, &iam.GetServiceLastAccessedDetailsInput{JobId: aws.String(jobID)}); err != nil {
 			if n > 0 && ctx.Err() != nil {
 				return nil, fmt.Errorf("%s job %s: still IN_PROGRESS after %d polls: %w", get, jobID, n, context.Cause(ctx))
@@ -153,13 +164,6 @@ func (s *Source) lastAccessedJob(ctx context.Context, client iamAPI, arn string)
 		if out.JobStatus != types.JobStatusTypeInProgress {
 			s.jobs.observe(time.Since(started), estimated, n == 0)
 			break
-		}
-		d, planned := s.pollDelayOf(&s.jobs, n, time.Since(started))
-		if n == 0 {
-			estimated = planned
-		}
-		if err := sleep(ctx, min(d, maxJobPoll)); err != nil {
-			return nil, fmt.Errorf("%s job %s: still IN_PROGRESS after %d polls: %w", get, jobID, n+1, err)
 		}
 	}
 	res := &posture.ServiceLastAccessedDetails{JobStatus: string(out.JobStatus), JobType: string(out.JobType),
