@@ -255,3 +255,22 @@ func TestLastAccessedWire(t *testing.T) {
 		t.Errorf("forged job: %v, want NoSuchEntity", err)
 	}
 }
+
+// TestLastAccessedPollsArePlanned checks that a job ready at once is read
+// with one Get: no poll is made before the first planned wait, so the
+// poll clock learns from planned polls only.
+func TestLastAccessedPollsArePlanned(t *testing.T) {
+	org := lastAccessedOrg(2, 4)
+	srv, url := fake(t, org, awsfake.Options{})
+	if got := run(t, url, mgmtCreds, laOptions(awsorg.LastAccessedOptions{})); got.err != nil {
+		t.Fatal(got.err)
+	}
+	count := map[string]int{}
+	for _, c := range srv.Calls() {
+		count[c.Action]++
+	}
+	gen, get := count["GenerateServiceLastAccessedDetails"], count["GetServiceLastAccessedDetails"]
+	if gen == 0 || get != gen {
+		t.Errorf("%d Generate and %d Get calls; want one Get per job when jobs are ready at once", gen, get)
+	}
+}
