@@ -84,7 +84,7 @@ func TestLastAccessedCollected(t *testing.T) {
 		},
 		{
 			name: "a job that never completes times out, named",
-			la:   awsorg.LastAccessedOptions{JobTimeout: 50 * time.Millisecond},
+			la:   awsorg.LastAccessedOptions{JobTimeout: 2 * time.Second, JobsPerAccount: 8}, // long enough for the other accounts on a loaded machine
 			setup: func(org *awsfake.Org) {
 				org.Accounts[1].Fault.JobFor = awsfake.Forever
 			},
