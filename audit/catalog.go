@@ -126,6 +126,11 @@ var Checks = []Check{
 			"AWS-managed policies such as AdministratorAccess are left out, as in Security Hub IAM.1"},
 	{RoleUnused, "Role unused", Low, "", "", "permissions",
 		"the counterpart of IAM Access Analyzer's unused-role finding; service-linked roles (path /aws-service-role/) are left out"},
+	{UnusedServices, "User or role has granted services it does not use", Low, "", "", "permissions",
+		"opt-in (--unused-permissions); IAM's service last-accessed data for users and roles with a policy, older than the limit. " +
+			"Differs from IAM Access Analyzer's unused permissions: service level only (no actions), " +
+			"identity policies only (resource policies, permissions boundaries and SCPs are not considered), " +
+			"IAM reports activity about 4 hours late, and it tracks 400 days (never used means not in that period)"},
 }
 
 var checksByID = func() map[string]Check {

@@ -240,6 +240,23 @@ var remediations = map[string]Remediation{
 		Console: "IAM console > Roles > select the role > Delete",
 		DocURL:  iamDoc + "id_roles_manage_delete.html",
 	},
+	UnusedServices: {
+		Rule: "Fires (with unused_permissions on) for a user or role (not service-linked) that holds a policy, was created more than " +
+			"unused_permissions.days (default 90) days before the run's as-of, and has at least one service its identity policies grant " +
+			"that it never used within IAM's 400-day tracking period or last used more than that many days before the as-of.",
+		Action: "Read the principal's last-accessed data, then narrow or detach the policies that grant the unused services " +
+			"(or replace them with a policy that grants only what is used). Check first with the owner: a yearly task can look unused.",
+		Commands: []string{
+			"aws iam generate-service-last-accessed-details --arn <arn>",
+			"aws iam get-service-last-accessed-details --job-id <job-id>",
+			"aws iam list-attached-user-policies --user-name <user>",
+			"aws iam detach-user-policy --user-name <user> --policy-arn <policy-arn>",
+			"aws iam list-attached-role-policies --role-name <role>",
+			"aws iam detach-role-policy --role-name <role> --policy-arn <policy-arn>",
+		},
+		Console: "IAM console > Users or Roles > select the principal > Last Accessed tab (Access Advisor)",
+		DocURL:  iamDoc + "access_policies_last-accessed.html",
+	},
 }
 
 // RemediationOf returns how to fix the findings of check id, and whether
@@ -297,6 +314,21 @@ func RemediationFor(f *Finding) string {
 		}
 	case RoleUnused:
 		set(slotRole, "role name", name)
+	case UnusedServices:
+		// The last-accessed job takes the principal's ARN; the policy
+		// commands are those of its kind.
+		set(slotARN, "ARN", f.ARN)
+		if slot, ok := slotOfKind[kind]; ok {
+			set(slot, kind+" name", name)
+			other := map[string]string{"user": "-role", "role": "-user"}[kind]
+			var keep []string
+			for _, c := range commands {
+				if !strings.Contains(c, other) {
+					keep = append(keep, c)
+				}
+			}
+			commands = keep
+		}
 	default:
 		if f.Principal != "" {
 			set(slotUser, "user name", f.Principal)
@@ -346,6 +378,7 @@ const (
 	slotRole
 	slotPolicyARN
 	slotPolicyName
+	slotARN
 	slots
 )
 
@@ -354,7 +387,7 @@ const (
 var (
 	placeholderSlots = map[string]int{
 		"<account-id>": slotAccount, "<user>": slotUser, "<group>": slotGroup, "<role>": slotRole,
-		"<policy-arn>": slotPolicyARN, "<policy-name>": slotPolicyName,
+		"<policy-arn>": slotPolicyARN, "<policy-name>": slotPolicyName, "<arn>": slotARN,
 	}
 	slotOfKind = map[string]int{"user": slotUser, "group": slotGroup, "role": slotRole}
 )

@@ -11,6 +11,7 @@ import (
 var placeholders = map[string]bool{
 	"<user>": true, "<group>": true, "<role>": true, "<account-id>": true, "<access-key-id>": true,
 	"<policy-arn>": true, "<policy-name>": true, "<instance-profile>": true, "<code-1>": true, "<code-2>": true,
+	"<arn>": true, "<job-id>": true,
 }
 
 var placeholderRE = regexp.MustCompile(`<[a-z0-9-]+>`)
@@ -91,6 +92,23 @@ func TestRemediationFor(t *testing.T) {
 			want: "aws iam delete-login-profile --user-name carol\n" +
 				"aws iam create-virtual-mfa-device --virtual-mfa-device-name carol --outfile carol-mfa.png --bootstrap-method QRCodePNG\n" +
 				"aws iam enable-mfa-device --user-name carol --serial-number arn:aws:iam::222222222222:mfa/carol --authentication-code1 <code-1> --authentication-code2 <code-2>",
+		},
+		{
+			name: "unused services of a role: its ARN and the role's commands",
+			f: Finding{AccountID: "111111111111", Principal: "role/ci deploy", ARN: "arn:aws:iam::111111111111:role/build/ci deploy",
+				Check: UnusedServices, Credential: "services"},
+			want: "aws iam generate-service-last-accessed-details --arn 'arn:aws:iam::111111111111:role/build/ci deploy'\n" +
+				"aws iam get-service-last-accessed-details --job-id <job-id>\n" +
+				"aws iam list-attached-role-policies --role-name 'ci deploy'\n" +
+				"aws iam detach-role-policy --role-name 'ci deploy' --policy-arn <policy-arn>",
+		},
+		{
+			name: "unused services of a user: the user's commands",
+			f:    Finding{AccountID: "111111111111", Principal: "user/dana", ARN: "arn:aws:iam::111111111111:user/dana", Check: UnusedServices, Credential: "services"},
+			want: "aws iam generate-service-last-accessed-details --arn arn:aws:iam::111111111111:user/dana\n" +
+				"aws iam get-service-last-accessed-details --job-id <job-id>\n" +
+				"aws iam list-attached-user-policies --user-name dana\n" +
+				"aws iam detach-user-policy --user-name dana --policy-arn <policy-arn>",
 		},
 		{
 			name: "root: console only",

@@ -13,6 +13,10 @@ type Thresholds struct {
 	PasswordReuse        int `json:"password_reuse_prevention" yaml:"password_reuse_prevention"`
 	MaxPasswordAgeDays   int `json:"max_password_age_days" yaml:"max_password_age_days"`
 	RoleUnusedDays       int `json:"role_unused_days" yaml:"role_unused_days"`
+	// UnusedPermissionsDays is the limit of the opt-in unused-services
+	// check; 0 when the check is off. It is set from the
+	// unused_permissions settings, not from the thresholds section.
+	UnusedPermissionsDays int `json:"unused_permissions_days,omitempty" yaml:"-"`
 }
 
 // DefaultThresholds follow AWS Security Hub's 90-day controls.
@@ -68,6 +72,7 @@ func (t Thresholds) Validate() error {
 		{"password_reuse_prevention", t.PasswordReuse},
 		{"max_password_age_days", t.MaxPasswordAgeDays},
 		{"role_unused_days", t.RoleUnusedDays},
+		{"unused_permissions_days", t.UnusedPermissionsDays},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("threshold %s must not be negative, got %d", f.name, f.v)

@@ -33,6 +33,8 @@ var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
 //	<account-id>.account-summary.json      optional: `aws iam get-account-summary` output
 //	<account-id>.virtual-mfa-devices.json  optional: `aws iam list-virtual-mfa-devices --assignment-status Assigned` output
 //	<account-id>.user-tags.json            optional: users' tags, {"USER": `aws iam list-user-tags --user-name USER` output, …}
+//	<account-id>.service-last-accessed.json optional, read only when asked (ReadLastAccessed): an object mapping
+//	                                       principal ARNs to `aws iam get-service-last-accessed-details` output
 //	accounts.json                          optional: `aws organizations list-accounts` output
 //
 // A missing optional file means the checks that need it do not run for
@@ -45,11 +47,14 @@ var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
 // reason. A folder on disk is read through os.Root, so no path, symbolic
 // links included, can lead outside it.
 type DirSource struct {
-	dir      string // the folder on disk; "" when fsys is given
-	fsys     fs.FS
-	label    string
-	expected int
-	unused   []UnusedFile
+	// lastAccessed, when set, makes Collect read the service-last-accessed
+	// files, for the principals within its scope.
+	lastAccessed *posture.PathScope
+	dir          string // the folder on disk; "" when fsys is given
+	fsys         fs.FS
+	label        string
+	expected     int
+	unused       []UnusedFile
 }
 
 // UnusedFile is an entry of a source's folder that was not read, and why.
@@ -71,8 +76,18 @@ const (
 	policySuffix   = ".password-policy.json"
 	accountsFile   = "accounts.json"
 	layoutReminder = "the directory source reads <account-id>.csv, <account-id>.credential-report.json, <account-id>.password-policy.json, " +
-		"<account-id>.authorization-details.json, <account-id>.account-summary.json, <account-id>.virtual-mfa-devices.json, <account-id>.user-tags.json and accounts.json"
+		"<account-id>.authorization-details.json, <account-id>.account-summary.json, <account-id>.virtual-mfa-devices.json, " +
+		"<account-id>.user-tags.json, <account-id>.service-last-accessed.json and accounts.json"
+	// LastAccessedSuffix ends the name of an account's service
+	// last-accessed file.
+	LastAccessedSuffix = ".service-last-accessed.json"
 )
+
+// ReadLastAccessed makes Collect read each account's
+// <account-id>.service-last-accessed.json for the unused-services check,
+// keeping the principals within scope (the others become NotAsked). The
+// check is opt-in: without this call the files are not read.
+func (s *DirSource) ReadLastAccessed(scope posture.PathScope) { s.lastAccessed = &scope }
 
 // PostureFiles are the dir layout's optional posture files: the input
 // each holds, its suffix after the account ID, and its parser.
@@ -204,9 +219,22 @@ func (s *DirSource) accounts(fsys fs.FS) ([]Account, []UnusedFile, error) {
 			}
 			continue
 		}
+		if id, ok := cutAccountID(name, LastAccessedSuffix); ok {
+			switch {
+			case s.lastAccessed == nil:
+				// The check is opt-in: the file is not read, and not
+				// listed either (the sample has one).
+			case !csvIDs[id] && !cliIDs[id]:
+				skip(name, "no credential report for account "+id)
+			}
+			continue
+		}
 		prefix, ok := postureSuffix(name)
 		if !ok {
 			prefix, ok = strings.CutSuffix(name, UserTagsSuffix)
+		}
+		if !ok {
+			prefix, ok = strings.CutSuffix(name, LastAccessedSuffix)
 		}
 		if ok {
 			switch {
@@ -261,7 +289,7 @@ func (s *DirSource) Collect(ctx context.Context, sink func(AccountResult) error)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := sink(load(fsys, acct)); err != nil {
+		if err := sink(s.load(fsys, acct)); err != nil {
 			return err
 		}
 	}
@@ -275,11 +303,11 @@ func (s *DirSource) Load(acct Account) AccountResult {
 		return AccountResult{Account: acct, Status: Failed, Err: err}
 	}
 	defer done()
-	return load(fsys, acct)
+	return s.load(fsys, acct)
 }
 
 // load reads one account's files from fsys.
-func load(fsys fs.FS, acct Account) AccountResult {
+func (s *DirSource) load(fsys fs.FS, acct Account) AccountResult {
 	start := time.Now()
 	res := AccountResult{Account: acct, Status: Collected}
 	fail := func(err error) AccountResult {
@@ -308,6 +336,9 @@ func load(fsys fs.FS, acct Account) AccountResult {
 	}
 	res.Posture = loadPosture(fsys, acct.ID)
 	res.UserTags = loadUserTags(fsys, acct.ID, &res.Posture)
+	if s.lastAccessed != nil {
+		loadLastAccessed(fsys, acct.ID, *s.lastAccessed, &res.Posture)
+	}
 	res.Duration = time.Since(start)
 	return res
 }
@@ -355,6 +386,44 @@ func loadUserTags(fsys fs.FS, id string, d *posture.Data) UserTags {
 		return UserTags{Err: fmt.Errorf("%s: %w", name, err), Failed: true}
 	}
 	return UserTags{Tags: tags}
+}
+
+// loadLastAccessed reads an account's service-last-accessed file into d:
+// missing, it leaves the input not collected; larger than
+// posture.MaxLastAccessedFile, unreadable or not a JSON object, it fails
+// the input; an entry that is not usable (another account's ARN, a job
+// not COMPLETED) fails only that principal. The bytes read are evidence.
+func loadLastAccessed(fsys fs.FS, id string, scope posture.PathScope, d *posture.Data) {
+	name := id + LastAccessedSuffix
+	if info, err := fs.Stat(fsys, name); err == nil && info.Mode().IsRegular() && info.Size() > posture.MaxLastAccessedFile {
+		d.Fail(posture.LastAccessedInput, fmt.Errorf("%s: %d bytes, more than the %d read at most: not read", name, info.Size(), posture.MaxLastAccessedFile))
+		return
+	}
+	data, err := readFile(fsys, name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		d.Missing(posture.LastAccessedInput, fmt.Errorf("no file %s", name))
+		return
+	case err != nil:
+		d.Fail(posture.LastAccessedInput, err)
+		return
+	}
+	d.Evidence = append(d.Evidence, posture.File{Name: name, Data: data})
+	la, err := posture.ParseLastAccessed(data, id)
+	if err != nil {
+		d.Fail(posture.LastAccessedInput, fmt.Errorf("%s: %w", name, err))
+		return
+	}
+	if d.Details != nil {
+		for _, p := range d.Details.PolicyHolders() {
+			if why := scope.Why(p.Path); why != "" {
+				delete(la.Principals, p.ARN)
+				delete(la.Failed, p.ARN)
+				la.NotAsked[p.ARN] = why
+			}
+		}
+	}
+	d.LastAccessed = la
 }
 
 // ErrOutside means a symbolic link in the folder points outside it.

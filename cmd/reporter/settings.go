@@ -49,6 +49,7 @@ func (s *settings) auditFlags(cmd *cobra.Command, asOf bool) {
 	})
 	flagSection(cmd, "Thresholds (override the preset's)", c.RegisterThresholdFlags)
 	flagSection(cmd, "AWS Organization", c.AWS.RegisterFlags)
+	flagSection(cmd, "Unused permissions (opt-in check)", c.UnusedPermissions.RegisterFlags)
 	flagSection(cmd, "S3 archive", c.S3.RegisterFlags)
 	flagSection(cmd, "Slack", c.Slack.RegisterFlags)
 }

@@ -2,6 +2,7 @@ package awsorg
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -79,6 +80,17 @@ func (s *Source) collectAccount(ctx context.Context, me caller, t target) collec
 		}
 	}
 	res.UserTags = s.readUserTags(ctx, client, t.acct.ID, &res)
+	if s.opts.LastAccessed != nil {
+		// After the rest, so that the account's audit never waits on
+		// these jobs; a job that fails fails only its principal.
+		if d := res.Posture.Details; d != nil {
+			var ev []posture.File
+			res.Posture.LastAccessed, ev = s.lastAccessed(ctx, client, t.acct.ID, d)
+			res.Posture.Evidence = append(res.Posture.Evidence, ev...)
+		} else {
+			res.Posture.Fail(posture.LastAccessedInput, errors.New("not asked for: the authorization details, which name the principals, were not collected"))
+		}
+	}
 	return done(collect.Collected, nil)
 }
 

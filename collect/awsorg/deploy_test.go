@@ -37,31 +37,42 @@ var unusedGrants = map[string]string{}
 // the OU tree walked (no Paths), account tags (Slack routing by tag), the
 // dedicated audit role with its external ID, owners from user tags read
 // with ListUserTags (IAM failing the authorization details, which would
-// otherwise carry them). It holds the shipped policies
+// otherwise carry them) and, in a second collection, the unused-services
+// jobs. It holds the shipped policies
 // to what awsfake recorded, both ways: every call is allowed (action and
 // resource), and every grant is used by some call, the member role's
 // exactly.
 func TestShippedPoliciesAreLeastPrivilege(t *testing.T) {
 	const role, externalID = "IAMCredentialAuditRole", "5f1c0a7e-iam-audit"
-	org := awsfake.Synthetic(6, generatedTime)
-	for i := range org.Accounts {
-		org.Accounts[i].Fault.Actions = map[string]awsfake.ActionFault{"GetAccountAuthorizationDetails": {Error: "ServiceFailure"}}
-	}
-	srv, url := fake(t, org, awsfake.Options{OmitPaths: true, RoleName: role, ExternalID: externalID})
-	opts := fastOptions(awsorg.ModeOrg)
-	opts.ExcludeOUs = []string{"ou-synt-dev00000"}
-	opts.AccountTags = true
-	opts.RoleName, opts.ExternalID = role, externalID
-	opts.OwnerTagKeys, opts.MaxAttempts = []string{"owner"}, 2
-	got := run(t, url, mgmtCreds, opts, func(*collect.AccountResult) []string { return []string{"user0"} })
-	if got.err != nil {
-		t.Fatal(got.err)
+	// Two collections: one where IAM fails the authorization details
+	// (owners then come from ListUserTags), one where it answers them
+	// (the unused-services jobs need them to name the principals).
+	var calls []awsfake.Call
+	for _, failDetails := range []bool{true, false} {
+		org := awsfake.Synthetic(6, generatedTime)
+		if failDetails {
+			for i := range org.Accounts {
+				org.Accounts[i].Fault.Actions = map[string]awsfake.ActionFault{"GetAccountAuthorizationDetails": {Error: "ServiceFailure"}}
+			}
+		}
+		srv, url := fake(t, org, awsfake.Options{OmitPaths: true, RoleName: role, ExternalID: externalID})
+		opts := fastOptions(awsorg.ModeOrg)
+		opts.ExcludeOUs = []string{"ou-synt-dev00000"}
+		opts.AccountTags = true
+		opts.LastAccessed = &awsorg.LastAccessedOptions{} // the opt-in unused-services check
+		opts.RoleName, opts.ExternalID = role, externalID
+		opts.OwnerTagKeys, opts.MaxAttempts = []string{"owner"}, 2
+		got := run(t, url, mgmtCreds, opts, func(*collect.AccountResult) []string { return []string{"user0"} })
+		if got.err != nil {
+			t.Fatal(got.err)
+		}
+		calls = append(calls, srv.Calls()...)
 	}
 
 	// Calls signed by the base key are the reporter's role; the others,
 	// the member audit roles' sessions.
 	reporter, member := map[string]iampolicy.Request{}, map[string]iampolicy.Request{}
-	for _, c := range srv.Calls() {
+	for _, c := range calls {
 		if !c.NeedsPermission() {
 			continue
 		}
@@ -75,7 +86,8 @@ func TestShippedPoliciesAreLeastPrivilege(t *testing.T) {
 			member[r.String()] = r
 		}
 	}
-	for _, want := range []string{"organizations:ListAccounts", "organizations:ListParents", "organizations:ListChildren", "organizations:ListTagsForResource", "sts:AssumeRole", "iam:GetCredentialReport", "iam:ListUserTags"} {
+	for _, want := range []string{"organizations:ListAccounts", "organizations:ListParents", "organizations:ListChildren", "organizations:ListTagsForResource", "sts:AssumeRole", "iam:GetCredentialReport", "iam:ListUserTags",
+		"iam:GenerateServiceLastAccessedDetails", "iam:GetServiceLastAccessedDetails"} {
 		if !slices.ContainsFunc(slices.Collect(maps.Values(reporter)), func(r iampolicy.Request) bool { return r.Action == want }) {
 			t.Fatalf("the collection never called %s with the reporter's credentials; the test would prove nothing about it", want)
 		}

@@ -67,7 +67,13 @@ func (c *reportClock) observe(took time.Duration, estimated, early bool) {
 // when that is shorter) and at most MaxPollInterval, with ±6% jitter so
 // that accounts started together do not poll in step.
 func (s *Source) pollDelay(n int, inProgress time.Duration) (time.Duration, bool) {
-	typical := s.reports.estimate()
+	return s.pollDelayOf(&s.reports, n, inProgress)
+}
+
+// pollDelayOf is pollDelay for the jobs whose typical time c tracks
+// (credential reports, or service last-accessed jobs).
+func (s *Source) pollDelayOf(c *reportClock, n int, inProgress time.Duration) (time.Duration, bool) {
+	typical := c.estimate()
 	floor := s.opts.PollInterval
 	if typical > 0 {
 		floor = min(floor, typical/8)

@@ -94,6 +94,9 @@ type Options struct {
 	// MaxUserTagLookups bounds the users looked up with iam:ListUserTags
 	// in one account; 0 means DefaultMaxUserTagLookups.
 	MaxUserTagLookups int
+	// LastAccessed, when set, runs the service last-accessed jobs of the
+	// opt-in unused-services check in every account.
+	LastAccessed *LastAccessedOptions
 
 	// MaxAttempts bounds the attempts of one AWS call that is throttled
 	// (Throttling, TooManyRequestsException, IAM's LimitExceeded) or
@@ -149,6 +152,13 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Concurrency < 0 || o.AccountTimeout < 0 || o.RunTimeout < 0 || o.MaxAttempts < 0 || o.PollInterval < 0 || o.MaxUserTagLookups < 0 {
 		return o, fmt.Errorf("concurrency, timeouts, attempts and poll interval must not be negative")
 	}
+	if o.LastAccessed != nil {
+		la := *o.LastAccessed
+		if err := la.withDefaults(); err != nil {
+			return o, err
+		}
+		o.LastAccessed = &la
+	}
 	if !roleNamePattern.MatchString(o.RoleName) {
 		return o, fmt.Errorf("role name %q is not a valid IAM role name", o.RoleName)
 	}
@@ -196,6 +206,10 @@ type Source struct {
 	runTimeout     error // cause of the run's context ending on time
 
 	reports reportClock // how long credential reports take to generate
+	// jobs learns how long last-accessed jobs take; jobSlots bounds
+	// those in flight (LastAccessedOptions.JobsInFlight).
+	jobs     reportClock
+	jobSlots chan struct{}
 
 	expected atomic.Int64 // accounts the current Collect yields
 
@@ -228,6 +242,10 @@ func New(cfg aws.Config, opts Options) (*Source, error) {
 		accountTimeout: fmt.Errorf("%w (%s)", ErrAccountTimeout, opts.AccountTimeout),
 		runTimeout:     fmt.Errorf("%w (%s)", ErrRunTimeout, opts.RunTimeout),
 		reports:        reportClock{peers: int64(opts.Concurrency)},
+	}
+	if la := opts.LastAccessed; la != nil {
+		s.jobs = reportClock{peers: int64(min(la.JobsInFlight, opts.Concurrency*la.JobsPerAccount))}
+		s.jobSlots = make(chan struct{}, la.JobsInFlight)
 	}
 	// aws.CredentialsCache calls AssumeRole with a context that is never
 	// cancelled, so only the HTTP client's timeout can end a call that

@@ -30,6 +30,10 @@ type Data struct {
 	Details    *AuthorizationDetails
 	Summary    *AccountSummary
 	VirtualMFA *VirtualMFADevices
+	// LastAccessed is the service last-accessed data of the account's
+	// principals; nil when not asked for (the unused-services check is
+	// opt-in) or not collected (then Problems says why).
+	LastAccessed *LastAccessed
 	// Problems explain every input that is nil.
 	Problems []Problem
 	// Evidence holds the bytes the inputs were read from, exactly as
@@ -84,6 +88,8 @@ func (d *Data) Has(in Input) bool {
 		return d.Summary != nil
 	case VirtualMFADevicesInput:
 		return d.VirtualMFA != nil
+	case LastAccessedInput:
+		return d.LastAccessed != nil
 	}
 	return false
 }

@@ -395,9 +395,9 @@ func (a *auditor) account(res collect.AccountResult) error {
 	}
 
 	findings := a.findings[:0]
+	var ev evaluation
 	if res.Status == collect.Collected {
 		var err error
-		var ev evaluation
 		findings, ev, err = a.evaluate(findings, &res)
 		acct.Users, acct.ChecksNotRun = ev.users, ev.notRun
 		if n := len(a.evidence); err == nil && n > 0 && a.evidence[n-1].AccountID == acct.ID {
@@ -405,7 +405,7 @@ func (a *auditor) account(res collect.AccountResult) error {
 		} else if err != nil {
 			res.Status, res.Err = collect.Failed, err
 			acct.Status = string(collect.Failed)
-			findings = findings[:0]
+			findings, ev.unused = findings[:0], nil
 			a.evidence = a.evidence[:len(a.evidence)-1]
 		}
 	}
@@ -413,6 +413,9 @@ func (a *auditor) account(res collect.AccountResult) error {
 	a.owners[acct.ID] = ownersOf(findings, &res, &acct, a.ownerOpts)
 	if n, ok := ownerLookupNotRun(&res.UserTags); ok && res.Status == collect.Collected {
 		acct.ChecksNotRun = append(acct.ChecksNotRun, n)
+	}
+	if err := a.saveUnusedAccess(acct.ID, findings, ev.unused); err != nil {
+		return err
 	}
 	if err := a.store.Add(findings); err != nil {
 		a.storeErr = fmt.Errorf("store findings of account %s: %w", acct.ID, err)
@@ -474,6 +477,9 @@ func (a *auditor) evaluate(findings []audit.Finding, res *collect.AccountResult)
 	}
 	findings = a.eval.AppendPolicy(findings, acct, res.Policy)
 	findings, ev.notRun = a.eval.AppendPosture(findings, acct, root, &res.Posture)
+	var notRun []audit.NotRun
+	findings, notRun, ev.unused = a.eval.AppendUnusedServices(findings, acct, &res.Posture)
+	ev.notRun = append(ev.notRun, notRun...)
 	return findings, ev, nil
 }
 
@@ -482,6 +488,7 @@ func (a *auditor) evaluate(findings []audit.Finding, res *collect.AccountResult)
 type evaluation struct {
 	users, rows int // report rows, and the users among them (root excluded)
 	notRun      []audit.NotRun
+	unused      []audit.UnusedAccess // the unused-services findings' services
 }
 
 // writeReports writes each team's files, findings.json, audit.md and

@@ -38,6 +38,12 @@ type Fault struct {
 	ExpireReport int
 	// MalformedReport serves a credential report that is not valid CSV.
 	MalformedReport bool
+	// JobPolls keeps every service last-accessed job IN_PROGRESS for this
+	// many GetServiceLastAccessedDetails calls.
+	JobPolls int
+	// JobFor keeps every service last-accessed job IN_PROGRESS for this
+	// long after it was generated (Forever: never completes).
+	JobFor time.Duration
 	// Latency delays every answer about the account.
 	Latency time.Duration
 	// EndlessUserTags, when set, answers every ListUserTags page with
@@ -139,25 +145,27 @@ var faultErrors = map[string]map[string]faultError{
 
 // actionServices names the service of every action the server answers.
 var actionServices = map[string]string{
-	"GenerateCredentialReport":       "iam",
-	"GetCredentialReport":            "iam",
-	"GetAccountPasswordPolicy":       "iam",
-	"GetAccountAuthorizationDetails": "iam",
-	"GetAccountSummary":              "iam",
-	"ListVirtualMFADevices":          "iam",
-	"ListUserTags":                   "iam",
-	"AssumeRole":                     "sts",
-	"GetCallerIdentity":              "sts",
-	"DescribeOrganization":           "organizations",
-	"ListAccounts":                   "organizations",
-	"ListAccountsForParent":          "organizations",
-	"ListChildren":                   "organizations",
-	"ListParents":                    "organizations",
-	"ListTagsForResource":            "organizations",
+	"GenerateCredentialReport":           "iam",
+	"GetCredentialReport":                "iam",
+	"GetAccountPasswordPolicy":           "iam",
+	"GetAccountAuthorizationDetails":     "iam",
+	"GetAccountSummary":                  "iam",
+	"ListVirtualMFADevices":              "iam",
+	"GenerateServiceLastAccessedDetails": "iam",
+	"GetServiceLastAccessedDetails":      "iam",
+	"ListUserTags":                       "iam",
+	"AssumeRole":                         "sts",
+	"GetCallerIdentity":                  "sts",
+	"DescribeOrganization":               "organizations",
+	"ListAccounts":                       "organizations",
+	"ListAccountsForParent":              "organizations",
+	"ListChildren":                       "organizations",
+	"ListParents":                        "organizations",
+	"ListTagsForResource":                "organizations",
 }
 
 // paginatedActions are the paginated actions ActionFault.AfterPages applies to.
-var paginatedActions = []string{"ListAccounts", "ListAccountsForParent", "ListChildren", "GetAccountAuthorizationDetails", "ListVirtualMFADevices", "ListUserTags"}
+var paginatedActions = []string{"ListAccounts", "ListAccountsForParent", "ListChildren", "GetAccountAuthorizationDetails", "ListVirtualMFADevices", "GetServiceLastAccessedDetails", "ListUserTags"}
 
 // FaultErrors returns the error codes an ActionFault may answer to action,
 // or nil when action is not served.

@@ -50,7 +50,7 @@ type passwordPolicyResult struct {
 func (s *Server) iamAction(action string, id identity, form url.Values) (string, any, *apiError) {
 	st := s.accounts[id.account]
 	var number, first, size int
-	if action == "GetAccountAuthorizationDetails" || action == "ListVirtualMFADevices" || action == "ListUserTags" {
+	if action == "GetAccountAuthorizationDetails" || action == "ListVirtualMFADevices" || action == "ListUserTags" || action == "GetServiceLastAccessedDetails" {
 		var err *apiError
 		if number, first, size, err = s.iamPage(action, form); err != nil {
 			return id.account, nil, err
@@ -84,6 +84,12 @@ func (s *Server) iamAction(action string, id identity, form url.Values) (string,
 				message: "1 validation error detected: Value null at 'userName' failed to satisfy constraint: Member must not be null"}
 		}
 		res, err := s.userTags(st, form.Get("UserName"), first, size, number)
+		return id.account, res, err
+	case "GenerateServiceLastAccessedDetails":
+		res, err := s.generateLastAccessed(st, id, form)
+		return id.account, res, err
+	case "GetServiceLastAccessedDetails":
+		res, err := s.getLastAccessed(st, id, form, first, size, number)
 		return id.account, res, err
 	}
 	return id.account, nil, &apiError{status: 400, code: "InvalidAction", message: fmt.Sprintf("Could not find operation %s for version %s", action, iamVersion)}

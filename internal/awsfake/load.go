@@ -43,6 +43,7 @@ func LoadDir(dir string) (Org, error) {
 // LoadFS reads an organization in the dir: source layout from fsys.
 func LoadFS(fsys fs.FS, label string) (Org, error) {
 	src := collect.NewFSSource(fsys, label)
+	src.ReadLastAccessed(posture.PathScope{})
 	accounts, err := src.Accounts()
 	if err != nil {
 		return Org{}, err
@@ -69,6 +70,9 @@ func LoadFS(fsys fs.FS, label string) (Org, error) {
 		}
 		acct := Account{ID: a.ID, Name: a.Name, Email: m.Email, State: m.State, Status: m.Status, Report: res.Report, Policy: res.Policy, Tags: collect.TagMap(m.Tags),
 			Details: res.Posture.Details, Summary: res.Posture.Summary, VirtualMFA: res.Posture.VirtualMFA, UserTags: userTagLists(res.UserTags.Tags)}
+		if la := res.Posture.LastAccessed; la != nil {
+			acct.LastAccessed = la.Principals
+		}
 		if len(m.Paths) > 0 {
 			orgID, rootID, ous, err := parsePath(m.Paths[0])
 			if err != nil {

@@ -63,6 +63,11 @@ type Account struct {
 	// UserTags are the tags ListUserTags serves for users without an
 	// entry in Details (whose own Tags it serves, as GAAD does).
 	UserTags map[string][]posture.Tag
+	// LastAccessed is each principal's service last-accessed data, by
+	// ARN, served by GetServiceLastAccessedDetails: an entry with
+	// JobStatus FAILED is served as a FAILED job with its Error. A user or
+	// role of Details without an entry completes with no service.
+	LastAccessed map[string]*posture.ServiceLastAccessedDetails
 	// Fault injects failures into the calls about this account.
 	Fault Fault
 }

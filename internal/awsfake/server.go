@@ -107,6 +107,12 @@ type Server struct {
 	keys     map[string]identity
 	calls    []Call
 	seq      int
+	// jobs are the service last-accessed jobs generated, by job ID.
+	jobs   map[string]*jobState
+	jobSeq int
+	// jobsOpen and jobsMax count the jobs not yet seen complete, now and
+	// at most, by account ("" for all).
+	jobsOpen, jobsMax map[string]int
 }
 
 // accountState is the mutable state of one account.

@@ -126,6 +126,7 @@ func writePosture(dir string, a *Account) error {
 		{".authorization-details.json", a.Details, a.Details != nil},
 		{".account-summary.json", a.Summary, a.Summary != nil},
 		{".virtual-mfa-devices.json", a.VirtualMFA, a.VirtualMFA != nil},
+		{".service-last-accessed.json", a.LastAccessed, a.LastAccessed != nil},
 	} {
 		if !f.set {
 			continue
@@ -139,4 +140,36 @@ func writePosture(dir string, a *Account) error {
 		}
 	}
 	return nil
+}
+
+// SyntheticLastAccessed returns deterministic service last-accessed data
+// for every user and role of d that holds a policy, as of asOf: each is
+// granted the ten services of synthetic policies, of which most were used
+// within the last weeks, some long ago and some never, so that
+// unused-services fires for some principals and not others.
+func SyntheticLastAccessed(id string, d *posture.AuthorizationDetails, asOf time.Time) map[string]*posture.ServiceLastAccessedDetails {
+	seed, _ := strconv.ParseUint(id, 10, 64)
+	rng := rand.New(rand.NewPCG(seed, 19))
+	out := map[string]*posture.ServiceLastAccessedDetails{}
+	created := asOf.Add(-time.Hour).Truncate(time.Second)
+	for _, p := range d.PolicyHolders() {
+		job := &posture.ServiceLastAccessedDetails{JobStatus: posture.JobCompleted, JobType: "SERVICE_LEVEL",
+			JobCreationDate: &created, JobCompletionDate: &created, ServicesLastAccessed: []posture.ServiceLastAccessed{}}
+		for _, svc := range services {
+			s := posture.ServiceLastAccessed{ServiceName: "Amazon " + svc, ServiceNamespace: svc}
+			switch n := rng.IntN(10); {
+			case n < 7:
+				t := asOf.AddDate(0, 0, -rng.IntN(30)).Truncate(time.Second)
+				one := 1
+				s.LastAuthenticated, s.LastAuthenticatedEntity, s.LastAuthenticatedRegion, s.TotalAuthenticatedEntities = &t, p.ARN, "eu-west-1", &one
+			case n < 9:
+				t := asOf.AddDate(0, 0, -(120 + rng.IntN(200))).Truncate(time.Second)
+				one := 1
+				s.LastAuthenticated, s.LastAuthenticatedEntity, s.LastAuthenticatedRegion, s.TotalAuthenticatedEntities = &t, p.ARN, "eu-west-1", &one
+			}
+			job.ServicesLastAccessed = append(job.ServicesLastAccessed, s)
+		}
+		out[p.ARN] = job
+	}
+	return out
 }

@@ -50,8 +50,10 @@ type Config struct {
 	Listen string `yaml:"listen"`
 	Daemon Daemon `yaml:"daemon"`
 	AWS    AWS    `yaml:"aws"`
-	S3     S3     `yaml:"s3"`
-	Slack  Slack  `yaml:"slack"`
+	// UnusedPermissions configures the opt-in unused-services check.
+	UnusedPermissions UnusedPermissions `yaml:"unused_permissions"`
+	S3                S3                `yaml:"s3"`
+	Slack             Slack             `yaml:"slack"`
 
 	// OwnerTagKeys are the tag keys naming a finding's owner, in order:
 	// the first present on the IAM user wins, else the first on the
@@ -100,6 +102,7 @@ func Default() Config {
 		Listen:            "127.0.0.1:9090",
 		Daemon:            DefaultDaemon(),
 		AWS:               DefaultAWS(),
+		UnusedPermissions: DefaultUnusedPermissions(),
 		S3:                DefaultS3(),
 		Slack:             DefaultSlack(),
 	}
@@ -235,6 +238,7 @@ func (c *Config) Problems() []error {
 	}
 	add(c.Daemon.Validate())
 	add(c.AWS.Validate())
+	add(c.UnusedPermissions.Validate())
 	add(c.S3.Validate())
 	add(c.Slack.Validate())
 	return errs
@@ -278,6 +282,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	c.RegisterGeneralFlags(fs)
 	c.RegisterThresholdFlags(fs)
 	c.AWS.RegisterFlags(fs)
+	c.UnusedPermissions.RegisterFlags(fs)
 	c.S3.RegisterFlags(fs)
 	c.Slack.RegisterFlags(fs)
 }

@@ -190,7 +190,7 @@ func (r *Runner) RunOnce(ctx context.Context, asOf time.Time) Outcome {
 	}
 	spoolErr := r.FlushSpool(ctx)
 	res, err := app.RunOnce(ctx, app.Options{
-		Source: src, OutDir: cfg.Out, AsOf: asOf, Thresholds: cfg.Thresholds, SLA: cfg.SLADays.SLA(),
+		Source: src, OutDir: cfg.Out, AsOf: asOf, Thresholds: thresholds(cfg), SLA: cfg.SLADays.SLA(),
 		Version: r.version, TemplateDir: cfg.Templates, Logger: log,
 		Exceptions: excs, History: r.History(), Progress: r.progress,
 		Workbook: workbookOptions(cfg.Workbook), Teams: teamsOf(&cfg.Slack, log), Owners: ownerOptions(cfg),

@@ -12,6 +12,7 @@ import (
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/collect"
 	"github.com/reporter-dev/reporter/collect/awsorg"
 	"github.com/reporter-dev/reporter/collect/sample"
@@ -26,9 +27,16 @@ func OpenSource(ctx context.Context, cfg *config.Config, log *slog.Logger) (coll
 	spec := cfg.Source
 	switch {
 	case spec == "sample":
-		return sample.NewSource(), sample.AsOf, nil
+		src := sample.NewSource()
+		if up := cfg.UnusedPermissions; up.Enabled {
+			src.ReadLastAccessed(up.Scope())
+		}
+		return src, sample.AsOf, nil
 	case strings.HasPrefix(spec, "dir:"):
 		src, err := collect.NewDirSource(strings.TrimPrefix(spec, "dir:"))
+		if up := cfg.UnusedPermissions; err == nil && up.Enabled {
+			src.ReadLastAccessed(up.Scope())
+		}
 		return src, time.Time{}, err
 	case spec == "org", spec == "account", spec == "":
 		return openAWSSource(ctx, spec, cfg, log)
@@ -67,9 +75,33 @@ func openAWSSource(ctx context.Context, spec string, cfg *config.Config, log *sl
 		IncludeOUs: c.IncludeOUs, ExcludeOUs: c.ExcludeOUs,
 		AccountTags:  c.AccountTags || routesUseTags(cfg) || len(cfg.OwnerTagKeys) > 0,
 		OwnerTagKeys: cfg.OwnerTagKeys,
+		LastAccessed: lastAccessedOptions(cfg.UnusedPermissions),
 		Logger:       log.With("source", string(mode)),
 	})
 	return src, time.Time{}, err
+}
+
+// lastAccessedOptions are the AWS source's options of the opt-in
+// unused-services check; nil when it is off.
+func lastAccessedOptions(c config.UnusedPermissions) *awsorg.LastAccessedOptions {
+	if !c.Enabled {
+		return nil
+	}
+	return &awsorg.LastAccessedOptions{
+		MinAge: time.Duration(c.Days) * 24 * time.Hour, Scope: c.Scope(), MaxPrincipals: c.MaxPrincipalsPerAccount,
+		JobsPerAccount: c.JobsPerAccount, JobsInFlight: c.JobsInFlight, JobTimeout: c.JobTimeout,
+	}
+}
+
+// thresholds are the run's thresholds, with the unused-services limit
+// when that opt-in check is on (0, off, otherwise).
+func thresholds(cfg *config.Config) audit.Thresholds {
+	th := cfg.Thresholds
+	th.UnusedPermissionsDays = 0
+	if cfg.UnusedPermissions.Enabled {
+		th.UnusedPermissionsDays = cfg.UnusedPermissions.Days
+	}
+	return th
 }
 
 // awsCredentialsConfigured reports whether the SDK's default chain has

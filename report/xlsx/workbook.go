@@ -43,6 +43,9 @@ type Evidence struct {
 	Path        string
 	// Rows is the number of data rows (users and root) of the report.
 	Rows int
+	// UnusedAccess is the file of the account's Unused access rows
+	// (workbook_unused.go); empty when it has none.
+	UnusedAccess string
 }
 
 // Options tune the workbook.
@@ -432,6 +435,7 @@ func (w *workbook) printLayout(sheet string) error {
 func (w *workbook) tables(r *result.Run, evidence []Evidence) error {
 	for _, step := range []func() error{
 		func() error { return w.findingSheets(r) },
+		func() error { return w.unusedAccess(r, evidence) },
 		func() error { return w.accounts(r) },
 		func() error { return w.exceptions(r) },
 		func() error { return w.trend(r) },

@@ -39,6 +39,7 @@ func fakeOrg(p params) awsfake.Org {
 		// policies (URL-encoded documents), read in two pages.
 		a := &org.Accounts[i]
 		a.Details, a.Summary, a.VirtualMFA = awsfake.SyntheticPosture(a.ID, asOf, postureRoles, posturePolicies)
+		p.unused.fault(a)
 	}
 	return org
 }
@@ -135,7 +136,10 @@ func summarize(calls []awsfake.Call, mgmt string) Summary {
 		if c.Action == "AssumeRole" {
 			account = c.Target
 		}
-		if c.Service == "organizations" || c.Action == "GetCallerIdentity" || account == mgmt || account == "" {
+		if c.Service == "organizations" || c.Action == "GetCallerIdentity" || account == mgmt || account == "" || isJobCall(c.Action) {
+			if isJobCall(c.Action) && isThrottle(c.Error) {
+				s.Throttles++
+			}
 			continue
 		}
 		if _, ok := perAccount[account]; !ok {

@@ -62,6 +62,7 @@ type params struct {
 	accounts, concurrency, throttleEvery int
 	latency, reportDelay                 time.Duration
 	timeout                              time.Duration
+	unused                               unusedParams
 }
 
 func main() {
@@ -78,6 +79,7 @@ func main() {
 	asJSON := flag.Bool("json", false, "print the figures as JSON")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the collector to this file")
 	child := flag.Bool("serve", false, "serve the fake organization (the benchmark starts itself so)")
+	p.unused.register(flag.CommandLine)
 	flag.Parse()
 	if *short {
 		set := map[string]bool{}
@@ -93,7 +95,8 @@ func main() {
 		os.Exit(2)
 	}
 	if p.timeout <= 0 {
-		p.timeout = 3*ideal(p, 4) + time.Minute
+		jobs, _ := p.unused.ideal(p)
+		p.timeout = 3*(ideal(p, 4)+jobs) + time.Minute
 	}
 	if *child {
 		if err := serve(p); err != nil {
@@ -164,14 +167,16 @@ type Figures struct {
 	// the collection; FakeCPU the fake's, in its own process.
 	CPU, FakeCPU time.Duration
 	PeakRSSMiB   float64
-	GoVersion    string
-	CPUs         int
+	// Unused describes the unused-services jobs; empty when off.
+	Unused    string `json:",omitempty"`
+	GoVersion string
+	CPUs      int
 }
 
 // run starts the fake, collects the organization and measures.
 func run(p params) (Figures, error) {
 	fig := Figures{Accounts: p.accounts, Concurrency: p.concurrency, ThrottleEvery: p.throttleEvery,
-		Latency: p.latency, ReportDelay: p.reportDelay, GoVersion: runtime.Version(), CPUs: runtime.NumCPU()}
+		Latency: p.latency, ReportDelay: p.reportDelay, GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), Unused: p.unused.describe()}
 	ctx, cancel := context.WithTimeout(context.Background(), p.timeout+30*time.Second)
 	defer cancel()
 
@@ -188,6 +193,7 @@ func run(p params) (Figures, error) {
 		Credentials:  credentials.NewStaticCredentialsProvider(awsfake.DefaultAccessKeyID, awsfake.DefaultSecretAccessKey, ""),
 	}, awsorg.Options{
 		Mode: awsorg.ModeOrg, Concurrency: p.concurrency, RunTimeout: p.timeout,
+		LastAccessed: p.unused.options(), AccountTimeout: accountTimeout(p),
 		Logger: slog.New(listed.handler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))),
 	})
 	if err != nil {
@@ -240,9 +246,13 @@ func run(p params) (Figures, error) {
 	}
 	fig.CriticalCalls = n
 	fig.Ideal = ideal(p, n)
-	fig.Ratio = fig.Wall.Seconds() / fig.Ideal.Seconds()
 	fig.Formula = fmt.Sprintf("ceil(%d accounts / %d) × (%d sequential calls × %s + %s report delay) = %d × %s = %s",
 		p.accounts, p.concurrency, n, p.latency, p.reportDelay, rounds(p), criticalPath(p, n), fig.Ideal)
+	if jobs, formula := p.unused.ideal(p); jobs > 0 {
+		fig.Ideal += jobs
+		fig.Formula += "; + " + formula + "; in all " + fig.Ideal.String()
+	}
+	fig.Ratio = fig.Wall.Seconds() / fig.Ideal.Seconds()
 	if fig.Collected != p.accounts {
 		return fig, fmt.Errorf("%d of %d accounts collected, %d failed, %d skipped; first failures:\n  %s",
 			fig.Collected, p.accounts, fig.Failed, fig.Skipped, strings.Join(failures, "\n  "))
@@ -265,10 +275,11 @@ func startFake(ctx context.Context, p params) (*fakeProcess, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	cmd := exec.CommandContext(ctx, exe, "-serve",
+	args := []string{"-serve",
 		"-accounts", fmt.Sprint(p.accounts), "-concurrency", fmt.Sprint(p.concurrency),
 		"-latency", p.latency.String(), "-report-delay", p.reportDelay.String(),
-		"-throttle-every", fmt.Sprint(p.throttleEvery), "-timeout", (p.timeout + time.Minute).String())
+		"-throttle-every", fmt.Sprint(p.throttleEvery), "-timeout", (p.timeout + time.Minute).String()}
+	cmd := exec.CommandContext(ctx, exe, append(args, p.unused.childArgs()...)...)
 	cmd.Stderr = os.Stderr
 	cmd.WaitDelay = 10 * time.Second
 	stdin, err := cmd.StdinPipe()
@@ -377,6 +388,9 @@ func report(w io.Writer, fig Figures, asJSON bool) error {
 	fmt.Fprintf(tw, "organization\t%d accounts, latency %s per call, reports COMPLETE after %s, throttled: %s\n",
 		fig.Accounts, fig.Latency, fig.ReportDelay, throttled)
 	fmt.Fprintf(tw, "concurrency\t%d\n", fig.Concurrency)
+	if fig.Unused != "" {
+		fmt.Fprintf(tw, "unused permissions\t%s\n", fig.Unused)
+	}
 	fmt.Fprintf(tw, "collected\t%d (failed %d, skipped %d)\n", fig.Collected, fig.Failed, fig.Skipped)
 	fmt.Fprintf(tw, "critical path\t%s\n", strings.Join(fig.Fake.Example, " → "))
 	fmt.Fprintf(tw, "\t(calls in brackets overlap the report delay; members by critical calls: %s)\n", histogram(fig.Fake.CriticalCalls))
