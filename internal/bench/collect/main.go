@@ -77,6 +77,7 @@ func main() {
 	maxRatio := flag.Float64("max-ratio", 0, "exit 1 when wall / ideal exceeds this (0: never)")
 	asJSON := flag.Bool("json", false, "print the figures as JSON")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the collector to this file")
+	memProfile := flag.String("memprofile", "", "write a heap profile of the collector to this file, taken when its live heap was highest")
 	child := flag.Bool("serve", false, "serve the fake organization (the benchmark starts itself so)")
 	flag.Parse()
 	if *short {
@@ -112,8 +113,17 @@ func main() {
 			os.Exit(1)
 		}
 	}
+	var heap *heapPeak
+	if *memProfile != "" {
+		heap = watchHeap(*memProfile)
+	}
 	fig, err := run(p)
 	pprof.StopCPUProfile()
+	if heap != nil {
+		if herr := heap.stop(); err == nil {
+			err = herr
+		}
+	}
 	if err == nil {
 		err = report(os.Stdout, fig, *asJSON)
 	}
