@@ -5,6 +5,7 @@
 //
 //	go run ./internal/bench/collect -accounts 5000 -concurrency 64 -latency 50ms -report-delay 2s -throttle-every 10
 //	go run ./internal/bench/collect -short   # 200 accounts, 5ms, 100ms: a few seconds, for CI
+//	go run ./internal/bench/collect -accounts 1000 -memprofile heap.prof   # the heap at its peak
 //
 // The fake (internal/awsfake) runs in a child process, the benchmark's own
 // binary started with -serve, on a 127.0.0.1 port, so that getrusage
