@@ -109,9 +109,8 @@ func postureError(ctx context.Context, op string, err error) error {
 }
 
 // addDetails appends one page of GetAccountAuthorizationDetails to d,
-// decoding the URL-encoded documents the checks read (the SDK passes them
-// on as IAM sent them): inline policies and managed policies' default
-// versions. Roles' trust policies and other versions are left out.
+// decoding the URL-encoded documents (the SDK passes them on as IAM sent
+// them).
 func addDetails(d *posture.AuthorizationDetails, page *iam.GetAccountAuthorizationDetailsOutput) {
 	for _, u := range page.UserDetailList {
 		d.UserDetailList = append(d.UserDetailList, posture.UserDetail{
@@ -151,8 +150,9 @@ func addDetails(d *posture.AuthorizationDetails, page *iam.GetAccountAuthorizati
 				VersionID: aws.ToString(v.VersionId), IsDefaultVersion: v.IsDefaultVersion, CreateDate: aws.ToTime(v.CreateDate),
 			})
 		}
-		// Only the default version is judged: the others' documents
-		// are not decoded nor kept (the evidence pages hold them).
+		// Only the default version is judged: the other versions'
+		// documents are neither decoded nor kept (the evidence pages
+		// hold them), as roles' trust policies.
 		if def, ok := mp.DefaultVersion(); ok {
 			for i := range mp.PolicyVersionList {
 				if &mp.PolicyVersionList[i] == def {
