@@ -10,10 +10,6 @@ import (
 	"github.com/reporter-dev/reporter/collect"
 )
 
-// heldPerWorker bounds, per account collected at a time, the results held
-// back while the organization is still being listed.
-const heldPerWorker = 4
-
 // Collect implements collect.Source. It lists the accounts (org mode) or
 // identifies the caller's account (account mode), collects up to
 // Options.Concurrency accounts at a time, and calls sink with each result
@@ -23,12 +19,16 @@ const heldPerWorker = 4
 // unfinished ones as Failed).
 //
 // Accounts are collected as soon as their page of the listing is read,
-// so that a long listing overlaps the collection; but no result reaches
-// sink before the whole organization is listed. A listing that fails
-// therefore yields nothing, as one that fails on its first page, and
-// Expected is known before the first result. Until then, results are held
-// (at most heldPerWorker × Options.Concurrency; the accounts that finish
-// after that wait for the listing).
+// so that a long listing overlaps the collection, and each result goes to
+// sink as soon as it is ready, listing or not: a worker hands its result
+// over before it takes the next account, so at most Options.Concurrency
+// results exist that sink has not taken, whatever the organization's
+// size. (An account's result can weigh megabytes: its authorization
+// details and their raw pages.) Expected is therefore known only once the
+// organization is listed. A listing that fails part way cancels the
+// accounts in flight, drops their results and returns the error after
+// the results already passed: the run is incomplete, as an interrupted
+// one.
 func (s *Source) Collect(ctx context.Context, sink func(collect.AccountResult) error) error {
 	ctx, cancel := context.WithTimeoutCause(ctx, s.opts.RunTimeout, s.runTimeout)
 	defer cancel()
@@ -66,43 +66,26 @@ func (s *Source) Collect(ctx context.Context, sink func(collect.AccountResult) e
 		g.Wait()
 	}()
 
-	var held []collect.AccountResult
 	var listErr, sinkErr error
-	deliver := func(res collect.AccountResult) {
-		if sinkErr != nil {
-			return // drain, so that the workers can finish
-		}
-		if sinkErr = sink(res); sinkErr != nil {
-			cancel()
-		}
-	}
 	for in := results; in != nil || listed != nil; {
-		recv := in
-		if listed != nil && len(held) >= heldPerWorker*s.opts.Concurrency {
-			recv = nil // the workers wait for the listing
-		}
 		select {
 		case listErr = <-listed:
 			listed = nil
 			if listErr != nil {
 				cancel() // the results of the accounts in flight are dropped
-				held = nil
 				continue
 			}
 			s.expected.Store(int64(queue.pushed()))
-			for _, res := range held {
-				deliver(res)
-			}
-			held = nil
-		case res, ok := <-recv:
+		case res, ok := <-in:
 			switch {
 			case !ok:
 				in = nil
-			case listErr != nil:
-			case listed != nil:
-				held = append(held, res)
+			case listErr != nil, sinkErr != nil:
+				// drain, so that the workers can finish
 			default:
-				deliver(res)
+				if sinkErr = sink(res); sinkErr != nil {
+					cancel()
+				}
 			}
 		}
 	}
@@ -118,8 +101,8 @@ func (s *Source) Collect(ctx context.Context, sink func(collect.AccountResult) e
 }
 
 // Expected implements collect.Counter: the number of accounts Collect
-// yields, known once the organization is listed (before the first
-// result); 0 before.
+// yields, known once the organization is listed (in org mode usually
+// after the first results); 0 before.
 func (s *Source) Expected() int { return int(s.expected.Load()) }
 
 // targetQueue hands the targets of the listing, one goroutine, to the

@@ -127,86 +127,93 @@ func TestConnectionsPooled(t *testing.T) {
 	}
 }
 
-// TestCollectionOverlapsListing lists 10 slow pages of fast accounts, two
-// at a time: accounts are collected while the listing goes on, but only
-// as many as the held results allow, and sink sees none before the
-// listing ends.
-func TestCollectionOverlapsListing(t *testing.T) {
-	const accounts, concurrency = 200, 2
+// TestResultsNotHeldForTheListing lists the organization's last page only
+// once sink has received more results than the old bound on held results
+// (4 × concurrency, plus the workers'), so it passes only if results reach
+// sink while the listing goes on. At every result, the accounts the fake
+// has answered their last call minus the results sink has taken are at
+// most the concurrency: a finished account waits in its worker, never in
+// a buffer, so the memory of the results waiting for sink does not grow
+// with the organization. Deterministic: it waits on events, not times.
+func TestResultsNotHeldForTheListing(t *testing.T) {
+	const accounts, concurrency = 60, 2
+	const before = 5*concurrency + 1 // results sink takes before the last page
 	org := smallOrg(accounts)
-	org.Accounts[0].Fault = awsfake.Fault{Latency: 20 * time.Millisecond} // the management account answers Organizations
 	srv, err := awsfake.New(org, awsfake.Options{ReportsReady: true, GeneratedTime: generatedTime})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The last page waits until an account has been collected, so that
-	// the listing overlaps the collection however slow the machine.
 	const pages = accounts / 20
 	var listed atomic.Int64
-	var collected atomic.Bool // an account's last call was answered
-	firstDone := make(chan struct{})
-	var once sync.Once
+	enough, stop := make(chan struct{}), make(chan struct{})
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".ListAccounts") && listed.Add(1) == pages {
 			select {
-			case <-firstDone:
+			case <-enough:
 			case <-r.Context().Done():
+				return
+			case <-stop: // the run failed: let the server close
 				return
 			}
 		}
 		srv.ServeHTTP(w, r)
-		if !collected.Load() && slices.ContainsFunc(srv.Calls(), func(c awsfake.Call) bool { return c.Action == "GetAccountPasswordPolicy" }) {
-			collected.Store(true)
-			once.Do(func() { close(firstDone) })
-		}
 	}))
 	t.Cleanup(ts.Close)
-	url := ts.URL
+	t.Cleanup(func() { close(stop) }) // runs first
 	opts := fastOptions(awsorg.ModeOrg)
 	opts.Concurrency = concurrency
-	src, err := awsorg.New(baseConfig(url, mgmtCreds), opts)
+	src, err := awsorg.New(baseConfig(ts.URL, mgmtCreds), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	yielded, expectedAtFirst := 0, -1
+	// finished counts the accounts whose last call (the virtual MFA
+	// devices, read after the ready report) the fake has answered.
+	finished := func() int {
+		n := 0
+		for _, c := range srv.Calls() {
+			if c.Action == "ListVirtualMFADevices" {
+				n++
+			}
+		}
+		return n
+	}
+	yielded, expectedAtFirst, maxWaiting := 0, -1, 0
 	err = src.Collect(context.Background(), func(res collect.AccountResult) error {
 		if yielded == 0 {
 			expectedAtFirst = src.Expected()
 		}
+		// This result and those still in the workers.
+		maxWaiting = max(maxWaiting, finished()-yielded)
 		yielded++
-		if res.Status != collect.Collected {
-			t.Errorf("account %s = %s (%v), want collected", res.Account.ID, res.Status, res.Err)
+		if yielded == before {
+			close(enough)
+		}
+		if res.Status != collect.Collected || len(res.Posture.Evidence) == 0 {
+			t.Errorf("account %s = %s (%v) with %d evidence files, want collected with its posture pages", res.Account.ID, res.Status, res.Err, len(res.Posture.Evidence))
 		}
 		return nil
 	})
 	if err != nil || yielded != accounts {
-		t.Fatalf("Collect() = %v after %d results, want nil after %d", err, yielded, accounts)
+		t.Fatalf("Collect() = %v after %d results, want nil after %d (a result held until the listing ends blocks the last page until the run times out)", err, yielded, accounts)
 	}
-	if expectedAtFirst != accounts {
-		t.Errorf("Expected() at the first result = %d, want %d: the organization is listed before results are yielded", expectedAtFirst, accounts)
+	if got := listed.Load(); got != pages {
+		t.Errorf("%d ListAccounts pages read, want %d", got, pages)
 	}
-
-	calls := srv.Calls()
-	lastPage := 0
-	for i, c := range calls {
-		if c.Action == "ListAccounts" {
-			lastPage = i
-		}
+	if expectedAtFirst != 0 {
+		t.Errorf("Expected() at the first result = %d, want 0: the organization was not listed yet", expectedAtFirst)
 	}
-	done := 0 // accounts whose last call came before the last page
-	for _, c := range calls[:lastPage] {
-		if c.Action == "GetAccountPasswordPolicy" {
-			done++
-		}
+	if got := src.Expected(); got != accounts {
+		t.Errorf("Expected() after the run = %d, want %d", got, accounts)
 	}
-	if maxDone := 5 * concurrency; done == 0 || done > maxDone {
-		t.Errorf("%d accounts finished before the last page of the listing, want 1 to %d (held results and the workers holding them)", done, maxDone)
+	if maxWaiting == 0 || maxWaiting > concurrency+1 {
+		t.Errorf("at most %d finished accounts waited for sink (with the one it was given), want 1 to %d (one per worker)", maxWaiting, concurrency+1)
 	}
 }
 
 // TestListingFailsOnALaterPage fails the third page of the listing after
-// the accounts of the first pages have started: Collect returns the error
-// and yields no account, as when the first page fails.
+// the accounts of the first pages have started: Collect returns the
+// error; the accounts it yielded before are of the first pages and were
+// collected (the ones cancelled by the failure are not yielded).
 func TestListingFailsOnALaterPage(t *testing.T) {
 	srv, err := awsfake.New(smallOrg(100), awsfake.Options{ReportsReady: true, GeneratedTime: generatedTime})
 	if err != nil {
@@ -237,8 +244,14 @@ func TestListingFailsOnALaterPage(t *testing.T) {
 	if want := "organizations:ListAccounts: AccessDeniedException"; got.err == nil || !strings.Contains(got.err.Error(), want) {
 		t.Errorf("Collect() = %v, want an error containing %q", got.err, want)
 	}
-	if len(got.results) != 0 {
-		t.Errorf("Collect() yielded %d accounts, want none", len(got.results))
+	firstPages := map[string]bool{}
+	for _, a := range smallOrg(100).Accounts[:40] {
+		firstPages[a.ID] = true
+	}
+	for id, res := range got.results {
+		if !firstPages[id] || res.Status != collect.Collected {
+			t.Errorf("account %s yielded as %s (%v), want only collected accounts of the first two pages", id, res.Status, res.Err)
+		}
 	}
 	if !slices.ContainsFunc(srv.Calls(), func(c awsfake.Call) bool { return c.Action == "AssumeRole" }) {
 		t.Error("no account was started during the listing; the test checks nothing")

@@ -147,9 +147,18 @@ func addDetails(d *posture.AuthorizationDetails, page *iam.GetAccountAuthorizati
 		}
 		for _, v := range p.PolicyVersionList {
 			mp.PolicyVersionList = append(mp.PolicyVersionList, posture.PolicyVersion{
-				Document: document(v.Document), VersionID: aws.ToString(v.VersionId), IsDefaultVersion: v.IsDefaultVersion,
-				CreateDate: aws.ToTime(v.CreateDate),
+				VersionID: aws.ToString(v.VersionId), IsDefaultVersion: v.IsDefaultVersion, CreateDate: aws.ToTime(v.CreateDate),
 			})
+		}
+		// Only the default version is judged: the other versions'
+		// documents are neither decoded nor kept (the evidence pages
+		// hold them), as roles' trust policies.
+		if def, ok := mp.DefaultVersion(); ok {
+			for i := range mp.PolicyVersionList {
+				if &mp.PolicyVersionList[i] == def {
+					def.Document = document(p.PolicyVersionList[i].Document)
+				}
+			}
 		}
 		d.Policies = append(d.Policies, mp)
 	}
@@ -206,7 +215,7 @@ func (r *rawPages) handle(ctx context.Context, in middleware.DeserializeInput, n
 	if !ok || resp.StatusCode != 200 || resp.Body == nil {
 		return out, md, err
 	}
-	data, rerr := io.ReadAll(resp.Body)
+	data, rerr := readBody(resp.Body, resp.ContentLength)
 	resp.Body.Close()
 	if rerr != nil {
 		return out, md, rerr
@@ -214,6 +223,34 @@ func (r *rawPages) handle(ctx context.Context, in middleware.DeserializeInput, n
 	resp.Body = io.NopCloser(bytes.NewReader(data))
 	r.last = data
 	return out, md, nil
+}
+
+// maxPresize bounds the buffer readBody allocates from a Content-Length
+// before it has read anything (a page of authorization details is a few
+// megabytes at most).
+const maxPresize = 64 << 20
+
+// readBody reads a response body whole, into one buffer of the announced
+// length when there is one (io.ReadAll would grow it by copies, megabytes
+// of garbage per page).
+func readBody(body io.Reader, length int64) ([]byte, error) {
+	if length <= 0 || length > maxPresize {
+		return io.ReadAll(body)
+	}
+	buf := make([]byte, 0, length+1) // +1: EOF is read without growing
+	for {
+		if len(buf) == cap(buf) { // longer than announced
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // take returns the last body kept and forgets it.

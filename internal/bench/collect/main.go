@@ -5,6 +5,7 @@
 //
 //	go run ./internal/bench/collect -accounts 5000 -concurrency 64 -latency 50ms -report-delay 2s -throttle-every 10
 //	go run ./internal/bench/collect -short   # 200 accounts, 5ms, 100ms: a few seconds, for CI
+//	go run ./internal/bench/collect -accounts 1000 -memprofile heap.prof   # the heap at its peak
 //
 // The fake (internal/awsfake) runs in a child process, the benchmark's own
 // binary started with -serve, on a 127.0.0.1 port, so that getrusage
@@ -78,6 +79,7 @@ func main() {
 	maxRatio := flag.Float64("max-ratio", 0, "exit 1 when wall / ideal exceeds this (0: never)")
 	asJSON := flag.Bool("json", false, "print the figures as JSON")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the collector to this file")
+	memProfile := flag.String("memprofile", "", "write a heap profile of the collector to this file, taken when its live heap was highest")
 	child := flag.Bool("serve", false, "serve the fake organization (the benchmark starts itself so)")
 	p.unused.register(flag.CommandLine)
 	flag.Parse()
@@ -115,8 +117,17 @@ func main() {
 			os.Exit(1)
 		}
 	}
+	var heap *heapPeak
+	if *memProfile != "" {
+		heap = watchHeap(*memProfile)
+	}
 	fig, err := run(p)
 	pprof.StopCPUProfile()
+	if heap != nil {
+		if herr := heap.stop(); err == nil {
+			err = herr
+		}
+	}
 	if err == nil {
 		err = report(os.Stdout, fig, *asJSON)
 	}
