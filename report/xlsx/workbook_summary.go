@@ -8,6 +8,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/exceptions"
 	"github.com/reporter-dev/reporter/internal/thousands"
 	"github.com/reporter-dev/reporter/result"
 )
@@ -55,12 +56,18 @@ func (w *workbook) dateValue(t time.Time) any {
 }
 
 func (w *workbook) exceptions(r *result.Run) error {
-	cols := []column{{"Status", 10}, {"Matched findings", 10}, {"Account", 15}, {"Principal", 20}, {"Check", 28},
-		{"Reason", 50}, {"Owner", 24}, {"Approved by", 24}, {"Expires", 12}, {"Entry", 22}}
-	return w.streamTable("Exceptions", "Exceptions", cols, func(add func([]any) error) error {
+	cols := []column{{"Status", 10}, {"Matched findings", 10}, {"Account", 15}, {"Principal", 20}, {"Check", 27},
+		{"Reason", 40}, {"Owner", 22}, {"Approved by", 22}, {"Expires", 11}, {"Days to expiry", 9}, {"Entry", 22}}
+	// Expired entries (they cover nothing any more) in red, stale ones
+	// (unexpired, matching nothing) in amber, whole rows.
+	lay := layout{wrap: []int{5}, numbers: []int{1, 9}, empty: "No exceptions", flags: []flag{
+		{row: true, formula: `$A2="` + exceptions.Expired + `"`, style: func(w *workbook) int { return w.expired }},
+		{row: true, formula: `$A2="` + exceptions.Stale + `"`, style: func(w *workbook) int { return w.warn }},
+	}}
+	return w.streamLaidOut("Exceptions", "Exceptions", cols, lay, func(add func([]any) error) error {
 		for _, u := range r.Exceptions {
 			if err := add([]any{u.Status, u.Matched, u.Account, u.Principal, u.Check, u.Reason, u.Owner,
-				u.ApprovedBy, w.dayCell(u.Expires), u.Source}); err != nil {
+				u.ApprovedBy, w.dayCell(u.Expires), w.daysTo(u.Expires), u.Source}); err != nil {
 				return err
 			}
 		}
