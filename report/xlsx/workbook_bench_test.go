@@ -405,7 +405,7 @@ func benchFindings(n int) []audit.Finding {
 			CIS:    "1.14", SecurityHub: "IAM.3", Since: benchAsOf.AddDate(0, 0, -100-i%400),
 			Status: audit.StatusPersisting, FirstSeen: benchAsOf.AddDate(0, 0, -40),
 			Owner: "team-" + acct[9:] + "@example.com", OwnerSource: "account-tag:team",
-			Due: benchAsOf.AddDate(0, 0, -10), OverdueDays: audit.DaysOf(10),
+			Due: benchAsOf.Truncate(24*time.Hour).AddDate(0, 0, -10), OverdueDays: audit.DaysOf(10),
 			Remediation: "aws iam update-access-key --user-name " + user + " --access-key-id <key-id> --status Inactive",
 		}
 		f.ID = f.Key().ID()

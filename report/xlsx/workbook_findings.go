@@ -216,9 +216,13 @@ var openTail = cols(colStatus, colFirstSeen, colFindingID)
 
 // findingSheetList lists the sheets of findings, in workbook order.
 var findingSheetList = []findingSheet{
+	// The Findings sheet leaves out the CIS and Security Hub controls,
+	// the same for every finding of a check (the Checks sheet and
+	// findings.json have them): at a million rows each column costs
+	// about a second of the run (BenchmarkWorkbookFindings).
 	{name: "Findings", table: "OpenFindings", include: open, columns: slices.Concat(
 		cols(colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colCredential, colDetail, colAge),
-		actionable, openTail, cols(colCIS, colSecurityHub, colARN))},
+		actionable, openTail, cols(colARN))},
 	{name: "Excepted", table: "Excepted", include: func(f *audit.Finding) bool { return !f.Open() }, columns: cols(
 		colSeverity, colAccountID, colAccountName, colPrincipal, colCheck, colCredential, colDetail, colAge,
 		colReason, colExcOwner, colApprovedBy, colExpires, colExpiry, colExceptionAt, colFirstSeen, colFindingID)},
