@@ -43,6 +43,12 @@ var (
 // its per-cell conversion, which costs a noticeable part of a workbook of
 // millions of dates. Times excelize treats otherwise (before 1900-03-01)
 // and the CSV rendering get the time itself.
+//
+// A time of day is written half a millisecond late (dateBias): the
+// nearest double to a whole second is as often just below it, and
+// LibreOffice (7.4) cuts the seconds it shows instead of rounding them,
+// showing 12:11:07 for 12:11:08 for about a third of the times (measured
+// on 200 times); Excel rounds, and shows the same second either way.
 func (w *workbook) dateValue(t time.Time) any {
 	t = t.UTC()
 	if w.csv != nil || t.Before(excelSerialFrom) {
@@ -52,8 +58,11 @@ func (w *workbook) dateValue(t time.Time) any {
 	if secs%86400 == 0 && t.Nanosecond() == 0 {
 		return secs / 86400
 	}
-	return float64(secs)/86400 + float64(t.Nanosecond())/86400e9
+	return float64(secs)/86400 + (float64(t.Nanosecond())+dateBias)/86400e9
 }
+
+// dateBias is what dateValue adds to a time of day, in nanoseconds.
+const dateBias = 500_000
 
 func (w *workbook) exceptions(r *result.Run) error {
 	cols := []column{{"Status", 10}, {"Matched findings", 10}, {"Account", 15}, {"Principal", 20}, {"Check", 27},
