@@ -548,7 +548,7 @@ func (w *workbook) endSheet(sw *excelize.StreamWriter, sheet string, cols []colu
 func (w *workbook) accounts(r *result.Run) error {
 	cols := []column{
 		{"Account ID", 15}, {"Account name", 24}, {"Status", 11}, {"Error", 50}, {"Users", 8},
-		{"Report generated (UTC)", 21}, {"Password policy", 15}, {"Critical", 9}, {"High", 9}, {"Medium", 9}, {"Low", 9},
+		{"Report generated (UTC)", 22}, {"Password policy", 15}, {"Critical", 9}, {"High", 9}, {"Medium", 9}, {"Low", 9},
 		{"Checks not run", 50},
 	}
 	lay := layout{wrap: []int{3, 11}, numbers: []int{4, 7, 8, 9, 10}, empty: "No accounts"}

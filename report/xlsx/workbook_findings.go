@@ -90,11 +90,11 @@ var (
 	colSecurityHub = textCol("Security Hub", 10, func(f *audit.Finding) string { return f.SecurityHub })
 	colARN         = wrapCol("ARN", 44, func(f *audit.Finding) string { return f.ARN })
 	colStatus      = textCol("Status", 11, func(f *audit.Finding) string { return f.Status })
-	colFirstSeen   = col("First seen (UTC)", 18, func(w *workbook, f *audit.Finding) any { return w.dateCell(f.FirstSeen) })
+	colFirstSeen   = col("First seen (UTC)", 20, func(w *workbook, f *audit.Finding) any { return w.dateCell(f.FirstSeen) })
 	colReason      = wrapCol("Reason", 40, func(f *audit.Finding) string { return exc(f).Reason })
 	colExcOwner    = textCol("Exception owner", 20, func(f *audit.Finding) string { return exc(f).Owner })
 	colApprovedBy  = textCol("Approved by", 20, func(f *audit.Finding) string { return exc(f).ApprovedBy })
-	colExpires     = col("Expires", 11, func(w *workbook, f *audit.Finding) any { return w.dayCell(exc(f).Expires) })
+	colExpires     = col("Expires", 12, func(w *workbook, f *audit.Finding) any { return w.dayCell(exc(f).Expires) })
 	colExpiry      = func() findingColumn {
 		c := numberCol("Days to expiry", 9, func(w *workbook, f *audit.Finding) any { return w.daysTo(exc(f).Expires) })
 		c.flag = &flag{formula: "AND(ISNUMBER({}),{}<=30)", style: func(w *workbook) int { return w.warn }}
@@ -104,8 +104,8 @@ var (
 	// Issue 14's columns: what a ticket needs.
 	colFindingID = textCol("Finding ID", 24, func(f *audit.Finding) string { return f.ID })
 	colOwner     = textCol("Owner", 24, func(f *audit.Finding) string { return f.Owner })
-	colOwnerFrom = textCol("Owner source", 15, func(f *audit.Finding) string { return f.OwnerSource })
-	colDue       = col("Due", 11, func(w *workbook, f *audit.Finding) any {
+	colOwnerFrom = textCol("Owner source", 17, func(f *audit.Finding) string { return f.OwnerSource })
+	colDue       = col("Due", 12, func(w *workbook, f *audit.Finding) any {
 		if !f.Open() {
 			return nil
 		}
@@ -124,7 +124,7 @@ var (
 	colRemediation = wrapCol("Remediation", 46, func(f *audit.Finding) string { return f.Remediation })
 	// The Resolved sheet's: this run resolved them.
 	colResolvedIn = col("Resolved in run", 18, func(w *workbook, _ *audit.Finding) any { return w.runIDCell() })
-	colResolvedOn = col("Resolved on (UTC)", 18, func(w *workbook, _ *audit.Finding) any { return w.dateCell(w.run.AsOf) })
+	colResolvedOn = col("Resolved on (UTC)", 20, func(w *workbook, _ *audit.Finding) any { return w.dateCell(w.run.AsOf) })
 )
 
 // actionable are issue 14's columns of an open finding, after its
@@ -135,7 +135,7 @@ var actionable = []findingColumn{colDue, colOverdue, colOwner, colOwnerFrom, col
 // what that date is, for the findings of the given checks (for every
 // finding when none are given): one meaning per column.
 func colSince(name string, checks ...string) findingColumn {
-	return col(name, 18, func(w *workbook, f *audit.Finding) any {
+	return col(name, 20, func(w *workbook, f *audit.Finding) any {
 		if len(checks) > 0 && !slices.Contains(checks, f.Check) {
 			return nil
 		}
