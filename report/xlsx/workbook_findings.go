@@ -121,11 +121,32 @@ var (
 		c.flag = &flag{formula: "AND(ISNUMBER({}),{}>0)", style: func(w *workbook) int { return w.alert }}
 		return c
 	}()
-	colRemediation = wrapCol("Remediation", 46, func(f *audit.Finding) string { return f.Remediation })
+	colRemediation = func() findingColumn {
+		c := col("Remediation", 46, func(w *workbook, f *audit.Finding) any {
+			if w.familyNotes {
+				return remediationElsewhere
+			}
+			if f.Remediation == "" {
+				return nil
+			}
+			return f.Remediation
+		})
+		c.wrap = true
+		return c
+	}()
 	// The Resolved sheet's: this run resolved them.
 	colResolvedIn = col("Resolved in run", 18, func(w *workbook, _ *audit.Finding) any { return w.runIDCell() })
 	colResolvedOn = col("Resolved on (UTC)", 20, func(w *workbook, _ *audit.Finding) any { return w.dateCell(w.run.AsOf) })
 )
+
+// remediationElsewhere is the Remediation cell of every finding of a
+// run too large for the family sheets (workbook.max_family_rows): a
+// finding's commands, ~300 characters, were half the size and time of
+// the workbook of a million open findings (they cost ~25 s of CPU and
+// 0.11 GB at 5,000 accounts, internal/bench/scale). The Checks sheet has
+// each check's commands, findings.json each finding's, and each team's
+// own, smaller workbook has them in full.
+var remediationElsewhere any = "See the Checks sheet (the commands of each check) or findings.json (this finding's)"
 
 // actionable are issue 14's columns of an open finding, after its
 // age: when it is due, who owns it, how to fix it.

@@ -3,6 +3,7 @@ package xlsx
 import (
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -380,5 +381,45 @@ func TestTextLines(t *testing.T) {
 	}
 	if got := rowHeight(1000); got > excelize.MaxRowHeight {
 		t.Errorf("rowHeight(1000) = %v, above Excel's %v", got, excelize.MaxRowHeight)
+	}
+}
+
+// TestRemediationAboveFamilyLimit: when the run is too large for the
+// family sheets, the Findings sheet's Remediation cells point to where
+// the commands are instead of repeating them; the other columns stay.
+func TestRemediationAboveFamilyLimit(t *testing.T) {
+	run := layoutRun(t) // 4 open findings
+	for _, tc := range []struct {
+		limit int
+		want  func(f *audit.Finding) string
+	}{
+		{4, func(f *audit.Finding) string { return f.Remediation }},
+		{3, func(*audit.Finding) string { return remediationElsewhere.(string) }},
+	} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "audit.xlsx")
+		if err := Write(path, run, nil, Options{MaxFamilyRows: tc.limit, TmpDir: dir}); err != nil {
+			t.Fatal(err)
+		}
+		f, err := excelize.OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := columnsOf(t, f, "Findings")
+		row := 2
+		run.EachFinding(func(fd *audit.Finding) error {
+			if !fd.Open() {
+				return nil
+			}
+			if got, _ := f.GetCellValue("Findings", c["Remediation"]+strconv.Itoa(row)); got != tc.want(fd) {
+				t.Errorf("limit %d: Findings row %d remediation %q, want %q", tc.limit, row, got, tc.want(fd))
+			}
+			if got, _ := f.GetCellValue("Findings", c["Finding ID"]+strconv.Itoa(row)); got != fd.ID {
+				t.Errorf("limit %d: Findings row %d ID %q, want %q", tc.limit, row, got, fd.ID)
+			}
+			row++
+			return nil
+		})
+		f.Close()
 	}
 }
