@@ -153,6 +153,8 @@ type workbook struct {
 	// table cells; all align to the top of a row taller than a line.
 	// note is an empty table's one line.
 	wrap, text, number, note int
+	// cellDate and cellDay are the styles of dateCell and dayCell.
+	cellDate, cellDay int
 	// alert (red bold text), expired (red fill) and warn (amber fill)
 	// are conditional formats (see layout).
 	alert, expired, warn int
@@ -207,6 +209,11 @@ func newWorkbook(f *excelize.File) (*workbook, error) {
 	top := &excelize.Alignment{Vertical: "top"}
 	w.date = style(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd hh:mm:ss"), Alignment: top})
 	w.day = style(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd"), Alignment: top})
+	// Dates in tables are centred like numbers: right-aligned, a date
+	// filling its column touched the next column's text.
+	centred := &excelize.Alignment{Vertical: "top", Horizontal: "center"}
+	w.cellDate = style(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd hh:mm:ss"), Alignment: centred})
+	w.cellDay = style(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd"), Alignment: centred})
 	w.text = style(&excelize.Style{Alignment: top})
 	w.wrap = style(&excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}})
 	// Numbers are centred, so that a right-aligned figure never runs

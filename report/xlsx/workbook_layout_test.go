@@ -180,7 +180,7 @@ func TestWorkbookSheetsReadAndPrint(t *testing.T) {
 	if s := style("Findings", c["Remediation"]+"2"); s.Alignment == nil || !s.Alignment.WrapText {
 		t.Errorf("Remediation cell alignment %+v, want wrapped", s.Alignment)
 	}
-	for _, col := range []string{"Age (days)", "Overdue (days)"} {
+	for _, col := range []string{"Age (days)", "Overdue (days)", "Due", "First seen (UTC)"} {
 		if s := style("Findings", c[col]+"2"); s.Alignment == nil || s.Alignment.Horizontal != "center" {
 			t.Errorf("%s cell alignment %+v, want centred", col, s.Alignment)
 		}

@@ -18,7 +18,7 @@ func (w *workbook) dateCell(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
-	return excelize.Cell{StyleID: w.date, Value: w.dateValue(t)}
+	return excelize.Cell{StyleID: w.cellDate, Value: w.dateValue(t)}
 }
 
 // dayCell renders a date without a time.
@@ -26,7 +26,7 @@ func (w *workbook) dayCell(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
-	return excelize.Cell{StyleID: w.day, Value: w.dateValue(t)}
+	return excelize.Cell{StyleID: w.cellDay, Value: w.dateValue(t)}
 }
 
 // Excel's 1900 date system counts days from 1899-12-30 for every date
