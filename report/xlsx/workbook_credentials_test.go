@@ -357,3 +357,57 @@ func TestWorkbookCredentialsLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkbookCredentialsHostile: a user named like a formula stays
+// text, and a field that is not what its column should hold (a time
+// that is no time, a boolean that is neither) stays text as written:
+// nothing is lost or guessed.
+func TestWorkbookCredentialsHostile(t *testing.T) {
+	dir := t.TempDir()
+	fields := map[string]string{"user": "=HYPERLINK(\"http://evil.example\",\"x\")", "arn": "arn:aws:iam::111111111111:user/x",
+		"user_creation_time": "2020-13-45T99:00:00+00:00", "password_enabled": "yes", "mfa_active": "TRUE",
+		"password_last_used": "no_information", "access_key_1_last_rotated": "2024-02-29T23:59:59+02:00"}
+	var header, rec []string
+	for _, c := range credreport.Columns {
+		header = append(header, c)
+		v, ok := fields[c]
+		if !ok {
+			v = "N/A"
+		}
+		if strings.ContainsAny(v, `",`) {
+			v = `"` + strings.ReplaceAll(v, `"`, `""`) + `"`
+		}
+		rec = append(rec, v)
+	}
+	path := filepath.Join(dir, "a.csv")
+	if err := os.WriteFile(path, []byte(strings.Join(header, ",")+"\n"+strings.Join(rec, ",")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "audit.xlsx")
+	run := &result.Run{Run: result.RunInfo{ID: "r"}}
+	if err := Write(out, run, []Evidence{{AccountID: "111111111111", AccountName: "one", Path: path, Rows: 1}}, Options{TmpDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	g, err := excelize.OpenFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	c := columnsOf(t, g, "Credentials")
+	for col, want := range map[string]string{"user": fields["user"], "user_creation_time": "2020-13-45T99:00:00+00:00",
+		"password_enabled": "yes", "password_last_used": "no_information"} {
+		ref := c[col] + "2"
+		if got, _ := g.GetCellValue("Credentials", ref); got != want {
+			t.Errorf("Credentials %s (%s) = %q, want %q", col, ref, got, want)
+		}
+		checkCellTypes(t, g, "Credentials", 2, map[string]string{c[col]: textCell})
+	}
+	if formula, _ := g.GetCellFormula("Credentials", c["user"]+"2"); formula != "" {
+		t.Errorf("a user name became the formula %q", formula)
+	}
+	// Case does not matter for a boolean; a time with an offset is shown in UTC.
+	if typ, _ := g.GetCellType("Credentials", c["mfa_active"]+"2"); typ != excelize.CellTypeBool {
+		t.Errorf("mfa_active TRUE: cell type %v, want a boolean", typ)
+	}
+	checkDateCell(t, g, "Credentials", c["access_key_1_last_rotated"]+"2", time.Date(2024, 2, 29, 21, 59, 59, 0, time.UTC), "yyyy-mm-dd hh:mm:ss")
+}
