@@ -361,7 +361,7 @@ func (t *table) add(values []any) error {
 			lines = max(lines, textLines(s, t.cols[j].Width))
 		}
 	}
-	t.height[0].Height = rowHeight(lines)
+	t.height[0].Height = linesHeight(lines)
 	return t.sw.SetRow(rowStart(t.rows), values, t.height[:]...)
 }
 
@@ -373,8 +373,8 @@ const (
 	maxLines   = excelize.MaxRowHeight / lineHeight
 )
 
-// rowHeight is the height of a row of lines lines of text.
-func rowHeight(lines int) float64 { return float64(lineHeight * min(max(lines, 1), maxLines)) }
+// linesHeight is the height of a row of lines lines of text.
+func linesHeight(lines int) float64 { return float64(lineHeight * min(max(lines, 1), maxLines)) }
 
 // textLines estimates how many lines s takes wrapped in a column width
 // characters wide: each line of s (split at newlines) takes its length
@@ -507,7 +507,7 @@ func (w *workbook) startSheet(sheet string, cols []column, lay layout) (*exceliz
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return nil, err
 	}
-	return sw, sw.SetRow("A1", header, excelize.RowOpts{Height: rowHeight(lines)})
+	return sw, sw.SetRow("A1", header, excelize.RowOpts{Height: linesHeight(lines)})
 }
 
 // quoteSheet quotes a sheet name for a reference: 'NAME', with each

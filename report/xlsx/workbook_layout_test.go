@@ -379,8 +379,8 @@ func TestTextLines(t *testing.T) {
 			}
 		})
 	}
-	if got := rowHeight(1000); got > excelize.MaxRowHeight {
-		t.Errorf("rowHeight(1000) = %v, above Excel's %v", got, excelize.MaxRowHeight)
+	if got := linesHeight(1000); got > excelize.MaxRowHeight {
+		t.Errorf("linesHeight(1000) = %v, above Excel's %v", got, excelize.MaxRowHeight)
 	}
 }
 
