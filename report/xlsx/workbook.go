@@ -465,9 +465,7 @@ func (w *workbook) startSheet(sheet string, cols []column, lay layout) (*exceliz
 	if err := w.printLayout(sheet); err != nil {
 		return nil, err
 	}
-	if err := w.f.SetDefinedName(&excelize.DefinedName{
-		Name: "_xlnm.Print_Titles", RefersTo: quoteSheet(sheet) + "!$1:$1", Scope: sheet,
-	}); err != nil {
+	if err := w.printTitles(sheet); err != nil {
 		return nil, err
 	}
 	sw, err := w.f.NewStreamWriter(sheet)
@@ -508,6 +506,14 @@ func (w *workbook) startSheet(sheet string, cols []column, lay layout) (*exceliz
 		return nil, err
 	}
 	return sw, sw.SetRow("A1", header, excelize.RowOpts{Height: linesHeight(lines)})
+}
+
+// printTitles repeats a sheet's first row (its header) at the top of
+// every printed page.
+func (w *workbook) printTitles(sheet string) error {
+	return w.f.SetDefinedName(&excelize.DefinedName{
+		Name: "_xlnm.Print_Titles", RefersTo: quoteSheet(sheet) + "!$1:$1", Scope: sheet,
+	})
 }
 
 // quoteSheet quotes a sheet name for a reference: 'NAME', with each
