@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/reporter-dev/reporter/collect"
 	"github.com/reporter-dev/reporter/collect/sample"
@@ -229,7 +230,7 @@ func TestLargeWorkbookInLibreOffice(t *testing.T) {
 			for _, col := range header[2:] {
 				v := ""
 				if k := slices.Index(rows[0], col); k >= 0 {
-					v = rec[k]
+					v = shownCredential(rec[k])
 				}
 				row = append(row, v)
 			}
@@ -269,8 +270,17 @@ func TestLargeWorkbookInLibreOffice(t *testing.T) {
 			wantFindings = append(wantFindings, strings.Join([]string{f.AccountID, cmp.Or(f.Principal, "(account)"), f.Check, f.Credential, f.Detail}, "|"))
 		}
 	}
-	for _, row := range sheet("Findings")[1:] {
-		gotFindings = append(gotFindings, strings.Join([]string{row[1], row[3], row[4], row[5], row[7]}, "|"))
+	findings := sheet("Findings")
+	var at []int // the columns compared, found by their headers
+	for _, name := range []string{"Account ID", "Principal", "Check", "Credential", "Detail"} {
+		at = append(at, slices.Index(findings[0], name))
+	}
+	for _, row := range findings[1:] {
+		var fields []string
+		for _, i := range at {
+			fields = append(fields, row[i])
+		}
+		gotFindings = append(gotFindings, strings.Join(fields, "|"))
 	}
 	slices.Sort(wantFindings)
 	slices.Sort(gotFindings)
@@ -282,4 +292,18 @@ func TestLargeWorkbookInLibreOffice(t *testing.T) {
 			t.Fatalf("findings differ:\n got %s\nwant %s", gotFindings[i], wantFindings[i])
 		}
 	}
+}
+
+// shownCredential is how the Credentials sheet shows a credential report
+// field: a time as a UTC date and time, true and false as the booleans
+// TRUE and FALSE, anything else (N/A, no_information, not_supported) as
+// written.
+func shownCredential(v string) string {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t.UTC().Format("2006-01-02 15:04:05")
+	}
+	if strings.EqualFold(v, "true") || strings.EqualFold(v, "false") {
+		return strings.ToUpper(v)
+	}
+	return v
 }

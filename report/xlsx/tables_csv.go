@@ -25,7 +25,7 @@ func WriteTablesCSV(path string, r *result.Run, evidence []Evidence, opts Option
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
 	w := &workbook{csv: csv.NewWriter(bw), severityCell: map[audit.Severity]any{}, maxCredentialRows: opts.credentialLimit(),
-		maxFamilyRows: opts.familyLimit()}
+		maxFamilyRows: opts.familyLimit(), run: r.Run}
 	for _, sev := range audit.Severities {
 		w.severityCell[sev] = sev.String()
 	}

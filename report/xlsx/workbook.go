@@ -5,6 +5,7 @@
 package xlsx
 
 import (
+	"cmp"
 	"encoding/csv"
 	"fmt"
 	"os"
@@ -122,6 +123,7 @@ func Write(path string, r *result.Run, evidence []Evidence, opts Options) (err e
 	if err != nil {
 		return err
 	}
+	w.run = r.Run
 	w.maxRows = opts.MaxRowsPerSheet
 	w.maxCredentialRows = opts.credentialLimit()
 	w.maxFamilyRows = opts.familyLimit()
@@ -155,6 +157,20 @@ func Write(path string, r *result.Run, evidence []Evidence, opts Options) (err e
 type workbook struct {
 	f                              *excelize.File
 	header, title, bold, date, day int
+	// wrap (wrapped text), text and number are the column styles of
+	// table cells; all align to the top of a row taller than a line.
+	// note is an empty table's one line.
+	wrap, text, number, note int
+	// cellDate and cellDay are the styles of dateCell and dayCell.
+	cellDate, cellDay int
+	// alert (red bold text), expired (red fill) and warn (amber fill)
+	// are conditional formats (see layout).
+	alert, expired, warn int
+	// run names the run in each printed page's footer and the Resolved
+	// sheet; it is the zero RunInfo for the CSV rendering.
+	run result.RunInfo
+	// runID is run.ID as a cell value, boxed once (runIDCell).
+	runID any
 	// maxRows caps a sheet's rows, header included.
 	maxRows int
 	// maxCredentialRows caps the rows of the Credentials sheet.
@@ -192,19 +208,44 @@ func newWorkbook(f *excelize.File) (*workbook, error) {
 		id, err = f.NewStyle(s)
 		return id
 	}
+	// A header wraps rather than being cut at its column's width.
 	w.header = style(&excelize.Style{
 		Font:      &excelize.Font{Bold: true, Color: "FFFFFF"},
 		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"1F3864"}},
-		Alignment: &excelize.Alignment{Vertical: "center"},
+		Alignment: &excelize.Alignment{Vertical: "center", WrapText: true},
 	})
 	w.title = style(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 16}})
 	w.bold = style(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	w.date = style(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd hh:mm:ss")})
-	w.day = style(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd")})
+	top := &excelize.Alignment{Vertical: "top"}
+	w.date = style(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd hh:mm:ss"), Alignment: top})
+	w.day = style(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd"), Alignment: top})
+	// Dates in tables are centred like numbers: right-aligned, a date
+	// filling its column touched the next column's text.
+	centred := &excelize.Alignment{Vertical: "top", Horizontal: "center"}
+	w.cellDate = style(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd hh:mm:ss"), Alignment: centred})
+	w.cellDay = style(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd"), Alignment: centred})
+	w.text = style(&excelize.Style{Alignment: top})
+	w.wrap = style(&excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}})
+	// Numbers are centred, so that a right-aligned figure never runs
+	// into the text of the next column.
+	w.number = style(&excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", Horizontal: "center"}})
+	w.note = style(&excelize.Style{Font: &excelize.Font{Italic: true}, Alignment: &excelize.Alignment{Horizontal: "center"}})
+	condition := func(s *excelize.Style) int {
+		if err != nil {
+			return 0
+		}
+		var id int
+		id, err = f.NewConditionalStyle(s)
+		return id
+	}
+	w.alert = condition(&excelize.Style{Font: &excelize.Font{Bold: true, Color: "C00000"}})
+	w.expired = condition(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F4B6B6"}}})
+	w.warn = condition(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFE699"}}})
 	for sev, colors := range severityColors {
 		w.severity[sev] = style(&excelize.Style{
-			Font: &excelize.Font{Bold: true, Color: colors[1]},
-			Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{colors[0]}},
+			Font:      &excelize.Font{Bold: true, Color: colors[1]},
+			Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{colors[0]}},
+			Alignment: top,
 		})
 		w.severityCell[sev] = excelize.Cell{StyleID: w.severity[sev], Value: sev.String()}
 	}
@@ -229,10 +270,41 @@ type column struct {
 	Width float64
 }
 
+// layout says how a table's cells read and print beyond their columns'
+// widths. The zero layout is plain text, one line a row.
+type layout struct {
+	// wrap lists the columns (from 0) whose text wraps; each row is
+	// made as tall as its longest such text needs (textLines).
+	wrap []int
+	// numbers lists the columns of numbers, centred.
+	numbers []int
+	// empty is what a table without rows says, in one merged row;
+	// "None" when empty.
+	empty string
+	// flags are conditional formats over the data rows.
+	flags []flag
+}
+
+// flag is a conditional format: the cells of column col (or, when row
+// is set, the whole row) get style when the formula holds. The formula
+// is written for row 2, "{}" standing for column col's cell (e.g.
+// "{}>0" is "J2>0" for column J), and Excel moves it down the rows.
+type flag struct {
+	col     int
+	row     bool
+	formula string
+	style   func(w *workbook) int
+}
+
 // streamTable writes a sheet as an Excel table with a frozen, filtered
 // header. rows is called with a function that writes one row.
 func (w *workbook) streamTable(sheet, name string, cols []column, rows func(add func([]any) error) error) error {
-	t, err := w.openTable(sheet, name, cols)
+	return w.streamLaidOut(sheet, name, cols, layout{}, rows)
+}
+
+// streamLaidOut is streamTable with a layout.
+func (w *workbook) streamLaidOut(sheet, name string, cols []column, lay layout, rows func(add func([]any) error) error) error {
+	t, err := w.openLaidOut(sheet, name, cols, lay)
 	if err != nil {
 		return err
 	}
@@ -252,20 +324,28 @@ type table struct {
 	w           *workbook
 	sheet, name string
 	cols        []column
+	layout      layout
 	sw          *excelize.StreamWriter
 	rows        int // rows on the current sheet, header included
 	part        int
+	// height is the options of the row being written, reused.
+	height [1]excelize.RowOpts
 }
 
 // openTable starts a table on a new sheet (or, for the CSV figure, writes
 // its header record).
 func (w *workbook) openTable(sheet, name string, cols []column) (*table, error) {
-	t := &table{w: w, sheet: sheet, name: name, cols: cols, part: 1}
+	return w.openLaidOut(sheet, name, cols, layout{})
+}
+
+// openLaidOut is openTable with a layout.
+func (w *workbook) openLaidOut(sheet, name string, cols []column, lay layout) (*table, error) {
+	t := &table{w: w, sheet: sheet, name: name, cols: cols, layout: lay, part: 1}
 	if w.csv != nil {
 		return t, w.csvHeader(sheet, cols)
 	}
 	var err error
-	t.sw, err = w.startSheet(sheet, cols)
+	t.sw, err = w.startSheet(sheet, cols, lay)
 	t.rows = 1
 	return t, err
 }
@@ -284,7 +364,58 @@ func (t *table) add(values []any) error {
 		}
 	}
 	t.rows++
-	return t.sw.SetRow(rowStart(t.rows), values)
+	if len(t.layout.wrap) == 0 {
+		return t.sw.SetRow(rowStart(t.rows), values)
+	}
+	// Every row of a table with wrapped text gets its height, one line
+	// included: a spreadsheet program then need not measure the text
+	// of every row when it opens the file.
+	lines := 1
+	for _, j := range t.layout.wrap {
+		if s, ok := values[j].(string); ok {
+			lines = max(lines, textLines(s, t.cols[j].Width))
+		}
+	}
+	t.height[0].Height = linesHeight(lines)
+	return t.sw.SetRow(rowStart(t.rows), values, t.height[:]...)
+}
+
+// lineHeight is the height in points of a line of text in the
+// workbook's default font (Calibri 11) and maxLines the most lines a row
+// shows: Excel's highest row is 409 points.
+const (
+	lineHeight = 15
+	maxLines   = excelize.MaxRowHeight / lineHeight
+)
+
+// linesHeight is the height of a row of lines lines of text.
+func linesHeight(lines int) float64 { return float64(lineHeight * min(max(lines, 1), maxLines)) }
+
+// textLines estimates how many lines s takes wrapped in a column width
+// characters wide: each line of s (split at newlines) takes its length
+// over the characters a line holds, rounded up. The estimate errs on
+// the tall side (a blank line at the end rather than a cut one): a line
+// is taken to hold two characters fewer than the width (words wrap
+// whole), and a character of three or four bytes in UTF-8 (CJK, emoji)
+// counts as two. It reads s once and allocates nothing: it runs for
+// every row of the sheets of findings.
+func textLines(s string, width float64) int {
+	per := max(int(width)-2, 1)
+	lines, n := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\n':
+			lines += max((n+per-1)/per, 1)
+			n = 0
+		case c < 0x80:
+			n++
+		case c >= 0xE0: // the first byte of a 3- or 4-byte character
+			n += 2
+		case c >= 0xC0: // the first byte of a 2-byte character
+			n++
+		}
+	}
+	return lines + max((n+per-1)/per, 1)
 }
 
 // rowStart is the name of the first cell of row n: "A" and the number.
@@ -295,12 +426,12 @@ func rowStart(n int) string {
 
 // continueSheet ends the current sheet and starts the next part.
 func (t *table) continueSheet() error {
-	if err := t.w.endSheet(t.sw, t.cols, partName(t.name, t.part, ""), t.rows); err != nil {
+	if err := t.w.endSheet(t.sw, t.sheetName(), t.cols, t.layout, partName(t.name, t.part, ""), t.rows); err != nil {
 		return err
 	}
 	t.part++
 	var err error
-	t.sw, err = t.w.startSheet(t.sheetName(), t.cols)
+	t.sw, err = t.w.startSheet(t.sheetName(), t.cols, t.layout)
 	t.rows = 1
 	return err
 }
@@ -325,7 +456,7 @@ func (t *table) close() error {
 	if t.w.csv != nil {
 		return nil
 	}
-	return t.w.endSheet(t.sw, t.cols, partName(t.name, t.part, ""), t.rows)
+	return t.w.endSheet(t.sw, t.sheetName(), t.cols, t.layout, partName(t.name, t.part, ""), t.rows)
 }
 
 // partName names the part-th sheet (or table) of a series: NAME, then
@@ -340,18 +471,34 @@ func partName(name string, part int, sep string) string {
 	return fmt.Sprintf("%s%s(%d)", name, sep, part)
 }
 
-// startSheet creates a sheet (unless reserved), lays it out and writes
-// its header row.
-func (w *workbook) startSheet(sheet string, cols []column) (*excelize.StreamWriter, error) {
+// startSheet creates a sheet (unless reserved), lays it out for screen
+// and print and writes its header row, repeated on every printed page.
+func (w *workbook) startSheet(sheet string, cols []column, lay layout) (*excelize.StreamWriter, error) {
 	if _, err := w.f.NewSheet(sheet); err != nil {
 		return nil, err
 	}
 	if err := w.printLayout(sheet); err != nil {
 		return nil, err
 	}
+	if err := w.printTitles(sheet); err != nil {
+		return nil, err
+	}
 	sw, err := w.f.NewStreamWriter(sheet)
 	if err != nil {
 		return nil, err
+	}
+	// Each column's style: wrapped text, centred numbers, or text; all
+	// aligned to the top of a row taller than a line. excelize gives a
+	// cell written without a style of its own its column's.
+	styles := make([]int, len(cols))
+	for i := range styles {
+		styles[i] = w.text
+	}
+	for _, j := range lay.wrap {
+		styles[j] = w.wrap
+	}
+	for _, j := range lay.numbers {
+		styles[j] = w.number
 	}
 	// excelize keeps one width entry per column, the one set last first:
 	// set them from the last column on, so that <cols> lists them in
@@ -360,45 +507,81 @@ func (w *workbook) startSheet(sheet string, cols []column) (*excelize.StreamWrit
 		if err := sw.SetColWidth(i+1, i+1, cols[i].Width); err != nil {
 			return nil, err
 		}
+		if err := sw.SetColStyle(i+1, i+1, styles[i]); err != nil {
+			return nil, err
+		}
 	}
 	header := make([]any, len(cols))
+	lines := 1
 	for i, c := range cols {
 		header[i] = excelize.Cell{StyleID: w.header, Value: c.Name}
+		lines = max(lines, textLines(c.Name, c.Width))
 	}
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return nil, err
 	}
-	return sw, sw.SetRow("A1", header)
+	return sw, sw.SetRow("A1", header, excelize.RowOpts{Height: linesHeight(lines)})
 }
 
-// endSheet turns the n rows written (header included) into a table and
-// flushes the sheet.
-func (w *workbook) endSheet(sw *excelize.StreamWriter, cols []column, table string, n int) error {
-	if n == 1 {
-		// A table needs a data row; an empty sheet says so instead.
-		if err := sw.SetRow("A2", []any{"(none)"}); err != nil {
-			return err
-		}
-		n = 2
-	}
-	last, err := excelize.CoordinatesToCellName(len(cols), n)
+// printTitles repeats a sheet's first row (its header) at the top of
+// every printed page.
+func (w *workbook) printTitles(sheet string) error {
+	return w.f.SetDefinedName(&excelize.DefinedName{
+		Name: "_xlnm.Print_Titles", RefersTo: quoteSheet(sheet) + "!$1:$1", Scope: sheet,
+	})
+}
+
+// quoteSheet quotes a sheet name for a reference: 'NAME', with each
+// apostrophe doubled.
+func quoteSheet(sheet string) string { return "'" + strings.ReplaceAll(sheet, "'", "''") + "'" }
+
+// endSheet turns the n rows written (header included) into a table,
+// applies the layout's conditional formats and flushes the sheet. A
+// sheet without rows says so in one merged row instead of a table.
+func (w *workbook) endSheet(sw *excelize.StreamWriter, sheet string, cols []column, lay layout, table string, n int) error {
+	last, err := excelize.ColumnNumberToName(len(cols))
 	if err != nil {
 		return err
 	}
-	if err := sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: table, StyleName: "TableStyleLight9", ShowRowStripes: ptr(true)}); err != nil {
+	if n == 1 {
+		if err := sw.SetRow("A2", []any{excelize.Cell{StyleID: w.note, Value: cmp.Or(lay.empty, "None")}}); err != nil {
+			return err
+		}
+		if err := sw.MergeCell("A2", last+"2"); err != nil {
+			return err
+		}
+		return sw.Flush()
+	}
+	if err := sw.AddTable(&excelize.Table{Range: "A1:" + last + strconv.Itoa(n), Name: table, StyleName: "TableStyleLight9", ShowRowStripes: ptr(true)}); err != nil {
 		return err
+	}
+	for _, fl := range lay.flags {
+		col, err := excelize.ColumnNumberToName(fl.col + 1)
+		if err != nil {
+			return err
+		}
+		ref := col + "2:" + col + strconv.Itoa(n)
+		if fl.row {
+			ref = "A2:" + last + strconv.Itoa(n)
+		}
+		if err := w.f.SetConditionalFormat(sheet, ref, []excelize.ConditionalFormatOptions{
+			{Type: "formula", Criteria: strings.ReplaceAll(fl.formula, "{}", col+"2"), Format: ptr(fl.style(w))},
+		}); err != nil {
+			return err
+		}
 	}
 	return sw.Flush()
 }
 
 func (w *workbook) accounts(r *result.Run) error {
 	cols := []column{
-		{"Account ID", 15}, {"Account name", 24}, {"Status", 11}, {"Error", 60}, {"Users", 8},
-		{"Report generated (UTC)", 21}, {"Password policy", 15}, {"Critical", 9}, {"High", 9}, {"Medium", 9}, {"Low", 9},
-		{"Checks not run", 60},
+		{"Account ID", 15}, {"Account name", 24}, {"Status", 11}, {"Error", 50}, {"Users", 8},
+		{"Report generated (UTC)", 22}, {"Password policy", 15}, {"Critical", 9}, {"High", 9}, {"Medium", 9}, {"Low", 9},
+		{"Checks not run", 50},
 	}
+	lay := layout{wrap: []int{3, 11}, numbers: []int{4, 7, 8, 9, 10}, empty: "No accounts"}
 	counts := w.openCounts
-	return w.streamTable("Accounts", "Accounts", cols, func(add func([]any) error) error {
+	return w.streamLaidOut("Accounts", "Accounts", cols, lay, func(add func([]any) error) error {
 		for _, a := range r.Accounts {
 			var generated any = "not recorded"
 			if a.ReportGeneratedAt != nil {
@@ -418,16 +601,37 @@ func (w *workbook) accounts(r *result.Run) error {
 	})
 }
 
-// printLayout prints a sheet landscape, one page wide, so a PDF or paper
-// copy keeps each row on one line. For a streamed sheet it must be called
-// before the StreamWriter is created.
+// printLayout prints a sheet landscape, one page wide (as many pages
+// down as it takes), with a footer naming the run, the sheet and the
+// page: "page N of M". For a streamed sheet it must be called before
+// the StreamWriter is created.
 func (w *workbook) printLayout(sheet string) error {
 	if err := w.f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: ptr(true)}); err != nil {
 		return err
 	}
-	return w.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{
+	if err := w.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{
 		Orientation: ptr("landscape"), Size: ptr(9), FitToWidth: ptr(1), FitToHeight: ptr(0),
-	})
+	}); err != nil {
+		return err
+	}
+	// Narrow side margins leave the columns more of the page.
+	if err := w.f.SetPageMargins(sheet, &excelize.PageLayoutMarginsOptions{
+		Left: ptr(0.4), Right: ptr(0.4), Top: ptr(0.5), Bottom: ptr(0.6), Header: ptr(0.25), Footer: ptr(0.25),
+	}); err != nil {
+		return err
+	}
+	return w.f.SetHeaderFooter(sheet, &excelize.HeaderFooterOptions{OddFooter: w.footer()})
+}
+
+// footer is the printed pages' footer: the run on the left, the sheet
+// in the middle, the page on the right.
+func (w *workbook) footer() string {
+	run := "IAM credential audit"
+	if w.run.ID != "" {
+		run += ", run " + w.run.ID + ", as of " + w.run.AsOf.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	// An ampersand starts a code in a footer; && is one ampersand.
+	return "&L" + strings.ReplaceAll(run, "&", "&&") + "&C&A&RPage &P of &N"
 }
 
 // tables writes every sheet after the Summary, in workbook order. The

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -16,7 +17,9 @@ import (
 	kflate "github.com/klauspost/compress/flate"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/internal/synth"
+	"github.com/reporter-dev/reporter/result"
 )
 
 // The workbook benchmarks measure the Credentials sheet, the largest of
@@ -373,6 +376,105 @@ func BenchmarkStreamCell(b *testing.B) {
 			closeFile()
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*width), "ns/cell")
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*width), "cpu-ns/cell")
+		})
+	}
+}
+
+// benchFindings returns n synthetic findings over n/20 accounts, every
+// actionable field set (ID, owner, due, overdue, remediation), sorted as
+// a run holds them, and the share of them that is open.
+func benchFindings(n int) []audit.Finding {
+	checks := []struct {
+		id   string
+		sev  audit.Severity
+		cred string
+	}{
+		{audit.AccessKeyNotRotated, audit.High, "access_key_1"}, {audit.AccessKeyUnused, audit.Medium, "access_key_2"},
+		{audit.UserInactive, audit.Medium, "user"}, {audit.ConsoleMFAMissing, audit.High, "password"},
+		{audit.ConsolePasswordUnused, audit.Medium, "password"},
+	}
+	out := make([]audit.Finding, 0, n)
+	for i := range n {
+		acct := strconv.Itoa(300000000000 + i/20)
+		user := fmt.Sprintf("user-%05d", i/len(checks))
+		c := checks[i%len(checks)]
+		f := audit.Finding{
+			AccountID: acct, AccountName: "bench-" + acct[8:], Principal: user, ARN: "arn:aws:iam::" + acct + ":user/" + user,
+			Check: c.id, Severity: c.sev, Credential: c.cred, AgeDays: audit.DaysOf(100 + i%400),
+			Detail: fmt.Sprintf("%s last used 2025-0%d-12 (%d days ago; limit 90)", c.cred, 1+i%9, 100+i%400),
+			CIS:    "1.14", SecurityHub: "IAM.3", Since: benchAsOf.AddDate(0, 0, -100-i%400),
+			Status: audit.StatusPersisting, FirstSeen: benchAsOf.AddDate(0, 0, -40),
+			Owner: "team-" + acct[9:] + "@example.com", OwnerSource: "account-tag:team",
+			Due: benchAsOf.Truncate(24*time.Hour).AddDate(0, 0, -10), OverdueDays: audit.DaysOf(10),
+			Remediation: "aws iam update-access-key --user-name " + user + " --access-key-id <key-id> --status Inactive",
+		}
+		f.ID = f.Key().ID()
+		if i%50 == 0 {
+			f.Exception = &audit.Exception{Reason: "vendor", Owner: "team", ApprovedBy: "ciso", Expires: benchAsOf.AddDate(0, 1, 0), Source: "exceptions.yaml:3"}
+			f.Due, f.OverdueDays = time.Time{}, audit.Days{}
+		}
+		out = append(out, f)
+	}
+	slices.SortFunc(out, func(a, b audit.Finding) int {
+		if audit.Less(&a, &b) {
+			return -1
+		}
+		if audit.Less(&b, &a) {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// BenchmarkWorkbookFindings measures the sheets of findings (Findings,
+// Excepted, Resolved and the family sheets, written side by side) of
+// benchFindingCount findings with every actionable field set, without
+// the save: the price per finding of the workbook's largest sheets at
+// scale.
+//
+//	go test ./report/xlsx -run '^$' -bench 'WorkbookFindings' -benchtime 3x
+func BenchmarkWorkbookFindings(b *testing.B) {
+	const benchFindingCount = 100_000
+	findings := benchFindings(benchFindingCount)
+	run := &result.Run{Run: result.RunInfo{ID: "20260301T120000Z", AsOf: benchAsOf}, Findings: result.Findings(findings)}
+	if err := run.Summarize(); err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name     string
+		families int
+	}{
+		// At scale (above workbook.max_family_rows) the family sheets
+		// are notes: the Findings sheet holds the rows.
+		{"findings-only", 0},
+		{"with-families", ExcelMaxRows},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			dir := b.TempDir()
+			var cpu time.Duration
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				c0 := cpuNow()
+				f := excelize.NewFile(excelize.Options{TmpDir: dir})
+				w, err := newWorkbook(f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				w.maxRows, w.maxFamilyRows = ExcelMaxRows, bc.families
+				if err := w.findingSheets(run); err != nil {
+					b.Fatal(err)
+				}
+				cpu += cpuNow() - c0
+				b.StopTimer()
+				if err := f.Close(); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchFindingCount), "ns/finding")
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*benchFindingCount), "cpu-ns/finding")
 		})
 	}
 }

@@ -69,6 +69,9 @@ func (w *workbook) checksSheet(rows [][]any) error {
 	if err := w.printLayout(sheet); err != nil {
 		return err
 	}
+	if err := w.printTitles(sheet); err != nil {
+		return err
+	}
 	top := &excelize.Alignment{Vertical: "top"}
 	wrap, err := f.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}})
 	if err != nil {
@@ -84,8 +87,10 @@ func (w *workbook) checksSheet(rows [][]any) error {
 		return err
 	}
 	header := make([]any, len(checkColumns))
+	headerLines := 1
 	for i, c := range checkColumns {
 		header[i] = c.Name
+		headerLines = max(headerLines, textLines(c.Name, c.Width))
 		col, _ := excelize.ColumnNumberToName(i + 1)
 		if err := f.SetColWidth(sheet, col, col, c.Width); err != nil {
 			return err
@@ -97,6 +102,9 @@ func (w *workbook) checksSheet(rows [][]any) error {
 		return err
 	}
 	if err := f.SetCellStyle(sheet, "A1", lastCol+"1", w.header); err != nil {
+		return err
+	}
+	if err := f.SetRowHeight(sheet, 1, linesHeight(headerLines)); err != nil {
 		return err
 	}
 	for i, row := range rows {
@@ -168,16 +176,12 @@ func (w *workbook) setRow(sheet string, n int, values []any) error {
 
 // rowHeight is the height in points that shows a Checks row's wrapped
 // texts whole: Excel does not fit a row to its wrapped cells when it
-// opens a file. A line of a column holds about its width in characters.
+// opens a file.
 func rowHeight(row []any) float64 {
 	lines := 1
 	for i := checkWrapFrom - 1; i < checkDocColumn; i++ {
 		text, _ := row[i].(string)
-		n := 0
-		for _, line := range strings.Split(text, "\n") {
-			n += 1 + len([]rune(line))/int(checkColumns[i].Width)
-		}
-		lines = max(lines, n)
+		lines = max(lines, textLines(text, checkColumns[i].Width))
 	}
-	return 15 * float64(lines)
+	return linesHeight(lines)
 }

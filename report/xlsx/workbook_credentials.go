@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/reporter-dev/reporter/collect/credreport"
 	"github.com/reporter-dev/reporter/internal/thousands"
@@ -23,12 +25,22 @@ func (w *workbook) credentials(evidence []Evidence) error {
 	if rows > w.maxCredentialRows {
 		return w.credentialsPointer(rows, len(evidence))
 	}
+	// Each column at least as wide as its name (AWS's names have no
+	// space to wrap at) and as its values.
 	cols := []column{{"Account ID", 15}, {"Account name", 22}}
-	for _, c := range credreport.Columns {
-		cols = append(cols, column{c, 18})
+	kinds := credentialKinds()
+	for i, c := range credreport.Columns {
+		width := 14.0
+		switch {
+		case c == "arn":
+			width = 45
+		case kinds[i] == credentialDate:
+			width = 20
+		}
+		cols = append(cols, column{c, max(width, float64(len(c)+2))})
 	}
 	next := evidenceRows(evidence)
-	return w.streamTable("Credentials", "Credentials", cols, func(add func([]any) error) error {
+	return w.streamLaidOut("Credentials", "Credentials", cols, layout{empty: "No credential reports"}, func(add func([]any) error) error {
 		for {
 			row, err := next()
 			if err == io.EOF {
@@ -37,6 +49,7 @@ func (w *workbook) credentials(evidence []Evidence) error {
 			if err != nil {
 				return err
 			}
+			w.typeCredentials(row[2:], kinds)
 			if err := add(row); err != nil {
 				return err
 			}
@@ -127,6 +140,65 @@ func field(s string) any {
 		return "no_information"
 	}
 	return s
+}
+
+// credentialKind is how the Credentials sheet types a column's values.
+type credentialKind uint8
+
+const (
+	credentialText credentialKind = iota
+	credentialDate                // an ISO 8601 time: an Excel date
+	credentialBool                // true or false: a boolean
+)
+
+// credentialKinds types each of credreport.Columns by its name, as AWS
+// documents the report: *_time, *_last_used, *_last_changed,
+// *_next_rotation, *_last_rotated and *_last_used_date hold times,
+// *_enabled and *_active booleans; the others are text.
+func credentialKinds() []credentialKind {
+	kinds := make([]credentialKind, len(credreport.Columns))
+	for i, c := range credreport.Columns {
+		for _, suffix := range []string{"_time", "_last_used", "_last_changed", "_next_rotation", "_last_rotated", "_last_used_date"} {
+			if strings.HasSuffix(c, suffix) {
+				kinds[i] = credentialDate
+			}
+		}
+		if strings.HasSuffix(c, "_enabled") || strings.HasSuffix(c, "_active") {
+			kinds[i] = credentialBool
+		}
+	}
+	return kinds
+}
+
+// typeCredentials turns a row's report fields (laid out as
+// credreport.Columns) into typed cells in place: times into Excel dates
+// (UTC), true and false into booleans. AWS's special values (N/A,
+// no_information, not_supported) stay text, as written, like a value
+// that is not what its column should hold: nothing is lost or guessed.
+// The CSV rendering keeps every field as written.
+func (w *workbook) typeCredentials(fields []any, kinds []credentialKind) {
+	if w.csv != nil {
+		return
+	}
+	for i, v := range fields {
+		s, ok := v.(string)
+		if !ok || kinds[i] == credentialText {
+			continue
+		}
+		switch kinds[i] {
+		case credentialDate:
+			if t, err := time.Parse(time.RFC3339, s); err == nil {
+				fields[i] = w.dateCell(t)
+			}
+		case credentialBool:
+			switch {
+			case strings.EqualFold(s, "true"):
+				fields[i] = true
+			case strings.EqualFold(s, "false"):
+				fields[i] = false
+			}
+		}
+	}
 }
 
 // credentialsPointer writes the Credentials sheet of a run whose

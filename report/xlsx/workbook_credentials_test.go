@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -204,13 +205,51 @@ func TestWorkbookCredentials(t *testing.T) {
 	if got, want := rows[0], append([]string{"Account ID", "Account name"}, credreport.Columns...); !reflect.DeepEqual(got, want) {
 		t.Errorf("header %q, want %q", got, want)
 	}
+	// Read back as a spreadsheet shows them: dates in the date format,
+	// booleans as TRUE and FALSE, AWS's special values as written.
 	for i, want := range wantCredentialRows() {
 		got := rows[i+1]
 		for len(got) < len(want) { // GetRows drops trailing empty cells
 			got = append(got, "")
 		}
+		for j, v := range want {
+			switch {
+			case v == "true" || v == "false":
+				want[j] = strings.ToUpper(v)
+			case strings.HasSuffix(v, "+00:00"):
+				want[j] = strings.Replace(strings.TrimSuffix(v, "+00:00"), "T", " ", 1)
+			}
+		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("row %d:\n got %q\nwant %q", i+2, got, want)
+		}
+	}
+	// Typed cells, so that filters and sorting work: bob's (row 4)
+	// user_creation_time (E) and key 1 last used (M) are dates, his
+	// password_enabled (F) and access_key_1_active (K) booleans; the
+	// root's (row 3) password_enabled (F) is "not_supported" and its
+	// password_last_used (G) "no_information", both text; alice's
+	// access_key_1_last_used_service (O) stays text.
+	for _, ref := range []string{"E4", "M4"} {
+		checkDateCell(t, g, "Credentials", ref, map[string]time.Time{
+			"E4": time.Date(2021, 1, 2, 3, 4, 5, 0, time.UTC), "M4": time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}[ref], "yyyy-mm-dd hh:mm:ss")
+	}
+	for ref, want := range map[string]excelize.CellType{"F4": excelize.CellTypeBool, "K4": excelize.CellTypeBool,
+		"F3": excelize.CellTypeSharedString, "G3": excelize.CellTypeSharedString, "O2": excelize.CellTypeSharedString, "L3": excelize.CellTypeSharedString} {
+		got, err := g.GetCellType("Credentials", ref)
+		if err != nil || (got != want && !(want == excelize.CellTypeSharedString && got == excelize.CellTypeInlineString)) {
+			t.Errorf("Credentials %s: cell type %v (%v), want %v", ref, got, err, want)
+		}
+	}
+	// Filters on the header row (the table's), and every header whole.
+	tables, err := g.GetTables("Credentials")
+	if err != nil || len(tables) != 1 || tables[0].Range != "A1:X4" {
+		t.Errorf("Credentials tables %+v (%v), want one over A1:X4, with its filter", tables, err)
+	}
+	for i, name := range rows[0] {
+		col, _ := excelize.ColumnNumberToName(i + 1)
+		if width, _ := g.GetColWidth("Credentials", col); width < float64(len(name)) {
+			t.Errorf("Credentials column %s (%s) is %v wide, narrower than its name", col, name, width)
 		}
 	}
 
@@ -317,4 +356,58 @@ func TestWorkbookCredentialsLimit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWorkbookCredentialsHostile: a user named like a formula stays
+// text, and a field that is not what its column should hold (a time
+// that is no time, a boolean that is neither) stays text as written:
+// nothing is lost or guessed.
+func TestWorkbookCredentialsHostile(t *testing.T) {
+	dir := t.TempDir()
+	fields := map[string]string{"user": "=HYPERLINK(\"http://evil.example\",\"x\")", "arn": "arn:aws:iam::111111111111:user/x",
+		"user_creation_time": "2020-13-45T99:00:00+00:00", "password_enabled": "yes", "mfa_active": "TRUE",
+		"password_last_used": "no_information", "access_key_1_last_rotated": "2024-02-29T23:59:59+02:00"}
+	var header, rec []string
+	for _, c := range credreport.Columns {
+		header = append(header, c)
+		v, ok := fields[c]
+		if !ok {
+			v = "N/A"
+		}
+		if strings.ContainsAny(v, `",`) {
+			v = `"` + strings.ReplaceAll(v, `"`, `""`) + `"`
+		}
+		rec = append(rec, v)
+	}
+	path := filepath.Join(dir, "a.csv")
+	if err := os.WriteFile(path, []byte(strings.Join(header, ",")+"\n"+strings.Join(rec, ",")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "audit.xlsx")
+	run := &result.Run{Run: result.RunInfo{ID: "r"}}
+	if err := Write(out, run, []Evidence{{AccountID: "111111111111", AccountName: "one", Path: path, Rows: 1}}, Options{TmpDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	g, err := excelize.OpenFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	c := columnsOf(t, g, "Credentials")
+	for col, want := range map[string]string{"user": fields["user"], "user_creation_time": "2020-13-45T99:00:00+00:00",
+		"password_enabled": "yes", "password_last_used": "no_information"} {
+		ref := c[col] + "2"
+		if got, _ := g.GetCellValue("Credentials", ref); got != want {
+			t.Errorf("Credentials %s (%s) = %q, want %q", col, ref, got, want)
+		}
+		checkCellTypes(t, g, "Credentials", 2, map[string]string{c[col]: textCell})
+	}
+	if formula, _ := g.GetCellFormula("Credentials", c["user"]+"2"); formula != "" {
+		t.Errorf("a user name became the formula %q", formula)
+	}
+	// Case does not matter for a boolean; a time with an offset is shown in UTC.
+	if typ, _ := g.GetCellType("Credentials", c["mfa_active"]+"2"); typ != excelize.CellTypeBool {
+		t.Errorf("mfa_active TRUE: cell type %v, want a boolean", typ)
+	}
+	checkDateCell(t, g, "Credentials", c["access_key_1_last_rotated"]+"2", time.Date(2024, 2, 29, 21, 59, 59, 0, time.UTC), "yyyy-mm-dd hh:mm:ss")
 }

@@ -250,9 +250,24 @@ func TestWorkbookTablesContinue(t *testing.T) {
 			t.Errorf("%s: %d rows read back, want %d", name, r, rows)
 		}
 	}
+	// Every part repeats its header on each printed page.
+	titles := map[string]string{}
+	for _, dn := range g.GetDefinedName() {
+		if dn.Name == "_xlnm.Print_Titles" {
+			titles[dn.Scope] = dn.RefersTo
+		}
+	}
+	for _, sheet := range wantSheets[1:] {
+		if want := "'" + sheet + "'!$1:$1"; titles[sheet] != want {
+			t.Errorf("%s: print titles %q, want %q", sheet, titles[sheet], want)
+		}
+	}
+	// An empty table is no table: one merged row says so.
 	got, err := g.GetRows("Empty")
-	if err != nil || len(got) != 2 || got[1][0] != "(none)" {
-		t.Errorf("Empty sheet: %q (%v)", got, err)
+	merged, _ := g.GetMergeCells("Empty")
+	tables, _ := g.GetTables("Empty")
+	if err != nil || len(got) != 2 || got[1][0] != "None" || len(merged) != 1 || merged[0].GetStartAxis() != "A2" || merged[0].GetEndAxis() != "E2" || len(tables) != 0 {
+		t.Errorf("Empty sheet: %q (%v), merged %v, tables %v; want one merged row A2:E2 saying None", got, err, merged, tables)
 	}
 }
 

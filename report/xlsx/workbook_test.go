@@ -69,8 +69,6 @@ func TestWorkbookCellsReadBack(t *testing.T) {
 	defer f.Close()
 
 	// Findings: critical first, then medium; the excepted high is not open.
-	// Columns: Severity, Account ID, Account name, Principal, Check,
-	// Credential, Age, Detail, Status, First seen, CIS, Security Hub, ARN.
 	rows, err := f.GetRows("Findings")
 	if err != nil {
 		t.Fatal(err)
@@ -78,32 +76,34 @@ func TestWorkbookCellsReadBack(t *testing.T) {
 	if len(rows) != 3 || rows[1][0] != "critical" || rows[2][0] != "medium" {
 		t.Fatalf("Findings rows %q, want critical then medium", rows)
 	}
+	c := columnsOf(t, f, "Findings")
 	for _, cell := range []struct{ ref, want string }{
-		{"B2", "011111111111"}, {"C2", "=HYPERLINK(\"http://x\")"}, {"D2", "<root_account>"}, {"G2", "400"},
-		{"H3", "0123"}, {"I2", "new"}, {"J2", "2026-10-01 06:00:00"},
+		{c["Account ID"] + "2", "011111111111"}, {c["Account name"] + "2", "=HYPERLINK(\"http://x\")"}, {c["Principal"] + "2", "<root_account>"},
+		{c["Age (days)"] + "2", "400"}, {c["Detail"] + "3", "0123"}, {c["Status"] + "2", "new"}, {c["First seen (UTC)"] + "2", "2026-10-01 06:00:00"},
 	} {
 		if got, _ := f.GetCellValue("Findings", cell.ref); got != cell.want {
 			t.Errorf("Findings %s = %q, want %q", cell.ref, got, cell.want)
 		}
 	}
-	checkCellTypes(t, f, "Findings", 2, map[string]string{"A": textCell, "B": textCell, "C": textCell, "G": numberCell, "J": numberCell})
-	checkCellTypes(t, f, "Findings", 3, map[string]string{"H": textCell})
-	if formula, _ := f.GetCellFormula("Findings", "C2"); formula != "" {
+	checkCellTypes(t, f, "Findings", 2, map[string]string{"A": textCell, c["Account ID"]: textCell, c["Account name"]: textCell,
+		c["Age (days)"]: numberCell, c["First seen (UTC)"]: numberCell})
+	checkCellTypes(t, f, "Findings", 3, map[string]string{c["Detail"]: textCell})
+	if formula, _ := f.GetCellFormula("Findings", c["Account name"]+"2"); formula != "" {
 		t.Errorf("an account name became the formula %q", formula)
 	}
-	checkDateCell(t, f, "Findings", "J2", firstSeen, "yyyy-mm-dd hh:mm:ss")
+	checkDateCell(t, f, "Findings", c["First seen (UTC)"]+"2", firstSeen, "yyyy-mm-dd hh:mm:ss")
 	checkSeverityFill(t, f, "Findings", "A2", "C00000")
 	checkSeverityFill(t, f, "Findings", "A3", "FFC000")
 
-	// Family sheets carry the date the age counts from.
-	// Root account: Severity, Account ID, Account name, Check, Credential, Since, Age, …
-	checkDateCell(t, f, "Root account", "F2", since, "yyyy-mm-dd hh:mm:ss")
-	checkCellTypes(t, f, "Root account", 2, map[string]string{"G": numberCell})
+	// Family sheets carry the date the age counts from, named for what
+	// it is: on Root account, a key's creation.
+	rc := columnsOf(t, f, "Root account")
+	checkDateCell(t, f, "Root account", rc["Key created (UTC)"]+"2", since, "yyyy-mm-dd hh:mm:ss")
+	checkCellTypes(t, f, "Root account", 2, map[string]string{rc["Age (days)"]: numberCell})
 
 	// Excepted: the exception's expiry is a date without a time.
-	// Columns: Severity … Detail (H), Reason, Owner, Approved by, Expires (L).
 	checkSeverityFill(t, f, "Excepted", "A2", "FF6600")
-	checkDateCell(t, f, "Excepted", "L2", expires, "yyyy-mm-dd")
+	checkDateCell(t, f, "Excepted", columnsOf(t, f, "Excepted")["Expires"]+"2", expires, "yyyy-mm-dd")
 
 	// Accounts: counts are numbers, the report time a date.
 	// Columns: Account ID, Account name, Status, Error, Users, Report generated, Password policy, Critical, High, Medium, Low.
@@ -127,8 +127,8 @@ func TestWorkbookCellsReadBack(t *testing.T) {
 	checkChecksSheet(t, f, rows)
 
 	// Column widths, listed in ascending order as SpreadsheetML wants.
-	if width, err := f.GetColWidth("Findings", "H"); err != nil || width != 70 {
-		t.Errorf("Findings column H (Detail) is %v wide (%v), want 70", width, err)
+	if width, err := f.GetColWidth("Findings", c["Detail"]); err != nil || width != 46 {
+		t.Errorf("Findings column %s (Detail) is %v wide (%v), want 46", c["Detail"], width, err)
 	}
 	sheetXML := zipPart(t, path, "xl/worksheets/sheet2.xml")
 	var mins []int
@@ -136,8 +136,8 @@ func TestWorkbookCellsReadBack(t *testing.T) {
 		n, _ := strconv.Atoi(m[1])
 		mins = append(mins, n)
 	}
-	if len(mins) != 13 || !slices.IsSorted(mins) {
-		t.Errorf("Findings <cols> starts %v, want 13 columns in ascending order", mins)
+	if len(mins) != len(c) || !slices.IsSorted(mins) {
+		t.Errorf("Findings <cols> starts %v, want %d columns in ascending order", mins, len(c))
 	}
 
 	// Every sheet prints landscape, one page wide.
@@ -185,6 +185,27 @@ func checkChecksSheet(t *testing.T, f *excelize.File, rows [][]string) {
 	if tables, err := f.GetTables("Checks"); err != nil || len(tables) != 1 || tables[0].Range != "A1:L"+strconv.Itoa(len(rows)) {
 		t.Errorf("Checks tables = %+v (%v), want one over A1:L%d", tables, err, len(rows))
 	}
+}
+
+// columnsOf maps the headers of a sheet's first row to their columns.
+func columnsOf(t *testing.T, f *excelize.File, sheet string) map[string]string {
+	t.Helper()
+	rows, err := f.GetRows(sheet)
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("%s: rows %v (%v)", sheet, rows, err)
+	}
+	cols := map[string]string{}
+	for i, name := range rows[0] {
+		col, err := excelize.ColumnNumberToName(i + 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, dup := cols[name]; dup {
+			t.Errorf("%s: header %q twice", sheet, name)
+		}
+		cols[name] = col
+	}
+	return cols
 }
 
 // checkSeverityFill checks that a cell is filled with the given colour.
