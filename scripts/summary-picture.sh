@@ -14,8 +14,7 @@
 #
 # Needs soffice (LibreOffice) and pdftoppm on PATH. The crop box fits the
 # sample's Summary on an A4 landscape page; when the Summary's layout
-# changes, look at the picture and adjust CROP. The Summary's overdue
-# column reads "not set": the sample configures no due dates.
+# changes, look at the picture and adjust CROP.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +23,7 @@ for tool in soffice pdftoppm; do
 done
 
 # x, y, width, height in pixels at 110 dpi.
-CROP=(-x 60 -y 85 -W 1120 -H 660)
+CROP=(-x 30 -y 30 -W 1200 -H 700)
 out=docs/images/summary.png
 
 work=$(mktemp -d)
