@@ -19,7 +19,8 @@ import (
 var ErrUnsorted = errors.New("previous findings are not in report order")
 
 // Runs sets every finding's Status and FirstSeen against earlier
-// runs' findings.json documents, newest first, fills cur.Resolved,
+// runs' findings.json documents, newest first, fills cur.Resolved (each
+// with its ID, audit.Identify, and no remediation or due date),
 // cur.Changes and each account's PreviousRunID, and recomputes the
 // summary. cur's findings must be in audit.Less order, as findings.json
 // is.
@@ -79,6 +80,9 @@ func RunsThen(cur *result.Run, then func(f *audit.Finding), earlier ...io.Reader
 		if err != nil {
 			return errors.Join(fmt.Errorf("earlier run %d: %w", i+1, err), markFirstRun())
 		}
+		// What a run derives from a finding is not compared: its
+		// decoding is skipped (resolved findings get theirs anew).
+		p.SkipDerived()
 		m.sources = append(m.sources, &prevSource{prev: p, info: p.Info(), index: i})
 		// The first earlier run that audited an account audited now is
 		// that account's baseline.
@@ -259,6 +263,10 @@ func (m *merger) resolve() {
 	}
 	gone := m.p
 	gone.Status, gone.FirstSeen, gone.Exception = audit.StatusResolved, m.firstSeen(), nil
+	// Its ID, from its key; no remediation, due date or lateness: the
+	// earlier run's were not read (jsonfile.Reader.SkipDerived), and a
+	// resolved finding has none (audit.SLA.SetActionable).
+	audit.Identify(&gone)
 	m.then(&gone)
 	m.cur.Resolved = append(m.cur.Resolved, gone)
 }

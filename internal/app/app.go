@@ -484,12 +484,17 @@ type evaluation struct {
 // audit.xlsx, then the manifest last. A team whose files fail is recorded
 // in run.Run.TeamFailures (and logged); the rest is written.
 func writeReports(log *slog.Logger, dir string, run *result.Run, evidence []xlsx.Evidence, teams []Team, tmpl *template.Template, wb xlsx.Options, lap func(string)) error {
+	// The files written here are hashed as they are written, for the
+	// manifest, instead of read again (findings.json is most of the run
+	// folder).
+	hashed := map[string]runfolder.ManifestFile{}
 	write := func(name string, render func(io.Writer) error) error {
 		f, err := perm.Create(filepath.Join(dir, name))
 		if err != nil {
 			return err
 		}
-		w := bufio.NewWriterSize(f, 1<<20)
+		hw := runfolder.NewHashWriter(f)
+		w := bufio.NewWriterSize(hw, 1<<20)
 		if err := render(w); err != nil {
 			f.Close()
 			return fmt.Errorf("render %s: %w", name, err)
@@ -498,7 +503,12 @@ func writeReports(log *slog.Logger, dir string, run *result.Run, evidence []xlsx
 			f.Close()
 			return fmt.Errorf("write %s: %w", name, err)
 		}
-		return f.Close()
+		if err := f.Close(); err != nil {
+			return err
+		}
+		path := filepath.ToSlash(name)
+		hashed[path] = hw.Entry(path)
+		return nil
 	}
 	// The teams' files come first, so that the run's own reports can name
 	// the teams whose files could not be written.
@@ -527,7 +537,7 @@ func writeReports(log *slog.Logger, dir string, run *result.Run, evidence []xlsx
 		return fmt.Errorf("render audit.xlsx: %w", err)
 	}
 	lap("audit.xlsx")
-	files, err := runfolder.BuildManifest(dir)
+	files, err := runfolder.BuildManifestWith(dir, hashed)
 	if err != nil {
 		return fmt.Errorf("build manifest: %w", err)
 	}
