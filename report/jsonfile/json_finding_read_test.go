@@ -752,6 +752,7 @@ func benchPreviousDoc(b *testing.B, n int) []byte {
 		f.ARN = "arn:aws:iam::" + f.AccountID + ":user/" + f.Principal
 		f.Check = checks[i%4]
 		f.AgeDays = audit.DaysOf(i % 1000)
+		audit.DefaultSLA().SetActionable(&f, run.Run.AsOf)
 		if i%10 == 0 {
 			f.Exception = &audit.Exception{Account: "*", Principal: "user-*", Check: f.Check, Reason: "accepted",
 				Owner: "team", ApprovedBy: "ciso", Expires: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), Source: "exceptions.yaml:3"}
@@ -790,26 +791,35 @@ func BenchmarkPreviousNext(b *testing.B) {
 			return len(slice(run))
 		})
 	})
-	b.Run("new", func(b *testing.B) {
-		bench(b, func(r io.Reader) int {
-			p, err := NewReader(r)
-			if err != nil {
-				b.Fatal(err)
-			}
-			count := 0
-			for {
-				var f audit.Finding
-				ok, err := p.Next(&f)
+	for _, skip := range []bool{false, true} {
+		name := "new"
+		if skip {
+			name = "new-skip-derived"
+		}
+		b.Run(name, func(b *testing.B) {
+			bench(b, func(r io.Reader) int {
+				p, err := NewReader(r)
 				if err != nil {
 					b.Fatal(err)
 				}
-				if !ok {
-					return count
+				if skip {
+					p.SkipDerived()
 				}
-				count++
-			}
+				count := 0
+				for {
+					var f audit.Finding
+					ok, err := p.Next(&f)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if !ok {
+						return count
+					}
+					count++
+				}
+			})
 		})
-	})
+	}
 }
 
 // BenchmarkReadJSONFindings reads the same document as ReadStreaming
