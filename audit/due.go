@@ -47,16 +47,34 @@ func (s SLA) Validate() error {
 // no fix and is due no more, so the due date and lateness it had in an
 // earlier run are cleared. A finding with no FirstSeen, or a severity
 // s has no days for, gets no due date either.
+//
+// It is Identify then SetDue: a run calls Identify as each finding is
+// evaluated and SetDue once the comparison with earlier runs has set
+// FirstSeen.
 func (s SLA) SetActionable(f *Finding, asOf time.Time) {
+	Identify(f)
+	s.SetDue(f, asOf)
+}
+
+// Identify sets what depends on f alone: its ID (Key().ID()) and, unless
+// f is resolved, its Remediation (RemediationFor); a resolved finding's
+// Remediation is cleared.
+func Identify(f *Finding) {
 	f.ID = f.Key().ID()
-	f.Due, f.OverdueDays = time.Time{}, Days{}
 	if f.Status == StatusResolved {
 		f.Remediation = ""
 		return
 	}
 	f.Remediation = RemediationFor(f)
+}
+
+// SetDue sets f's Due and OverdueDays as SetActionable describes, from
+// its status, exception, severity and FirstSeen; it clears them on a
+// finding that is not open or has no FirstSeen.
+func (s SLA) SetDue(f *Finding, asOf time.Time) {
+	f.Due, f.OverdueDays = time.Time{}, Days{}
 	days, ok := s[f.Severity]
-	if !f.Open() || !ok || f.FirstSeen.IsZero() {
+	if f.Status == StatusResolved || !f.Open() || !ok || f.FirstSeen.IsZero() {
 		return
 	}
 	y, m, d := f.FirstSeen.UTC().Date()

@@ -19,7 +19,8 @@ import (
 var ErrUnsorted = errors.New("previous findings are not in report order")
 
 // Runs sets every finding's Status and FirstSeen against earlier
-// runs' findings.json documents, newest first, fills cur.Resolved,
+// runs' findings.json documents, newest first, fills cur.Resolved (each
+// with its ID, audit.Identify, and no remediation or due date),
 // cur.Changes and each account's PreviousRunID, and recomputes the
 // summary. cur's findings must be in audit.Less order, as findings.json
 // is.
@@ -37,6 +38,21 @@ var ErrUnsorted = errors.New("previous findings are not in report order")
 // finding is new and first seen now. On error cur is left as a first run
 // and the error returned.
 func Runs(cur *result.Run, earlier ...io.Reader) error {
+	return RunsThen(cur, nil, earlier...)
+}
+
+// RunsThen is Runs, calling then (when not nil) with every finding once
+// its Status and FirstSeen are set, in the same pass over the findings:
+// each current finding (in the FindingSet's Update, so that what then
+// changes is stored; the contract of result.CheckUpdate applies) and
+// each resolved one (in cur.Resolved). A run that derives fields from
+// the status and first sighting (due dates) sets them there instead of
+// in a second pass. When the comparison fails and cur is left as a first
+// run, then is called again on the findings as marked new.
+func RunsThen(cur *result.Run, then func(f *audit.Finding), earlier ...io.Reader) error {
+	if then == nil {
+		then = func(*audit.Finding) {}
+	}
 	markFirstRun := func() error {
 		cur.Changes, cur.Resolved = nil, nil
 		for i := range cur.Accounts {
@@ -45,6 +61,7 @@ func Runs(cur *result.Run, earlier ...io.Reader) error {
 		err := cur.FindingSet().Update(func(fs []audit.Finding) error {
 			for i := range fs {
 				fs[i].Status, fs[i].FirstSeen = audit.StatusNew, cur.Run.AsOf
+				then(&fs[i])
 			}
 			return nil
 		})
@@ -57,12 +74,15 @@ func Runs(cur *result.Run, earlier ...io.Reader) error {
 	for _, a := range cur.Accounts {
 		statusNow[a.ID] = a.Status
 	}
-	m := merger{cur: cur, statusNow: statusNow, owner: map[string]int{}}
+	m := merger{cur: cur, statusNow: statusNow, owner: map[string]int{}, then: then}
 	for i, r := range earlier {
 		p, err := jsonfile.NewReader(r)
 		if err != nil {
 			return errors.Join(fmt.Errorf("earlier run %d: %w", i+1, err), markFirstRun())
 		}
+		// What a run derives from a finding is not compared: its
+		// decoding is skipped (resolved findings get theirs anew).
+		p.SkipDerived()
 		m.sources = append(m.sources, &prevSource{prev: p, info: p.Info(), index: i})
 		// The first earlier run that audited an account audited now is
 		// that account's baseline.
@@ -131,6 +151,8 @@ type merger struct {
 	p    audit.Finding
 	pSrc *prevSource
 	ok   bool
+	// then is called with each finding once decided.
+	then func(f *audit.Finding)
 }
 
 // run decides every current finding (new or persisting) and every
@@ -153,12 +175,14 @@ func (m *merger) run() error {
 			}
 			if m.ok && m.p.Key() == c.Key() {
 				c.Status, c.FirstSeen = audit.StatusPersisting, m.firstSeen()
+				m.then(c)
 				if err := m.advance(); err != nil {
 					return err
 				}
 				continue
 			}
 			c.Status, c.FirstSeen = audit.StatusNew, m.cur.Run.AsOf
+			m.then(c)
 		}
 		return nil
 	})
@@ -239,5 +263,10 @@ func (m *merger) resolve() {
 	}
 	gone := m.p
 	gone.Status, gone.FirstSeen, gone.Exception = audit.StatusResolved, m.firstSeen(), nil
+	// Its ID, from its key; no remediation, due date or lateness: the
+	// earlier run's were not read (jsonfile.Reader.SkipDerived), and a
+	// resolved finding has none (audit.SLA.SetActionable).
+	audit.Identify(&gone)
+	m.then(&gone)
 	m.cur.Resolved = append(m.cur.Resolved, gone)
 }

@@ -256,3 +256,79 @@ func TestRunsBrokenEarlier(t *testing.T) {
 }
 
 func len64(s string) int64 { return int64(len(s)) }
+
+// TestRunsThen: the hook sees every current finding once its status and
+// first sighting are decided, in the store's own pass (what it sets is
+// stored), and every resolved one; when the comparison fails it sees the
+// findings again, marked new.
+func TestRunsThen(t *testing.T) {
+	t1 := time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)
+	t2 := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
+	f := func(principal string) audit.Finding {
+		return audit.Finding{AccountID: "A", Principal: principal, Check: audit.UserInactive, Credential: "user", Severity: audit.Low}
+	}
+	accounts := []result.Account{{ID: "A", Status: result.StatusCollected}}
+	prev := &result.Run{Run: result.RunInfo{ID: "prev", AsOf: t1}, Accounts: accounts,
+		Findings: result.Findings{f("alice"), f("bob")}}
+	// due marks what the hook saw: the day after FirstSeen, and the status
+	// in the detail.
+	due := func(f *audit.Finding) {
+		f.Due, f.Detail = f.FirstSeen.AddDate(0, 0, 1), "seen as "+f.Status
+	}
+	tests := []struct {
+		name    string
+		earlier []io.Reader
+		want    map[string]string // principal: status seen
+		first   map[string]time.Time
+	}{
+		{"compared", []io.Reader{asJSON(t, prev)},
+			map[string]string{"alice": audit.StatusPersisting, "carol": audit.StatusNew, "bob": audit.StatusResolved},
+			map[string]time.Time{"alice": t1, "carol": t2, "bob": t1}},
+		{"comparison failed", []io.Reader{strings.NewReader(`{"run": {"id": "x"}, "findings": [{"severity": "catastrophic"}]}`)},
+			map[string]string{"alice": audit.StatusNew, "carol": audit.StatusNew},
+			map[string]time.Time{"alice": t2, "carol": t2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store, err := findingstore.Create(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer store.Close()
+			if err := store.Add([]audit.Finding{f("alice"), f("carol")}); err != nil {
+				t.Fatal(err)
+			}
+			cur := &result.Run{Run: result.RunInfo{ID: "cur", AsOf: t2}, Accounts: accounts, Findings: store}
+			calls := 0
+			err = RunsThen(cur, func(f *audit.Finding) { calls++; due(f) }, tt.earlier...)
+			if (err != nil) != (tt.name == "comparison failed") {
+				t.Fatalf("RunsThen = %v", err)
+			}
+			got := map[string]audit.Finding{}
+			if err := store.EachAccount(func(fs []audit.Finding) error {
+				for _, f := range fs {
+					got[f.Principal] = f
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range cur.Resolved {
+				got[f.Principal] = f
+			}
+			if len(got) != len(tt.want) {
+				t.Errorf("findings %v, want %v", got, tt.want)
+			}
+			for p, status := range tt.want {
+				g := got[p]
+				if g.Status != status || g.Detail != "seen as "+status || !g.FirstSeen.Equal(tt.first[p]) || !g.Due.Equal(tt.first[p].AddDate(0, 0, 1)) {
+					t.Errorf("%s: status %q, detail %q, first seen %v, due %v; want %s seen by the hook, first seen %v",
+						p, g.Status, g.Detail, g.FirstSeen, g.Due, status, tt.first[p])
+				}
+			}
+			if min := len(tt.want); calls < min {
+				t.Errorf("%d calls, want at least %d", calls, min)
+			}
+		})
+	}
+}

@@ -169,7 +169,7 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 		dir: dir, log: log, run: run, store: store,
 		eval:       audit.Evaluator{Thresholds: opts.Thresholds, AsOf: asOf},
 		exceptions: exceptions.NewApplier(opts.Exceptions, asOf),
-		ownerOpts:  &opts.Owners, owners: map[string]*accountOwners{},
+		ownerOpts:  &opts.Owners,
 	}
 	if sel, ok := opts.Source.(collect.UserSelector); ok && len(opts.Owners.TagKeys) > 0 {
 		sel.SelectUsers(usersWithFindings(a.eval))
@@ -210,10 +210,6 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 	}
 	lap("collect, parse and evaluate")
 	sort.SliceStable(run.Accounts, func(i, j int) bool { return run.Accounts[i].ID < run.Accounts[j].ID })
-	if err := assignOwners(store, a.owners); err != nil {
-		store.Close()
-		return nil, fmt.Errorf("run %s: owners: %w (the run folder %s has no manifest and is incomplete)", runID, err, dir)
-	}
 	run.Exceptions = a.exceptions.Uses()
 	// An interrupted run still reports what it audited against its
 	// history, within a short time of its own.
@@ -224,11 +220,7 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 		defer cancel()
 	}
 	run.SetStatus()
-	compareWithHistory(hctx, log, opts, run)
-	if err := setActionable(run, sla); err != nil {
-		store.Close()
-		return nil, fmt.Errorf("run %s: %w (the run folder %s has no manifest and is incomplete)", runID, err, dir)
-	}
+	compareWithHistory(hctx, log, opts, run, sla)
 	run.Run.FinishedAt = clock().UTC()
 	lap("exceptions and history")
 
@@ -278,7 +270,13 @@ const historyAfterCancel = 30 * time.Second
 // account against the newest earlier run that audited it, and adds the
 // trend of earlier runs. A history that cannot be read is logged, and the
 // run treated as the first.
-func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run *result.Run) {
+//
+// Each finding's due date and lateness (audit.SLA.SetDue) are set in the
+// comparison's own pass, once its FirstSeen is known; a resolved
+// finding is given its ID and cleared of its fix and due date
+// (audit.SLA.SetActionable). Current findings got their ID, remediation
+// and owner before they were stored (auditor.account).
+func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run *result.Run, sla audit.SLA) {
 	store := opts.History
 	if store == nil {
 		store = history.Local{Root: opts.OutDir}
@@ -306,7 +304,15 @@ func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run
 		}
 		docs = append(docs, rd)
 	}
-	if err := compare.Runs(run, docs...); err != nil {
+	asOf := run.Run.AsOf
+	actionable := func(f *audit.Finding) {
+		if f.Status == audit.StatusResolved {
+			sla.SetActionable(f, asOf)
+			return
+		}
+		sla.SetDue(f, asOf)
+	}
+	if err := compare.RunsThen(run, actionable, docs...); err != nil {
 		if len(earlier) > 0 {
 			log.Warn("earlier runs not comparable; every finding is reported as new", "run", earlier[0].RunID, "err", err)
 		} else {
@@ -318,28 +324,6 @@ func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run
 		runs = nil
 	}
 	run.Trend = history.Trend(runs, run, TrendRuns)
-}
-
-// setActionable gives every finding of the run, current and resolved,
-// its stable ID, and the current ones their remediation and, when open,
-// their due date and lateness at the run's as-of (audit.SLA.SetActionable),
-// in one pass over the findings. It runs after the comparison with the
-// history, which sets FirstSeen, whichever store the history came from.
-func setActionable(run *result.Run, sla audit.SLA) error {
-	asOf := run.Run.AsOf
-	err := run.FindingSet().Update(func(fs []audit.Finding) error {
-		for i := range fs {
-			sla.SetActionable(&fs[i], asOf)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("due dates: %w", err)
-	}
-	for i := range run.Resolved {
-		sla.SetActionable(&run.Resolved[i], asOf)
-	}
-	return nil
 }
 
 // auditor receives accounts from the source one at a time.
@@ -355,9 +339,8 @@ type auditor struct {
 	findings []audit.Finding
 	// storeErr is the first failure to store findings; it ends the run.
 	storeErr error
-	// owners holds what each account offers to name its findings' owners.
+	// ownerOpts says what names the owners of findings.
 	ownerOpts *OwnerOptions
-	owners    map[string]*accountOwners
 }
 
 // account stores one account's evidence and evaluates it.
@@ -410,7 +393,13 @@ func (a *auditor) account(res collect.AccountResult) error {
 		}
 	}
 	a.exceptions.Apply(findings)
-	a.owners[acct.ID] = ownersOf(findings, &res, &acct, a.ownerOpts)
+	// What depends on the finding and its account alone is set before
+	// it is stored, so that no later pass rewrites the store for it.
+	owners := ownersOf(findings, &res, &acct, a.ownerOpts)
+	for i := range findings {
+		assignOwner(&findings[i], owners)
+		audit.Identify(&findings[i])
+	}
 	if n, ok := ownerLookupNotRun(&res.UserTags); ok && res.Status == collect.Collected {
 		acct.ChecksNotRun = append(acct.ChecksNotRun, n)
 	}
@@ -495,12 +484,17 @@ type evaluation struct {
 // audit.xlsx, then the manifest last. A team whose files fail is recorded
 // in run.Run.TeamFailures (and logged); the rest is written.
 func writeReports(log *slog.Logger, dir string, run *result.Run, evidence []xlsx.Evidence, teams []Team, tmpl *template.Template, wb xlsx.Options, lap func(string)) error {
+	// The files written here are hashed as they are written, for the
+	// manifest, instead of read again (findings.json is most of the run
+	// folder).
+	hashed := map[string]runfolder.ManifestFile{}
 	write := func(name string, render func(io.Writer) error) error {
 		f, err := perm.Create(filepath.Join(dir, name))
 		if err != nil {
 			return err
 		}
-		w := bufio.NewWriterSize(f, 1<<20)
+		hw := runfolder.NewHashWriter(f)
+		w := bufio.NewWriterSize(hw, 1<<20)
 		if err := render(w); err != nil {
 			f.Close()
 			return fmt.Errorf("render %s: %w", name, err)
@@ -509,7 +503,12 @@ func writeReports(log *slog.Logger, dir string, run *result.Run, evidence []xlsx
 			f.Close()
 			return fmt.Errorf("write %s: %w", name, err)
 		}
-		return f.Close()
+		if err := f.Close(); err != nil {
+			return err
+		}
+		path := filepath.ToSlash(name)
+		hashed[path] = hw.Entry(path)
+		return nil
 	}
 	// The teams' files come first, so that the run's own reports can name
 	// the teams whose files could not be written.
@@ -538,7 +537,7 @@ func writeReports(log *slog.Logger, dir string, run *result.Run, evidence []xlsx
 		return fmt.Errorf("render audit.xlsx: %w", err)
 	}
 	lap("audit.xlsx")
-	files, err := runfolder.BuildManifest(dir)
+	files, err := runfolder.BuildManifestWith(dir, hashed)
 	if err != nil {
 		return fmt.Errorf("build manifest: %w", err)
 	}

@@ -192,22 +192,6 @@ func ownerLookupNotRun(tags *collect.UserTags) (audit.NotRun, bool) {
 	return audit.NotRun{Checks: []string{OwnerLookup}, Reason: tags.Err.Error(), Failed: tags.Failed}, true
 }
 
-// assignOwners sets the owner of every finding of the run from what each
-// account offered (an account without an entry offers nothing).
-func assignOwners(set result.FindingSet, owners map[string]*accountOwners) error {
-	none := &accountOwners{}
-	return set.Update(func(fs []audit.Finding) error {
-		o := owners[fs[0].AccountID]
-		if o == nil {
-			o = none
-		}
-		for i := range fs {
-			assignOwner(&fs[i], o)
-		}
-		return nil
-	})
-}
-
 // usersWithFindings returns the function that names the users of an
 // account's result that the credential-report checks find something
 // about, so that a source looks up only their tags. It evaluates the

@@ -326,7 +326,7 @@ func TestCompareWithHistoryNoPreviousRunStoreFails(t *testing.T) {
 		Findings: brokenSet{store}}
 	var logs strings.Builder
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	compareWithHistory(context.Background(), log, Options{OutDir: out, History: history.Local{Root: out}}, run)
+	compareWithHistory(context.Background(), log, Options{OutDir: out, History: history.Local{Root: out}}, run, audit.DefaultSLA())
 	if !strings.Contains(logs.String(), "disk gone") {
 		t.Errorf("the store's failure is not logged:\n%s", logs.String())
 	}

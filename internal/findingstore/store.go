@@ -12,6 +12,9 @@
 //
 //	status        1 byte: index into {"", new, persisting, resolved}
 //	first_seen    12 bytes: int64 Unix seconds, uint32 nanoseconds, little endian
+//	due           12 bytes, as first_seen
+//	overdue       1 byte: 1 when overdue_days is valid, else 0;
+//	              then 8 bytes: int64 overdue_days, little endian
 //	principal     uvarint length, bytes
 //	arn           uvarint length, bytes
 //	check         uvarint index into the string table
@@ -23,10 +26,16 @@
 //	age_days      varint
 //	since         if set: varint Unix seconds, uvarint nanoseconds
 //	exception     uvarint: 0 for none, else 1 + index into the exception table
+//	id            uvarint length, bytes
+//	owner         uvarint index into the string table
+//	owner_source  uvarint index into the string table
+//	remediation   uvarint length, bytes
 //
 // The account ID and name are kept in the index entry and the severity is
-// that of the sub-block. Status and first_seen come first and have a fixed
-// width, so that Update rewrites them in place.
+// that of the sub-block. Status, first_seen, due and overdue come first
+// and have a fixed width (the head), so that Update rewrites them in
+// place: the comparison with earlier runs sets the status and first
+// sighting, and from them the due date and lateness, of every finding.
 package findingstore
 
 import (
@@ -68,15 +77,14 @@ func slot(sev audit.Severity) (int, bool) {
 	return 0, false
 }
 
-// fixedLen is the width of a record's head: status and first_seen.
-const fixedLen = 1 + 12
+// fixedLen is the width of a record's head: status, first_seen, due
+// and overdue.
+const fixedLen = 1 + 12 + 12 + 1 + 8
 
 // Bits of a record's flags byte.
 const (
 	ageValid = 1 << iota
 	sinceSet
-	dueSet
-	overdueValid
 )
 
 // zeroUnix is the Unix time of the zero time.Time.
@@ -85,6 +93,19 @@ var zeroUnix = time.Time{}.Unix()
 func appendFixedTime(b []byte, t time.Time) []byte {
 	b = binary.LittleEndian.AppendUint64(b, uint64(t.Unix()))
 	return binary.LittleEndian.AppendUint32(b, uint32(t.Nanosecond()))
+}
+
+// appendHead appends the fixed-width head of f's record: its status,
+// which must be known, FirstSeen, Due and OverdueDays.
+func appendHead(b []byte, f *audit.Finding) []byte {
+	code, _ := statusCode(f.Status)
+	b = appendFixedTime(append(b, code), f.FirstSeen)
+	b = appendFixedTime(b, f.Due)
+	valid := byte(0)
+	if f.OverdueDays.Valid {
+		valid = 1
+	}
+	return binary.LittleEndian.AppendUint64(append(b, valid), uint64(int64(f.OverdueDays.N)))
 }
 
 func fixedTime(b []byte) time.Time {
@@ -287,8 +308,7 @@ func compareKey(a, b *audit.Finding) int {
 
 // appendRecord appends the record of f, whose status is known, to b.
 func (s *Store) appendRecord(b []byte, f *audit.Finding) []byte {
-	code, _ := statusCode(f.Status)
-	b = appendFixedTime(append(b, code), f.FirstSeen)
+	b = appendHead(b, f)
 	b = appendString(b, f.Principal)
 	b = appendString(b, f.ARN)
 	b = binary.AppendUvarint(b, uint64(s.intern(f.Check)))
@@ -313,27 +333,13 @@ func (s *Store) appendRecord(b []byte, f *audit.Finding) []byte {
 	return s.appendAction(b, f)
 }
 
-// appendAction appends what makes f actionable: its ID, owner, due date,
-// overdue days and remediation.
+// appendAction appends what makes f actionable but its due date and
+// lateness (in the head): its ID, owner and remediation.
 func (s *Store) appendAction(b []byte, f *audit.Finding) []byte {
 	b = appendString(b, f.ID)
 	b = binary.AppendUvarint(b, uint64(s.intern(f.Owner)))
 	b = binary.AppendUvarint(b, uint64(s.intern(f.OwnerSource)))
-	b = appendString(b, f.Remediation)
-	var flags byte
-	due := !f.Due.IsZero()
-	if due {
-		flags |= dueSet
-	}
-	if f.OverdueDays.Valid {
-		flags |= overdueValid
-	}
-	b = append(b, flags)
-	b = binary.AppendVarint(b, int64(f.OverdueDays.N))
-	if due {
-		b = appendInstant(b, f.Due)
-	}
-	return b
+	return appendString(b, f.Remediation)
 }
 
 // appendInstant appends t as varints: Unix seconds, then nanoseconds.
@@ -416,7 +422,8 @@ func (s *Store) LenIn(in func(accountID string) bool) int {
 // made to the findings are written back to the store: every field but the
 // account's ID and name, as result.CheckUpdate allows (the findings stay
 // in audit.Less order, with known severities and statuses). When only
-// Status and FirstSeen changed, the records are rewritten in place;
+// Status, FirstSeen, Due and OverdueDays changed, the records are
+// rewritten in place;
 // otherwise the account's block is written anew at the end of the file
 // (the old one is left unused). When fn fails, or CheckUpdate refuses its
 // changes, Update stops before writing that account; the accounts before
@@ -581,8 +588,9 @@ func (s *Store) readAccount(a *account) ([]audit.Finding, error) {
 }
 
 // writeBack stores fs, a's findings as readAccount read them (s.orig)
-// and Update's fn changed them, if any changed: the Status and FirstSeen
-// of each in place when nothing else changed, else a new block.
+// and Update's fn changed them, if any changed: the head of each (Status,
+// FirstSeen, Due, OverdueDays) in place when nothing else changed, else a
+// new block.
 func (s *Store) writeBack(a *account, fs []audit.Finding) error {
 	dirty := false
 	var head [fixedLen]byte
@@ -591,8 +599,7 @@ func (s *Store) writeBack(a *account, fs []audit.Finding) error {
 		if !sameBody(f, &s.orig[i]) {
 			return s.write(a, fs)
 		}
-		code, _ := statusCode(f.Status) // checked by result.CheckUpdate
-		h := appendFixedTime(append(head[:0], code), f.FirstSeen)
+		h := appendHead(head[:0], f) // its status checked by result.CheckUpdate
 		pos := s.recs[s.order[i]].pos
 		if rec := s.buf[pos : pos+fixedLen]; !bytes.Equal(rec, h) {
 			copy(rec, h)
@@ -610,13 +617,14 @@ func (s *Store) writeBack(a *account, fs []audit.Finding) error {
 }
 
 // sameBody reports whether a and b are the same finding but for their
-// Status and FirstSeen, the fixed-width head of a record. A time or an
+// Status, FirstSeen, Due and OverdueDays, the fixed-width head of a
+// record. A time or an
 // exception that is equal but not identical counts as a change (the
 // block is then rewritten, which is correct if slower).
 func sameBody(a, b *audit.Finding) bool {
 	x, y := *a, *b
-	x.Status, x.FirstSeen = "", time.Time{}
-	y.Status, y.FirstSeen = "", time.Time{}
+	x.Status, x.FirstSeen, x.Due, x.OverdueDays = "", time.Time{}, time.Time{}, audit.Days{}
+	y.Status, y.FirstSeen, y.Due, y.OverdueDays = "", time.Time{}, time.Time{}, audit.Days{}
 	return x == y
 }
 
@@ -634,10 +642,6 @@ type record struct {
 
 	id, remediation [2]int32
 	owner, ownerSrc uint32
-	actionFlags     byte
-	overdue         int64
-	dueSec          int64
-	dueNsec         uint32
 }
 
 // parseRun appends to s.recs the records of a's sub-block k, which d holds
@@ -672,6 +676,11 @@ func (s *Store) finding(f *audit.Finding, d *decoder, r *record, a *account) {
 		SecurityHub: s.strs[r.secHub],
 		Status:      statuses[d.b[r.pos]],
 		FirstSeen:   fixedTime(d.b[r.pos+1:]),
+		Due:         fixedTime(d.b[r.pos+13:]),
+		OverdueDays: audit.Days{
+			N:     int(int64(binary.LittleEndian.Uint64(d.b[r.pos+26:]))),
+			Valid: d.b[r.pos+25] != 0,
+		},
 	}
 	if r.flags&sinceSet != 0 {
 		f.Since = time.Unix(r.sinceSec, int64(r.sinceNsec)).UTC()
@@ -682,10 +691,6 @@ func (s *Store) finding(f *audit.Finding, d *decoder, r *record, a *account) {
 	f.ID = d.s[r.id[0]:r.id[1]]
 	f.Owner, f.OwnerSource = s.strs[r.owner], s.strs[r.ownerSrc]
 	f.Remediation = d.s[r.remediation[0]:r.remediation[1]]
-	f.OverdueDays = audit.Days{N: int(r.overdue), Valid: r.actionFlags&overdueValid != 0}
-	if r.actionFlags&dueSet != 0 {
-		f.Due = time.Unix(r.dueSec, int64(r.dueNsec)).UTC()
-	}
 }
 
 // decoder parses records from b, whose bytes s also holds: strings are cut
@@ -701,7 +706,7 @@ type decoder struct {
 // the sizes of the string and exception tables. It reports whether the
 // bytes were a record.
 func (d *decoder) record(r *record, strs, excs int) bool {
-	if len(d.b)-d.i < fixedLen || int(d.b[d.i]) >= len(statuses) {
+	if len(d.b)-d.i < fixedLen || int(d.b[d.i]) >= len(statuses) || d.b[d.i+25] > 1 {
 		return false
 	}
 	d.i += fixedLen
@@ -722,11 +727,6 @@ func (d *decoder) record(r *record, strs, excs int) bool {
 	r.owner = d.index(strs)
 	r.ownerSrc = d.index(strs)
 	r.remediation = d.string()
-	r.actionFlags = d.byte()
-	r.overdue = d.varint()
-	if r.actionFlags&dueSet != 0 {
-		r.dueSec, r.dueNsec = d.instant()
-	}
 	return !d.bad
 }
 

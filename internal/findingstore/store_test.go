@@ -333,6 +333,44 @@ func TestUpdate(t *testing.T) {
 	compare(t, got, append(want, extra))
 }
 
+// TestUpdateHeadInPlace: changing only what a record's fixed-width head
+// holds (Status, FirstSeen, Due, OverdueDays), as the comparison with
+// earlier runs does, rewrites the records in place: the file does not
+// grow, and every value, zero or not, reads back.
+func TestUpdateHeadInPlace(t *testing.T) {
+	fs := fixture()
+	s := newStore(t, fs)
+	size := s.end
+	want := sorted(fs)
+	i := 0
+	err := s.Update(func(fs []audit.Finding) error {
+		for j := range fs {
+			f := &fs[j]
+			f.Status = []string{audit.StatusNew, audit.StatusPersisting, audit.StatusResolved, ""}[i%4]
+			f.FirstSeen = asOf.Add(-time.Duration(i) * time.Hour).In(berlin)
+			switch i % 3 {
+			case 0:
+				f.Due, f.OverdueDays = time.Time{}, audit.Days{}
+			case 1:
+				f.Due, f.OverdueDays = asOf.AddDate(0, 0, -i), audit.DaysOf(i)
+			case 2:
+				f.Due, f.OverdueDays = asOf.AddDate(0, 0, i).Add(time.Nanosecond), audit.DaysOf(0)
+			}
+			want[i] = *f
+			i++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.end != size {
+		t.Errorf("store grew from %d to %d bytes: the blocks were rewritten, not updated in place", size, s.end)
+	}
+	got, _ := collect(t, s.EachAccount)
+	compare(t, got, want)
+}
+
 // TestSelectAccounts: the In variants read only the accounts that pass,
 // and give what filtering the full iteration would.
 func TestSelectAccounts(t *testing.T) {

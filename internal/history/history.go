@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -59,34 +60,117 @@ func after(aAsOf time.Time, aID string, bAsOf time.Time, bID string) bool {
 	return runfolder.Rerun(aID) > runfolder.Rerun(bID)
 }
 
-// Findings is a verified copy of an earlier run's findings.json.
+// Findings is an earlier run's findings.json, verified against its
+// manifest: a temporary copy of it, or, for a run folder on a local file
+// system, the run's own file, read where it is and refused once it
+// changes (see OpenFindings).
 type Findings struct {
 	RunID string
 	file  *os.File
+	// copied is true when file is a temporary copy, which Close removes.
+	copied bool
+	// verified is the state of file when its bytes were verified, for a
+	// file read in place.
+	verified fileStamp
 }
 
-// Reader returns the document from its start.
+// fileStamp is what changes when a file's content is written: its size,
+// modification time and inode change time (the latter cannot be set
+// back by its owner).
+type fileStamp struct {
+	size         int64
+	mtime, ctime time.Time
+}
+
+// stampOf returns the current stamp of the open file f.
+func stampOf(f *os.File) (fileStamp, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return fileStamp{}, err
+	}
+	return fileStamp{size: fi.Size(), mtime: fi.ModTime(), ctime: changeTime(fi)}, nil
+}
+
+// errChanged means a findings.json read in place was written to after it
+// was verified.
+var errChanged = errors.New("findings.json changed after it was verified against the manifest")
+
+// unchanged returns errChanged when f's file was written to since it was
+// verified (a copy is never checked: only this process has it).
+func (f *Findings) unchanged() error {
+	if f.copied {
+		return nil
+	}
+	now, err := stampOf(f.file)
+	if err != nil {
+		return err
+	}
+	if !now.equal(f.verified) {
+		return fmt.Errorf("run %s: %w", f.RunID, errChanged)
+	}
+	return nil
+}
+
+func (a fileStamp) equal(b fileStamp) bool {
+	return a.size == b.size && a.mtime.Equal(b.mtime) && a.ctime.Equal(b.ctime)
+}
+
+// Reader returns the document from its start. For a file read in place
+// it fails when the file changed since it was verified, and the reader
+// fails as soon as it reads bytes written since: it checks the file
+// after each read.
 func (f *Findings) Reader() (io.Reader, error) {
+	if err := f.unchanged(); err != nil {
+		return nil, err
+	}
 	if _, err := f.file.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	return bufio.NewReaderSize(f.file, 1<<20), nil
+	if f.copied {
+		return bufio.NewReaderSize(f.file, 1<<20), nil
+	}
+	return bufio.NewReaderSize(checkedReader{f}, 1<<20), nil
 }
 
-// Close removes the copy.
+// checkedReader reads a file read in place, checking after each read
+// that it did not change since it was verified: the bytes it returns are
+// the verified ones.
+type checkedReader struct{ f *Findings }
+
+func (r checkedReader) Read(p []byte) (int, error) {
+	n, err := r.f.file.Read(p)
+	if cerr := r.f.unchanged(); cerr != nil {
+		return 0, cerr
+	}
+	return n, err
+}
+
+// Close closes the file, removing it if it is a copy.
 func (f *Findings) Close() error {
 	err := f.file.Close()
+	if !f.copied {
+		return err
+	}
 	if rerr := os.Remove(f.file.Name()); err == nil {
 		err = rerr
 	}
 	return err
 }
 
-// OpenFindings copies a run's findings.json into a temporary file,
-// checking its size and SHA-256 against the run's manifest on the way, so
-// a tampered or truncated file is never trusted and the document can be
-// streamed however large it is. The copy is made in tmpDir (os.TempDir
-// when empty).
+// OpenFindings opens a run's findings.json, checking its size and
+// SHA-256 against the run's manifest, so that a tampered or truncated
+// file is never trusted, and the document can be streamed however large
+// it is.
+//
+// A regular file on a local file system (a Store whose Open returns an
+// *os.File: Local) is hashed where it is, through the descriptor that
+// will read it, and kept open: its stamp (size, modification and change
+// times) is taken before and after hashing and must not differ, and
+// every later read checks it again (Findings.Reader), so a file written
+// to after it was verified is refused (a file replaced by rename is not
+// read: the descriptor keeps the verified one). Any other source (S3) is
+// copied into a temporary file in tmpDir (os.TempDir when empty) and
+// hashed on the way; only the copy is read.
 func OpenFindings(ctx context.Context, s Store, r Run, tmpDir string) (*Findings, error) {
 	var entry *runfolder.ManifestFile
 	for i := range r.Manifest.Files {
@@ -100,6 +184,11 @@ func OpenFindings(ctx context.Context, s Store, r Run, tmpDir string) (*Findings
 	src, err := s.Open(ctx, r, "findings.json")
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", r.Manifest.RunID, err)
+	}
+	if file, ok := src.(*os.File); ok {
+		if fi, err := file.Stat(); err == nil && fi.Mode().IsRegular() {
+			return verifyInPlace(r.Manifest.RunID, entry, file)
+		}
 	}
 	defer src.Close()
 	tmp, err := os.CreateTemp(tmpDir, "reporter-previous-findings-*.json")
@@ -116,10 +205,45 @@ func OpenFindings(ctx context.Context, s Store, r Run, tmpDir string) (*Findings
 	if err != nil {
 		return fail(fmt.Errorf("run %s: read findings.json: %w", r.Manifest.RunID, err))
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != entry.SHA256 || n != entry.Size {
-		return fail(fmt.Errorf("run %s: findings.json does not match its manifest (sha256 %s, manifest %s)", r.Manifest.RunID, got, entry.SHA256))
+	if err := matches(r.Manifest.RunID, entry, h.Sum(nil), n); err != nil {
+		return fail(err)
 	}
-	return &Findings{RunID: r.Manifest.RunID, file: tmp}, nil
+	return &Findings{RunID: r.Manifest.RunID, file: tmp, copied: true}, nil
+}
+
+// verifyInPlace hashes the local file and returns it open, with the
+// stamp it had while it was hashed. It closes file on error.
+func verifyInPlace(runID string, entry *runfolder.ManifestFile, file *os.File) (*Findings, error) {
+	fail := func(err error) (*Findings, error) {
+		file.Close()
+		return nil, err
+	}
+	before, err := stampOf(file)
+	if err != nil {
+		return fail(fmt.Errorf("run %s: findings.json: %w", runID, err))
+	}
+	h := sha256.New()
+	n, err := io.CopyBuffer(h, struct{ io.Reader }{file}, make([]byte, 1<<20))
+	if err != nil {
+		return fail(fmt.Errorf("run %s: read findings.json: %w", runID, err))
+	}
+	if err := matches(runID, entry, h.Sum(nil), n); err != nil {
+		return fail(err)
+	}
+	f := &Findings{RunID: runID, file: file, verified: before}
+	if err := f.unchanged(); err != nil {
+		return fail(err)
+	}
+	return f, nil
+}
+
+// matches checks a findings.json's SHA-256 and size against its manifest
+// entry.
+func matches(runID string, entry *runfolder.ManifestFile, sum []byte, n int64) error {
+	if got := hex.EncodeToString(sum); got != entry.SHA256 || n != entry.Size {
+		return fmt.Errorf("run %s: findings.json does not match its manifest (sha256 %s, manifest %s)", runID, got, entry.SHA256)
+	}
+	return nil
 }
 
 // Previous returns the findings of the newest run before (asOf, runID)

@@ -97,8 +97,9 @@ func TestPrevious(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// The verified copy is made in the folder given, not in /tmp.
-			if copies, _ := filepath.Glob(filepath.Join(tmp, "*")); (prev != nil) != (len(copies) == 1) {
+			// A local run folder's findings.json is read where it is:
+			// nothing is copied.
+			if copies, _ := filepath.Glob(filepath.Join(tmp, "*")); len(copies) > 0 {
 				t.Errorf("Previous() = %v with copies %v in the temporary folder", prev != nil, copies)
 			}
 			got := ""
@@ -223,7 +224,9 @@ func TestBaselines(t *testing.T) {
 				need[id] = true
 			}
 			tmp := t.TempDir()
-			got, err := Baselines(context.Background(), Local{Root: root}, log, day(10), "cur", need, tmp)
+			// Through a stream store, which copies what it verifies:
+			// the copies show which runs were read whole.
+			got, err := Baselines(context.Background(), streamStore{Local{Root: root}}, log, day(10), "cur", need, tmp)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -270,4 +273,165 @@ func TestBaselinesLookback(t *testing.T) {
 	if len(got) != 1 {
 		t.Errorf("Baselines() = %d runs, want only the previous run: the run that audited b is %d runs back", len(got), MaxLookback+1)
 	}
+}
+
+// streamStore is a Store whose files are streams, as S3's are: Open
+// hides the *os.File, so OpenFindings copies.
+type streamStore struct{ Local }
+
+func (s streamStore) Open(ctx context.Context, r Run, path string) (io.ReadCloser, error) {
+	f, err := s.Local.Open(ctx, r, path)
+	if err != nil {
+		return nil, err
+	}
+	return struct{ io.ReadCloser }{f}, nil
+}
+
+// TestOpenFindingsCopy: a findings.json that is not a local file is
+// verified on its way into a temporary copy in the folder given, which
+// is what is read, and which Close removes; a tampered one is refused and
+// leaves no copy.
+func TestOpenFindingsCopy(t *testing.T) {
+	root, tmp := t.TempDir(), t.TempDir()
+	dir := writeRun(t, root, "r5", day(5), 3)
+	runs, err := streamStore{Local{Root: root}}.Runs(context.Background())
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("Runs() = %v, %v", runs, err)
+	}
+	f, err := OpenFindings(context.Background(), streamStore{Local{Root: root}}, runs[0], tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copies, _ := filepath.Glob(filepath.Join(tmp, "*"))
+	if len(copies) != 1 {
+		t.Fatalf("copies %v in the temporary folder, want one", copies)
+	}
+	// The copy is read, whatever happens to the original afterwards.
+	if err := os.WriteFile(filepath.Join(dir, "findings.json"), []byte(`{"run":{"id":"forged"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rd, err := f.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := jsonfile.NewReader(rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := p.Info().ID; id != "r5" {
+		t.Fatalf("the copy reads as run %q; want r5", id)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if copies, _ := filepath.Glob(filepath.Join(tmp, "*")); len(copies) != 0 {
+		t.Errorf("copies %v left after Close", copies)
+	}
+	// The original is now tampered with: refused, nothing left behind.
+	if _, err := OpenFindings(context.Background(), streamStore{Local{Root: root}}, runs[0], tmp); err == nil || !strings.Contains(err.Error(), "does not match its manifest") {
+		t.Errorf("tampered stream: err = %v, want a mismatch", err)
+	}
+	if copies, _ := filepath.Glob(filepath.Join(tmp, "*")); len(copies) != 0 {
+		t.Errorf("copies %v left after a refused stream", copies)
+	}
+}
+
+// TestOpenFindingsInPlaceChanged: a local findings.json verified in
+// place is refused once it is written to: before a reader is made, or
+// while it is being read, even when the size and the modification time
+// are put back as they were. Of one replaced by rename, the forged file
+// is never read.
+func TestOpenFindingsInPlaceChanged(t *testing.T) {
+	open := func(t *testing.T) (*Findings, string) {
+		root := t.TempDir()
+		dir := writeRun(t, root, "r5", day(5), 3)
+		runs, err := Local{Root: root}.Runs(context.Background())
+		if err != nil || len(runs) != 1 {
+			t.Fatalf("Runs() = %v, %v", runs, err)
+		}
+		f, err := OpenFindings(context.Background(), Local{Root: root}, runs[0], t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f, filepath.Join(dir, "findings.json")
+	}
+	// overwrite writes the same number of bytes over the start of path
+	// and puts its modification time back, until the file's change time
+	// differs from the one f verified (it has a clock tick's
+	// granularity: a write within the tick of the last one keeps it).
+	overwrite := func(t *testing.T, f *Findings, path string) {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			w, err := os.OpenFile(path, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.WriteAt([]byte(`{"run":{"id":"x"`), 0); err != nil {
+				t.Fatal(err)
+			}
+			w.Close()
+			if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
+				t.Fatal(err)
+			}
+			now, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if now.Size() != fi.Size() || !now.ModTime().Equal(fi.ModTime()) {
+				t.Fatalf("size or modification time not put back: %v", now)
+			}
+			if !changeTime(now).Equal(f.verified.ctime) {
+				return
+			}
+		}
+	}
+	t.Run("written between hash and read", func(t *testing.T) {
+		f, path := open(t)
+		overwrite(t, f, path)
+		if _, err := f.Reader(); !errors.Is(err, errChanged) {
+			t.Fatalf("Reader() err = %v, want %v", err, errChanged)
+		}
+	})
+	t.Run("written while read", func(t *testing.T) {
+		f, path := open(t)
+		rd, err := f.Reader()
+		if err != nil {
+			t.Fatal(err)
+		}
+		overwrite(t, f, path)
+		if _, err := io.ReadAll(rd); !errors.Is(err, errChanged) {
+			t.Fatalf("read err = %v, want %v", err, errChanged)
+		}
+	})
+	t.Run("replaced by rename", func(t *testing.T) {
+		f, path := open(t)
+		forged := path + ".new"
+		if err := os.WriteFile(forged, []byte(`{"run":{"id":"forged"}}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(forged, path); err != nil {
+			t.Fatal(err)
+		}
+		// The verified file lost its link, which moves its change time
+		// unless within the same clock tick: it is refused, or read as
+		// it was verified. The forged file is never read.
+		rd, err := f.Reader()
+		if errors.Is(err, errChanged) {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := jsonfile.NewReader(rd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id := p.Info().ID; id != "r5" {
+			t.Fatalf("reads as run %q; want the verified r5 or a refusal", id)
+		}
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -53,6 +54,14 @@ func (m *Manifest) Failed() bool { return result.Failed(m.RunStatus(), m.Summary
 
 // BuildManifest hashes every file under dir except the manifest itself.
 func BuildManifest(dir string) ([]ManifestFile, error) {
+	return BuildManifestWith(dir, nil)
+}
+
+// BuildManifestWith is BuildManifest, except that a file known lists
+// (by its manifest path) with the size it has on disk is not read again:
+// its entry is known's. A run hashes the files it writes as it writes
+// them (HashWriter) and passes their entries here.
+func BuildManifestWith(dir string, known map[string]ManifestFile) ([]ManifestFile, error) {
 	var files []ManifestFile
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -65,6 +74,16 @@ func BuildManifest(dir string) ([]ManifestFile, error) {
 		rel = filepath.ToSlash(rel)
 		if rel == ManifestName {
 			return nil
+		}
+		if k, ok := known[rel]; ok {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			if info.Mode().IsRegular() && info.Size() == k.Size {
+				files = append(files, ManifestFile{Path: rel, Size: k.Size, SHA256: k.SHA256})
+				return nil
+			}
 		}
 		size, sum, err := HashFile(path)
 		if err != nil {
@@ -96,6 +115,30 @@ func Hash(r io.Reader) (int64, string, error) {
 		return 0, "", err
 	}
 	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// HashWriter passes what is written to it on to its writer, hashing
+// it as a manifest entry records it.
+type HashWriter struct {
+	w    io.Writer
+	h    hash.Hash
+	size int64
+}
+
+// NewHashWriter returns a HashWriter that writes to w.
+func NewHashWriter(w io.Writer) *HashWriter { return &HashWriter{w: w, h: sha256.New()} }
+
+// Write implements io.Writer: only the bytes w accepted are hashed.
+func (hw *HashWriter) Write(p []byte) (int, error) {
+	n, err := hw.w.Write(p)
+	hw.h.Write(p[:n])
+	hw.size += int64(n)
+	return n, err
+}
+
+// Entry returns the manifest entry of what was written, under path.
+func (hw *HashWriter) Entry(path string) ManifestFile {
+	return ManifestFile{Path: path, Size: hw.size, SHA256: hex.EncodeToString(hw.h.Sum(nil))}
 }
 
 // WriteManifest writes m as dir/manifest.json, atomically.

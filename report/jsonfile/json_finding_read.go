@@ -42,7 +42,37 @@ type Reader struct {
 	err error
 	// f is what each finding is decoded into before it is copied out.
 	f audit.Finding
+	// skipDerived is set by SkipDerived; each finding is then decoded
+	// into g.
+	skipDerived bool
+	g           findingSkipDerived
 }
+
+// SkipDerived makes Next leave out what a run derives from a finding,
+// its key and its first sighting (its ID, Remediation, Due and
+// OverdueDays): their members are checked as JSON and skipped, not
+// decoded, and the fields are zero. A reader that only compares
+// findings (compare) needs none of them, and the remediation is most
+// of a finding's bytes.
+func (p *Reader) SkipDerived() { p.skipDerived = true }
+
+// findingSkipDerived decodes a finding but the members SkipDerived
+// leaves out: they are named at a shallower depth than the embedded
+// Finding's fields, which they hide, and skip their values.
+type findingSkipDerived struct {
+	audit.Finding
+	ID          skipped `json:"id"`
+	Remediation skipped `json:"remediation"`
+	Due         skipped `json:"due"`
+	OverdueDays skipped `json:"overdue_days"`
+}
+
+// skipped is a member whose value is read and dropped.
+type skipped struct{}
+
+// UnmarshalJSONFrom implements json v2's UnmarshalerFrom: it skips the
+// value, after checking its syntax.
+func (skipped) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return dec.SkipValue() }
 
 // previousReadSize is the buffer a findings.json file is read through.
 const previousReadSize = 256 << 10
@@ -228,9 +258,16 @@ func (p *Reader) Next(f *audit.Finding) (bool, error) {
 		// Decoded into a fresh finding of p's own, so that members the
 		// element leaves out are zero and f needs no allocation of its
 		// own.
-		p.f = audit.Finding{}
-		err := jsonv2.UnmarshalDecode(p.dec, &p.f)
-		*f = p.f
+		var err error
+		if p.skipDerived {
+			p.g = findingSkipDerived{}
+			err = jsonv2.UnmarshalDecode(p.dec, &p.g)
+			*f = p.g.Finding
+		} else {
+			p.f = audit.Finding{}
+			err = jsonv2.UnmarshalDecode(p.dec, &p.f)
+			*f = p.f
+		}
 		if err != nil {
 			return false, p.fail(err)
 		}

@@ -752,6 +752,7 @@ func benchPreviousDoc(b *testing.B, n int) []byte {
 		f.ARN = "arn:aws:iam::" + f.AccountID + ":user/" + f.Principal
 		f.Check = checks[i%4]
 		f.AgeDays = audit.DaysOf(i % 1000)
+		audit.DefaultSLA().SetActionable(&f, run.Run.AsOf)
 		if i%10 == 0 {
 			f.Exception = &audit.Exception{Account: "*", Principal: "user-*", Check: f.Check, Reason: "accepted",
 				Owner: "team", ApprovedBy: "ciso", Expires: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), Source: "exceptions.yaml:3"}
@@ -790,26 +791,35 @@ func BenchmarkPreviousNext(b *testing.B) {
 			return len(slice(run))
 		})
 	})
-	b.Run("new", func(b *testing.B) {
-		bench(b, func(r io.Reader) int {
-			p, err := NewReader(r)
-			if err != nil {
-				b.Fatal(err)
-			}
-			count := 0
-			for {
-				var f audit.Finding
-				ok, err := p.Next(&f)
+	for _, skip := range []bool{false, true} {
+		name := "new"
+		if skip {
+			name = "new-skip-derived"
+		}
+		b.Run(name, func(b *testing.B) {
+			bench(b, func(r io.Reader) int {
+				p, err := NewReader(r)
 				if err != nil {
 					b.Fatal(err)
 				}
-				if !ok {
-					return count
+				if skip {
+					p.SkipDerived()
 				}
-				count++
-			}
+				count := 0
+				for {
+					var f audit.Finding
+					ok, err := p.Next(&f)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if !ok {
+						return count
+					}
+					count++
+				}
+			})
 		})
-	})
+	}
 }
 
 // BenchmarkReadJSONFindings reads the same document as ReadStreaming
@@ -826,4 +836,87 @@ func BenchmarkReadJSONFindings(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/finding")
+}
+
+// TestReaderSkipDerived: with SkipDerived, Next reads every member but
+// those a run derives (id, remediation, due, overdue_days), which are
+// left zero; a syntax error in one of them is still an error.
+func TestReaderSkipDerived(t *testing.T) {
+	asOf := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
+	full := audit.Finding{
+		AccountID: "111111111111", AccountName: "prod", Principal: "user/alice", ARN: "arn:aws:iam::111111111111:user/alice",
+		Check: audit.UserInactive, Severity: audit.Medium, Credential: "user", AgeDays: audit.DaysOf(120), Detail: "d",
+		CIS: "1.12", SecurityHub: "IAM.8", Since: asOf.AddDate(0, -4, 0), Status: audit.StatusPersisting, FirstSeen: asOf.AddDate(0, -1, 0),
+		Exception: &audit.Exception{Account: "*", Principal: "user/alice", Check: audit.UserInactive, Reason: "r", Owner: "o", Expires: asOf},
+		ID:        "0123456789abcdef0123", Owner: "team-a", OwnerSource: "route", Due: asOf.AddDate(0, 2, 0), OverdueDays: audit.DaysOf(3),
+		Remediation: "aws iam delete-login-profile --user-name 'alice'",
+	}
+	run := &result.Run{Run: result.RunInfo{ID: "r", AsOf: asOf}, Findings: result.Findings{full}}
+	var doc bytes.Buffer
+	if err := Write(&doc, run); err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewReader(bytes.NewReader(doc.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SkipDerived()
+	var got audit.Finding
+	if ok, err := p.Next(&got); !ok || err != nil {
+		t.Fatalf("Next = %v, %v", ok, err)
+	}
+	want := full
+	want.ID, want.Remediation, want.Due, want.OverdueDays = "", "", time.Time{}, audit.Days{}
+	if got.Exception == nil || *got.Exception != *want.Exception {
+		t.Errorf("exception %+v, want %+v", got.Exception, want.Exception)
+	}
+	got.Exception, want.Exception = nil, nil
+	if !got.Since.Equal(want.Since) || !got.FirstSeen.Equal(want.FirstSeen) {
+		t.Errorf("times %v %v, want %v %v", got.Since, got.FirstSeen, want.Since, want.FirstSeen)
+	}
+	got.Since, got.FirstSeen, want.Since, want.FirstSeen = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	if got != want {
+		t.Errorf("Next =\n%+v\nwant\n%+v", got, want)
+	}
+	if ok, err := p.Next(&got); ok || err != nil {
+		t.Errorf("after the only finding: Next = %v, %v", ok, err)
+	}
+
+	// A skipped member is still checked as JSON.
+	broken := `{"run": {"id": "r", "as_of": "2026-11-01T06:00:00Z"}, "findings": [{"account_id": "1", "severity": "low", "remediation": tru}]}`
+	p, err = NewReader(strings.NewReader(broken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SkipDerived()
+	if _, err := p.Next(&got); err == nil {
+		t.Error("a skipped member with invalid JSON was accepted")
+	}
+}
+
+// TestSkipDerivedHidesOnlyDerived: the decoding type of SkipDerived
+// hides exactly the derived fields of audit.Finding, by their JSON names,
+// so that a field added to Finding is read by it too.
+func TestSkipDerivedHidesOnlyDerived(t *testing.T) {
+	tagOf := func(f reflect.StructField) string { name, _, _ := strings.Cut(f.Tag.Get("json"), ","); return name }
+	finding := map[string]string{}
+	ft := reflect.TypeFor[audit.Finding]()
+	for i := range ft.NumField() {
+		finding[ft.Field(i).Name] = tagOf(ft.Field(i))
+	}
+	st := reflect.TypeFor[findingSkipDerived]()
+	var hidden []string
+	for i := range st.NumField() {
+		f := st.Field(i)
+		if f.Anonymous {
+			continue
+		}
+		if finding[f.Name] != tagOf(f) {
+			t.Errorf("%s hides %q, but Finding.%s is %q", f.Name, tagOf(f), f.Name, finding[f.Name])
+		}
+		hidden = append(hidden, f.Name)
+	}
+	if got := strings.Join(hidden, " "); got != "ID Remediation Due OverdueDays" {
+		t.Errorf("hidden fields %s, want ID Remediation Due OverdueDays", got)
+	}
 }

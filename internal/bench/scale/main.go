@@ -74,6 +74,7 @@ type Figures struct {
 	SteadyState             bool // compared with a previous run
 	Findings                int
 	Wall, CPU               time.Duration
+	SystemCPU               time.Duration // of CPU, in the kernel
 	PeakRSSMiB              float64
 	Workbook, CSV           time.Duration
 	WorkbookOverCSV         float64
@@ -114,7 +115,7 @@ func run(accounts, users int, work string, asJSON, previous bool) error {
 	}
 	runtime.GC()
 
-	cpu0, wall0 := cpuTime(), time.Now()
+	cpu0, sys0, wall0 := cpuTime(), systemTime(), time.Now()
 	src, err := collect.NewDirSource(in)
 	if err != nil {
 		return err
@@ -130,7 +131,7 @@ func run(accounts, users int, work string, asJSON, previous bool) error {
 	fig := Figures{
 		SteadyState: steadyState,
 		Accounts:    accounts, Users: users, Rows: accounts * (users + 1), Findings: res.Run.Summary.Findings,
-		Wall: time.Since(wall0), CPU: cpuTime() - cpu0, PeakRSSMiB: peakRSSMiB(), Phases: res.Timings,
+		Wall: time.Since(wall0), CPU: cpuTime() - cpu0, SystemCPU: systemTime() - sys0, PeakRSSMiB: peakRSSMiB(), Phases: res.Timings,
 		GoVersion: runtime.Version(), CPUs: strconv.Itoa(runtime.NumCPU()),
 	}
 	for _, t := range res.Timings {
@@ -165,6 +166,7 @@ func run(accounts, users int, work string, asJSON, previous bool) error {
 	}
 	fmt.Fprintf(tw, "wall time\t%s\n", fig.Wall.Round(time.Millisecond))
 	fmt.Fprintf(tw, "CPU time (user+system)\t%s\n", fig.CPU.Round(time.Millisecond))
+	fmt.Fprintf(tw, "  of which system\t%s\n", fig.SystemCPU.Round(time.Millisecond))
 	fmt.Fprintf(tw, "peak RSS\t%.0f MiB\n", fig.PeakRSSMiB)
 	for _, p := range fig.Phases {
 		fmt.Fprintf(tw, "  %s\t%s\n", p.Phase, p.Duration.Round(time.Millisecond))
@@ -209,6 +211,13 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// systemTime is the CPU time the process spent in the kernel.
+func systemTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Stime.Nano())
 }
 
 // peakRSSMiB is the process's peak resident set size (Linux reports KiB).
