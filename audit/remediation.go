@@ -40,6 +40,23 @@ func Catalog() []CatalogEntry {
 	return out
 }
 
+// Applied returns the entries of Catalog that a run with thresholds t
+// applies: every check but the opt-in unused-services when t leaves it
+// off (UnusedPermissionsDays 0).
+func Applied(t Thresholds) []CatalogEntry {
+	all := Catalog()
+	if t.UnusedPermissionsDays > 0 {
+		return all
+	}
+	out := all[:0]
+	for _, e := range all {
+		if e.ID != UnusedServices {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // Console locations shared by several checks.
 const (
 	rootConsole     = "Sign in as the root user (the account's email address), then account menu (top right) > Security credentials"

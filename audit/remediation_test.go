@@ -3,6 +3,7 @@ package audit
 import (
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -65,6 +66,15 @@ func TestEveryCheckHasRemediation(t *testing.T) {
 	}
 	if got := len(Catalog()); got != len(Checks) {
 		t.Errorf("Catalog() has %d entries, want %d", got, len(Checks))
+	}
+	for _, tc := range []struct {
+		days int
+		want bool
+	}{{0, false}, {90, true}} {
+		has := slices.ContainsFunc(Applied(Thresholds{UnusedPermissionsDays: tc.days}), func(e CatalogEntry) bool { return e.ID == UnusedServices })
+		if n := len(Applied(Thresholds{UnusedPermissionsDays: tc.days})); has != tc.want || n != len(Checks)-1+map[bool]int{false: 0, true: 1}[tc.want] {
+			t.Errorf("Applied with unused_permissions_days %d: %d entries, unused-services %v; want it %v", tc.days, n, has, tc.want)
+		}
 	}
 }
 

@@ -163,7 +163,7 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 	}
 	run := &result.Run{Run: result.RunInfo{
 		ID: runID, AsOf: asOf, StartedAt: started, Version: opts.Version,
-		Source: opts.Source.Name(), Thresholds: opts.Thresholds, SLADays: sla, Checks: audit.Catalog(),
+		Source: opts.Source.Name(), Thresholds: opts.Thresholds, SLADays: sla, Checks: audit.Applied(opts.Thresholds),
 	}, Findings: store}
 	a := auditor{
 		dir: dir, log: log, run: run, store: store,
