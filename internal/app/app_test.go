@@ -93,14 +93,7 @@ func TestRunOnceSample(t *testing.T) {
 		}
 	}
 
-	problems, err := runfolder.VerifyDir(res.Dir)
-	if err != nil || len(problems) > 0 {
-		t.Fatalf("VerifyDir() = %v, %v; want a manifest matching every file", problems, err)
-	}
-	m, err := runfolder.ReadManifest(res.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := verifiedManifest(t, res.Dir)
 	wantFiles := []string{"audit.md", "audit.xlsx", "evidence/111111111111.csv", "findings.json"}
 	for _, w := range wantFiles {
 		found := false

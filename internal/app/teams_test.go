@@ -44,14 +44,7 @@ func TestRunOnceTeamFiles(t *testing.T) {
 	if _, ok := res.Run.Findings.(result.AccountSelector); !ok {
 		t.Errorf("the run's findings (%T) cannot select accounts: each team would read them all", res.Run.Findings)
 	}
-	problems, err := runfolder.VerifyDir(res.Dir)
-	if err != nil || len(problems) > 0 {
-		t.Fatalf("VerifyDir() = %v, %v", problems, err)
-	}
-	m, err := runfolder.ReadManifest(res.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := verifiedManifest(t, res.Dir)
 	var paths []string
 	for _, f := range m.Files {
 		paths = append(paths, f.Path)
@@ -228,13 +221,7 @@ func TestRunOnceTeamFilesFail(t *testing.T) {
 		t.Fatalf("RunOnce() = %v, want the run written without the failed teams", err)
 	}
 	defer res.Close()
-	if problems, err := runfolder.VerifyDir(res.Dir); err != nil || len(problems) > 0 {
-		t.Fatalf("VerifyDir() = %v, %v", problems, err)
-	}
-	m, err := runfolder.ReadManifest(res.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := verifiedManifest(t, res.Dir)
 	var paths []string
 	for _, f := range m.Files {
 		paths = append(paths, f.Path)
@@ -363,13 +350,7 @@ func TestRunOnceTeamFilesAfterSIGTERM(t *testing.T) {
 		t.Fatalf("RunOnce() = %v", err)
 	}
 	defer res.Close()
-	if problems, err := runfolder.VerifyDir(res.Dir); err != nil || len(problems) > 0 {
-		t.Fatalf("VerifyDir() = %v, %v", problems, err)
-	}
-	m, err := runfolder.ReadManifest(res.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := verifiedManifest(t, res.Dir)
 	listed := 0
 	for _, f := range m.Files {
 		if _, _, ok := runfolder.TeamOf(f.Path); ok {
@@ -423,4 +404,19 @@ func TestTeamRunLeavesOutUnusedFiles(t *testing.T) {
 	if strings.Contains(string(team), "777777777777") {
 		t.Errorf("the team's audit.md names another account's file")
 	}
+}
+
+// verifiedManifest fails t unless the run folder dir matches its
+// manifest (every file listed, none altered or extra), and returns the
+// manifest.
+func verifiedManifest(t *testing.T, dir string) *runfolder.Manifest {
+	t.Helper()
+	if problems, err := runfolder.VerifyDir(dir); err != nil || len(problems) > 0 {
+		t.Fatalf("VerifyDir() = %v, %v; want a manifest matching every file", problems, err)
+	}
+	m, err := runfolder.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
