@@ -174,6 +174,7 @@ func (s *Source) lastAccessedJob(ctx context.Context, client iamAPI, arn string)
 	if out.JobStatus != types.JobStatusTypeCompleted {
 		return nil, fmt.Errorf("%s job %s: %w", get, jobID, res.Usable())
 	}
+	guard := newPageGuard(maxLastAccessedPages, "for at most 100 services each")
 	for {
 		for _, sv := range out.ServicesLastAccessed {
 			res.ServicesLastAccessed = append(res.ServicesLastAccessed, posture.ServiceLastAccessed{
@@ -182,7 +183,11 @@ func (s *Source) lastAccessedJob(ctx context.Context, client iamAPI, arn string)
 				LastAuthenticatedRegion: aws.ToString(sv.LastAuthenticatedRegion), TotalAuthenticatedEntities: intPtr(sv.TotalAuthenticatedEntities),
 			})
 		}
-		if !out.IsTruncated || aws.ToString(out.Marker) == "" {
+		more, err := guard.next(out.IsTruncated, out.Marker)
+		if err != nil {
+			return nil, opError(ctx, "", get, "job "+jobID, err)
+		}
+		if !more {
 			break
 		}
 		marker := out.Marker

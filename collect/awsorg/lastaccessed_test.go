@@ -100,6 +100,20 @@ func TestLastAccessedCollected(t *testing.T) {
 			},
 		},
 		{
+			name: "services over pages that do not end: every principal failed, named",
+			setup: func(org *awsfake.Org) {
+				org.Accounts[1].Fault.Endless = map[string]awsfake.Endless{"GetServiceLastAccessedDetails": awsfake.EndlessSameMarker}
+			},
+			check: endlessJobs("the listing does not end: page 2 repeats an earlier Marker"),
+		},
+		{
+			name: "services over new Markers for ever: stopped at the page cap",
+			setup: func(org *awsfake.Org) {
+				org.Accounts[1].Fault.Endless = map[string]awsfake.Endless{"GetServiceLastAccessedDetails": awsfake.EndlessNewMarker}
+			},
+			check: endlessJobs("the listing does not end: more than 100 pages, for at most 100 services each"),
+		},
+		{
 			name: "throttled calls are retried",
 			setup: func(org *awsfake.Org) {
 				org.Accounts[1].Fault.Throttle = map[string]int{"GenerateServiceLastAccessedDetails": 3, "GetServiceLastAccessedDetails": 3}
@@ -272,5 +286,20 @@ func TestLastAccessedPollsArePlanned(t *testing.T) {
 	gen, get := count["GenerateServiceLastAccessedDetails"], count["GetServiceLastAccessedDetails"]
 	if gen == 0 || get != gen {
 		t.Errorf("%d Generate and %d Get calls; want one Get per job when jobs are ready at once", gen, get)
+	}
+}
+
+// endlessJobs checks that every principal's job failed with want and
+// that none is reported with a partial list of services.
+func endlessJobs(want string) func(*testing.T, *posture.LastAccessed, []posture.Principal) {
+	return func(t *testing.T, la *posture.LastAccessed, holders []posture.Principal) {
+		if len(la.Failed) != len(holders) || len(la.Principals) != 0 {
+			t.Fatalf("failed %d, principals %d; want every one of %d failed", len(la.Failed), len(la.Principals), len(holders))
+		}
+		for arn, err := range la.Failed {
+			if !strings.Contains(err.Error(), "iam:GetServiceLastAccessedDetails") || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %v, want %q", arn, err, want)
+			}
+		}
 	}
 }

@@ -44,13 +44,14 @@ func (s *Source) readPosture(ctx context.Context, client iamAPI, account string)
 }
 
 // authorizationDetails reads every page of GetAccountAuthorizationDetails
-// for all entity types (no Filter) and merges them. The paginator stops
-// only on a page without Marker.
+// for all entity types (no Filter) and merges them. A listing that does
+// not end (pageGuard) is an error.
 func (s *Source) authorizationDetails(ctx context.Context, client iamAPI, account string) (*posture.AuthorizationDetails, []posture.File, error) {
 	var raw rawPages
 	var ev []posture.File
 	d := &posture.AuthorizationDetails{}
 	p := iam.NewGetAccountAuthorizationDetailsPaginator(client, &iam.GetAccountAuthorizationDetailsInput{MaxItems: aws.Int32(gaadPageSize)})
+	guard := newPageGuard(maxDetailsPages, fmt.Sprintf("for at most %d items each", gaadPageSize))
 	for n := 1; p.HasMorePages(); n++ {
 		page, err := p.NextPage(ctx, raw.option)
 		if err != nil {
@@ -58,6 +59,9 @@ func (s *Source) authorizationDetails(ctx context.Context, client iamAPI, accoun
 		}
 		ev = append(ev, posture.File{Name: fmt.Sprintf("%s.authorization-details.page-%d.xml", account, n), Data: raw.take()})
 		addDetails(d, page, s.opts.OwnerTagKeys)
+		if more, err := guard.next(page.IsTruncated, page.Marker); !more && err != nil {
+			return nil, ev, postureError(ctx, "iam:GetAccountAuthorizationDetails", err)
+		}
 	}
 	return d, ev, nil
 }
@@ -77,12 +81,13 @@ func (s *Source) accountSummary(ctx context.Context, client iamAPI, account stri
 }
 
 // virtualMFADevices reads every page of ListVirtualMFADevices for the
-// assigned devices.
+// assigned devices. A listing that does not end (pageGuard) is an error.
 func (s *Source) virtualMFADevices(ctx context.Context, client iamAPI, account string) (*posture.VirtualMFADevices, []posture.File, error) {
 	var raw rawPages
 	var ev []posture.File
 	v := &posture.VirtualMFADevices{VirtualMFADevices: []posture.VirtualMFADevice{}}
 	p := iam.NewListVirtualMFADevicesPaginator(client, &iam.ListVirtualMFADevicesInput{AssignmentStatus: types.AssignmentStatusTypeAssigned})
+	guard := newPageGuard(maxVirtualMFAPages, "for at most 100 devices each")
 	for n := 1; p.HasMorePages(); n++ {
 		page, err := p.NextPage(ctx, raw.option)
 		if err != nil {
@@ -96,6 +101,9 @@ func (s *Source) virtualMFADevices(ctx context.Context, client iamAPI, account s
 					UserID: aws.ToString(u.UserId), Arn: aws.ToString(u.Arn), CreateDate: u.CreateDate}
 			}
 			v.VirtualMFADevices = append(v.VirtualMFADevices, out)
+		}
+		if more, err := guard.next(page.IsTruncated, page.Marker); !more && err != nil {
+			return nil, ev, postureError(ctx, "iam:ListVirtualMFADevices", err)
 		}
 	}
 	return v, ev, nil

@@ -191,3 +191,55 @@ func TestPostureFailuresAreTheirChecksOnly(t *testing.T) {
 		t.Errorf("account %s: %d GAAD pages kept as evidence, want the 1 received before the failure", ids[4], n)
 	}
 }
+
+// TestPostureListingsThatDoNotEnd checks that a listing answered with
+// IsTruncated for ever fails only its input, with the reason, and keeps
+// the pages read as evidence.
+func TestPostureListingsThatDoNotEnd(t *testing.T) {
+	tests := []struct {
+		action  string
+		endless awsfake.Endless
+		input   posture.Input
+		pages   string // evidence name of the pages kept
+		want    string
+	}{
+		{"GetAccountAuthorizationDetails", awsfake.EndlessSameMarker, posture.AuthorizationDetailsInput, "authorization-details.page-",
+			"iam:GetAccountAuthorizationDetails: the listing does not end: page 2 repeats an earlier Marker"},
+		{"ListVirtualMFADevices", awsfake.EndlessSameMarker, posture.VirtualMFADevicesInput, "virtual-mfa-devices.page-",
+			"iam:ListVirtualMFADevices: the listing does not end: page 2 repeats an earlier Marker"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.action, func(t *testing.T) {
+			org := postureOrg()
+			member := org.Accounts[1].ID
+			org.Accounts[1].Fault.Endless = map[string]awsfake.Endless{tt.action: tt.endless}
+			_, url := fake(t, org, awsfake.Options{IAMPageSize: 4})
+			got := run(t, url, mgmtCreds, fastOptions(awsorg.ModeOrg))
+			if got.err != nil {
+				t.Fatal(got.err)
+			}
+			res := got.results[member]
+			if res.Status != collect.Collected || res.Report == nil {
+				t.Fatalf("account %s: %s (%v): an endless listing fails its input only", member, res.Status, res.Err)
+			}
+			for _, in := range posture.Inputs {
+				p, bad := res.Posture.Problem(in)
+				switch {
+				case in == tt.input && (!bad || !p.Failed || !strings.Contains(p.Err.Error(), tt.want)):
+					t.Errorf("%s: problem %+v, want a failure containing %q", in, p, tt.want)
+				case in != tt.input && bad:
+					t.Errorf("%s: %v, want it collected", in, p.Err)
+				}
+			}
+			n := 0
+			for _, f := range res.Posture.Evidence {
+				if strings.Contains(f.Name, tt.pages) {
+					n++
+				}
+			}
+			if n != 2 {
+				t.Errorf("%d pages of %s kept as evidence, want the 2 read", n, tt.action)
+			}
+		})
+	}
+}

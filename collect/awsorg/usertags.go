@@ -66,17 +66,6 @@ func (s *Source) readUserTags(ctx context.Context, client iamAPI, account string
 	return out
 }
 
-// maxUserTagPages bounds the ListUserTags pages read for one user. IAM
-// keeps at most 50 tags on a user ("Tags per IAM user", IAM and AWS STS
-// quotas, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html)
-// and answers up to 100 per page by default; 50 pages hold them even
-// one per page.
-const maxUserTagPages = 50
-
-// errEndlessPages is the error of a ListUserTags listing that does not
-// end: a Marker answered twice, or more pages than a user's tags need.
-var errEndlessPages = errors.New("the listing does not end")
-
 // userTags reads every page of one user's tags and keeps the owner tag
 // keys. A listing that does not end (IsTruncated for ever, the same
 // Marker again, as a broken endpoint or proxy can answer) is an error
@@ -84,8 +73,8 @@ var errEndlessPages = errors.New("the listing does not end")
 func (s *Source) userTags(ctx context.Context, client iamAPI, user string) (map[string]string, error) {
 	tags := map[string]string{}
 	in := &iam.ListUserTagsInput{UserName: aws.String(user)}
-	seen := map[string]bool{}
-	for pages := 1; ; pages++ {
+	guard := newPageGuard(maxUserTagPages, "for at most 50 tags")
+	for {
 		page, err := client.ListUserTags(ctx, in)
 		if err != nil {
 			return nil, err
@@ -93,16 +82,13 @@ func (s *Source) userTags(ctx context.Context, client iamAPI, user string) (map[
 		for _, t := range ownerTags(page.Tags, s.opts.OwnerTagKeys) {
 			tags[t.Key] = t.Value
 		}
-		next := aws.ToString(page.Marker)
-		switch {
-		case !page.IsTruncated || next == "":
+		more, err := guard.next(page.IsTruncated, page.Marker)
+		if !more {
+			if err != nil {
+				return nil, err
+			}
 			return tags, nil
-		case seen[next]:
-			return nil, fmt.Errorf("%w: page %d repeats an earlier Marker", errEndlessPages, pages)
-		case pages == maxUserTagPages:
-			return nil, fmt.Errorf("%w: more than %d pages, for at most 50 tags", errEndlessPages, maxUserTagPages)
 		}
-		seen[next] = true
 		in.Marker = page.Marker
 	}
 }

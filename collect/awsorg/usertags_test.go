@@ -92,11 +92,11 @@ func TestUserTags(t *testing.T) {
 			detailed: map[string]string{"team": "data", "owner": "dana@example.com"}},
 		// A listing that never ends stops the account's lookups, after
 		// two calls (the Marker repeats) or at the page cap.
-		{name: "endless pages, same Marker", fault: &awsfake.Fault{EndlessUserTags: awsfake.EndlessSameMarker},
+		{name: "endless pages, same Marker", fault: &awsfake.Fault{Endless: map[string]awsfake.Endless{"ListUserTags": awsfake.EndlessSameMarker}},
 			want: map[string]map[string]string{}, failed: true, notRead: 3, lookups: 2,
 			err:      "iam:ListUserTags alice: the listing does not end: page 2 repeats an earlier Marker",
 			detailed: map[string]string{"team": "data", "owner": "dana@example.com"}},
-		{name: "endless pages, new Markers", fault: &awsfake.Fault{EndlessUserTags: awsfake.EndlessNewMarker},
+		{name: "endless pages, new Markers", fault: &awsfake.Fault{Endless: map[string]awsfake.Endless{"ListUserTags": awsfake.EndlessNewMarker}},
 			want: map[string]map[string]string{}, failed: true, notRead: 3, lookups: 50,
 			err:      "iam:ListUserTags alice: the listing does not end: more than 50 pages, for at most 50 tags",
 			detailed: map[string]string{"team": "data", "owner": "dana@example.com"}},

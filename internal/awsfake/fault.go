@@ -46,16 +46,18 @@ type Fault struct {
 	JobFor time.Duration
 	// Latency delays every answer about the account.
 	Latency time.Duration
-	// EndlessUserTags, when set, answers every ListUserTags page with
-	// IsTruncated true, as a broken endpoint or proxy could: a client
-	// that trusts it never stops.
-	EndlessUserTags Endless
+	// Endless makes the listings of the named actions ("ListUserTags",
+	// "GetAccountAuthorizationDetails", "ListVirtualMFADevices",
+	// "GetServiceLastAccessedDetails") answer every page with IsTruncated
+	// true, as a broken endpoint or proxy could: a client that trusts it
+	// never stops.
+	Endless map[string]Endless
 	// Actions injects faults into single actions, keyed by action name
 	// ("AssumeRole", "GetAccountPasswordPolicy", "ListAccounts"…).
 	Actions map[string]ActionFault
 }
 
-// Endless says how a listing that never ends goes on (Fault.EndlessUserTags).
+// Endless says how a listing that never ends goes on (Fault.Endless).
 type Endless int
 
 // The listings that never end.

@@ -166,5 +166,6 @@ func (s *Server) getLastAccessed(st *accountState, id identity, form url.Values,
 	if end < len(services) {
 		res.IsTruncated, res.Marker = true, marker("GetServiceLastAccessedDetails", number+1, end)
 	}
+	res.IsTruncated, res.Marker = st.endless("GetServiceLastAccessedDetails", number, res.IsTruncated, res.Marker)
 	return res, nil
 }

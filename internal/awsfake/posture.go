@@ -157,6 +157,19 @@ func (s *Server) iamPage(action string, form url.Values) (number, first, size in
 	return number, first, size, nil
 }
 
+// endless is the IsTruncated and Marker of page number of the action's
+// listing: as computed (truncated, m), unless Fault.Endless makes the
+// listing go on for ever.
+func (st *accountState) endless(action string, number int, truncated bool, m string) (bool, string) {
+	switch st.fault.Endless[action] {
+	case EndlessSameMarker:
+		return true, marker(action, 1, 0)
+	case EndlessNewMarker:
+		return true, marker(action, number+1, 0)
+	}
+	return truncated, m
+}
+
 // marker is the Marker of the page after page number, starting at first.
 func marker(action string, number, first int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%s/%d/%d", action, number, first)))
@@ -204,6 +217,7 @@ func (s *Server) authorizationDetails(st *accountState, id identity, first, size
 	if end < total {
 		res.IsTruncated, res.Marker = true, marker("GetAccountAuthorizationDetails", number+1, end)
 	}
+	res.IsTruncated, res.Marker = st.endless("GetAccountAuthorizationDetails", number, res.IsTruncated, res.Marker)
 	return res, nil
 }
 
@@ -301,5 +315,6 @@ func (s *Server) virtualMFADevices(st *accountState, id identity, form url.Value
 	if end < len(devs) {
 		res.IsTruncated, res.Marker = true, marker("ListVirtualMFADevices", number+1, end)
 	}
+	res.IsTruncated, res.Marker = st.endless("ListVirtualMFADevices", number, res.IsTruncated, res.Marker)
 	return res, nil
 }

@@ -43,12 +43,7 @@ func (s *Server) userTags(st *accountState, user string, first, size, number int
 	if end < len(tags) {
 		res.IsTruncated, res.Marker = true, marker("ListUserTags", number+1, end)
 	}
-	switch st.fault.EndlessUserTags {
-	case EndlessSameMarker:
-		res.IsTruncated, res.Marker = true, marker("ListUserTags", 1, 0)
-	case EndlessNewMarker:
-		res.IsTruncated, res.Marker = true, marker("ListUserTags", number+1, 0)
-	}
+	res.IsTruncated, res.Marker = st.endless("ListUserTags", number, res.IsTruncated, res.Marker)
 	return res, nil
 }
 
