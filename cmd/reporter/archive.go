@@ -24,7 +24,8 @@ func archiveCommand(s *settings) *cobra.Command {
 		Short: "List, verify, get, link or flush the runs archived in S3",
 		Long: `Read and maintain the S3 archive of the runs (s3://BUCKET/PREFIX/YYYY/MM/RUN-ID/).
 Every command takes --config and the S3 flags of 'reporter run'. "latest" is
-the newest run with a manifest in the archive.
+the newest run with a readable manifest in the archive, whatever its status
+(partial and failed runs included; 'archive list' shows each run's status).
 
 Exit status: 0 ok; 5 verify found a missing, extra, altered or tampered
 object; 4 flush left runs in the spool; 1 S3 or the run could not be read;

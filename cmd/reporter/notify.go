@@ -16,7 +16,8 @@ func notifyCommand(s *settings) *cobra.Command {
 		Short: "Post the Slack digest of a stored run again",
 		Long: `Post the Slack digest of a stored run again, read from OUT/YYYY/MM/RUN-ID
 (findings.json, checked against manifest.json first). "latest" is the most
-recent complete run.
+recent run with a manifest, whatever its status (a FAILED run's digest says
+that it failed); name an earlier RUN-ID to post that one.
 
 Exit status: 0 posted; 4 Slack failed; 1 the run cannot be read; 2 usage error.`,
 		Example: `  reporter notify latest --out ./reports --slack-channel '#security'

@@ -35,10 +35,12 @@ const (
 )
 
 // pageGuard follows the Markers of one listing and stops it with
-// errEndlessPages when a Marker comes back or the pages pass max. The
-// SDK's paginators stop silently on a repeated Marker only when asked to
-// (StopOnDuplicateToken), and then only on the same Marker twice in a
-// row; a silent stop would pass a partial listing off as whole.
+// errEndlessPages when a Marker comes back or the pages pass max. It also
+// ends a listing on a page whose IsTruncated is false, whatever its
+// Marker. The SDK's paginators go on while a Marker comes; their
+// StopOnDuplicateToken option (off by default) stops silently, and only
+// on the same Marker twice in a row: a partial listing passed off as
+// whole.
 type pageGuard struct {
 	max   int
 	why   string // why max pages are enough, for the error

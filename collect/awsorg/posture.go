@@ -59,8 +59,12 @@ func (s *Source) authorizationDetails(ctx context.Context, client iamAPI, accoun
 		}
 		ev = append(ev, posture.File{Name: fmt.Sprintf("%s.authorization-details.page-%d.xml", account, n), Data: raw.take()})
 		addDetails(d, page, s.opts.OwnerTagKeys)
-		if more, err := guard.next(page.IsTruncated, page.Marker); !more && err != nil {
+		more, err := guard.next(page.IsTruncated, page.Marker)
+		if err != nil {
 			return nil, ev, postureError(ctx, "iam:GetAccountAuthorizationDetails", err)
+		}
+		if !more {
+			break
 		}
 	}
 	return d, ev, nil
@@ -102,8 +106,12 @@ func (s *Source) virtualMFADevices(ctx context.Context, client iamAPI, account s
 			}
 			v.VirtualMFADevices = append(v.VirtualMFADevices, out)
 		}
-		if more, err := guard.next(page.IsTruncated, page.Marker); !more && err != nil {
+		more, err := guard.next(page.IsTruncated, page.Marker)
+		if err != nil {
 			return nil, ev, postureError(ctx, "iam:ListVirtualMFADevices", err)
+		}
+		if !more {
+			break
 		}
 	}
 	return v, ev, nil

@@ -117,8 +117,14 @@ func TestFindLatest(t *testing.T) {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
+		manifest := "{}"
+		if strings.HasSuffix(p, "-10") {
+			// The newest run failed: it is still the latest, never
+			// skipped for an older, better-looking run.
+			manifest = `{"run_id":"20261101T060000Z-10","status":"incomplete","files":[]}`
+		}
 		if !strings.Contains(p, "incomplete") && !strings.HasSuffix(p, "20261103T060000Z") {
-			if err := os.WriteFile(filepath.Join(d, ManifestName), []byte("{}"), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(d, ManifestName), []byte(manifest), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
