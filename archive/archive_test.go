@@ -794,3 +794,32 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestArchiveFileTooLarge checks that a run with a file larger than one
+// PutObject takes uploads nothing, says which file, and stays in the
+// spool.
+func TestArchiveFileTooLarge(t *testing.T) {
+	srv := startS3(t)
+	ctx := context.Background()
+	out := t.TempDir()
+	c := s3Config(srv, plainBucket, testPrefix(t))
+	run := writeRun(t, out, "20261101T060000Z")
+	largest := ""
+	for path, data := range run.Files {
+		if largest == "" || len(data) > len(run.Files[largest]) {
+			largest = path
+		}
+	}
+	defer archive.SetMaxPutObject(int64(len(run.Files[largest])) - 1)()
+	a := openArchiver(t, c, out)
+	_, err := a.Archive(ctx, run.Dir, nil)
+	if want := largest + " is "; !errors.Is(err, archive.ErrTooLarge) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "nothing uploaded") {
+		t.Fatalf("Archive = %v, want ErrTooLarge naming %s", err, largest)
+	}
+	if runs, err := a.Runs(ctx, time.Time{}); err != nil || len(runs) != 0 {
+		t.Errorf("Runs = %v, %v; want nothing in S3", runs, err)
+	}
+	if got := pending(t, a); !slices.Equal(got, []string{run.ID}) {
+		t.Errorf("spool = %v, want [%s]", got, run.ID)
+	}
+}

@@ -15,3 +15,11 @@ func SetManifestLimit(n int64) (restore func()) {
 	manifestLimit = n
 	return func() { manifestLimit = saved }
 }
+
+// SetMaxPutObject makes the archive refuse files of more than n bytes
+// until the returned function is called.
+func SetMaxPutObject(n int64) (restore func()) {
+	saved := maxPutObject
+	maxPutObject = n
+	return func() { maxPutObject = saved }
+}

@@ -30,7 +30,17 @@ var (
 	ErrLocalMismatch = errors.New("run folder does not match its manifest")
 	// ErrConflict means S3 already holds a different manifest for the run.
 	ErrConflict = errors.New("a different run is archived under the same key")
+	// ErrTooLarge means a file of the run is larger than one PutObject
+	// takes: nothing of the run is uploaded.
+	ErrTooLarge = errors.New("larger than one S3 PutObject takes")
 )
+
+// maxPutObject is the largest object one PutObject uploads: 5 GB
+// ("Uploading objects", Amazon S3 User Guide,
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html),
+// taken as 5 GiB, the largest part of a multipart upload (qfacts.html).
+// A variable for the tests.
+var maxPutObject int64 = 5 << 30
 
 // uploadParallelism bounds the concurrent PutObject requests of one run.
 const uploadParallelism = 4
@@ -114,6 +124,14 @@ func (a *Archiver) upload(ctx context.Context, dir string) (result.Location, err
 		}
 	}
 
+	// Refused before anything is put: an upload that fails on its
+	// largest file part way would leave an incomplete run in S3.
+	for _, f := range m.Files {
+		if f.Size > maxPutObject {
+			return loc, fmt.Errorf("run %s: %s is %d bytes, %w (%d bytes); nothing uploaded",
+				m.RunID, f.Path, f.Size, ErrTooLarge, maxPutObject)
+		}
+	}
 	sums := make([][]byte, len(m.Files))
 	for i, f := range m.Files {
 		if sums[i], err = hex.DecodeString(f.SHA256); err != nil || len(sums[i]) != sha256.Size {
