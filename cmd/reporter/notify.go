@@ -12,16 +12,18 @@ import (
 
 func notifyCommand(s *settings) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "notify RUN-ID|latest",
+		Use:   "notify RUN-ID|latest|PATH",
 		Short: "Post the Slack digest of a stored run again",
 		Long: `Post the Slack digest of a stored run again, read from OUT/YYYY/MM/RUN-ID
 (findings.json, checked against manifest.json first). "latest" is the most
 recent run with a manifest, whatever its status (a FAILED run's digest says
-that it failed); name an earlier RUN-ID to post that one.
+that it failed); name an earlier RUN-ID to post that one. A PATH (with a
+"/") is a run folder anywhere, such as one 'reporter archive get' wrote.
 
 Exit status: 0 posted; 4 Slack failed; 1 the run cannot be read; 2 usage error.`,
 		Example: `  reporter notify latest --out ./reports --slack-channel '#security'
-  reporter notify 20261101T060000Z --slack-dry-run=json`,
+  reporter notify 20261101T060000Z --slack-dry-run=json
+  reporter archive get 20261101T060000Z --to ./evidence && reporter notify ./evidence/20261101T060000Z`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return fmt.Errorf("want exactly one RUN-ID (or latest), got %q%s", args, optionalValueHint(cmd, args))

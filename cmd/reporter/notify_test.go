@@ -102,7 +102,11 @@ func TestNotifyCommand(t *testing.T) {
 		},
 		{name: "unknown run", args: []string{"notify", "20200101T000000Z", "--out", out}, wantCode: exitFatal, wantStderr: "run 20200101T000000Z not found under " + out},
 		{name: "no complete run", args: []string{"notify", "latest", "--out", t.TempDir()}, wantCode: exitFatal, wantStderr: "no complete run under"},
-		{name: "not a run ID", args: []string{"notify", "../../etc", "--out", out}, wantCode: exitFatal, wantStderr: "want a run folder name"},
+		{name: "not a run ID", args: []string{"notify", "..", "--out", out}, wantCode: exitFatal, wantStderr: "want a run folder name"},
+		{name: "a path that is no run folder", args: []string{"notify", "../../etc", "--out", out}, wantCode: exitFatal,
+			wantStderr: "../../etc is not a run folder: it has no manifest.json"},
+		{name: "a run folder by its path, elsewhere", args: []string{"notify", dir + "/", "--out", t.TempDir(), "--slack-dry-run"},
+			wantStdout: []string{"Slack digest", "Needs action now", dir}},
 		{name: "no run ID", args: []string{"notify", "--out", out}, wantCode: exitUsage, wantStderr: "want exactly one RUN-ID"},
 		{name: "two run IDs", args: []string{"notify", "latest", "latest"}, wantCode: exitUsage, wantStderr: "want exactly one RUN-ID"},
 	}

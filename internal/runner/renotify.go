@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/reporter-dev/reporter/internal/app"
 	"github.com/reporter-dev/reporter/internal/config"
@@ -28,14 +29,15 @@ func (e *DeliveryError) Error() string { return e.Err.Error() }
 func (e *DeliveryError) Unwrap() error { return e.Err }
 
 // Renotify posts the digest of a stored run again: the run folder
-// OUT/YYYY/MM/RUN-ID of runID ("latest": the most recent complete run),
+// OUT/YYYY/MM/RUN-ID of runID ("latest": the most recent run with a
+// manifest), or the folder runID names when it is a path,
 // checked against its manifest first. The digest points at the local
 // folder (the archive location is not stored in it). A notifier that
 // cannot be built is a *ConfigError, a failed post a *DeliveryError; any
 // other error means the run could not be found or read. opts tune the
 // Slack notifier.
 func Renotify(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer, runID string, opts ...slack.Option) error {
-	dir, err := runfolder.Find(cfg.Out, runID)
+	dir, err := findRun(cfg.Out, runID)
 	if err != nil {
 		return err
 	}
@@ -53,6 +55,20 @@ func Renotify(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 		return &DeliveryError{err}
 	}
 	return nil
+}
+
+// findRun returns the run folder of arg: a run ID or "latest" under out,
+// or else, when arg is a path (it holds a path separator), that folder,
+// such as one `reporter archive get` downloaded.
+func findRun(out, arg string) (string, error) {
+	if !strings.ContainsAny(arg, `/`+string(filepath.Separator)) {
+		return runfolder.Find(out, arg)
+	}
+	fi, err := os.Stat(filepath.Join(arg, runfolder.ManifestName))
+	if err != nil || !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is not a run folder: it has no %s (give a RUN-ID, latest, or the path of a run folder)", arg, runfolder.ManifestName)
+	}
+	return filepath.Clean(arg), nil
 }
 
 // ReadRun checks a run folder against its manifest and reads its
