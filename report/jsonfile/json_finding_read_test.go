@@ -93,84 +93,6 @@ func checkLocated(t testing.TB, doc []byte, err error, pointer string) *Findings
 	return fe
 }
 
-func jsonReadCases() map[string]audit.Finding {
-	local := time.Now().Location()
-	_, off := time.Now().Zone()
-	plus := time.FixedZone("plus", 5*3600+30*60)
-	minus := time.FixedZone("minus", -(9*3600 + 15*60))
-	zero := time.FixedZone("zero", 0)
-	localOff := time.FixedZone("like local", off)
-	exc := &audit.Exception{
-		Account: "*", Principal: "svc-*", Check: audit.AccessKeyNotRotated,
-		Reason: "vendor <integration> & \"legacy\"\n", Owner: "team-a", ApprovedBy: "ciso",
-		Expires: time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC), Source: "exceptions.yaml:12",
-	}
-	edit := func(fn func(f *audit.Finding)) audit.Finding {
-		f := jsonFindingSample()
-		fn(&f)
-		return f
-	}
-	all := ""
-	for b := range 256 {
-		all += string([]byte{byte(b)})
-	}
-	return map[string]audit.Finding{
-		"zero":        {},
-		"sample":      jsonFindingSample(),
-		"html":        edit(func(f *audit.Finding) { f.Detail = "<script>alert('x')</script> & more" }),
-		"quotes":      edit(func(f *audit.Finding) { f.Principal = `a"b\c/d` }),
-		"short esc":   edit(func(f *audit.Finding) { f.Detail = "a\nb\rc\td\be\ff" }),
-		"controls":    edit(func(f *audit.Finding) { f.Detail = "\x00\x01\x1a\x1f\x7f end" }),
-		"invalid":     edit(func(f *audit.Finding) { f.Detail = "a\xffb\xc3(c\xe2\x82d\xf0\x9f\x98e\xed\xa0\x80" }),
-		"multibyte":   edit(func(f *audit.Finding) { f.AccountName = "Zürich 日本 🚀 \u00a0\ufeff\U0010ffff" }),
-		"u2028":       edit(func(f *audit.Finding) { f.Detail = "a\u2028b\u2029c\u202a" }),
-		"replacement": edit(func(f *audit.Finding) { f.Detail = "\ufffd literal" }),
-		"all bytes":   edit(func(f *audit.Finding) { f.AccountID, f.Detail, f.Status = all, strings.Repeat(all, 3), all }),
-		"age null":    edit(func(f *audit.Finding) { f.AgeDays = audit.Days{N: 7} }),
-		"age zero":    edit(func(f *audit.Finding) { f.AgeDays = audit.DaysOf(0) }),
-		"age neg":     edit(func(f *audit.Finding) { f.AgeDays = audit.DaysOf(-42) }),
-		"age 18":      edit(func(f *audit.Finding) { f.AgeDays = audit.DaysOf(999999999999999999) }),
-		"age 19":      edit(func(f *audit.Finding) { f.AgeDays = audit.DaysOf(1000000000000000000) }),
-		"age max":     edit(func(f *audit.Finding) { f.AgeDays = audit.DaysOf(int(^uint(0) >> 1)) }),
-		"age min":     edit(func(f *audit.Finding) { f.AgeDays = audit.DaysOf(-int(^uint(0)>>1) - 1) }),
-		"sev low":     edit(func(f *audit.Finding) { f.Severity = audit.Low }),
-		"sev high":    edit(func(f *audit.Finding) { f.Severity = audit.High }),
-		"sev crit":    edit(func(f *audit.Finding) { f.Severity = audit.Critical }),
-		"sev zero":    edit(func(f *audit.Finding) { f.Severity = 0 }),
-		"sev unknown": edit(func(f *audit.Finding) { f.Severity = 200 }),
-		"no since":    edit(func(f *audit.Finding) { f.Since = time.Time{} }),
-		"no status":   edit(func(f *audit.Finding) { f.Status = "" }),
-		"no first":    edit(func(f *audit.Finding) { f.FirstSeen = time.Time{} }),
-		"nanos":       edit(func(f *audit.Finding) { f.Since = time.Date(2024, 2, 29, 23, 59, 59, 123456789, time.UTC) }),
-		"nanos trail": edit(func(f *audit.Finding) { f.Since = time.Date(2024, 2, 29, 23, 59, 59, 120000000, time.UTC) }),
-		"nanos one":   edit(func(f *audit.Finding) { f.FirstSeen = time.Date(2024, 2, 29, 23, 59, 59, 1, time.UTC) }),
-		"zone plus":   edit(func(f *audit.Finding) { f.Since = time.Date(2024, 6, 1, 12, 0, 0, 500, plus) }),
-		"zone minus":  edit(func(f *audit.Finding) { f.FirstSeen = time.Date(2024, 6, 1, 12, 0, 0, 0, minus) }),
-		"zone zero":   edit(func(f *audit.Finding) { f.FirstSeen = time.Date(2024, 6, 1, 12, 0, 0, 0, zero) }),
-		"zone local":  edit(func(f *audit.Finding) { f.Since = time.Date(2024, 6, 1, 12, 0, 0, 0, local) }),
-		"zone winter": edit(func(f *audit.Finding) { f.Since = time.Date(2024, 1, 1, 12, 0, 0, 0, local) }),
-		"zone like":   edit(func(f *audit.Finding) { f.Since = time.Date(2024, 6, 1, 12, 0, 0, 0, localOff) }),
-		"monotonic":   edit(func(f *audit.Finding) { f.FirstSeen = time.Now() }),
-		"year 0":      edit(func(f *audit.Finding) { f.Since = time.Date(0, 2, 29, 0, 0, 0, 0, time.UTC) }),
-		"year 1":      edit(func(f *audit.Finding) { f.Since = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC) }),
-		"year 1900":   edit(func(f *audit.Finding) { f.Since = time.Date(1900, 2, 28, 0, 0, 0, 0, time.UTC) }),
-		"year 2000":   edit(func(f *audit.Finding) { f.Since = time.Date(2000, 2, 29, 0, 0, 0, 0, time.UTC) }),
-		"year 9999":   edit(func(f *audit.Finding) { f.Since = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC) }),
-		"year 10000":  edit(func(f *audit.Finding) { f.Since = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }),
-		"exception":   edit(func(f *audit.Finding) { f.Exception = exc }),
-		"exception zero": edit(func(f *audit.Finding) {
-			f.Exception = &audit.Exception{}
-		}),
-		"exception only": {Exception: exc},
-		"exception zoned": edit(func(f *audit.Finding) {
-			e := *exc
-			e.Expires = time.Date(2027, 1, 1, 0, 0, 0, 7, minus)
-			e.Source = "exc\u2029.yaml:<1>"
-			f.Exception = &e
-		}),
-	}
-}
-
 // checkReadFindings writes fs as findings.json does and reads the list
 // back, in every chunking: the findings must be what encoding/json
 // reads (Read). A finding encoding/json rejects (a severity without
@@ -216,7 +138,7 @@ func checkReadFindings(t *testing.T, fs []audit.Finding) {
 }
 
 func TestReadFindingCases(t *testing.T) {
-	for name, f := range jsonReadCases() {
+	for name, f := range findingCases() {
 		t.Run(name, func(t *testing.T) { checkReadFindings(t, []audit.Finding{f}) })
 	}
 }
@@ -435,7 +357,7 @@ func previousTestRun(r *rand.Rand, n int) *result.Run {
 func TestPreviousNextDocument(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 11))
 	run := previousTestRun(r, 400)
-	for _, f := range jsonReadCases() {
+	for _, f := range findingCases() {
 		if _, err := appendFindingJSON(nil, &f); err == nil && f.Severity >= audit.Low && f.Severity <= audit.Critical {
 			run.Findings = append(slice(run), f)
 		}
@@ -730,7 +652,7 @@ func FuzzPreviousNext(f *testing.F) {
 	f.Add(`[{"account_id":"A"]`)
 	f.Add(`[{"detail":"\ud800\udc00\ud800","age_days":-0,"exception":null}]`)
 	f.Add(`[{"since":"2024-06-01T12:00:00.123+05:30","severity":null}]`)
-	for _, fd := range jsonReadCases() {
+	for _, fd := range findingCases() {
 		if data, err := appendFindingJSON(nil, &fd); err == nil {
 			f.Add("[" + string(data) + "]")
 		}
