@@ -66,11 +66,7 @@ func TestHistoryReadsArchivedVersions(t *testing.T) {
 	genuine := findingsRun(t, "20261001T060000Z", map[string]time.Time{"alice": june, "bob": march})
 	run1 := writeRunDoc(t, out, genuine)
 	untouched := writeRun(t, out, "20260901T060000Z")
-	for _, r := range []runFolder{untouched, run1} {
-		if _, err := openArchiver(t, c, out).Archive(ctx, r.Dir, nil); err != nil {
-			t.Fatalf("Archive(%s) = %v", r.ID, err)
-		}
-	}
+	archiveRuns(t, c, out, untouched, run1)
 
 	// The forger: alice first seen the day before run 1, bob never
 	// found; a new manifest that agrees, with its summary to match.
@@ -252,9 +248,7 @@ func TestRunsFlagChanges(t *testing.T) {
 			out := t.TempDir()
 			c := s3Config(srv, tt.bucket, prefix)
 			run := writeRun(t, out, "20261101T060000Z")
-			if _, err := openArchiver(t, c, out).Archive(ctx, run.Dir, nil); err != nil {
-				t.Fatalf("Archive = %v", err)
-			}
+			archiveRuns(t, c, out, run)
 			tt.attack(forger{t: t, client: srv.Client(), bucket: tt.bucket, prefix: prefix, run: run})
 
 			runs, err := openArchiver(t, c, t.TempDir()).Runs(ctx, time.Time{})

@@ -178,9 +178,7 @@ func TestVerifyCatchesForger(t *testing.T) {
 				up.ObjectLockMode, up.RetainDays = tt.lock, 1
 			}
 			run, _ := writeTeamRun(t, out, "20261101T060000Z")
-			if _, err := openArchiver(t, up, out).Archive(ctx, run.Dir, nil); err != nil {
-				t.Fatalf("Archive = %v", err)
-			}
+			archiveRuns(t, up, out, run)
 			tt.attack(forger{t: t, client: srv.Client(), bucket: tt.bucket, prefix: prefix, run: run})
 
 			check := s3Config(srv, tt.bucket, prefix)

@@ -220,3 +220,15 @@ func checkNextRunKeepsHistory(t *testing.T, ctx context.Context, c config.S3, wa
 	}
 	return logs.String()
 }
+
+// archiveRuns archives the run folders (written under out) with the
+// configuration c, in order; an error fails the test.
+func archiveRuns(t *testing.T, c config.S3, out string, runs ...runFolder) {
+	t.Helper()
+	a := openArchiver(t, c, out)
+	for _, r := range runs {
+		if _, err := a.Archive(context.Background(), r.Dir, nil); err != nil {
+			t.Fatalf("Archive(%s) = %v", r.ID, err)
+		}
+	}
+}

@@ -48,11 +48,7 @@ func TestUnreadableManifests(t *testing.T) {
 			march := time.Date(2026, 3, 1, 6, 0, 0, 0, time.UTC)
 			older := writeRun(t, out, "20260901T060000Z")
 			previous := writeRunDoc(t, out, findingsRun(t, "20261001T060000Z", map[string]time.Time{"alice": june, "bob": march}))
-			for _, r := range []runFolder{older, previous} {
-				if _, err := openArchiver(t, s3Config(srv, bucket, prefix), out).Archive(ctx, r.Dir, nil); err != nil {
-					t.Fatalf("Archive(%s) = %v", r.ID, err)
-				}
-			}
+			archiveRuns(t, s3Config(srv, bucket, prefix), out, older, previous)
 			genuine, err := os.ReadFile(filepath.Join(previous.Dir, runfolder.ManifestName))
 			if err != nil {
 				t.Fatal(err)
@@ -189,9 +185,7 @@ func TestOversizedManifest(t *testing.T) {
 			prefix := testPrefix(t)
 			out := t.TempDir()
 			genuine := writeRun(t, out, "20261001T060000Z")
-			if _, err := openArchiver(t, s3Config(srv, bucket, prefix), out).Archive(ctx, genuine.Dir, nil); err != nil {
-				t.Fatalf("Archive = %v", err)
-			}
+			archiveRuns(t, s3Config(srv, bucket, prefix), out, genuine)
 			data, err := os.ReadFile(filepath.Join(genuine.Dir, runfolder.ManifestName))
 			if err != nil {
 				t.Fatal(err)
@@ -254,9 +248,7 @@ func TestOutageIsNoUnreadableRun(t *testing.T) {
 			prefix := testPrefix(t)
 			out := t.TempDir()
 			run := writeRun(t, out, "20261001T060000Z")
-			if _, err := openArchiver(t, s3Config(srv, bucket, prefix), out).Archive(ctx, run.Dir, nil); err != nil {
-				t.Fatalf("Archive = %v", err)
-			}
+			archiveRuns(t, s3Config(srv, bucket, prefix), out, run)
 			key := runKey(prefix, run, "")
 			srv.Refuse(func(r *http.Request) bool {
 				return r.Method == http.MethodGet && (strings.HasSuffix(r.URL.Path, "/"+key+runfolder.ManifestName) || r.URL.Query().Get("prefix") == key)
