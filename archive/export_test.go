@@ -1,5 +1,7 @@
 package archive
 
+import "context"
+
 // SetVersionPageSize makes ListObjectVersions return n entries a page
 // until the returned function is called.
 func SetVersionPageSize(n int32) (restore func()) {
@@ -22,4 +24,10 @@ func SetMaxPutObject(n int64) (restore func()) {
 	saved := maxPutObject
 	maxPutObject = n
 	return func() { maxPutObject = saved }
+}
+
+// LockSpoolEntry takes the lock of a spool entry as a's upload of it
+// does, for a test to play another reporter.
+func LockSpoolEntry(ctx context.Context, a *Archiver, entry string) (unlock func(), gone bool, err error) {
+	return a.lockEntry(ctx, entry)
 }

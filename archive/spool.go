@@ -71,9 +71,12 @@ func (a *Archiver) Flush(ctx context.Context) (FlushResult, error) {
 	}
 	var errs []error
 	for i, p := range pending {
-		loc, err := a.upload(ctx, p.Dir)
+		loc, gone, err := a.uploadSpooled(ctx, p.Dir)
+		if gone {
+			a.log.Info("spooled run archived by another reporter meanwhile", "run_id", p.ID)
+			continue
+		}
 		if err == nil {
-			a.unspool(p.Dir)
 			res.Archived = append(res.Archived, loc)
 			continue
 		}

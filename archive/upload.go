@@ -62,15 +62,23 @@ func (a *Archiver) Archive(ctx context.Context, dir string, run *result.Run) (re
 		a.log.Error("run not copied to the spool; uploading from the run folder", "run_id", m.RunID, "err", spoolErr)
 		src = dir
 	}
-	loc, err := a.upload(ctx, src)
+	var loc result.Location
+	if spoolErr != nil {
+		loc, err = a.upload(ctx, src)
+	} else {
+		var gone bool
+		loc, gone, err = a.uploadSpooled(ctx, entry)
+		if gone {
+			// A flush by another reporter archived the entry meanwhile:
+			// the run folder finds it in S3 and uploads nothing.
+			loc, err = a.upload(ctx, dir)
+		}
+	}
 	if err != nil {
 		if spoolErr != nil {
 			return result.Location{}, fmt.Errorf("%w (and the run could not be copied to the spool: %v; the run folder %s is kept but will not be uploaded by a later flush)", err, spoolErr, dir)
 		}
 		return result.Location{}, fmt.Errorf("%w (the run waits in the spool %s and is uploaded by the next run or `reporter archive flush`)", err, entry)
-	}
-	if spoolErr == nil {
-		a.unspool(entry)
 	}
 	return loc, nil
 }
