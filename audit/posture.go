@@ -18,6 +18,31 @@ type NotRun struct {
 	Checks []string `json:"checks"`
 	Reason string   `json:"reason"`
 	Failed bool     `json:"failed"`
+	// Partial is true when the checks did run for the account, except
+	// for the Principals named; false when they did not run for it.
+	Partial bool `json:"partial,omitempty"`
+	// Principals are the principals a partial entry's checks did not
+	// judge (user/alice, role/ops, policy/Admin), as findings name them;
+	// none when the entry only reports input that was refused.
+	Principals []string `json:"principals,omitempty"`
+}
+
+// Judged reports whether check judged principal in an account whose
+// checks not run are notRun: false when an entry says the check did not
+// run for the account, or did not judge that principal. A run's
+// comparison neither resolves an earlier finding that was not judged nor
+// takes the run as its baseline.
+func Judged(notRun []NotRun, check, principal string) bool {
+	for i := range notRun {
+		n := &notRun[i]
+		if !slices.Contains(n.Checks, check) {
+			continue
+		}
+		if !n.Partial || slices.Contains(n.Principals, principal) {
+			return false
+		}
+	}
+	return true
 }
 
 // String renders "user-policy-attached, policy-full-admin: REASON".
@@ -84,10 +109,10 @@ func (e *Evaluator) AppendPosture(dst []Finding, acct Account, root Root, d *pos
 		dst = e.appendHardwareMFA(dst, acct, root, d.Summary, d.VirtualMFA)
 	}
 	if !skip(detailsChecks, posture.AuthorizationDetailsInput) {
-		var bad []string
-		dst, bad = e.appendPermissions(dst, acct, d.Details)
+		var bad, unjudged []string
+		dst, bad, unjudged = e.appendPermissions(dst, acct, d.Details)
 		if len(bad) > 0 {
-			notRun = append(notRun, NotRun{Checks: []string{PolicyFullAdmin}, Failed: true,
+			notRun = append(notRun, NotRun{Checks: []string{PolicyFullAdmin}, Failed: true, Partial: true, Principals: unjudged,
 				Reason: "not judged for these unreadable policy documents: " + strings.Join(bad, "; ")})
 		}
 	}
@@ -120,14 +145,21 @@ func (e *Evaluator) appendHardwareMFA(dst []Finding, acct Account, root Root, su
 }
 
 // appendPermissions applies user-policy-attached, policy-full-admin and
-// role-unused. It returns the policies whose documents could not be read.
-func (e *Evaluator) appendPermissions(dst []Finding, acct Account, d *posture.AuthorizationDetails) ([]Finding, []string) {
-	var bad []string
+// role-unused. It returns the policies whose documents could not be read,
+// and the principals policy-full-admin therefore did not judge whole.
+func (e *Evaluator) appendPermissions(dst []Finding, acct Account, d *posture.AuthorizationDetails) ([]Finding, []string, []string) {
+	var bad, unjudged []string
+	unreadable := func(principal, why string) {
+		bad = append(bad, why)
+		if !slices.Contains(unjudged, principal) {
+			unjudged = append(unjudged, principal)
+		}
+	}
 	inline := func(kind, name, arn string, list []posture.InlinePolicy) {
 		for _, p := range list {
 			admin, where, err := FullAdmin(p.PolicyDocument)
 			if err != nil {
-				bad = append(bad, fmt.Sprintf("%s/%s inline policy %s: %v", kind, name, p.PolicyName, err))
+				unreadable(kind+"/"+name, fmt.Sprintf("%s/%s inline policy %s: %v", kind, name, p.PolicyName, err))
 				continue
 			}
 			if admin {
@@ -161,12 +193,12 @@ func (e *Evaluator) appendPermissions(dst []Finding, acct Account, d *posture.Au
 		}
 		v, ok := p.DefaultVersion()
 		if !ok {
-			bad = append(bad, fmt.Sprintf("policy/%s: no default version among %d", p.PolicyName, len(p.PolicyVersionList)))
+			unreadable("policy/"+p.PolicyName, fmt.Sprintf("policy/%s: no default version among %d", p.PolicyName, len(p.PolicyVersionList)))
 			continue
 		}
 		admin, where, err := FullAdmin(v.Document)
 		if err != nil {
-			bad = append(bad, fmt.Sprintf("policy/%s version %s: %v", p.PolicyName, v.VersionID, err))
+			unreadable("policy/"+p.PolicyName, fmt.Sprintf("policy/%s version %s: %v", p.PolicyName, v.VersionID, err))
 			continue
 		}
 		if admin {
@@ -174,7 +206,7 @@ func (e *Evaluator) appendPermissions(dst []Finding, acct Account, d *posture.Au
 				fmt.Sprintf("default version %s allows * on * (%s); attached to %d principals", v.VersionID, where, p.AttachmentCount)))
 		}
 	}
-	return dst, bad
+	return dst, bad, unjudged
 }
 
 // serviceRolePath is the path of every service-linked role.

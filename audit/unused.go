@@ -71,18 +71,19 @@ func (e *Evaluator) AppendUnusedServices(dst []Finding, acct Account, d *posture
 		return dst, []NotRun{{Checks: checks, Reason: "needs the authorization details; " + reason, Failed: failed}}, nil
 	}
 	var rows []UnusedAccess
-	var failed, missing []string
-	notAsked := map[string]int{}
+	var failed, missing, failedIDs []string
+	notAsked := map[string][]string{}
 	for _, p := range d.Details.PolicyHolders() {
 		if p.Created.IsZero() || e.AgeDays(p.Created) <= limit {
 			continue
 		}
 		if err, ok := la.Failed[p.ARN]; ok {
 			failed = append(failed, p.ID()+" ("+err.Error()+")")
+			failedIDs = append(failedIDs, p.ID())
 			continue
 		}
 		if why, ok := la.NotAsked[p.ARN]; ok {
-			notAsked[why]++
+			notAsked[why] = append(notAsked[why], p.ID())
 			continue
 		}
 		details, ok := la.Principals[p.ARN]
@@ -99,16 +100,16 @@ func (e *Evaluator) AppendUnusedServices(dst []Finding, acct Account, d *posture
 	}
 	var notRun []NotRun
 	if len(failed) > 0 {
-		notRun = append(notRun, NotRun{Checks: checks, Failed: true,
+		notRun = append(notRun, NotRun{Checks: checks, Failed: true, Partial: true, Principals: failedIDs,
 			Reason: fmt.Sprintf("last-accessed data missing for %d %s: %s", len(failed), plural(len(failed), "principal", "principals"), strings.Join(failed, "; "))})
 	}
 	for _, why := range sortedKeys(notAsked) {
-		n := notAsked[why]
-		notRun = append(notRun, NotRun{Checks: checks,
-			Reason: fmt.Sprintf("%d %s not asked about: %s", n, plural(n, "principal", "principals"), why)})
+		ids := notAsked[why]
+		notRun = append(notRun, NotRun{Checks: checks, Partial: true, Principals: ids,
+			Reason: fmt.Sprintf("%d %s not asked about: %s", len(ids), plural(len(ids), "principal", "principals"), why)})
 	}
 	if len(missing) > 0 {
-		notRun = append(notRun, NotRun{Checks: checks,
+		notRun = append(notRun, NotRun{Checks: checks, Partial: true, Principals: missing,
 			Reason: fmt.Sprintf("no last-accessed data for %d %s: %s", len(missing), plural(len(missing), "principal", "principals"), strings.Join(missing, ", "))})
 	}
 	// Entries of a file that name no principal of the account.
@@ -119,7 +120,7 @@ func (e *Evaluator) AppendUnusedServices(dst []Finding, acct Account, d *posture
 		}
 	}
 	if len(stray) > 0 {
-		notRun = append(notRun, NotRun{Checks: checks, Failed: true,
+		notRun = append(notRun, NotRun{Checks: checks, Failed: true, Partial: true,
 			Reason: fmt.Sprintf("%d last-accessed %s refused: %s", len(stray), plural(len(stray), "entry", "entries"), strings.Join(stray, "; "))})
 	}
 	return dst, notRun, rows
@@ -184,7 +185,7 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-func sortedKeys(m map[string]int) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

@@ -32,6 +32,12 @@ var ErrUnsorted = errors.New("previous findings are not in report order")
 // Changes names (newly failed and recovered accounts). Resolved findings
 // come only from accounts audited both now and in the run compared with.
 //
+// History is also per check: a check that did not run for an account
+// (or not for a principal: the account's checks_not_run, or a check the
+// run did not apply) judged nothing there. Such a finding of an earlier
+// run is not resolved now, and a run that did not judge it is no
+// baseline for it: it is compared with the first older run that did.
+//
 // The earlier findings are streamed and merge-joined with the current
 // ones, one finding at a time, so memory does not grow with any run's
 // findings (only with the number of accounts). With no earlier run every
@@ -74,7 +80,8 @@ func RunsThen(cur *result.Run, then func(f *audit.Finding), earlier ...io.Reader
 	for _, a := range cur.Accounts {
 		statusNow[a.ID] = a.Status
 	}
-	m := merger{cur: cur, statusNow: statusNow, owner: map[string]int{}, then: then}
+	m := merger{cur: cur, statusNow: statusNow, owner: map[string]int{}, then: then,
+		judgedNow: newCoverage(cur.Run, cur.Accounts), irregular: map[string]bool{}}
 	for i, r := range earlier {
 		p, err := jsonfile.NewReader(r)
 		if err != nil {
@@ -83,15 +90,24 @@ func RunsThen(cur *result.Run, then func(f *audit.Finding), earlier ...io.Reader
 		// What a run derives from a finding is not compared: its
 		// decoding is skipped (resolved findings get theirs anew).
 		p.SkipDerived()
-		m.sources = append(m.sources, &prevSource{prev: p, info: p.Info(), index: i})
+		src := &prevSource{prev: p, info: p.Info(), index: i, judged: newCoverage(p.Info(), p.Accounts()), collected: map[string]bool{}}
+		m.sources = append(m.sources, src)
 		// The first earlier run that audited an account audited now is
-		// that account's baseline.
+		// that account's baseline (for the checks it judged; see ownerOf).
 		for _, a := range p.Accounts() {
-			if _, taken := m.owner[a.ID]; !taken && a.Status == result.StatusCollected && statusNow[a.ID] == result.StatusCollected {
+			if a.Status != result.StatusCollected {
+				continue
+			}
+			src.collected[a.ID] = true
+			if _, taken := m.owner[a.ID]; !taken && statusNow[a.ID] == result.StatusCollected {
 				m.owner[a.ID] = i
 			}
 		}
+		for id := range src.judged.notRun {
+			m.irregular[id] = true
+		}
 	}
+	m.regular = regularChecks(m.sources)
 	if err := m.run(); err != nil {
 		return errors.Join(err, markFirstRun())
 	}
@@ -136,6 +152,69 @@ type prevSource struct {
 	// last is the finding read before head, to check the order.
 	last    audit.Finding
 	hadLast bool
+	// judged is what the run judged, collected the accounts it audited.
+	judged    coverage
+	collected map[string]bool
+}
+
+// coverage is what one run judged: the checks it applied and, for each
+// account audited, the checks not run (only accounts with such entries).
+type coverage struct {
+	// applied holds the IDs of the checks the run applied; nil for a run
+	// written before they were kept, taken to have applied every check.
+	applied map[string]bool
+	notRun  map[string][]audit.NotRun
+}
+
+// newCoverage reads a run's coverage from its header.
+func newCoverage(info result.RunInfo, accounts []result.Account) coverage {
+	c := coverage{notRun: map[string][]audit.NotRun{}}
+	if len(info.Checks) > 0 {
+		c.applied = make(map[string]bool, len(info.Checks))
+		for _, e := range info.Checks {
+			c.applied[e.ID] = true
+		}
+	}
+	for _, a := range accounts {
+		for _, n := range a.ChecksNotRun {
+			if len(n.Checks) > 0 {
+				c.notRun[a.ID] = a.ChecksNotRun
+				break
+			}
+		}
+	}
+	return c
+}
+
+// judges reports whether the run judged f's check for f's principal in
+// f's account (which it audited).
+func (c *coverage) judges(f *audit.Finding) bool {
+	if c.applied != nil && !c.applied[f.Check] {
+		return false
+	}
+	n, ok := c.notRun[f.AccountID]
+	return !ok || audit.Judged(n, f.Check, f.Principal)
+}
+
+// regularChecks returns the checks every earlier run that lists its
+// checks applied: for them, and accounts without checks not run, the
+// account's baseline is the baseline of each of its findings.
+func regularChecks(sources []*prevSource) map[string]bool {
+	regular := map[string]bool{}
+	for _, e := range audit.Catalog() {
+		regular[e.ID] = true
+	}
+	for _, s := range sources {
+		if s.judged.applied == nil {
+			continue
+		}
+		for id := range regular {
+			if !s.judged.applied[id] {
+				regular[id] = false
+			}
+		}
+	}
+	return regular
 }
 
 // merger walks the current findings and the earlier ones side by side.
@@ -146,6 +225,15 @@ type merger struct {
 	// owner maps each account audited now to the index of the earlier
 	// run it is compared with.
 	owner map[string]int
+	// judgedNow is what the current run judged: an earlier finding it did
+	// not judge is not resolved (its check did not run, or not for it).
+	judgedNow coverage
+	// irregular holds the accounts with checks not run in an earlier
+	// run, regular the checks every earlier run applied: a finding of an
+	// irregular account or of a check not regular has the first earlier
+	// run that judged it as its baseline (ownerOf), not its account's.
+	irregular map[string]bool
+	regular   map[string]bool
 	// p is the earlier finding not yet decided, from source pSrc; ok is
 	// false once every source is exhausted.
 	p    audit.Finding
@@ -217,11 +305,32 @@ func (m *merger) fill(s *prevSource) error {
 				next.AccountID, next.Principal, next.Check, next.Credential, last.AccountID, last.Principal, last.Check, last.Credential)
 		}
 		s.last, s.hadLast = next, true
-		if owner, ok := m.owner[next.AccountID]; ok && owner == s.index {
+		if m.ownerOf(&next) == s.index {
 			s.head, s.ok = next, true
 			return nil
 		}
 	}
+}
+
+// ownerOf returns the index of the earlier run an earlier finding is
+// compared in: its account's baseline, unless that run did not judge the
+// finding's check for its principal (the check did not run there, in
+// part or at all); then the first older run that audited the account and
+// judged it. -1 when there is none.
+func (m *merger) ownerOf(f *audit.Finding) int {
+	o, ok := m.owner[f.AccountID]
+	if !ok {
+		return -1
+	}
+	if !m.irregular[f.AccountID] && m.regular[f.Check] {
+		return o
+	}
+	for _, s := range m.sources[o:] {
+		if s.collected[f.AccountID] && s.judged.judges(f) {
+			return s.index
+		}
+	}
+	return -1
 }
 
 // pick makes the least head of all sources the finding to decide.
@@ -254,11 +363,12 @@ func (m *merger) firstSeen() time.Time {
 	return m.p.FirstSeen
 }
 
-// resolve records the current earlier finding as resolved. Only findings
-// of accounts audited now reach it (a failed account's findings are
-// unknown, not gone).
+// resolve records the current earlier finding as resolved, when it is
+// gone from an account audited now by a check that judged it: a failed
+// account's findings, and those of a check that did not run (or not for
+// that principal), are unknown, not gone.
 func (m *merger) resolve() {
-	if m.statusNow[m.p.AccountID] != result.StatusCollected {
+	if m.statusNow[m.p.AccountID] != result.StatusCollected || !m.judgedNow.judges(&m.p) {
 		return
 	}
 	gone := m.p

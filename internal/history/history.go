@@ -12,8 +12,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"os"
+	"slices"
 	"sort"
 	"time"
 
@@ -273,7 +273,9 @@ const MaxLookback = 24
 // or was left out keeps its history.
 //
 // Runs are considered newest first, at most MaxLookback of them, and the
-// search stops once every account in need is placed. An older run's
+// search stops once every account in need is placed. A run that did not
+// judge some checks of an account (its checks not run) places only the
+// others: an older run that judged them is looked for too. An older run's
 // account list is read from the head of its findings.json, which is
 // closed there; the whole document is copied (and checked against the
 // manifest) only when the run is needed. Incomplete runs, runs that
@@ -284,7 +286,7 @@ func Baselines(ctx context.Context, s Store, log *slog.Logger, asOf time.Time, r
 	if err != nil {
 		return nil, err
 	}
-	need = maps.Clone(need)
+	pending := newNeeds(need)
 	var out []*Findings
 	fail := func(err error) ([]*Findings, error) {
 		for _, f := range out {
@@ -294,7 +296,7 @@ func Baselines(ctx context.Context, s Store, log *slog.Logger, asOf time.Time, r
 	}
 	looked := 0
 	for _, r := range Before(runs, asOf, runID) {
-		if len(out) > 0 && len(need) == 0 {
+		if len(out) > 0 && len(pending) == 0 {
 			break
 		}
 		if r.Manifest.Failed() {
@@ -302,7 +304,7 @@ func Baselines(ctx context.Context, s Store, log *slog.Logger, asOf time.Time, r
 			continue
 		}
 		if looked == MaxLookback {
-			log.Info("earlier runs not searched further", "max_runs", MaxLookback, "accounts_without_history", len(need))
+			log.Info("earlier runs not searched further", "max_runs", MaxLookback, "accounts_without_history", len(pending))
 			break
 		}
 		looked++
@@ -316,7 +318,7 @@ func Baselines(ctx context.Context, s Store, log *slog.Logger, asOf time.Time, r
 				log.Warn("earlier run passed over", "run", r.Manifest.RunID, "location", r.Location, "err", err)
 				continue
 			}
-			if !placesAny(ids, need) {
+			if !pending.placedBy(ids) {
 				continue
 			}
 		}
@@ -337,32 +339,85 @@ func Baselines(ctx context.Context, s Store, log *slog.Logger, asOf time.Time, r
 			log.Info("earlier run passed over: it is no audit result", "run", r.Manifest.RunID, "location", r.Location)
 			continue
 		}
-		if len(out) > 0 && !placesAny(ids, need) {
+		if len(out) > 0 && !pending.placedBy(ids) {
 			f.Close()
 			continue
 		}
-		for _, id := range ids {
-			delete(need, id)
-		}
+		pending.place(ids)
 		out = append(out, f)
 	}
 	return out, nil
 }
 
-// placesAny reports whether any of ids is in need.
-func placesAny(ids []string, need map[string]bool) bool {
-	for _, id := range ids {
-		if need[id] {
+// placement is what an earlier run can be the baseline of: each account
+// it audited, with the checks it did not judge there in full (the
+// account's checks not run, whole or for some principals).
+type placement map[string][]string
+
+// needs are the accounts still without a baseline for some checks: nil
+// for every check (no run placed the account yet), else the checks the
+// runs placing it so far did not judge in full. compare.Runs then takes
+// each finding's baseline from the first run that judged its check.
+type needs map[string]map[string]bool
+
+// newNeeds returns the needs of the accounts audited now.
+func newNeeds(accounts map[string]bool) needs {
+	n := needs{}
+	for id, ok := range accounts {
+		if ok {
+			n[id] = nil
+		}
+	}
+	return n
+}
+
+// placedBy reports whether a run of placement p is the baseline of
+// anything still needed: an account not placed yet, or a check not
+// judged by the runs placing it so far that p judged.
+func (n needs) placedBy(p placement) bool {
+	for id, gaps := range p {
+		checks, ok := n[id]
+		if !ok {
+			continue
+		}
+		if checks == nil {
 			return true
+		}
+		for c := range checks {
+			if !slices.Contains(gaps, c) {
+				return true
+			}
 		}
 	}
 	return false
 }
 
+// place records the run of placement p as a baseline: what it judged is
+// no longer needed.
+func (n needs) place(p placement) {
+	for id, gaps := range p {
+		checks, ok := n[id]
+		if !ok {
+			continue
+		}
+		left := map[string]bool{}
+		for _, c := range gaps {
+			if checks == nil || checks[c] {
+				left[c] = true
+			}
+		}
+		if len(left) == 0 {
+			delete(n, id)
+		} else {
+			n[id] = left
+		}
+	}
+}
+
 // auditedAccounts reads the accounts a run audited from the head of its
 // findings.json, unverified: it only decides whether the run is worth
 // copying and verifying.
-func auditedAccounts(ctx context.Context, s Store, r Run) ([]string, error) {
+func auditedAccounts(ctx context.Context, s Store, r Run) (placement, error) {
 	rc, err := s.Open(ctx, r, "findings.json")
 	if err != nil {
 		return nil, err
@@ -375,23 +430,31 @@ func auditedAccounts(ctx context.Context, s Store, r Run) ([]string, error) {
 	return audited(info, accounts), nil
 }
 
-// audited returns the IDs of the accounts a run audited, or nil when the
-// run is no audit result.
-func audited(info result.RunInfo, accounts []result.Account) []string {
+// audited returns the placement of a run, or nil when the run is no
+// audit result.
+func audited(info result.RunInfo, accounts []result.Account) placement {
 	if result.StatusOf(info.Status, info.Error, nil) == result.RunIncomplete {
 		return nil
 	}
-	var ids []string
+	var p placement
 	for _, a := range accounts {
-		if a.Status == result.StatusCollected {
-			ids = append(ids, a.ID)
+		if a.Status != result.StatusCollected {
+			continue
 		}
+		if p == nil {
+			p = placement{}
+		}
+		var gaps []string
+		for _, n := range a.ChecksNotRun {
+			gaps = append(gaps, n.Checks...)
+		}
+		p[a.ID] = gaps
 	}
-	return ids
+	return p
 }
 
 // audited reads the accounts the run audited from the verified copy.
-func (f *Findings) audited() ([]string, error) {
+func (f *Findings) audited() (placement, error) {
 	rd, err := f.Reader()
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/report/jsonfile"
 	"github.com/reporter-dev/reporter/result"
@@ -434,4 +435,67 @@ func TestOpenFindingsInPlaceChanged(t *testing.T) {
 			t.Fatalf("reads as run %q; want the verified r5 or a refusal", id)
 		}
 	})
+}
+
+// TestBaselinesChecksNotRun: a run that did not judge some checks of an
+// account places only the others, so an older run that judged them is a
+// baseline too; runs that judged no more than the newer ones are not
+// copied, and a check no run judged ends the search at MaxLookback.
+func TestBaselinesChecksNotRun(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	const a, b = "111111111111", "222222222222"
+	ok := result.StatusCollected
+	details := audit.NotRun{Checks: []string{audit.UserPolicyAttached, audit.PolicyFullAdmin, audit.RoleUnused},
+		Reason: "iam:GetAccountAuthorizationDetails: AccessDenied", Failed: true}
+	withGaps := func(id string, asOf time.Time, gaps map[string][]audit.NotRun) *result.Run {
+		run := runWith(id, asOf, "", map[string]string{a: ok, b: ok})
+		for i := range run.Accounts {
+			run.Accounts[i].ChecksNotRun = gaps[run.Accounts[i].ID]
+		}
+		return run
+	}
+	tests := []struct {
+		name string
+		runs []*result.Run
+		want string
+	}{
+		{"an older run judged what the newer did not",
+			[]*result.Run{
+				withGaps("r1", day(1), nil),
+				withGaps("r2", day(2), map[string][]audit.NotRun{a: {details}}),
+				withGaps("r3", day(3), map[string][]audit.NotRun{a: {details}}),
+			}, "r3 r1"},
+		{"no gaps: the previous run only",
+			[]*result.Run{withGaps("r1", day(1), nil), withGaps("r2", day(2), nil)}, "r2"},
+		{"a gap no run fills: the previous run only, nothing more copied",
+			[]*result.Run{
+				withGaps("r1", day(1), map[string][]audit.NotRun{b: {details}}),
+				withGaps("r2", day(2), map[string][]audit.NotRun{b: {details}}),
+			}, "r2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root, tmp := t.TempDir(), t.TempDir()
+			for _, r := range tt.runs {
+				writeRunFolder(t, root, r)
+			}
+			got, err := Baselines(context.Background(), streamStore{Local{Root: root}}, log, day(10), "cur", map[string]bool{a: true, b: true}, tmp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, f := range got {
+				ids = append(ids, f.RunID)
+			}
+			if copies, _ := filepath.Glob(filepath.Join(tmp, "*")); len(copies) != len(got) {
+				t.Errorf("Baselines() made %d copies for %d runs", len(copies), len(got))
+			}
+			for _, f := range got {
+				f.Close()
+			}
+			if strings.Join(ids, " ") != tt.want {
+				t.Errorf("Baselines() = %v, want %s", ids, tt.want)
+			}
+		})
+	}
 }
