@@ -17,6 +17,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/report/jsonfile"
 	"github.com/reporter-dev/reporter/result"
@@ -446,7 +447,14 @@ func audited(info result.RunInfo, accounts []result.Account) placement {
 		}
 		var gaps []string
 		for _, n := range a.ChecksNotRun {
-			gaps = append(gaps, n.Checks...)
+			if n.Partial && len(n.Principals) == 0 {
+				continue // only input refused: every principal was judged
+			}
+			for _, c := range n.Checks {
+				if _, isCheck := audit.LookupCheck(c); isCheck {
+					gaps = append(gaps, c) // not "owners from user tags"
+				}
+			}
 		}
 		p[a.ID] = gaps
 	}

@@ -467,6 +467,14 @@ func TestBaselinesChecksNotRun(t *testing.T) {
 			}, "r3 r1"},
 		{"no gaps: the previous run only",
 			[]*result.Run{withGaps("r1", day(1), nil), withGaps("r2", day(2), nil)}, "r2"},
+		{"entries that are no check gap: the previous run only",
+			[]*result.Run{
+				withGaps("r1", day(1), nil),
+				withGaps("r2", day(2), map[string][]audit.NotRun{a: {
+					{Checks: []string{"owners from user tags"}, Reason: "tags of 3 of 203 users not read"},
+					{Checks: []string{audit.UnusedServices}, Partial: true, Failed: true, Reason: "1 last-accessed entry refused"},
+				}}),
+			}, "r2"},
 		{"a gap no run fills: the previous run only, nothing more copied",
 			[]*result.Run{
 				withGaps("r1", day(1), map[string][]audit.NotRun{b: {details}}),
