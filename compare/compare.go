@@ -81,7 +81,7 @@ func RunsThen(cur *result.Run, then func(f *audit.Finding), earlier ...io.Reader
 		statusNow[a.ID] = a.Status
 	}
 	m := merger{cur: cur, statusNow: statusNow, owner: map[string]int{}, then: then,
-		judgedNow: newCoverage(cur.Run, cur.Accounts), irregular: map[string]bool{}}
+		judgedNow: newCoverage(cur.Run, cur.Accounts), irregular: map[string]map[string]bool{}}
 	for i, r := range earlier {
 		p, err := jsonfile.NewReader(r)
 		if err != nil {
@@ -103,8 +103,15 @@ func RunsThen(cur *result.Run, then func(f *audit.Finding), earlier ...io.Reader
 				m.owner[a.ID] = i
 			}
 		}
-		for id := range src.judged.notRun {
-			m.irregular[id] = true
+		for id, notRun := range src.judged.notRun {
+			for _, n := range notRun {
+				for _, c := range n.Checks {
+					if m.irregular[id] == nil {
+						m.irregular[id] = map[string]bool{}
+					}
+					m.irregular[id][c] = true
+				}
+			}
 		}
 	}
 	m.regular = regularChecks(m.sources)
@@ -228,11 +235,12 @@ type merger struct {
 	// judgedNow is what the current run judged: an earlier finding it did
 	// not judge is not resolved (its check did not run, or not for it).
 	judgedNow coverage
-	// irregular holds the accounts with checks not run in an earlier
-	// run, regular the checks every earlier run applied: a finding of an
-	// irregular account or of a check not regular has the first earlier
-	// run that judged it as its baseline (ownerOf), not its account's.
-	irregular map[string]bool
+	// irregular holds, by account, the checks an earlier run lists as
+	// not run there; regular the checks every earlier run applied. A
+	// finding of an irregular check of its account, or of a check not
+	// regular, has the first earlier run that judged it as its baseline
+	// (ownerOf), not necessarily its account's.
+	irregular map[string]map[string]bool
 	regular   map[string]bool
 	// p is the earlier finding not yet decided, from source pSrc; ok is
 	// false once every source is exhausted.
@@ -322,7 +330,7 @@ func (m *merger) ownerOf(f *audit.Finding) int {
 	if !ok {
 		return -1
 	}
-	if !m.irregular[f.AccountID] && m.regular[f.Check] {
+	if !m.irregular[f.AccountID][f.Check] && m.regular[f.Check] {
 		return o
 	}
 	for _, s := range m.sources[o:] {
