@@ -336,7 +336,7 @@ func (h History) Open(ctx context.Context, run history.Run, path string) (io.Rea
 	key := prefix + path
 	pin, err := h.Archiver.pinFor(ctx, prefix, run.Manifest.RunID)
 	if err != nil {
-		return nil, err
+		return nil, outage(ctx, err)
 	}
 	in := &s3.GetObjectInput{Bucket: aws.String(h.Archiver.bucket), Key: aws.String(key)}
 	if pin != nil {
@@ -351,9 +351,32 @@ func (h History) Open(ctx context.Context, run history.Run, path string) (io.Rea
 	}
 	out, err := h.Archiver.client.GetObject(ctx, in)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", h.Archiver.uri(key), err)
+		return nil, outage(ctx, fmt.Errorf("%s: %w", h.Archiver.uri(key), err))
 	}
-	return out.Body, nil
+	return outageBody{out.Body}, nil
+}
+
+// outage marks err, a failed read of the archive, as history.ErrUnavailable
+// when it may pass (Retryable: S3 did not answer, throttled or failed)
+// or the context ended, so that history does not take the run for an
+// unreadable one and pass it over.
+func outage(ctx context.Context, err error) error {
+	if err != nil && (Retryable(err) || ctx.Err() != nil) && !errors.Is(err, history.ErrUnavailable) {
+		return fmt.Errorf("%w: %w", history.ErrUnavailable, err)
+	}
+	return err
+}
+
+// outageBody is an object's body whose read errors that may pass (a cut
+// connection) are history.ErrUnavailable.
+type outageBody struct{ io.ReadCloser }
+
+func (b outageBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF && Retryable(err) {
+		err = fmt.Errorf("%w: %w", history.ErrUnavailable, err)
+	}
+	return n, err
 }
 
 // manifestOf downloads and parses the current manifest of the run r (on

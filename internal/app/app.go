@@ -220,7 +220,14 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 		defer cancel()
 	}
 	run.SetStatus()
-	compareWithHistory(hctx, log, opts, run, sla)
+	if err := compareWithHistory(hctx, log, opts, run, sla); err != nil {
+		// Findings reported new for want of their history must not
+		// become the history of the next run: the run is incomplete, so
+		// it is never a baseline, and exits with the audit's failure.
+		log.Error("findings not compared with earlier runs; the run is marked incomplete and will not be the baseline of a later run", "err", err)
+		run.Run.Error = joinRunErrors(run.Run.Error, result.NotCompared+": every finding is reported as new and first seen now, and this run will not be the baseline of a later one: "+err.Error())
+		run.SetStatus()
+	}
 	run.Run.FinishedAt = clock().UTC()
 	lap("exceptions and history")
 
@@ -268,15 +275,19 @@ const historyAfterCancel = 30 * time.Second
 
 // compareWithHistory marks findings new, persisting or resolved, each
 // account against the newest earlier run that audited it, and adds the
-// trend of earlier runs. A history that cannot be read is logged, and the
-// run treated as the first.
+// trend of earlier runs. When the earlier runs cannot be read (the
+// history cannot be listed, or an earlier run cannot be read because its
+// store is unavailable: see history.Baselines), or are not comparable,
+// every finding is marked new, with its due date from now, and the
+// error is returned: the caller marks the run so that it is never the
+// baseline of a later run.
 //
 // Each finding's due date and lateness (audit.SLA.SetDue) are set in the
 // comparison's own pass, once its FirstSeen is known; a resolved
 // finding is given its ID and cleared of its fix and due date
 // (audit.SLA.SetActionable). Current findings got their ID, remediation
 // and owner before they were stored (auditor.account).
-func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run *result.Run, sla audit.SLA) {
+func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run *result.Run, sla audit.SLA) error {
 	store := opts.History
 	if store == nil {
 		store = history.Local{Root: opts.OutDir}
@@ -289,16 +300,17 @@ func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run
 	}
 	// Temporary files go beside the run folders, which are known to be
 	// writable (a container's root file system may not be) and large.
-	earlier, err := history.Baselines(ctx, store, log, run.Run.AsOf, run.Run.ID, need, opts.OutDir)
-	if err != nil {
-		log.Warn("previous runs unavailable; every finding is reported as new", "err", err)
+	earlier, historyErr := history.Baselines(ctx, store, log, run.Run.AsOf, run.Run.ID, need, opts.OutDir)
+	if historyErr != nil {
+		log.Error("previous runs unavailable; every finding is reported as new", "err", historyErr)
 	}
 	var docs []io.Reader
 	for _, f := range earlier {
 		defer f.Close()
 		rd, err := f.Reader()
 		if err != nil {
-			log.Warn("earlier run unreadable; every finding is reported as new", "run", f.RunID, "err", err)
+			log.Error("earlier run unreadable; every finding is reported as new", "run", f.RunID, "err", err)
+			historyErr = fmt.Errorf("earlier run %s: %w", f.RunID, err)
 			docs = nil
 			break
 		}
@@ -313,8 +325,9 @@ func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run
 		sla.SetDue(f, asOf)
 	}
 	if err := compare.RunsThen(run, actionable, docs...); err != nil {
-		if len(earlier) > 0 {
-			log.Warn("earlier runs not comparable; every finding is reported as new", "run", earlier[0].RunID, "err", err)
+		if len(docs) > 0 {
+			log.Error("earlier runs not comparable; every finding is reported as new", "run", earlier[0].RunID, "err", err)
+			historyErr = fmt.Errorf("earlier run %s not comparable: %w", earlier[0].RunID, err)
 		} else {
 			log.Warn("findings not marked new", "err", err)
 		}
@@ -324,6 +337,15 @@ func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run
 		runs = nil
 	}
 	run.Trend = history.Trend(runs, run, TrendRuns)
+	return historyErr
+}
+
+// joinRunErrors appends why to a run's error, if it has one.
+func joinRunErrors(runErr, why string) string {
+	if runErr == "" {
+		return why
+	}
+	return runErr + "; " + why
 }
 
 // auditor receives accounts from the source one at a time.
