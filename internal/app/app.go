@@ -220,14 +220,7 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 		defer cancel()
 	}
 	run.SetStatus()
-	if err := compareWithHistory(hctx, log, opts, run, sla); err != nil {
-		// Findings reported new for want of their history must not
-		// become the history of the next run: the run is incomplete, so
-		// it is never a baseline, and exits with the audit's failure.
-		log.Error("findings not compared with earlier runs; the run is marked incomplete and will not be the baseline of a later run", "err", err)
-		run.Run.Error = joinRunErrors(run.Run.Error, result.NotCompared+": every finding is reported as new and first seen now, and this run will not be the baseline of a later one: "+err.Error())
-		run.SetStatus()
-	}
+	compareWithHistory(hctx, log, opts, run, sla)
 	run.Run.FinishedAt = clock().UTC()
 	lap("exceptions and history")
 
@@ -278,16 +271,16 @@ const historyAfterCancel = 30 * time.Second
 // trend of earlier runs. When the earlier runs cannot be read (the
 // history cannot be listed, or an earlier run cannot be read because its
 // store is unavailable: see history.Baselines), or are not comparable,
-// every finding is marked new, with its due date from now, and the
-// error is returned: the caller marks the run so that it is never the
-// baseline of a later run.
+// every finding is marked new, with its due date from now, and the run
+// is marked incomplete (result.NotCompared), so that it is never the
+// baseline of a later run and exits with the audit's failure.
 //
 // Each finding's due date and lateness (audit.SLA.SetDue) are set in the
 // comparison's own pass, once its FirstSeen is known; a resolved
 // finding is given its ID and cleared of its fix and due date
 // (audit.SLA.SetActionable). Current findings got their ID, remediation
 // and owner before they were stored (auditor.account).
-func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run *result.Run, sla audit.SLA) error {
+func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run *result.Run, sla audit.SLA) {
 	store := opts.History
 	if store == nil {
 		store = history.Local{Root: opts.OutDir}
@@ -332,12 +325,19 @@ func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run
 			log.Warn("findings not marked new", "err", err)
 		}
 	}
+	if historyErr != nil {
+		// Findings reported new for want of their history must not
+		// become the history of the next run: the run is incomplete, so
+		// it is never a baseline, and exits with the audit's failure.
+		log.Error("findings not compared with earlier runs; the run is marked incomplete and will not be the baseline of a later run", "err", historyErr)
+		run.Run.Error = joinRunErrors(run.Run.Error, result.NotCompared+": every finding is reported as new and first seen now, and this run will not be the baseline of a later one: "+historyErr.Error())
+		run.SetStatus()
+	}
 	runs, err := store.Runs(ctx)
 	if err != nil {
 		runs = nil
 	}
 	run.Trend = history.Trend(runs, run, TrendRuns)
-	return historyErr
 }
 
 // joinRunErrors appends why to a run's error, if it has one.

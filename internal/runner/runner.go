@@ -100,8 +100,9 @@ const (
 	// keep everything.
 	StatusDeliveryFailed
 	// StatusAuditFailed: the run is no audit result: interrupted, the
-	// source failed before or while listing the accounts, or no account
-	// could be audited. Its reports say so first.
+	// source failed before or while listing the accounts, its findings
+	// could not be compared with the earlier runs (result.NotCompared),
+	// or no account could be audited. Its reports say so first.
 	StatusAuditFailed
 	// StatusFatal: the run folder could not be written, or another
 	// reporter holds the archive's run lease.
