@@ -124,7 +124,9 @@ func TestHistoryOutageLocalCopyTampered(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := runKey(prefix, run, "findings.json")
-	srv.Refuse(func(r *http.Request) bool { return r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/"+key) })
+	srv.Refuse(func(r *http.Request) bool {
+		return r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/"+key)
+	})
 	defer srv.Refuse(nil)
 	store := &history.Union{Stores: []history.Store{archive.History{Archiver: openArchiver(t, c, t.TempDir())}, history.Local{Root: out}}}
 	log := slog.New(slog.DiscardHandler)
