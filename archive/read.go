@@ -57,6 +57,10 @@ type Run struct {
 	// pin are the versions archived with the run; nil on an unversioned
 	// bucket.
 	pin *pinned
+	// manifestData is the manifest.json Manifest was parsed from, on an
+	// unversioned bucket, when the run was looked up by ID or as latest
+	// (not in a listing).
+	manifestData []byte
 }
 
 // Complete reports whether the run's manifest is in the archive.
@@ -189,7 +193,7 @@ func (a *Archiver) lookupCurrent(ctx context.Context, id string) (*Run, error) {
 		}
 		var passed []string
 		for _, r := range runs {
-			m, err := a.manifestOf(ctx, &r)
+			m, data, err := a.manifestDataOf(ctx, &r)
 			switch {
 			case errors.Is(err, ErrIncomplete):
 				continue
@@ -199,7 +203,7 @@ func (a *Archiver) lookupCurrent(ctx context.Context, id string) (*Run, error) {
 			case err != nil:
 				return nil, err
 			}
-			r.Manifest = m
+			r.Manifest, r.manifestData = m, data
 			return &r, nil
 		}
 		return nil, a.noLatest("no complete run with a readable manifest", passed)
@@ -210,7 +214,7 @@ func (a *Archiver) lookupCurrent(ctx context.Context, id string) (*Run, error) {
 	}
 	r := &Run{ID: id, Prefix: a.runPrefix(asOf, id)}
 	r.URI = a.uri(r.Prefix)
-	r.Manifest, err = a.manifestOf(ctx, r)
+	r.Manifest, r.manifestData, err = a.manifestDataOf(ctx, r)
 	if errors.Is(err, ErrIncomplete) {
 		keys, lerr := a.listRun(ctx, r.Prefix)
 		if lerr != nil {
@@ -384,14 +388,24 @@ func (b outageBody) Read(p []byte) (int, error) {
 // and with ErrUnreadable when it is no manifest of r (see parseManifestOf)
 // or cannot be read for another reason than an outage.
 func (a *Archiver) manifestOf(ctx context.Context, r *Run) (*runfolder.Manifest, error) {
+	m, _, err := a.manifestDataOf(ctx, r)
+	return m, err
+}
+
+// manifestDataOf is manifestOf, also returning the manifest's bytes.
+func (a *Archiver) manifestDataOf(ctx context.Context, r *Run) (*runfolder.Manifest, []byte, error) {
 	data, err := a.getManifest(ctx, r.Prefix+runfolder.ManifestName, "", runfolder.ManifestName)
 	if isNotFound(err) {
-		return nil, ErrIncomplete
+		return nil, nil, ErrIncomplete
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return a.parseManifestOf(r, data, runfolder.ManifestName)
+	m, err := a.parseManifestOf(r, data, runfolder.ManifestName)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, data, nil
 }
 
 // passedOver logs that the run r, whose manifest cannot be read (err),
