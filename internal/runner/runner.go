@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/reporter-dev/reporter/archive"
@@ -138,9 +137,7 @@ const LeaseTTL = 15 * time.Minute
 // fails only when another reporter holds the lease: when S3 cannot be
 // reached the audit goes on (and spools), with a warning.
 func (r *Runner) lockArchive(ctx context.Context) (release func(), err error) {
-	host, _ := os.Hostname()
-	holder := fmt.Sprintf("%s pid %d (%s)", host, os.Getpid(), r.version)
-	lock, err := r.arch.Lock(ctx, holder, LeaseTTL)
+	lock, err := r.arch.Lock(ctx, archive.Holder(r.version), LeaseTTL)
 	if errors.Is(err, archive.ErrLocked) {
 		return nil, err
 	}
