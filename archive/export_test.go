@@ -31,3 +31,10 @@ func SetMaxPutObject(n int64) (restore func()) {
 func LockSpoolEntry(ctx context.Context, a *Archiver, entry string) (unlock func(), gone bool, err error) {
 	return a.lockEntry(ctx, entry)
 }
+
+// HolderOf is the holder of a process on host with pid and version, with
+// a suffix of its own as Holder draws it once per process: it stands for
+// another process alike in all the rest.
+func HolderOf(host string, pid int, version string) string {
+	return holderOf(host, pid, version, randomSuffix())
+}

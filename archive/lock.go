@@ -3,10 +3,14 @@ package archive
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,9 +26,34 @@ const LockKey = ".reporter-lock.json"
 // ErrLocked means another reporter holds an unexpired lease on the archive.
 var ErrLocked = errors.New("another reporter is running an audit on this archive")
 
+// Holder names this process as the holder of a run lease: its host, pid
+// and version (a reporter's, for the operator) and a random suffix
+// drawn once per process, so that two processes alike in all the rest
+// (two containers with the same hostname, both pid 1, one image) are
+// still two holders, and neither takes over the other's lease.
+func Holder(version string) string {
+	host, _ := os.Hostname()
+	return holderOf(host, os.Getpid(), version, processSuffix())
+}
+
+// processSuffix is the random suffix of this process's holder.
+var processSuffix = sync.OnceValue(randomSuffix)
+
+// randomSuffix returns 8 random bytes, in hex.
+func randomSuffix() string {
+	b := make([]byte, 8)
+	rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
+
+// holderOf formats a holder.
+func holderOf(host string, pid int, version, suffix string) string {
+	return fmt.Sprintf("%s pid %d (%s) %s", host, pid, version, suffix)
+}
+
 // Lease is the content of the lock object.
 type Lease struct {
-	Holder   string    `json:"holder"` // host, process and a random suffix
+	Holder   string    `json:"holder"` // host, process and a random suffix (see Holder)
 	Acquired time.Time `json:"acquired"`
 	Expires  time.Time `json:"expires"`
 }

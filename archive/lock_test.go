@@ -95,3 +95,37 @@ func TestLockContention(t *testing.T) {
 		t.Errorf("%d reporters hold the lease, want exactly 1", won)
 	}
 }
+
+// TestLockHolders: two processes alike in host, pid and version (two
+// containers with the same hostname, both pid 1, one image) are two
+// holders: the second does not take over the first's unexpired lease.
+// Within one process the holder stays the same.
+func TestLockHolders(t *testing.T) {
+	one, two := archive.HolderOf("audit-host", 1, "v1.2.3"), archive.HolderOf("audit-host", 1, "v1.2.3")
+	if one == two {
+		t.Fatalf("HolderOf twice = %q both: two processes alike in the rest must differ", one)
+	}
+	for _, h := range []string{one, two} {
+		if !strings.HasPrefix(h, "audit-host pid 1 (v1.2.3) ") || len(h) <= len("audit-host pid 1 (v1.2.3) ")+8 {
+			t.Errorf("holder %q lacks the host, pid, version and a random suffix", h)
+		}
+	}
+	if a, b := archive.Holder("v1"), archive.Holder("v1"); a != b {
+		t.Errorf("Holder in one process = %q, then %q; want the same", a, b)
+	}
+
+	srv := startS3(t)
+	ctx := context.Background()
+	c := s3Config(srv, lockedBucket, testPrefix(t))
+	first, err := openArchiver(t, c, t.TempDir()).Lock(ctx, one, time.Hour)
+	if err != nil {
+		t.Fatalf("Lock(%q) = %v", one, err)
+	}
+	defer first.Release(ctx)
+	if _, err := openArchiver(t, c, t.TempDir()).Lock(ctx, two, time.Hour); !errors.Is(err, archive.ErrLocked) || !strings.Contains(err.Error(), one) {
+		t.Fatalf("Lock(%q) over %q's lease = %v, want ErrLocked naming it", two, one, err)
+	}
+	if err := first.Renew(ctx); err != nil {
+		t.Errorf("the first holder lost its lease: Renew() = %v", err)
+	}
+}

@@ -57,6 +57,10 @@ type Run struct {
 	// pin are the versions archived with the run; nil on an unversioned
 	// bucket.
 	pin *pinned
+	// manifestData is the manifest.json Manifest was parsed from, on an
+	// unversioned bucket, when the run was looked up by ID or as latest
+	// (not in a listing).
+	manifestData []byte
 }
 
 // Complete reports whether the run's manifest is in the archive.
@@ -189,7 +193,7 @@ func (a *Archiver) lookupCurrent(ctx context.Context, id string) (*Run, error) {
 		}
 		var passed []string
 		for _, r := range runs {
-			m, err := a.manifestOf(ctx, &r)
+			m, data, err := a.manifestDataOf(ctx, &r)
 			switch {
 			case errors.Is(err, ErrIncomplete):
 				continue
@@ -199,7 +203,7 @@ func (a *Archiver) lookupCurrent(ctx context.Context, id string) (*Run, error) {
 			case err != nil:
 				return nil, err
 			}
-			r.Manifest = m
+			r.Manifest, r.manifestData = m, data
 			return &r, nil
 		}
 		return nil, a.noLatest("no complete run with a readable manifest", passed)
@@ -210,7 +214,7 @@ func (a *Archiver) lookupCurrent(ctx context.Context, id string) (*Run, error) {
 	}
 	r := &Run{ID: id, Prefix: a.runPrefix(asOf, id)}
 	r.URI = a.uri(r.Prefix)
-	r.Manifest, err = a.manifestOf(ctx, r)
+	r.Manifest, r.manifestData, err = a.manifestDataOf(ctx, r)
 	if errors.Is(err, ErrIncomplete) {
 		keys, lerr := a.listRun(ctx, r.Prefix)
 		if lerr != nil {
@@ -336,7 +340,7 @@ func (h History) Open(ctx context.Context, run history.Run, path string) (io.Rea
 	key := prefix + path
 	pin, err := h.Archiver.pinFor(ctx, prefix, run.Manifest.RunID)
 	if err != nil {
-		return nil, err
+		return nil, outage(ctx, err)
 	}
 	in := &s3.GetObjectInput{Bucket: aws.String(h.Archiver.bucket), Key: aws.String(key)}
 	if pin != nil {
@@ -351,9 +355,32 @@ func (h History) Open(ctx context.Context, run history.Run, path string) (io.Rea
 	}
 	out, err := h.Archiver.client.GetObject(ctx, in)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", h.Archiver.uri(key), err)
+		return nil, outage(ctx, fmt.Errorf("%s: %w", h.Archiver.uri(key), err))
 	}
-	return out.Body, nil
+	return outageBody{out.Body}, nil
+}
+
+// outage marks err, a failed read of the archive, as history.ErrUnavailable
+// when it may pass (Retryable: S3 did not answer, throttled or failed)
+// or the context ended, so that history does not take the run for an
+// unreadable one and pass it over.
+func outage(ctx context.Context, err error) error {
+	if err != nil && (Retryable(err) || ctx.Err() != nil) && !errors.Is(err, history.ErrUnavailable) {
+		return fmt.Errorf("%w: %w", history.ErrUnavailable, err)
+	}
+	return err
+}
+
+// outageBody is an object's body whose read errors that may pass (a cut
+// connection) are history.ErrUnavailable.
+type outageBody struct{ io.ReadCloser }
+
+func (b outageBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF && Retryable(err) {
+		err = fmt.Errorf("%w: %w", history.ErrUnavailable, err)
+	}
+	return n, err
 }
 
 // manifestOf downloads and parses the current manifest of the run r (on
@@ -361,14 +388,24 @@ func (h History) Open(ctx context.Context, run history.Run, path string) (io.Rea
 // and with ErrUnreadable when it is no manifest of r (see parseManifestOf)
 // or cannot be read for another reason than an outage.
 func (a *Archiver) manifestOf(ctx context.Context, r *Run) (*runfolder.Manifest, error) {
+	m, _, err := a.manifestDataOf(ctx, r)
+	return m, err
+}
+
+// manifestDataOf is manifestOf, also returning the manifest's bytes.
+func (a *Archiver) manifestDataOf(ctx context.Context, r *Run) (*runfolder.Manifest, []byte, error) {
 	data, err := a.getManifest(ctx, r.Prefix+runfolder.ManifestName, "", runfolder.ManifestName)
 	if isNotFound(err) {
-		return nil, ErrIncomplete
+		return nil, nil, ErrIncomplete
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return a.parseManifestOf(r, data, runfolder.ManifestName)
+	m, err := a.parseManifestOf(r, data, runfolder.ManifestName)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, data, nil
 }
 
 // passedOver logs that the run r, whose manifest cannot be read (err),

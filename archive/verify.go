@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -428,12 +429,17 @@ func (a *Archiver) download(ctx context.Context, r *Run, pin *pinned, tmp string
 	if pin != nil {
 		data = pin.manifest
 	} else {
-		var err error
-		if data, err = a.getManifest(ctx, r.Prefix+runfolder.ManifestName, "", runfolder.ManifestName); err != nil {
+		// The files were checked against the manifest read first: that
+		// is the one written, and only if S3 still holds it byte for
+		// byte (an unversioned bucket keeps no older version to read).
+		data = r.manifestData
+		now, err := a.getManifest(ctx, r.Prefix+runfolder.ManifestName, "", runfolder.ManifestName)
+		if err != nil {
 			return fmt.Errorf("%s: %w", r.URI, err)
 		}
-		if _, err := a.parseManifestOf(r, data, runfolder.ManifestName); err != nil {
-			return fmt.Errorf("%s%s changed while downloading", r.URI, runfolder.ManifestName)
+		if data == nil || !bytes.Equal(now, data) {
+			return fmt.Errorf("%s%s changed while downloading: the files were checked against the manifest read first, and S3 now returns other bytes; nothing was written: run reporter archive get again, and reporter archive verify",
+				r.URI, runfolder.ManifestName)
 		}
 	}
 	return perm.WriteFile(filepath.Join(tmp, runfolder.ManifestName), data)

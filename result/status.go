@@ -14,10 +14,18 @@ const (
 	// assumed).
 	RunPartial = "partial"
 	// RunIncomplete: the run was interrupted (cancelled, SIGTERM, run
-	// timeout) or the source failed before or while listing the accounts
-	// (credentials rejected, endpoint unreachable, listing stopped).
+	// timeout), the source failed before or while listing the accounts
+	// (credentials rejected, endpoint unreachable, listing stopped), or
+	// its findings could not be compared with earlier runs (NotCompared).
 	RunIncomplete = "incomplete"
 )
+
+// NotCompared starts the error of a run whose findings could not be
+// compared with earlier runs (their store was unavailable): its findings
+// are all reported new and first seen in it, so the run is incomplete
+// and never the baseline of a later run, which compares with the earlier
+// runs again.
+const NotCompared = "findings not compared with earlier runs"
 
 // SetStatus sets r.Run.Status from the run's error and its accounts:
 // incomplete when the run stopped early (r.Run.Error), partial when some
@@ -92,6 +100,10 @@ func FailureText(runErr string, s Summary) string {
 			why = "the source listed no account to audit"
 		}
 		return "Audit FAILED: no account could be audited: " + strings.TrimSuffix(why, ".") + "."
+	}
+	if strings.HasPrefix(runErr, NotCompared) {
+		// The collection finished: what failed is the comparison.
+		return fmt.Sprintf("Audit INCOMPLETE: %s.", strings.TrimSuffix(runErr, "."))
 	}
 	return fmt.Sprintf("Audit INCOMPLETE: %s. Only the %d of %d accounts audited before it stopped are covered; the others were not checked.",
 		strings.TrimSuffix(runErr, "."), audited, expected)

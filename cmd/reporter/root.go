@@ -22,7 +22,8 @@ const (
 	// tampered object, or `verify` a folder that does not match its manifest.
 	exitVerifyFailed = 5
 	// exitAuditFailed: the run is no audit result: it was interrupted,
-	// the source failed before or while listing the accounts, or no
+	// the source failed before or while listing the accounts, its
+	// findings could not be compared with the earlier runs, or no
 	// account could be audited. Its reports say so first.
 	exitAuditFailed = 6
 )

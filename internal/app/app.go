@@ -268,8 +268,12 @@ const historyAfterCancel = 30 * time.Second
 
 // compareWithHistory marks findings new, persisting or resolved, each
 // account against the newest earlier run that audited it, and adds the
-// trend of earlier runs. A history that cannot be read is logged, and the
-// run treated as the first.
+// trend of earlier runs. When the earlier runs cannot be read (the
+// history cannot be listed, or an earlier run cannot be read because its
+// store is unavailable: see history.Baselines), or are not comparable,
+// every finding is marked new, with its due date from now, and the run
+// is marked incomplete (result.NotCompared), so that it is never the
+// baseline of a later run and exits with the audit's failure.
 //
 // Each finding's due date and lateness (audit.SLA.SetDue) are set in the
 // comparison's own pass, once its FirstSeen is known; a resolved
@@ -289,16 +293,17 @@ func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run
 	}
 	// Temporary files go beside the run folders, which are known to be
 	// writable (a container's root file system may not be) and large.
-	earlier, err := history.Baselines(ctx, store, log, run.Run.AsOf, run.Run.ID, need, opts.OutDir)
-	if err != nil {
-		log.Warn("previous runs unavailable; every finding is reported as new", "err", err)
+	earlier, historyErr := history.Baselines(ctx, store, log, run.Run.AsOf, run.Run.ID, need, opts.OutDir)
+	if historyErr != nil {
+		log.Error("previous runs unavailable; every finding is reported as new", "err", historyErr)
 	}
 	var docs []io.Reader
 	for _, f := range earlier {
 		defer f.Close()
 		rd, err := f.Reader()
 		if err != nil {
-			log.Warn("earlier run unreadable; every finding is reported as new", "run", f.RunID, "err", err)
+			log.Error("earlier run unreadable; every finding is reported as new", "run", f.RunID, "err", err)
+			historyErr = fmt.Errorf("earlier run %s: %w", f.RunID, err)
 			docs = nil
 			break
 		}
@@ -313,17 +318,34 @@ func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run
 		sla.SetDue(f, asOf)
 	}
 	if err := compare.RunsThen(run, actionable, docs...); err != nil {
-		if len(earlier) > 0 {
-			log.Warn("earlier runs not comparable; every finding is reported as new", "run", earlier[0].RunID, "err", err)
+		if len(docs) > 0 {
+			log.Error("earlier runs not comparable; every finding is reported as new", "run", earlier[0].RunID, "err", err)
+			historyErr = fmt.Errorf("earlier run %s not comparable: %w", earlier[0].RunID, err)
 		} else {
 			log.Warn("findings not marked new", "err", err)
 		}
+	}
+	if historyErr != nil {
+		// Findings reported new for want of their history must not
+		// become the history of the next run: the run is incomplete, so
+		// it is never a baseline, and exits with the audit's failure.
+		log.Error("findings not compared with earlier runs; the run is marked incomplete and will not be the baseline of a later run", "err", historyErr)
+		run.Run.Error = joinRunErrors(run.Run.Error, result.NotCompared+": every finding is reported as new and first seen now, and this run will not be the baseline of a later one: "+historyErr.Error())
+		run.SetStatus()
 	}
 	runs, err := store.Runs(ctx)
 	if err != nil {
 		runs = nil
 	}
 	run.Trend = history.Trend(runs, run, TrendRuns)
+}
+
+// joinRunErrors appends why to a run's error, if it has one.
+func joinRunErrors(runErr, why string) string {
+	if runErr == "" {
+		return why
+	}
+	return runErr + "; " + why
 }
 
 // auditor receives accounts from the source one at a time.

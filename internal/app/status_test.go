@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -366,4 +367,75 @@ func TestHistorySurvivesABadRunS3(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestHistoryOutageS3: the second run's history is listed, but S3
+// refuses (503, after every retry) every download of findings.json, and
+// the run's local folders do not have the earlier runs. The second run
+// is not compared with nothing as if it were the first: it is marked
+// incomplete (never a baseline, exit status 6), its reports lead with
+// the outage, and the third run compares with the first, every finding
+// keeping run 1's first_seen.
+func TestHistoryOutageS3(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.CreateBucket(t, "audit", true)
+	c := config.DefaultS3()
+	c.Bucket, c.Prefix = "audit", "outage"
+	c.Endpoint, c.PathStyle, c.Region = srv.URL, true, s3test.Region
+	a, err := archive.Open(context.Background(), c, archive.Options{
+		Out: t.TempDir(), Retry: archive.Retry{Attempts: 2},
+		AWS: []func(*awsconfig.LoadOptions) error{
+			awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(s3test.AccessKey, s3test.SecretKey, "")),
+			awsconfig.WithSharedConfigFiles([]string{filepath.Join(t.TempDir(), "none")}),
+			awsconfig.WithSharedCredentialsFiles([]string{filepath.Join(t.TempDir(), "none")}),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tt := historyCase{
+		name: "S3 refuses the earlier runs' findings.json",
+		second: func(t *testing.T, dir string, opts Options) *Result {
+			srv.Refuse(func(r *http.Request) bool {
+				return r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/findings.json")
+			})
+			defer srv.Refuse(nil)
+			res := mustRun(t, context.Background(), opts)
+			res.Run.EachFinding(func(f *audit.Finding) error {
+				if f.Status != audit.StatusNew || !f.FirstSeen.Equal(opts.AsOf) {
+					t.Errorf("second run: finding %s/%s/%s %s first seen %s; want new, first seen now (nothing compared)",
+						f.AccountID, f.Principal, f.Check, f.Status, f.FirstSeen)
+				}
+				return nil
+			})
+			for _, want := range []string{"earlier run ", "could not be read", "the store is unavailable", "503", "will not be the baseline"} {
+				if !strings.Contains(res.Run.Run.Error, want) {
+					t.Errorf("second run's error lacks %q: %s", want, res.Run.Run.Error)
+				}
+			}
+			return res
+		},
+		wantPrevious: 1, failed: true,
+		wantFailure: "Audit INCOMPLETE: " + result.NotCompared + ": every finding is reported as new",
+	}
+	// The second run also has an account fail: its status must not hide
+	// the outage (incomplete beats partial).
+	second := tt.second
+	tt.second = func(t *testing.T, dir string, opts Options) *Result {
+		path := filepath.Join(dir, "444444444444.csv")
+		data, _ := os.ReadFile(path)
+		os.WriteFile(path, []byte("<html>503 Service Unavailable</html>"), 0o644)
+		defer os.WriteFile(path, data, 0o644)
+		return second(t, dir, opts)
+	}
+	testHistory(t, tt, func() placement {
+		return placement{
+			OutDir: t.TempDir(), History: &history.Union{Stores: []history.Store{archive.History{Archiver: a}, history.Local{Root: t.TempDir()}}},
+			deliver: func(t *testing.T, res *Result) {
+				if _, err := a.Archive(context.Background(), res.Dir, res.Run); err != nil {
+					t.Fatalf("Archive(%s) = %v", res.Run.Run.ID, err)
+				}
+			},
+		}
+	})
 }

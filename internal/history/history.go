@@ -30,6 +30,20 @@ type Run struct {
 	Location string
 }
 
+// ErrUnavailable means a store did not answer a read for now (an S3
+// outage, throttling, a cut connection), as opposed to a run that is
+// genuinely unreadable or tampered with. A Store wraps it in the errors
+// of Open and of the reads of what Open returns. An earlier run that
+// cannot be read for this reason is never passed over: Baselines fails
+// instead, so an outage cannot make every finding look new.
+var ErrUnavailable = errors.New("the store is unavailable")
+
+// Unavailable reports whether err is an outage (ErrUnavailable) or the
+// end of the context, after which a read may succeed again.
+func Unavailable(err error) bool {
+	return errors.Is(err, ErrUnavailable) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
 // Store lists finished runs and reads their files.
 type Store interface {
 	// Runs returns every run with a readable manifest, in any order.
@@ -172,7 +186,23 @@ func (f *Findings) Close() error {
 // read: the descriptor keeps the verified one). Any other source (S3) is
 // copied into a temporary file in tmpDir (os.TempDir when empty) and
 // hashed on the way; only the copy is read.
+//
+// When the run cannot be read because its store is unavailable (see
+// Unavailable) and s is a Union that has the run in another store too
+// (the local run folder of an archived run), that copy is read instead,
+// checked against the same manifest.
 func OpenFindings(ctx context.Context, s Store, r Run, tmpDir string) (*Findings, error) {
+	var f *Findings
+	err := eachCopy(s, r, func(s Store, r Run) error {
+		var err error
+		f, err = openFindings(ctx, s, r, tmpDir)
+		return err
+	})
+	return f, err
+}
+
+// openFindings is OpenFindings from the one store s.
+func openFindings(ctx context.Context, s Store, r Run, tmpDir string) (*Findings, error) {
 	var entry *runfolder.ManifestFile
 	for i := range r.Manifest.Files {
 		if r.Manifest.Files[i].Path == "findings.json" {
@@ -280,8 +310,13 @@ const MaxLookback = 24
 // account list is read from the head of its findings.json, which is
 // closed there; the whole document is copied (and checked against the
 // manifest) only when the run is needed. Incomplete runs, runs that
-// audited no account and runs that do not verify are passed over, with a
-// log line. The caller closes every copy; they are made in tmpDir.
+// audited no account and runs that do not verify (tampered, truncated,
+// not a findings document) are passed over, with a log line. A run that
+// cannot be read because its store is unavailable, in any store that has
+// it, is not passed over: Baselines then fails with an error naming the
+// run and wrapping the store's (Unavailable reports it), rather than
+// compare with an older run or with none. The caller closes every copy;
+// they are made in tmpDir.
 func Baselines(ctx context.Context, s Store, log *slog.Logger, asOf time.Time, runID string, need map[string]bool, tmpDir string) ([]*Findings, error) {
 	runs, err := s.Runs(ctx)
 	if err != nil {
@@ -315,6 +350,9 @@ func Baselines(ctx context.Context, s Store, log *slog.Logger, asOf time.Time, r
 		if len(out) > 0 {
 			// An older run: is it the baseline of any account in need?
 			ids, err := auditedAccounts(ctx, s, r)
+			if Unavailable(err) {
+				return fail(unreadableRun(r, err))
+			}
 			if err != nil {
 				log.Warn("earlier run passed over", "run", r.Manifest.RunID, "location", r.Location, "err", err)
 				continue
@@ -324,6 +362,9 @@ func Baselines(ctx context.Context, s Store, log *slog.Logger, asOf time.Time, r
 			}
 		}
 		f, err := OpenFindings(ctx, s, r, tmpDir)
+		if Unavailable(err) {
+			return fail(unreadableRun(r, err))
+		}
 		if err != nil {
 			log.Warn("earlier run passed over", "run", r.Manifest.RunID, "location", r.Location, "err", err)
 			continue
@@ -332,6 +373,9 @@ func Baselines(ctx context.Context, s Store, log *slog.Logger, asOf time.Time, r
 		ids, err := f.audited()
 		if err != nil {
 			f.Close()
+			if Unavailable(err) {
+				return fail(unreadableRun(r, err))
+			}
 			log.Warn("earlier run passed over", "run", r.Manifest.RunID, "location", r.Location, "err", err)
 			continue
 		}
@@ -348,6 +392,12 @@ func Baselines(ctx context.Context, s Store, log *slog.Logger, asOf time.Time, r
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// unreadableRun is the error of Baselines when the earlier run r cannot
+// be read for now (err is Unavailable).
+func unreadableRun(r Run, err error) error {
+	return fmt.Errorf("earlier run %s (%s) could not be read, so no finding could be compared with it: %w", r.Manifest.RunID, r.Location, err)
 }
 
 // placement is what an earlier run can be the baseline of: each account
@@ -419,16 +469,48 @@ func (n needs) place(p placement) {
 // findings.json, unverified: it only decides whether the run is worth
 // copying and verifying.
 func auditedAccounts(ctx context.Context, s Store, r Run) (placement, error) {
+	var ids placement
+	err := eachCopy(s, r, func(s Store, r Run) error {
+		var err error
+		ids, err = auditedAccountsOf(ctx, s, r)
+		return err
+	})
+	return ids, err
+}
+
+// auditedAccountsOf is auditedAccounts from the one store s.
+func auditedAccountsOf(ctx context.Context, s Store, r Run) (placement, error) {
 	rc, err := s.Open(ctx, r, "findings.json")
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	info, accounts, err := jsonfile.ReadHeader(bufio.NewReaderSize(rc, 64<<10))
+	src := &firstError{r: rc}
+	info, accounts, err := jsonfile.ReadHeader(bufio.NewReaderSize(src, 64<<10))
+	if src.err != nil {
+		// The parser may word a failed read as bad JSON: the read's own
+		// error says whether the store is unavailable.
+		return nil, fmt.Errorf("run %s: read findings.json: %w", r.Manifest.RunID, src.err)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return audited(info, accounts), nil
+}
+
+// firstError is a reader that keeps the first error of r other than
+// io.EOF.
+type firstError struct {
+	r   io.Reader
+	err error
+}
+
+func (f *firstError) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err != nil && err != io.EOF && f.err == nil {
+		f.err = err
+	}
+	return n, err
 }
 
 // audited returns the placement of a run, or nil when the run is no

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/reporter-dev/reporter/archive"
@@ -100,8 +99,9 @@ const (
 	// keep everything.
 	StatusDeliveryFailed
 	// StatusAuditFailed: the run is no audit result: interrupted, the
-	// source failed before or while listing the accounts, or no account
-	// could be audited. Its reports say so first.
+	// source failed before or while listing the accounts, its findings
+	// could not be compared with the earlier runs (result.NotCompared),
+	// or no account could be audited. Its reports say so first.
 	StatusAuditFailed
 	// StatusFatal: the run folder could not be written, or another
 	// reporter holds the archive's run lease.
@@ -137,9 +137,7 @@ const LeaseTTL = 15 * time.Minute
 // fails only when another reporter holds the lease: when S3 cannot be
 // reached the audit goes on (and spools), with a warning.
 func (r *Runner) lockArchive(ctx context.Context) (release func(), err error) {
-	host, _ := os.Hostname()
-	holder := fmt.Sprintf("%s pid %d (%s)", host, os.Getpid(), r.version)
-	lock, err := r.arch.Lock(ctx, holder, LeaseTTL)
+	lock, err := r.arch.Lock(ctx, archive.Holder(r.version), LeaseTTL)
 	if errors.Is(err, archive.ErrLocked) {
 		return nil, err
 	}
