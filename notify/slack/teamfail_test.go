@@ -22,8 +22,8 @@ func TestDigestTeamFilesFailed(t *testing.T) {
 	failedRun := *run
 	failedRun.Run.TeamFailures = []result.TeamFailure{{Team: "Payments", Folder: "payments", Error: "mkdir teams/payments: no space left on device"}}
 	loc := result.Location{
-		ArchiveURI: "s3://acme-iam-audit/reports/2026/11/20261101T060000Z/",
-		ConsoleURL: "https://eu-west-1.console.aws.amazon.com/s3/buckets/acme-iam-audit?prefix=reports/2026/11/20261101T060000Z/&region=eu-west-1",
+		ArchiveURI:  "s3://acme-iam-audit/reports/2026/11/20261101T060000Z/",
+		ConsoleURL:  "https://eu-west-1.console.aws.amazon.com/s3/buckets/acme-iam-audit?prefix=reports/2026/11/20261101T060000Z/&region=eu-west-1",
 		WorkbookURL: orgLink,
 		LinkWarning: "download links work for 2 hours only",
 		Teams: map[string]result.TeamLocation{"platform": {
