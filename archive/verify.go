@@ -281,13 +281,7 @@ func (a *Archiver) verifyObject(ctx context.Context, prefix, path, versionID str
 			return c, retErr
 		}
 	}
-	if a.lockMode != "" && (c.LockMode == "" || c.RetainUntil.IsZero()) {
-		p := fmt.Sprintf("no Object Lock retention, although s3.object_lock_mode %s is configured: it can be overwritten or deleted", a.lockMode)
-		if retErr != nil {
-			p += fmt.Sprintf(" (reading its retention failed: %v)", retErr)
-		}
-		c.Problems = append(c.Problems, p)
-	}
+	c.Problems = append(c.Problems, a.retentionProblems(c.LockMode, c.RetainUntil, retErr)...)
 	if stored := aws.ToString(head.ChecksumSHA256); stored == "" {
 		c.Problems = append(c.Problems, "S3 stores no SHA-256 checksum for it (reporter always writes one)")
 	} else if raw, err := base64.StdEncoding.DecodeString(stored); err != nil || len(raw) != sha256.Size {
@@ -322,6 +316,35 @@ func (a *Archiver) verifyObject(ctx context.Context, prefix, path, versionID str
 		c.Problems = append(c.Problems, fmt.Sprintf("stored checksum %s differs from the manifest's %s", c.StoredSHA256, want.SHA256))
 	}
 	return c, nil
+}
+
+// retentionProblems judges an object's retention (mode, until) against
+// s3.object_lock_mode: with a mode configured, an object without
+// retention, or whose retain-until date is past, can be deleted by its
+// version ID; with COMPLIANCE configured, GOVERNANCE retention is too
+// weak, as principals with s3:BypassGovernanceRetention can remove it.
+// retErr is the failure to read the retention, if any.
+func (a *Archiver) retentionProblems(mode string, until time.Time, retErr error) []string {
+	if a.lockMode == "" {
+		return nil
+	}
+	if mode == "" || until.IsZero() {
+		p := fmt.Sprintf("no Object Lock retention, although s3.object_lock_mode %s is configured: it can be overwritten or deleted", a.lockMode)
+		if retErr != nil {
+			p += fmt.Sprintf(" (reading its retention failed: %v)", retErr)
+		}
+		return []string{p}
+	}
+	var out []string
+	if a.lockMode == types.ObjectLockModeCompliance && mode != string(types.ObjectLockModeCompliance) {
+		out = append(out, fmt.Sprintf("retention %s until %s, although s3.object_lock_mode COMPLIANCE is configured: "+
+			"principals with s3:BypassGovernanceRetention can remove it, then delete or replace this version", mode, until.Format(time.RFC3339)))
+	}
+	if now := a.clock(); !until.After(now) {
+		out = append(out, fmt.Sprintf("retention %s ended %s (checked %s): this version can now be deleted",
+			mode, until.Format(time.RFC3339), now.UTC().Format(time.RFC3339)))
+	}
+	return out
 }
 
 // retention reads the Object Lock retention of one version. An object
