@@ -95,9 +95,29 @@ func (v *Verification) Tampered() []string {
 	return out
 }
 
+// Planted returns the paths of the objects with a version written under
+// the run's prefix before its upload, with other content than the one
+// archived (a problem starting with "planted").
+func (v *Verification) Planted() []string {
+	var out []string
+	for _, o := range v.Objects {
+		for _, p := range o.Problems {
+			if strings.HasPrefix(p, plantedPrefix) {
+				out = append(out, o.Path)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // tamperedPrefix starts every problem that shows a change after the run
-// was archived.
-const tamperedPrefix = "tampered: "
+// was archived; plantedPrefix every one that shows a version written
+// under the run's prefix before its upload.
+const (
+	tamperedPrefix = "tampered: "
+	plantedPrefix  = "planted: "
+)
 
 // OK reports whether every object matches the manifest and its stored
 // checksum, and no object is missing, extra or tampered with.
@@ -135,10 +155,13 @@ const verifyParallelism = 4
 //
 // On a versioned bucket (Object Lock implies it) the run is judged by the
 // versions written when it was archived: the first version of
-// manifest.json is the authentic manifest, the oldest version of each
-// object must match it, and any later version that differs, any delete
-// marker, and any manifest version that differs from the first is a
-// problem starting with "tampered: ". On an unversioned bucket only the
+// manifest.json is the authentic manifest, the version of each object
+// its upload wrote (the newest written before that manifest with the
+// checksum it lists) must match it, and any later version that differs,
+// any delete marker, and any manifest version that differs from the first
+// is a problem starting with "tampered: "; an earlier version that
+// differs (written under the run's prefix before its upload) is one
+// starting with "planted: ". On an unversioned bucket only the
 // current objects can be checked, and a note says that a full rewrite
 // cannot be detected there.
 //
@@ -394,7 +417,8 @@ func (a *Archiver) fetch(ctx context.Context, key, versionID string, sink func()
 // Download copies the run with the given ID (or "latest") into
 // DIR/RUN-ID, checking every file against the manifest, and returns that
 // folder. On a versioned bucket it copies the versions archived with the
-// run (the first manifest.json and the oldest version of each file), not
+// run (the first manifest.json and the version of each file its upload
+// wrote), not
 // whatever was written over them since. The folder appears only once
 // complete; an existing one is an error.
 func (a *Archiver) Download(ctx context.Context, id, dir string) (string, error) {
