@@ -457,8 +457,6 @@ func (a *Archiver) checkVersions(ctx context.Context, prefix, path string, k *ke
 		other.Size, other.SHA256 = n, hex.EncodeToString(h.Sum(nil))
 		identical := other.Size == want.Size && other.SHA256 == want.SHA256
 		switch {
-		case identical && older:
-			c.Notes = append(c.Notes, fmt.Sprintf("uploaded earlier with identical content (version %s, written %s): a retried upload", other.ID, other.when()))
 		case identical:
 			c.Notes = append(c.Notes, fmt.Sprintf("uploaded again with identical content (version %s, written %s)", other.ID, other.when()))
 		case older:
@@ -532,7 +530,7 @@ type readState struct {
 
 // pinned are the versions of a run archived with it.
 type pinned struct {
-	manifest []byte            // the first version of manifest.json
+	manifest []byte // the first version of manifest.json
 	// versions are the archived version ID of each key, by path: for a
 	// file the manifest lists the one its upload wrote (see archived),
 	// for manifest.json the first, for any other key the oldest.
