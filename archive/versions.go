@@ -97,8 +97,9 @@ type archivedVersion struct {
 // archived finds the version of a run's file that the run's upload wrote:
 // the reporter puts every file before manifest.json, so it is among the
 // versions written no later than the first manifest (clockSlack allowed).
-// With one such version, it is that one (verify and reads check its
-// content); with several (a retried upload, a version planted under the
+// With one such version, or several with one ETag and size (the same
+// bytes), it is the oldest (verify and reads check its content); with
+// several others (a retried upload with SSE-KMS, a version planted under the
 // run's predictable prefix before the upload, or one written over it in
 // the same second as the manifest), it is the oldest whose stored SHA-256
 // checksum is the manifest's (want), found with HeadObject, oldest first.
@@ -119,11 +120,13 @@ func (a *Archiver) archived(ctx context.Context, key string, k *keyVersions, wan
 			before = append(before, i)
 		}
 	}
-	switch len(before) {
-	case 0:
+	switch {
+	case len(before) == 0:
 		return archivedVersion{index: len(k.versions) - 1}, nil
-	case 1:
-		return archivedVersion{index: before[0]}, nil
+	case len(before) == 1 || sameETags(k.versions, before):
+		// One version, or several with the same bytes (a retried
+		// upload without SSE-KMS): the oldest, unchecked.
+		return archivedVersion{index: before[len(before)-1]}, nil
 	}
 	for j := len(before) - 1; j >= 0; j-- {
 		i := before[j]
@@ -140,6 +143,18 @@ func (a *Archiver) archived(ctx context.Context, key string, k *keyVersions, wan
 		}
 	}
 	return archivedVersion{index: before[0], mismatch: true}, nil
+}
+
+// sameETags reports whether the versions at the indexes all have the
+// same size and ETag, so the same bytes.
+func sameETags(versions []Version, indexes []int) bool {
+	first := versions[indexes[0]]
+	for _, i := range indexes[1:] {
+		if v := versions[i]; first.etag == "" || v.etag != first.etag || v.Size != first.Size {
+			return false
+		}
+	}
+	return true
 }
 
 // storedSHA256 returns the hex SHA-256 checksum S3 stored for one version
