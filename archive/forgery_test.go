@@ -233,6 +233,71 @@ func TestVerifyCatchesForger(t *testing.T) {
 	}
 }
 
+// TestVerifyJudgesRetention: with s3.object_lock_mode configured where
+// verify runs, retention weaker than configured is a problem: none at
+// all, GOVERNANCE where COMPLIANCE is asked for (principals with
+// s3:BypassGovernanceRetention can remove it), or a retain-until date
+// already past. Stronger retention than configured is fine.
+func TestVerifyJudgesRetention(t *testing.T) {
+	srv := startS3(t)
+	ctx := context.Background()
+	tests := []struct {
+		name       string
+		lock       string // object_lock_mode of the upload
+		verifyLock string // object_lock_mode where verify runs
+		// later is how long after the upload verify runs.
+		later        time.Duration
+		wantProblems []string
+	}{
+		{name: "COMPLIANCE as configured", lock: "COMPLIANCE", verifyLock: "COMPLIANCE"},
+		{name: "COMPLIANCE where GOVERNANCE is configured", lock: "COMPLIANCE", verifyLock: "GOVERNANCE"},
+		{name: "GOVERNANCE as configured", lock: "GOVERNANCE", verifyLock: "GOVERNANCE"},
+		{name: "nothing configured, nothing judged", lock: "GOVERNANCE", later: 72 * time.Hour},
+		{
+			name: "GOVERNANCE where COMPLIANCE is configured", lock: "GOVERNANCE", verifyLock: "COMPLIANCE",
+			wantProblems: []string{
+				"audit.xlsx: retention GOVERNANCE until ", ", although s3.object_lock_mode COMPLIANCE is configured: principals with s3:BypassGovernanceRetention can remove it",
+				"manifest.json: retention GOVERNANCE until ",
+			},
+		},
+		{
+			name: "retention over", lock: "COMPLIANCE", verifyLock: "COMPLIANCE", later: 72 * time.Hour,
+			wantProblems: []string{"findings.json: retention COMPLIANCE ended ", "manifest.json: retention COMPLIANCE ended "},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prefix := testPrefix(t)
+			out := t.TempDir()
+			up := s3Config(srv, lockedBucket, prefix)
+			up.ObjectLockMode, up.RetainDays = tt.lock, 1
+			run := writeRun(t, out, "20261101T060000Z")
+			archiveRuns(t, up, out, run)
+
+			check := s3Config(srv, lockedBucket, prefix)
+			if tt.verifyLock != "" {
+				check.ObjectLockMode, check.RetainDays = tt.verifyLock, 1
+			}
+			v, err := openArchiverAt(t, check, t.TempDir(), time.Now().Add(tt.later)).Verify(ctx, run.ID)
+			if err != nil {
+				t.Fatalf("Verify = %v", err)
+			}
+			problems := strings.Join(v.Problems(), "\n")
+			if v.OK() != (len(tt.wantProblems) == 0) {
+				t.Errorf("Verify().OK() = %t, want %t; problems:\n%s", v.OK(), len(tt.wantProblems) == 0, problems)
+			}
+			for _, want := range tt.wantProblems {
+				if !strings.Contains(problems, want) {
+					t.Errorf("Verify problems:\n%s\nwant one containing %q", problems, want)
+				}
+			}
+			if n := len(v.Problems()); len(tt.wantProblems) > 0 && n != len(run.Files)+1 {
+				t.Errorf("Verify found %d problems, want one for each of the %d objects:\n%s", n, len(run.Files)+1, problems)
+			}
+		})
+	}
+}
+
 // TestVerifyAcrossVersionPages: a forgery is found when the versions of
 // the run take many ListObjectVersions pages, one key's versions split
 // across two. (Page size 1 is left out: versitygw 1.8 answers the same

@@ -63,16 +63,27 @@ func openArchiver(t *testing.T, c config.S3, out string) *archive.Archiver {
 // openArchiverLog is openArchiver with a logger.
 func openArchiverLog(t *testing.T, c config.S3, out string, log *slog.Logger) *archive.Archiver {
 	t.Helper()
-	a, err := archive.Open(context.Background(), c, archive.Options{
-		Out: out, Logger: log,
-		Retry: archive.Retry{Attempts: 2},
-		AWS: []func(*awsconfig.LoadOptions) error{
-			awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(s3test.AccessKey, s3test.SecretKey, "")),
-			awsconfig.WithRetryMaxAttempts(1),
-			awsconfig.WithSharedConfigFiles([]string{filepath.Join(t.TempDir(), "none")}),
-			awsconfig.WithSharedCredentialsFiles([]string{filepath.Join(t.TempDir(), "none")}),
-		},
-	})
+	return openArchiverWith(t, c, archive.Options{Out: out, Logger: log})
+}
+
+// openArchiverAt is openArchiver with its clock stopped at now.
+func openArchiverAt(t *testing.T, c config.S3, out string, now time.Time) *archive.Archiver {
+	t.Helper()
+	return openArchiverWith(t, c, archive.Options{Out: out, Clock: func() time.Time { return now }})
+}
+
+// openArchiverWith is openArchiver with the options o (Out, Logger,
+// Clock); the retries and AWS options are the tests'.
+func openArchiverWith(t *testing.T, c config.S3, o archive.Options) *archive.Archiver {
+	t.Helper()
+	o.Retry = archive.Retry{Attempts: 2}
+	o.AWS = []func(*awsconfig.LoadOptions) error{
+		awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(s3test.AccessKey, s3test.SecretKey, "")),
+		awsconfig.WithRetryMaxAttempts(1),
+		awsconfig.WithSharedConfigFiles([]string{filepath.Join(t.TempDir(), "none")}),
+		awsconfig.WithSharedCredentialsFiles([]string{filepath.Join(t.TempDir(), "none")}),
+	}
+	a, err := archive.Open(context.Background(), c, o)
 	if err != nil {
 		t.Fatalf("archive.Open(%+v) = %v", c, err)
 	}

@@ -58,7 +58,11 @@ func ConsoleURL(region, bucket, prefix string) string {
 // withLinks adds the links of the archived run in prefix: the S3
 // console's view of the run folder and of each team folder, and, when
 // configured, presigned links to the run's and each team's audit.xlsx.
-func (a *Archiver) withLinks(ctx context.Context, loc result.Location, m *runfolder.Manifest, prefix string) result.Location {
+// versions are the version IDs archived with the run, by path; each link
+// names its file's, so an overwrite of the key is not what it downloads.
+// nil means an unversioned bucket: the links name no version; a file
+// missing from a non-nil map gets no link.
+func (a *Archiver) withLinks(ctx context.Context, loc result.Location, m *runfolder.Manifest, prefix string, versions map[string]string) result.Location {
 	if a.console {
 		loc.ConsoleURL = ConsoleURL(a.region, a.bucket, prefix)
 	}
@@ -96,7 +100,14 @@ func (a *Archiver) withLinks(ctx context.Context, loc result.Location, m *runfol
 		if f.Path != "audit.xlsx" && (!team || file != "audit.xlsx") {
 			continue
 		}
-		u, err := a.link(ctx, prefix+f.Path, "", expires)
+		version := ""
+		if versions != nil {
+			if version = versions[f.Path]; version == "" {
+				a.log.Warn("no presigned link: the version archived with the run is unknown", "run_id", m.RunID, "file", f.Path)
+				continue
+			}
+		}
+		u, err := a.link(ctx, prefix+f.Path, version, expires)
 		if err != nil {
 			a.log.Warn("no presigned link", "run_id", m.RunID, "file", f.Path, "err", err)
 			continue

@@ -46,8 +46,9 @@ type Run struct {
 	// bucket it is the first version of manifest.json, the one archived.
 	Manifest *runfolder.Manifest `json:"manifest,omitempty"`
 	// Changes are, on a versioned bucket, what was written or deleted
-	// under the run's prefix after it was archived, as the listing of its
-	// versions shows; reads still return the archived versions, and
+	// under the run's prefix after it was archived, or planted there
+	// before its upload, as the listing of its versions shows; reads
+	// still return the archived versions, and
 	// `reporter archive verify` judges them in full.
 	Changes []Change `json:"changed_after_archiving,omitempty"`
 	// Unreadable says why the run's manifest.json cannot be read (see
@@ -72,19 +73,31 @@ func (r *Run) Complete() bool { return r.Manifest != nil }
 // previous run of a comparison; "INCOMPLETE: no manifest" for an upload
 // that did not finish; "UNREADABLE: REASON" for a run whose manifest
 // cannot be read (see ErrUnreadable). A run changed after it was archived gets
-// "; TAMPERED: PATHS changed after archiving, run reporter archive verify".
+// "; TAMPERED: PATHS changed after archiving, run reporter archive verify";
+// one with versions planted under its prefix before its upload gets
+// "; PLANTED: PATHS written before the upload" before that last clause.
 func (r *Run) Status() string {
 	status := r.status()
 	if len(r.Changes) == 0 {
 		return status
 	}
-	var paths []string
+	var changed, planted []string
 	for _, c := range r.Changes {
-		if !slices.Contains(paths, c.Path) {
-			paths = append(paths, c.Path)
+		paths := &changed
+		if c.Planted {
+			paths = &planted
+		}
+		if !slices.Contains(*paths, c.Path) {
+			*paths = append(*paths, c.Path)
 		}
 	}
-	return status + "; TAMPERED: " + strings.Join(paths, ", ") + " changed after archiving, run reporter archive verify"
+	if len(changed) > 0 {
+		status += "; TAMPERED: " + strings.Join(changed, ", ") + " changed after archiving"
+	}
+	if len(planted) > 0 {
+		status += "; PLANTED: " + strings.Join(planted, ", ") + " written before the upload"
+	}
+	return status + ", run reporter archive verify"
 }
 
 // status is Status without the changes.
@@ -319,7 +332,7 @@ func (h History) Runs(ctx context.Context) ([]history.Run, error) {
 			for _, c := range r.Changes {
 				what = append(what, c.Path+": "+c.What)
 			}
-			h.Archiver.log.Warn("archived run changed after it was archived: its archived versions are read; run reporter archive verify",
+			h.Archiver.log.Warn("archived run changed after it was archived, or written to before its upload: its archived versions are read; run reporter archive verify",
 				"run", r.ID, "location", r.URI, "changes", what)
 		}
 		if r.Unreadable != "" {

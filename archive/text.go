@@ -118,6 +118,9 @@ func (v *Verification) WriteText(w io.Writer) {
 		if tampered := v.Tampered(); len(tampered) > 0 {
 			fmt.Fprintf(w, "TAMPERED: changed or deleted after the run was archived: %s\n", strings.Join(tampered, ", "))
 		}
+		if planted := v.Planted(); len(planted) > 0 {
+			fmt.Fprintf(w, "PLANTED: written under the run's prefix before it was uploaded, with other content: %s\n", strings.Join(planted, ", "))
+		}
 		fmt.Fprintf(w, "VERIFICATION FAILED: %d problems\n", len(problems))
 		for _, p := range problems {
 			fmt.Fprintln(w, "  "+p)

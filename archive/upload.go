@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -111,13 +112,16 @@ func (a *Archiver) upload(ctx context.Context, dir string) (result.Location, err
 			return loc, err
 		}
 	}
-	done, err := a.confirmed(ctx, prefix+runfolder.ManifestName, manifestSum[:])
+	manifestVersion, done, err := a.confirmed(ctx, prefix+runfolder.ManifestName, m.RunID, manifestSum[:])
+	if errors.Is(err, ErrConflict) {
+		return loc, fmt.Errorf("run %s: %w; %s", m.RunID, err, a.conflictAdvice(m.RunID))
+	}
 	if err != nil {
 		return loc, err
 	}
 	if done {
 		log.Info("run already archived")
-		return a.withLinks(ctx, loc, m, prefix), nil
+		return a.withLinks(ctx, loc, m, prefix, a.archivedIDs(ctx, m, prefix, manifest, manifestVersion)), nil
 	}
 
 	var until time.Time
@@ -146,18 +150,22 @@ func (a *Archiver) upload(ctx context.Context, dir string) (result.Location, err
 			return loc, fmt.Errorf("run %s: manifest entry %s: sha256 %q is not a hex SHA-256", m.RunID, f.Path, f.SHA256)
 		}
 	}
+	ids := make([]string, len(m.Files))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(uploadParallelism)
 	for i, f := range m.Files {
-		g.Go(func() error { return a.put(gctx, dir, prefix, f.Path, f.Size, sums[i], until) })
+		g.Go(func() (err error) {
+			ids[i], err = a.put(gctx, dir, prefix, f.Path, f.Size, sums[i], until)
+			return err
+		})
 	}
 	if err := g.Wait(); err != nil {
 		return loc, fmt.Errorf("run %s: %w; manifest not uploaded, the run is incomplete in S3", m.RunID, err)
 	}
-	if err := a.put(ctx, dir, prefix, runfolder.ManifestName, int64(len(manifest)), manifestSum[:], until); err != nil {
+	if _, err := a.put(ctx, dir, prefix, runfolder.ManifestName, int64(len(manifest)), manifestSum[:], until); err != nil {
 		return loc, fmt.Errorf("run %s: %w", m.RunID, err)
 	}
-	done, err = a.confirmed(ctx, prefix+runfolder.ManifestName, manifestSum[:])
+	_, done, err = a.confirmed(ctx, prefix+runfolder.ManifestName, m.RunID, manifestSum[:])
 	if err != nil {
 		return loc, fmt.Errorf("run %s: manifest uploaded but not confirmed: %w", m.RunID, err)
 	}
@@ -165,15 +173,58 @@ func (a *Archiver) upload(ctx context.Context, dir string) (result.Location, err
 		return loc, fmt.Errorf("run %s: manifest uploaded but %s is not found", m.RunID, a.uri(prefix+runfolder.ManifestName))
 	}
 	log.Info("run uploaded", "objects", len(m.Files)+1)
-	return a.withLinks(ctx, loc, m, prefix), nil
+	// On a versioned bucket every put names the version it wrote: the
+	// links name those, so a later overwrite is not what they download.
+	var versions map[string]string
+	for i, f := range m.Files {
+		if id := ids[i]; id != "" && id != nullVersion {
+			if versions == nil {
+				versions = map[string]string{}
+			}
+			versions[f.Path] = id
+		}
+	}
+	return a.withLinks(ctx, loc, m, prefix, versions), nil
+}
+
+// nullVersion is the version ID of an object written while versioning
+// was off or suspended; the next such write replaces it.
+const nullVersion = "null"
+
+// archivedIDs returns the version IDs of the files of a run found already
+// archived (its manifest.json, version manifestVersion, has the local
+// manifest's checksum), for its links: nil on an unversioned bucket
+// (links then name no version), else the versions archived with the run
+// (see pinRun). When they cannot be read, or the run's first manifest is
+// not the local one, it logs why and returns an empty map: no presigned
+// link at all rather than one to whatever a later write left.
+func (a *Archiver) archivedIDs(ctx context.Context, m *runfolder.Manifest, prefix string, manifest []byte, manifestVersion string) map[string]string {
+	if manifestVersion == "" || manifestVersion == nullVersion || a.presign == nil || a.linkExpiry <= 0 {
+		return nil
+	}
+	r := &Run{ID: m.RunID, Prefix: prefix, URI: a.uri(prefix)}
+	err := a.pinRun(ctx, r)
+	if err == nil && !bytes.Equal(r.pin.manifest, manifest) {
+		err = fmt.Errorf("the first version of %s is not this run's manifest: run reporter archive verify %s", runfolder.ManifestName, m.RunID)
+	}
+	if err != nil {
+		a.log.Warn("no presigned links: the versions archived with the run cannot be told", "run_id", m.RunID, "err", err)
+		return map[string]string{}
+	}
+	if len(r.Changes) > 0 {
+		a.log.Warn("archived run changed after it was archived, or written to before its upload; run reporter archive verify", "run_id", m.RunID, "uri", r.URI)
+	}
+	return r.pin.versions
 }
 
 // put uploads one file of the run folder with its SHA-256 as the S3
-// checksum: S3 refuses the object if the bytes differ.
-func (a *Archiver) put(ctx context.Context, dir, prefix, rel string, size int64, sum []byte, until time.Time) error {
+// checksum: S3 refuses the object if the bytes differ. It returns the
+// version ID S3 gave the object ("" on an unversioned bucket).
+func (a *Archiver) put(ctx context.Context, dir, prefix, rel string, size int64, sum []byte, until time.Time) (string, error) {
 	key := prefix + rel
 	b64 := base64.StdEncoding.EncodeToString(sum)
-	return request(ctx, "upload "+a.uri(key), func(ctx context.Context) error {
+	var version string
+	err := request(ctx, "upload "+a.uri(key), func(ctx context.Context) error {
 		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
 		if err != nil {
 			return err
@@ -203,13 +254,17 @@ func (a *Archiver) put(ctx context.Context, dir, prefix, rel string, size int64,
 		if got := aws.ToString(out.ChecksumSHA256); got != "" && got != b64 {
 			return fmt.Errorf("S3 stored checksum %s, want %s", got, b64)
 		}
+		version = aws.ToString(out.VersionId)
 		return nil
 	})
+	return version, err
 }
 
-// confirmed reports whether key exists with the SHA-256 sum as its stored
-// checksum. An object with another checksum is ErrConflict.
-func (a *Archiver) confirmed(ctx context.Context, key string, sum []byte) (bool, error) {
+// confirmed reports whether the run's manifest.json (at key, of run
+// runID) exists with the SHA-256 sum as its stored checksum, and the
+// version ID S3 gives it ("" on an unversioned bucket). Another object
+// there is ErrConflict, saying what it is.
+func (a *Archiver) confirmed(ctx context.Context, key, runID string, sum []byte) (string, bool, error) {
 	var head *s3.HeadObjectOutput
 	err := request(ctx, "check "+a.uri(key), func(ctx context.Context) error {
 		var err error
@@ -220,16 +275,62 @@ func (a *Archiver) confirmed(ctx context.Context, key string, sum []byte) (bool,
 	})
 	switch {
 	case isNotFound(err):
-		return false, nil
+		return "", false, nil
 	case err != nil:
-		return false, err
+		return "", false, err
 	}
 	want := base64.StdEncoding.EncodeToString(sum)
 	if got := aws.ToString(head.ChecksumSHA256); got != want {
-		return false, fmt.Errorf("%w: %s has SHA-256 checksum %q, the local manifest %q; refusing to overwrite an archived run",
-			ErrConflict, a.uri(key), got, want)
+		what, err := a.describeManifest(ctx, key, runID, head)
+		if err != nil {
+			return "", false, err
+		}
+		return "", false, fmt.Errorf("%w: %s (SHA-256 checksum %q, the local manifest's is %q) is %s; refusing to overwrite it",
+			ErrConflict, a.uri(key), got, want, what)
 	}
-	return true, nil
+	return aws.ToString(head.VersionId), true, nil
+}
+
+// describeManifest says what the object at key (head), found where the
+// manifest of run runID belongs, is: a manifest of the run, as of when
+// and with how many files, or why it is none. The error is an outage.
+func (a *Archiver) describeManifest(ctx context.Context, key, runID string, head *s3.HeadObjectOutput) (string, error) {
+	written := "at an unknown time"
+	if head.LastModified != nil {
+		written = head.LastModified.UTC().Format(time.RFC3339)
+	}
+	if v := aws.ToString(head.VersionId); v != "" && v != nullVersion {
+		written += ", version " + v
+	}
+	asOf, _, err := runfolder.ParseID(runID)
+	if err != nil {
+		return "", err
+	}
+	r := &Run{ID: runID, Prefix: a.runPrefix(asOf, runID)}
+	r.URI = a.uri(r.Prefix)
+	data, err := a.getManifest(ctx, key, aws.ToString(head.VersionId), runfolder.ManifestName)
+	if err != nil && (Retryable(err) || ctx.Err() != nil) {
+		return "", err
+	}
+	if err != nil {
+		return fmt.Sprintf("an object written %s that cannot be read (%v)", written, err), nil
+	}
+	m, err := a.parseManifestOf(r, data, runfolder.ManifestName)
+	if err != nil {
+		return fmt.Sprintf("an object written %s that is no manifest of this run (%s)", written, unreadableReason(err)), nil
+	}
+	return fmt.Sprintf("another manifest of run %s, written %s, as of %s, listing %d files", m.RunID, written, m.AsOf.UTC().Format(time.RFC3339), len(m.Files)), nil
+}
+
+// conflictAdvice says what to do about a run whose key holds another
+// manifest (ErrConflict before the upload).
+func (a *Archiver) conflictAdvice(runID string) string {
+	return fmt.Sprintf("nothing of run %s was uploaded. Either another reporter archived a run with this ID to the same bucket and prefix, "+
+		"or someone with s3:PutObject planted it under the run's predictable prefix ahead of this upload. "+
+		"Compare it with the local run: reporter archive get %s --to DIR, then reporter verify on both folders. "+
+		"Keep it as evidence, and archive this run under another prefix (reporter archive flush --prefix OTHER), "+
+		"or, once it is shown not to be genuine and no retention holds it, remove its versions and run reporter archive flush",
+		runID, runID)
 }
 
 // checkObjectLock fails with ErrNoObjectLock when the bucket cannot hold

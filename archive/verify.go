@@ -96,9 +96,29 @@ func (v *Verification) Tampered() []string {
 	return out
 }
 
+// Planted returns the paths of the objects with a version written under
+// the run's prefix before its upload, with other content than the one
+// archived (a problem starting with "planted").
+func (v *Verification) Planted() []string {
+	var out []string
+	for _, o := range v.Objects {
+		for _, p := range o.Problems {
+			if strings.HasPrefix(p, plantedPrefix) {
+				out = append(out, o.Path)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // tamperedPrefix starts every problem that shows a change after the run
-// was archived.
-const tamperedPrefix = "tampered: "
+// was archived; plantedPrefix every one that shows a version written
+// under the run's prefix before its upload.
+const (
+	tamperedPrefix = "tampered: "
+	plantedPrefix  = "planted: "
+)
 
 // OK reports whether every object matches the manifest and its stored
 // checksum, and no object is missing, extra or tampered with.
@@ -136,10 +156,13 @@ const verifyParallelism = 4
 //
 // On a versioned bucket (Object Lock implies it) the run is judged by the
 // versions written when it was archived: the first version of
-// manifest.json is the authentic manifest, the oldest version of each
-// object must match it, and any later version that differs, any delete
-// marker, and any manifest version that differs from the first is a
-// problem starting with "tampered: ". On an unversioned bucket only the
+// manifest.json is the authentic manifest, the version of each object
+// its upload wrote (the newest written before that manifest with the
+// checksum it lists) must match it, and any later version that differs,
+// any delete marker, and any manifest version that differs from the first
+// is a problem starting with "tampered: "; an earlier version that
+// differs (written under the run's prefix before its upload) is one
+// starting with "planted: ". On an unversioned bucket only the
 // current objects can be checked, and a note says that a full rewrite
 // cannot be detected there.
 //
@@ -282,13 +305,7 @@ func (a *Archiver) verifyObject(ctx context.Context, prefix, path, versionID str
 			return c, retErr
 		}
 	}
-	if a.lockMode != "" && (c.LockMode == "" || c.RetainUntil.IsZero()) {
-		p := fmt.Sprintf("no Object Lock retention, although s3.object_lock_mode %s is configured: it can be overwritten or deleted", a.lockMode)
-		if retErr != nil {
-			p += fmt.Sprintf(" (reading its retention failed: %v)", retErr)
-		}
-		c.Problems = append(c.Problems, p)
-	}
+	c.Problems = append(c.Problems, a.retentionProblems(c.LockMode, c.RetainUntil, retErr)...)
 	if stored := aws.ToString(head.ChecksumSHA256); stored == "" {
 		c.Problems = append(c.Problems, "S3 stores no SHA-256 checksum for it (reporter always writes one)")
 	} else if raw, err := base64.StdEncoding.DecodeString(stored); err != nil || len(raw) != sha256.Size {
@@ -323,6 +340,35 @@ func (a *Archiver) verifyObject(ctx context.Context, prefix, path, versionID str
 		c.Problems = append(c.Problems, fmt.Sprintf("stored checksum %s differs from the manifest's %s", c.StoredSHA256, want.SHA256))
 	}
 	return c, nil
+}
+
+// retentionProblems judges an object's retention (mode, until) against
+// s3.object_lock_mode: with a mode configured, an object without
+// retention, or whose retain-until date is past, can be deleted by its
+// version ID; with COMPLIANCE configured, GOVERNANCE retention is too
+// weak, as principals with s3:BypassGovernanceRetention can remove it.
+// retErr is the failure to read the retention, if any.
+func (a *Archiver) retentionProblems(mode string, until time.Time, retErr error) []string {
+	if a.lockMode == "" {
+		return nil
+	}
+	if mode == "" || until.IsZero() {
+		p := fmt.Sprintf("no Object Lock retention, although s3.object_lock_mode %s is configured: it can be overwritten or deleted", a.lockMode)
+		if retErr != nil {
+			p += fmt.Sprintf(" (reading its retention failed: %v)", retErr)
+		}
+		return []string{p}
+	}
+	var out []string
+	if a.lockMode == types.ObjectLockModeCompliance && mode != string(types.ObjectLockModeCompliance) {
+		out = append(out, fmt.Sprintf("retention %s until %s, although s3.object_lock_mode COMPLIANCE is configured: "+
+			"principals with s3:BypassGovernanceRetention can remove it, then delete or replace this version", mode, until.Format(time.RFC3339)))
+	}
+	if now := a.clock(); !until.After(now) {
+		out = append(out, fmt.Sprintf("retention %s ended %s (checked %s): this version can now be deleted",
+			mode, until.Format(time.RFC3339), now.UTC().Format(time.RFC3339)))
+	}
+	return out
 }
 
 // retention reads the Object Lock retention of one version. An object
@@ -372,7 +418,8 @@ func (a *Archiver) fetch(ctx context.Context, key, versionID string, sink func()
 // Download copies the run with the given ID (or "latest") into
 // DIR/RUN-ID, checking every file against the manifest, and returns that
 // folder. On a versioned bucket it copies the versions archived with the
-// run (the first manifest.json and the oldest version of each file), not
+// run (the first manifest.json and the version of each file its upload
+// wrote), not
 // whatever was written over them since. The folder appears only once
 // complete; an existing one is an error.
 func (a *Archiver) Download(ctx context.Context, id, dir string) (string, error) {

@@ -3,6 +3,7 @@ package archive
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -80,6 +81,104 @@ func (k *keyVersions) all() []Version {
 	out := append(append([]Version(nil), k.versions...), k.markers...)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Written.After(out[j].Written) })
 	return out
+}
+
+// archivedVersion is the version of a run's file archived with the run.
+type archivedVersion struct {
+	// index is the version's place in keyVersions.versions (newest
+	// first); -1 when the key has no version.
+	index int
+	// mismatch is set when several versions were written before the
+	// manifest and none has the SHA-256 checksum it lists: index is then
+	// the newest of them, and its content is not what the manifest says.
+	mismatch bool
+}
+
+// archived finds the version of a run's file that the run's upload wrote:
+// the reporter puts every file before manifest.json, so it is among the
+// versions written no later than the first manifest (clockSlack allowed).
+// With one such version, or several with one ETag and size (the same
+// bytes), it is the oldest (verify and reads check its content); with
+// several others (a retried upload with SSE-KMS, a version planted under the
+// run's predictable prefix before the upload, or one written over it in
+// the same second as the manifest), it is the oldest whose stored SHA-256
+// checksum is the manifest's (want), found with HeadObject, oldest first.
+// Versions with that checksum hold the same bytes, so which one is read
+// does not matter; taking the oldest makes every version with other
+// content written after it a change of the run, and one written before
+// it a planted one. When none has it, it is the newest of them (match
+// false). With none written before the manifest, it is the oldest: the
+// archived version was removed, which verify and changes report.
+func (a *Archiver) archived(ctx context.Context, key string, k *keyVersions, want runfolder.ManifestFile, manifest *Version) (archivedVersion, error) {
+	if k == nil || len(k.versions) == 0 {
+		return archivedVersion{index: -1}, nil
+	}
+	limit := manifest.Written.Add(clockSlack)
+	var before []int
+	for i, v := range k.versions {
+		if !v.Written.After(limit) {
+			before = append(before, i)
+		}
+	}
+	switch {
+	case len(before) == 0:
+		return archivedVersion{index: len(k.versions) - 1}, nil
+	case len(before) == 1 || sameETags(k.versions, before):
+		// One version, or several with the same bytes (a retried
+		// upload without SSE-KMS): the oldest, unchecked.
+		return archivedVersion{index: before[len(before)-1]}, nil
+	}
+	for j := len(before) - 1; j >= 0; j-- {
+		i := before[j]
+		v := k.versions[i]
+		if v.Size != want.Size {
+			continue
+		}
+		sum, err := a.storedSHA256(ctx, key, v.ID)
+		if err != nil {
+			return archivedVersion{}, err
+		}
+		if sum == want.SHA256 {
+			return archivedVersion{index: i}, nil
+		}
+	}
+	return archivedVersion{index: before[0], mismatch: true}, nil
+}
+
+// sameETags reports whether the versions at the indexes all have the
+// same size and ETag, so the same bytes.
+func sameETags(versions []Version, indexes []int) bool {
+	first := versions[indexes[0]]
+	for _, i := range indexes[1:] {
+		if v := versions[i]; first.etag == "" || v.etag != first.etag || v.Size != first.Size {
+			return false
+		}
+	}
+	return true
+}
+
+// storedSHA256 returns the hex SHA-256 checksum S3 stored for one version
+// of key, or "" when it has none or cannot be read for another reason
+// than an outage.
+func (a *Archiver) storedSHA256(ctx context.Context, key, versionID string) (string, error) {
+	var head *s3.HeadObjectOutput
+	err := request(ctx, "check "+a.uri(key), func(ctx context.Context) error {
+		var err error
+		head, err = a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(a.bucket), Key: aws.String(key),
+			VersionId: aws.String(versionID), ChecksumMode: types.ChecksumModeEnabled})
+		return err
+	})
+	switch {
+	case err != nil && (Retryable(err) || ctx.Err() != nil):
+		return "", err
+	case err != nil:
+		return "", nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(aws.ToString(head.ChecksumSHA256))
+	if err != nil || len(raw) != sha256.Size {
+		return "", nil
+	}
+	return hex.EncodeToString(raw), nil
 }
 
 // bucketVersioning returns the bucket's versioning status.
@@ -310,19 +409,29 @@ func (a *Archiver) verifyVersioned(ctx context.Context, id string) (*Verificatio
 }
 
 // checkVersions checks every version of one object of the run against
-// want: the oldest version fully (size, SHA-256, stored checksum,
-// retention), later versions by their content. manifest is the first
-// version of manifest.json, which every object of the run was written
-// before; nil for the manifest itself.
+// want: the version archived with the run fully (size, SHA-256, stored
+// checksum, retention), the others by their content. manifest is the
+// first version of manifest.json, which every object of the run was
+// written before; nil for the manifest itself, whose archived version is
+// its oldest. A version older than the archived one with other content
+// was planted under the run's prefix before the upload; one newer with
+// other content was written over the run since.
 func (a *Archiver) checkVersions(ctx context.Context, prefix, path string, k *keyVersions, want *runfolder.ManifestFile, manifest *Version) (ObjectCheck, error) {
-	orig := k.oldest()
-	if orig == nil {
+	if k == nil || len(k.versions) == 0 {
 		c := ObjectCheck{Path: path, Versions: k.all(), Problems: []string{"missing: no version of it is stored"}}
 		if k != nil && len(k.markers) > 0 {
 			c.Problems = append(c.Problems, tamperedPrefix+"deleted: "+markerTimes(k.markers))
 		}
 		return c, nil
 	}
+	at := archivedVersion{index: len(k.versions) - 1}
+	if manifest != nil {
+		var err error
+		if at, err = a.archived(ctx, prefix+path, k, *want, manifest); err != nil {
+			return ObjectCheck{Path: path}, err
+		}
+	}
+	orig := k.versions[at.index]
 	c, err := a.verifyObject(ctx, prefix, path, orig.ID, want)
 	if err != nil {
 		return c, err
@@ -332,35 +441,51 @@ func (a *Archiver) checkVersions(ctx context.Context, prefix, path string, k *ke
 		c.Problems = append(c.Problems, fmt.Sprintf("%sits oldest stored version (%s) was written %s, after the run's manifest.json (%s): "+
 			"the version archived with the run was removed", tamperedPrefix, orig.ID, orig.when(), manifest.when()))
 	}
+	if at.mismatch {
+		c.Problems = append(c.Problems, fmt.Sprintf("%sno version written before the run's manifest.json (%s) holds the content it lists: "+
+			"the version archived with the run was removed", tamperedPrefix, manifest.when()))
+	}
 	versions := append([]Version(nil), k.versions...)
-	last := len(versions) - 1
-	versions[last].Size, versions[last].SHA256 = c.Size, c.SHA256
-	for i := range versions[:last] {
-		later := &versions[i]
+	versions[at.index].Size, versions[at.index].SHA256 = c.Size, c.SHA256
+	what := "as the manifest says"
+	if path == runfolder.ManifestName {
+		what = "the first manifest"
+	}
+	archived := fmt.Sprintf("the content archived with the run (version %s written %s, size %d sha256 %s, %s)", orig.ID, orig.when(), want.Size, want.SHA256, what)
+	for i := range versions {
+		if i == at.index {
+			continue
+		}
+		other, older := &versions[i], i > at.index
 		h := sha256.New()
-		n, err := a.fetch(ctx, prefix+path, later.ID, func() (io.Writer, error) { h.Reset(); return h, nil })
+		n, err := a.fetch(ctx, prefix+path, other.ID, func() (io.Writer, error) { h.Reset(); return h, nil })
 		switch {
 		case err != nil && (Retryable(err) || ctx.Err() != nil):
 			return c, err
+		case err != nil && older:
+			c.Problems = append(c.Problems, fmt.Sprintf("%san older version (%s, written %s before the upload) cannot be read: %v", plantedPrefix, other.ID, other.when(), err))
+			continue
 		case err != nil:
-			c.Problems = append(c.Problems, fmt.Sprintf("%sa newer version (%s, written %s) cannot be read: %v", tamperedPrefix, later.ID, later.when(), err))
+			c.Problems = append(c.Problems, fmt.Sprintf("%sa newer version (%s, written %s) cannot be read: %v", tamperedPrefix, other.ID, other.when(), err))
 			continue
 		}
-		later.Size, later.SHA256 = n, hex.EncodeToString(h.Sum(nil))
-		if later.Size == want.Size && later.SHA256 == want.SHA256 {
-			c.Notes = append(c.Notes, fmt.Sprintf("uploaded again with identical content (version %s, written %s)", later.ID, later.when()))
-			continue
+		other.Size, other.SHA256 = n, hex.EncodeToString(h.Sum(nil))
+		identical := other.Size == want.Size && other.SHA256 == want.SHA256
+		switch {
+		case identical:
+			c.Notes = append(c.Notes, fmt.Sprintf("uploaded again with identical content (version %s, written %s)", other.ID, other.when()))
+		case older:
+			c.Problems = append(c.Problems, fmt.Sprintf("%sversion %s written %s, before the run was uploaded, has size %d sha256 %s, not %s: "+
+				"someone wrote this key under the run's prefix before the reporter did; reads of the run return the archived version",
+				plantedPrefix, other.ID, other.when(), other.Size, other.SHA256, archived))
+		default:
+			current := ""
+			if other.Latest {
+				current = "; it is the current version: a read without version ID returns it"
+			}
+			c.Problems = append(c.Problems, fmt.Sprintf("%sversion %s written %s has size %d sha256 %s, not %s%s",
+				tamperedPrefix, other.ID, other.when(), other.Size, other.SHA256, archived, current))
 		}
-		what := "as the manifest says"
-		if path == runfolder.ManifestName {
-			what = "the first manifest"
-		}
-		current := ""
-		if later.Latest {
-			current = "; it is the current version: a read without version ID returns it"
-		}
-		c.Problems = append(c.Problems, fmt.Sprintf("%sversion %s written %s has size %d sha256 %s, not the content archived with the run (version %s written %s, size %d sha256 %s, %s)%s",
-			tamperedPrefix, later.ID, later.when(), later.Size, later.SHA256, orig.ID, orig.when(), want.Size, want.SHA256, what, current))
 	}
 	if len(k.markers) > 0 {
 		c.Problems = append(c.Problems, fmt.Sprintf("%sdeleted after it was archived: %s; the archived version %s (written %s) is still kept",
@@ -420,8 +545,11 @@ type readState struct {
 
 // pinned are the versions of a run archived with it.
 type pinned struct {
-	manifest []byte            // the first version of manifest.json
-	versions map[string]string // the oldest version ID of each key, by path; manifest.json's is the first
+	manifest []byte // the first version of manifest.json
+	// versions are the archived version ID of each key, by path: for a
+	// file the manifest lists the one its upload wrote (see archived),
+	// for manifest.json the first, for any other key the oldest.
+	versions map[string]string
 }
 
 // version returns the archived version ID of path, or "" (also for a
@@ -488,8 +616,10 @@ func (a *Archiver) pinFor(ctx context.Context, prefix, id string) (*pinned, erro
 // pinRun reads the run r on a versioned bucket by the versions archived
 // with it, with one listing of its prefix (ListObjectVersions) and one
 // download: the first version of manifest.json becomes r.Manifest, the
-// oldest version of each key is what reads of r return, and r.Changes
-// lists what was written or deleted under the prefix since. It fails
+// version of each file its upload wrote (see archived; a HeadObject only
+// for a key written more than once before the manifest) is what reads
+// of r return, and r.Changes lists what was written or deleted under the
+// prefix since, and what was planted there before the upload. It fails
 // with ErrRunNotFound when the prefix holds nothing, and with
 // ErrIncomplete when no version of manifest.json is stored.
 func (a *Archiver) pinRun(ctx context.Context, r *Run) error {
@@ -518,7 +648,19 @@ func (a *Archiver) pinRun(ctx context.Context, r *Run) error {
 			pin.versions[p] = v.ID
 		}
 	}
-	changes, err := a.changes(ctx, r.Prefix, keys, order, m, data)
+	arch := map[string]archivedVersion{runfolder.ManifestName: {index: len(mk.versions) - 1}}
+	for _, f := range m.Files {
+		k := keys[f.Path]
+		at, err := a.archived(ctx, r.Prefix+f.Path, k, f, first)
+		if err != nil {
+			return err
+		}
+		arch[f.Path] = at
+		if at.index >= 0 {
+			pin.versions[f.Path] = k.versions[at.index].ID
+		}
+	}
+	changes, err := a.changes(ctx, r.Prefix, keys, order, m, data, arch)
 	if err != nil {
 		return err
 	}
@@ -528,20 +670,27 @@ func (a *Archiver) pinRun(ctx context.Context, r *Run) error {
 }
 
 // Change is something written or deleted under a run's prefix after the
-// run was archived, as its version listing shows.
+// run was archived, or written there before its upload, as its version
+// listing shows.
 type Change struct {
 	Path string `json:"path"`
 	What string `json:"what"`
+	// Planted is set for a version written before the run's upload with
+	// other content than the archived one: not a change of the run, but
+	// someone writing under its predictable prefix ahead of the reporter.
+	Planted bool `json:"planted_before_upload,omitempty"`
 }
 
 // changes compares the versions under a run's prefix with the first
-// manifest m (its bytes data): a later version of a file that differs
-// from what the manifest lists, a delete marker, a file whose oldest
-// version is younger than the manifest or that has no version at all,
-// and a key the manifest does not list. Two versions are told apart by
-// size and ETag; only a later version of the same size but another ETag
-// (SSE-KMS gives every upload its own) is downloaded and hashed.
-func (a *Archiver) changes(ctx context.Context, prefix string, keys map[string]*keyVersions, order []string, m *runfolder.Manifest, data []byte) ([]Change, error) {
+// manifest m (its bytes data) and the archived version of each file
+// (arch): a version newer or older than the archived one whose content
+// differs from what the manifest lists (older: planted before the
+// upload), a delete marker, a file whose archived version is gone, or
+// that has no version at all, and a key the manifest does not list. Two
+// versions are told apart by size and ETag; only one of the same size but
+// another ETag (SSE-KMS gives every upload its own) is downloaded and
+// hashed.
+func (a *Archiver) changes(ctx context.Context, prefix string, keys map[string]*keyVersions, order []string, m *runfolder.Manifest, data []byte, arch map[string]archivedVersion) ([]Change, error) {
 	sum := sha256.Sum256(data)
 	want := map[string]runfolder.ManifestFile{runfolder.ManifestName: {Path: runfolder.ManifestName, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}}
 	for _, f := range m.Files {
@@ -564,20 +713,30 @@ func (a *Archiver) changes(ctx context.Context, prefix string, keys map[string]*
 		if len(k.markers) > 0 {
 			out = append(out, Change{Path: p, What: "deleted: " + markerTimes(k.markers)})
 		}
-		orig := k.oldest()
-		if orig == nil {
+		at, ok := arch[p]
+		if !ok || at.index < 0 {
 			continue
 		}
+		orig := k.versions[at.index]
 		if p != runfolder.ManifestName && orig.Written.After(first.Written.Add(clockSlack)) {
 			out = append(out, Change{Path: p, What: fmt.Sprintf("its oldest version %s was written %s, after the manifest: the archived version is gone", orig.ID, orig.when())})
 		}
-		for _, later := range k.versions[:len(k.versions)-1] {
-			same, err := a.sameContent(ctx, prefix+p, later, *orig, w)
-			if err != nil {
-				return nil, err
+		if at.mismatch {
+			out = append(out, Change{Path: p, What: "no version written before the manifest holds the content it lists: the archived version is gone"})
+		}
+		for i, other := range k.versions {
+			if i == at.index {
+				continue
 			}
-			if !same {
-				out = append(out, Change{Path: p, What: fmt.Sprintf("rewritten: version %s written %s", later.ID, later.when())})
+			same, err := a.sameContent(ctx, prefix+p, other, orig, w)
+			switch {
+			case err != nil:
+				return nil, err
+			case same:
+			case i > at.index:
+				out = append(out, Change{Path: p, Planted: true, What: fmt.Sprintf("planted before the upload: version %s written %s holds other content than the archived version %s", other.ID, other.when(), orig.ID)})
+			default:
+				out = append(out, Change{Path: p, What: fmt.Sprintf("rewritten: version %s written %s", other.ID, other.when())})
 			}
 		}
 	}
@@ -585,8 +744,8 @@ func (a *Archiver) changes(ctx context.Context, prefix string, keys map[string]*
 	return out, nil
 }
 
-// sameContent reports whether a later version of key holds the bytes
-// the manifest lists (want), as its oldest version orig should.
+// sameContent reports whether another version of key holds the bytes
+// the manifest lists (want), as its archived version orig should.
 func (a *Archiver) sameContent(ctx context.Context, key string, later, orig Version, want runfolder.ManifestFile) (bool, error) {
 	switch {
 	case later.Size != want.Size:
@@ -629,7 +788,7 @@ func (a *Archiver) lookupPinned(ctx context.Context, id string) (*Run, error) {
 }
 
 // archivedVersions finds a run on a versioned bucket with its first
-// manifest and the oldest version of each file it lists.
+// manifest and the archived version of each file it lists.
 func (a *Archiver) archivedVersions(ctx context.Context, id string) (*Run, *pinned, error) {
 	r, err := a.lookupPinned(ctx, id)
 	if err != nil {

@@ -568,6 +568,10 @@ func linkURL(u string) Text {
 // workbook says where the full report is. For a team's digest (folder
 // set) it is the team's own files when the run has them: archived
 // (loc.Teams) or, before or without the archive, in the local run folder.
+// A team's digest carries only the team's own presigned link: the run's
+// covers the whole organization and whoever holds it can download it, so
+// a team whose own files are missing gets the console link (where IAM
+// decides) and the location, never the run's presigned link.
 func workbook(loc result.Location, folder string) Workbook {
 	w := Workbook{URL: linkURL(loc.WorkbookURL), ConsoleURL: linkURL(loc.ConsoleURL), Warning: Text(loc.LinkWarning)}
 	switch {
@@ -580,7 +584,9 @@ func workbook(loc result.Location, folder string) Workbook {
 	}
 	if folder != "" {
 		teamDir := runfolder.TeamPath(folder, "")
+		w.URL, w.Warning = "", ""
 		if tl, ok := loc.Teams[folder]; ok {
+			w.Warning = Text(loc.LinkWarning)
 			w.Team, w.Archived = Text(teamDir), true
 			w.Location = Text(strings.TrimSuffix(tl.ArchiveURI, "/") + "/audit.xlsx")
 			w.URL, w.ConsoleURL = linkURL(tl.WorkbookURL), linkURL(tl.ConsoleURL)
