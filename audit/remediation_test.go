@@ -12,7 +12,7 @@ import (
 var placeholders = map[string]bool{
 	"<user>": true, "<group>": true, "<role>": true, "<account-id>": true, "<access-key-id>": true,
 	"<policy-arn>": true, "<policy-name>": true, "<instance-profile>": true, "<code-1>": true, "<code-2>": true,
-	"<arn>": true, "<job-id>": true,
+	"<arn>": true, "<job-id>": true, "<partition>": true,
 }
 
 var placeholderRE = regexp.MustCompile(`<[a-z0-9-]+>`)
@@ -97,11 +97,46 @@ func TestRemediationFor(t *testing.T) {
 			want: "aws iam delete-login-profile --user-name bob@example.com",
 		},
 		{
-			name: "MFA: account and user both filled",
-			f:    Finding{AccountID: "222222222222", Principal: "carol", Check: ConsoleMFAMissing, Credential: "password"},
+			name: "MFA: partition, account and user filled",
+			f:    Finding{AccountID: "222222222222", Principal: "carol", ARN: "arn:aws:iam::222222222222:user/carol", Check: ConsoleMFAMissing, Credential: "password"},
 			want: "aws iam delete-login-profile --user-name carol\n" +
 				"aws iam create-virtual-mfa-device --virtual-mfa-device-name carol --outfile carol-mfa.png --bootstrap-method QRCodePNG\n" +
 				"aws iam enable-mfa-device --user-name carol --serial-number arn:aws:iam::222222222222:mfa/carol --authentication-code1 <code-1> --authentication-code2 <code-2>",
+		},
+		{
+			name: "MFA in GovCloud: the user's partition",
+			f:    Finding{AccountID: "222222222222", Principal: "carol", ARN: "arn:aws-us-gov:iam::222222222222:user/staff/carol", Check: ConsoleMFAMissing, Credential: "password"},
+			want: "aws iam delete-login-profile --user-name carol\n" +
+				"aws iam create-virtual-mfa-device --virtual-mfa-device-name carol --outfile carol-mfa.png --bootstrap-method QRCodePNG\n" +
+				"aws iam enable-mfa-device --user-name carol --serial-number arn:aws-us-gov:iam::222222222222:mfa/carol --authentication-code1 <code-1> --authentication-code2 <code-2>",
+		},
+		{
+			name: "MFA in China: the user's partition",
+			f:    Finding{AccountID: "222222222222", Principal: "carol", ARN: "arn:aws-cn:iam::222222222222:user/carol", Check: ConsoleMFAMissing, Credential: "password"},
+			want: "aws iam delete-login-profile --user-name carol\n" +
+				"aws iam create-virtual-mfa-device --virtual-mfa-device-name carol --outfile carol-mfa.png --bootstrap-method QRCodePNG\n" +
+				"aws iam enable-mfa-device --user-name carol --serial-number arn:aws-cn:iam::222222222222:mfa/carol --authentication-code1 <code-1> --authentication-code2 <code-2>",
+		},
+		{
+			name: "MFA without an ARN: the partition left to fill in",
+			f:    Finding{AccountID: "222222222222", Principal: "carol", ARN: "", Check: ConsoleMFAMissing, Credential: "password"},
+			want: "aws iam delete-login-profile --user-name carol\n" +
+				"aws iam create-virtual-mfa-device --virtual-mfa-device-name carol --outfile carol-mfa.png --bootstrap-method QRCodePNG\n" +
+				"aws iam enable-mfa-device --user-name carol --serial-number arn:<partition>:iam::222222222222:mfa/carol --authentication-code1 <code-1> --authentication-code2 <code-2>",
+		},
+		{
+			name: "MFA with a partition that is no partition: left to fill in",
+			f:    Finding{AccountID: "222222222222", Principal: "carol", ARN: "arn:aws$(touch pwned):iam::222222222222:user/carol", Check: ConsoleMFAMissing, Credential: "password"},
+			want: "aws iam delete-login-profile --user-name carol\n" +
+				"aws iam create-virtual-mfa-device --virtual-mfa-device-name carol --outfile carol-mfa.png --bootstrap-method QRCodePNG\n" +
+				"aws iam enable-mfa-device --user-name carol --serial-number arn:<partition>:iam::222222222222:mfa/carol --authentication-code1 <code-1> --authentication-code2 <code-2>",
+		},
+		{
+			name: "MFA with an ARN of another shape: left to fill in",
+			f:    Finding{AccountID: "222222222222", Principal: "carol", ARN: "carol", Check: ConsoleMFAMissing, Credential: "password"},
+			want: "aws iam delete-login-profile --user-name carol\n" +
+				"aws iam create-virtual-mfa-device --virtual-mfa-device-name carol --outfile carol-mfa.png --bootstrap-method QRCodePNG\n" +
+				"aws iam enable-mfa-device --user-name carol --serial-number arn:<partition>:iam::222222222222:mfa/carol --authentication-code1 <code-1> --authentication-code2 <code-2>",
 		},
 		{
 			name: "unused services of a role: its ARN and the role's commands",
@@ -244,6 +279,33 @@ func TestRemediationForHostileNames(t *testing.T) {
 				t.Errorf("pasting the commands created %q", entries)
 			}
 		})
+	}
+}
+
+func TestPartitionOf(t *testing.T) {
+	for _, tt := range []struct {
+		arn, want string
+		ok        bool
+	}{
+		{"arn:aws:iam::111122223333:user/alice", "aws", true},
+		{"arn:aws-us-gov:iam::111122223333:user/alice", "aws-us-gov", true},
+		{"arn:aws-cn:iam::111122223333:user/alice", "aws-cn", true},
+		{"arn:aws-iso-b:iam::111122223333:user/alice", "aws-iso-b", true},
+		{"", "", false},
+		{"arn:", "", false},
+		{"arn:aws", "", false},
+		{"arn::iam::111122223333:user/alice", "", false},
+		{"arn:awsx:iam::111122223333:user/alice", "", false},
+		{"arn:aws-:iam::111122223333:user/alice", "", false},
+		{"arn:aws--cn:iam::111122223333:user/alice", "", false},
+		{"arn:aws-US-gov:iam::111122223333:user/alice", "", false},
+		{"arn:aws-cn;id:iam::111122223333:user/alice", "", false},
+		{"arn:other:iam::111122223333:user/alice", "", false},
+		{"urn:aws:iam::111122223333:user/alice", "", false},
+	} {
+		if got, ok := partitionOf(tt.arn); got != tt.want || ok != tt.ok {
+			t.Errorf("partitionOf(%q) = %q, %v; want %q, %v", tt.arn, got, ok, tt.want, tt.ok)
+		}
 	}
 }
 
