@@ -513,21 +513,22 @@ func partitionOf(arn string) (string, bool) {
 
 // ShellQuote returns s as one word for a POSIX shell (sh, bash, zsh):
 // unchanged when it holds only characters no shell treats specially
-// (letters, digits and _+=,.@/:-, the characters of IAM names and ARNs),
-// else in single quotes, each single quote inside written as a closing
-// quote, a backslash-escaped quote and an opening quote.
+// (letters, digits and _+=,.@/:-, the characters of IAM names and ARNs)
+// and does not start with "=" (zsh, whose EQUALS option is on by
+// default, expands a word =NAME to the path of the command NAME), else
+// in single quotes, each single quote inside written as a closing quote,
+// a backslash-escaped quote and an opening quote. The other characters
+// a shell expands at the start of a word (~ and # in bash and zsh) are
+// not in the set, so they are quoted wherever they appear. A leading "-"
+// stays: quotes cannot keep a program from reading it as an option.
 func ShellQuote(s string) string {
 	if s == "" {
 		return "''"
 	}
-	safe := true
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_+=,.@/:-", r)) {
-			safe = false
-			break
-		}
+	special := func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_+=,.@/:-", r))
 	}
-	if safe {
+	if s[0] != '=' && strings.IndexFunc(s, special) < 0 {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
