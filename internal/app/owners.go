@@ -31,15 +31,6 @@ type RouteOwner struct {
 	Covers func(a *result.Account) bool
 }
 
-// The sources of an owner, as Finding.OwnerSource names them
-// ("user-tag:KEY", "account-tag:KEY", "exception", "route").
-const (
-	OwnerFromUserTag    = "user-tag:"
-	OwnerFromAccountTag = "account-tag:"
-	OwnerFromException  = "exception"
-	OwnerFromRoute      = "route"
-)
-
 // OwnerLookup names owner lookups in an account's checks not run: the
 // users' tags that could not be read, and why.
 const OwnerLookup = "owners from user tags"
@@ -70,22 +61,22 @@ func assignOwner(f *audit.Finding, o *accountOwners) {
 	f.Owner, f.OwnerSource = "", ""
 	if name, ok := userName(f); ok {
 		if t, ok := o.users[name]; ok {
-			f.Owner, f.OwnerSource = t.owner, OwnerFromUserTag+t.key
+			f.Owner, f.OwnerSource = t.owner, audit.OwnerFromUserTag+t.key
 			return
 		}
 	}
 	if o.account.owner != "" {
-		f.Owner, f.OwnerSource = o.account.owner, OwnerFromAccountTag+o.account.key
+		f.Owner, f.OwnerSource = o.account.owner, audit.OwnerFromAccountTag+o.account.key
 		return
 	}
 	if f.Exception != nil {
 		if owner := cleanOwner(f.Exception.Owner); owner != "" {
-			f.Owner, f.OwnerSource = owner, OwnerFromException
+			f.Owner, f.OwnerSource = owner, audit.OwnerFromException
 			return
 		}
 	}
 	if o.route != "" {
-		f.Owner, f.OwnerSource = o.route, OwnerFromRoute
+		f.Owner, f.OwnerSource = o.route, audit.OwnerFromRoute
 	}
 }
 
