@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -203,7 +204,8 @@ type Finding struct {
 	ID string `json:"id,omitempty"`
 	// Owner is who must act on the finding; OwnerSource says where it
 	// came from (e.g. "user-tag:owner", "account-tag:team", "exception",
-	// "route"). Both are empty when no owner is known.
+	// "route": see OwnerFromUserTag). Both are empty when no owner is
+	// known.
 	Owner       string `json:"owner,omitempty"`
 	OwnerSource string `json:"owner_source,omitempty"`
 	// Due is the day by which an open finding must be fixed: FirstSeen
@@ -215,6 +217,22 @@ type Finding struct {
 	// Remediation is the fix for this finding: the catalog's command
 	// with the finding's user name or key number filled in.
 	Remediation string `json:"remediation,omitempty"`
+}
+
+// The sources of an owner, as Finding.OwnerSource names them: the tag of
+// an IAM user or of the account ("user-tag:KEY", "account-tag:KEY"), an
+// exception's owner, a Slack route's owner.
+const (
+	OwnerFromUserTag    = "user-tag:"
+	OwnerFromAccountTag = "account-tag:"
+	OwnerFromException  = "exception"
+	OwnerFromRoute      = "route"
+)
+
+// OwnerFromTag reports whether source names an owner read from a tag of
+// an IAM user or an account: text anyone allowed to tag them chose.
+func OwnerFromTag(source string) bool {
+	return strings.HasPrefix(source, OwnerFromUserTag) || strings.HasPrefix(source, OwnerFromAccountTag)
 }
 
 // Run-over-run statuses of a finding.

@@ -3,6 +3,8 @@ package audit
 import (
 	"fmt"
 	"time"
+
+	"github.com/reporter-dev/reporter/internal/thousands"
 )
 
 // SLA is how many days an open finding of each severity may stay open
@@ -16,8 +18,15 @@ func DefaultSLA() SLA {
 	return SLA{Critical: 7, High: 30, Medium: 90, Low: 180}
 }
 
+// MaxSLADays bounds the days of a severity: 36,500, about 100 years. A
+// due date must stay within the years 0001 to 9999 that findings.json
+// (RFC 3339) can hold; a finding first seen in 2026 with a million days
+// would be due in the year 4764, with three million past 9999, and no
+// run could write its findings.
+const MaxSLADays = 36_500
+
 // Validate reports a severity without days, or days that are not
-// positive.
+// positive or more than MaxSLADays.
 func (s SLA) Validate() error {
 	for _, sev := range Severities {
 		days, ok := s[sev]
@@ -26,6 +35,8 @@ func (s SLA) Validate() error {
 			return fmt.Errorf("sla_days: no days for severity %s", sev)
 		case days < 1:
 			return fmt.Errorf("sla_days.%s %d: want 1 or more days", sev, days)
+		case days > MaxSLADays:
+			return fmt.Errorf("sla_days.%s %d: want at most %s days (100 years)", sev, days, thousands.Format(MaxSLADays))
 		}
 	}
 	if len(s) != len(Severities) {

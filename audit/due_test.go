@@ -3,6 +3,7 @@ package audit
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +68,10 @@ func TestSLAValidate(t *testing.T) {
 		{"default", DefaultSLA(), ""},
 		{"zero days", SLA{Critical: 0, High: 30, Medium: 90, Low: 180}, "sla_days.critical 0"},
 		{"negative days", SLA{Critical: 7, High: -1, Medium: 90, Low: 180}, "sla_days.high -1"},
+		{"100 years, the most", SLA{Critical: MaxSLADays, High: MaxSLADays, Medium: MaxSLADays, Low: MaxSLADays}, ""},
+		{"a day more than 100 years", SLA{Critical: 7, High: 30, Medium: 90, Low: MaxSLADays + 1}, "sla_days.low 36501: want at most 36,500 days"},
+		{"past the year 9999", SLA{Critical: 7, High: 30, Medium: 3_000_000, Low: 180}, "sla_days.medium 3000000: want at most"},
+		{"the largest int", SLA{Critical: math.MaxInt, High: 30, Medium: 90, Low: 180}, "sla_days.critical 9223372036854775807: want at most"},
 		{"missing severity", SLA{Critical: 7, High: 30, Medium: 90}, "no days for severity low"},
 		{"unknown severity", SLA{Critical: 7, High: 30, Medium: 90, Low: 180, Severity(9): 1}, "5 severities"},
 	} {

@@ -118,7 +118,7 @@ var remediations = map[string]Remediation{
 		Commands: []string{
 			"aws iam delete-login-profile --user-name <user>",
 			"aws iam create-virtual-mfa-device --virtual-mfa-device-name <user> --outfile <user>-mfa.png --bootstrap-method QRCodePNG",
-			"aws iam enable-mfa-device --user-name <user> --serial-number arn:aws:iam::<account-id>:mfa/<user> --authentication-code1 <code-1> --authentication-code2 <code-2>",
+			"aws iam enable-mfa-device --user-name <user> --serial-number arn:<partition>:iam::<account-id>:mfa/<user> --authentication-code1 <code-1> --authentication-code2 <code-2>",
 		},
 		Console: userConsole + " > Multi-factor authentication (MFA) > Assign MFA device",
 		DocURL:  iamDoc + "id_credentials_mfa_enable_virtual.html",
@@ -313,6 +313,9 @@ func RemediationFor(f *Finding) string {
 		}
 	}
 	set(slotAccount, "account ID", f.AccountID)
+	if p, ok := partitionOf(f.ARN); ok {
+		v[slotPartition] = p
+	}
 	commands := r.Commands
 	kind, name, _ := strings.Cut(f.Principal, "/")
 	switch f.Check {
@@ -390,6 +393,7 @@ func RemediationFor(f *Finding) string {
 // The placeholders RemediationFor fills, as indexes of fillValues.
 const (
 	slotAccount = iota
+	slotPartition
 	slotUser
 	slotGroup
 	slotRole
@@ -403,7 +407,7 @@ const (
 // slot; slotOfKind, the kind of an inline policy's principal.
 var (
 	placeholderSlots = map[string]int{
-		"<account-id>": slotAccount, "<user>": slotUser, "<group>": slotGroup, "<role>": slotRole,
+		"<account-id>": slotAccount, "<partition>": slotPartition, "<user>": slotUser, "<group>": slotGroup, "<role>": slotRole,
 		"<policy-arn>": slotPolicyARN, "<policy-name>": slotPolicyName, "<arn>": slotARN,
 	}
 	slotOfKind = map[string]int{"user": slotUser, "group": slotGroup, "role": slotRole}
@@ -485,23 +489,46 @@ func printable(s string) bool {
 	return true
 }
 
+// partitionOf returns the partition of arn (arn:PARTITION:service:…):
+// aws, aws-cn, aws-us-gov, aws-iso…, and whether it has one of that
+// shape, "aws" then lower-case words each after a "-". Anything else
+// (no ARN, a hostile one) leaves <partition> for the reader to fill in.
+func partitionOf(arn string) (string, bool) {
+	rest, ok := strings.CutPrefix(arn, "arn:")
+	if !ok {
+		return "", false
+	}
+	p, _, ok := strings.Cut(rest, ":")
+	words := strings.Split(p, "-")
+	if !ok || words[0] != "aws" {
+		return "", false
+	}
+	for _, w := range words[1:] {
+		if w == "" || strings.IndexFunc(w, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') }) >= 0 {
+			return "", false
+		}
+	}
+	return p, true
+}
+
 // ShellQuote returns s as one word for a POSIX shell (sh, bash, zsh):
 // unchanged when it holds only characters no shell treats specially
-// (letters, digits and _+=,.@/:-, the characters of IAM names and ARNs),
-// else in single quotes, each single quote inside written as a closing
-// quote, a backslash-escaped quote and an opening quote.
+// (letters, digits and _+=,.@/:-, the characters of IAM names and ARNs)
+// and does not start with "=" (zsh, whose EQUALS option is on by
+// default, expands a word =NAME to the path of the command NAME), else
+// in single quotes, each single quote inside written as a closing quote,
+// a backslash-escaped quote and an opening quote. The other characters
+// a shell expands at the start of a word (~ and # in bash and zsh) are
+// not in the set, so they are quoted wherever they appear. A leading "-"
+// stays: quotes cannot keep a program from reading it as an option.
 func ShellQuote(s string) string {
 	if s == "" {
 		return "''"
 	}
-	safe := true
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_+=,.@/:-", r)) {
-			safe = false
-			break
-		}
+	special := func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_+=,.@/:-", r))
 	}
-	if safe {
+	if s[0] != '=' && strings.IndexFunc(s, special) < 0 {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"

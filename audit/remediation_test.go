@@ -12,7 +12,7 @@ import (
 var placeholders = map[string]bool{
 	"<user>": true, "<group>": true, "<role>": true, "<account-id>": true, "<access-key-id>": true,
 	"<policy-arn>": true, "<policy-name>": true, "<instance-profile>": true, "<code-1>": true, "<code-2>": true,
-	"<arn>": true, "<job-id>": true,
+	"<arn>": true, "<job-id>": true, "<partition>": true,
 }
 
 var placeholderRE = regexp.MustCompile(`<[a-z0-9-]+>`)
@@ -97,11 +97,46 @@ func TestRemediationFor(t *testing.T) {
 			want: "aws iam delete-login-profile --user-name bob@example.com",
 		},
 		{
-			name: "MFA: account and user both filled",
-			f:    Finding{AccountID: "222222222222", Principal: "carol", Check: ConsoleMFAMissing, Credential: "password"},
+			name: "MFA: partition, account and user filled",
+			f:    Finding{AccountID: "222222222222", Principal: "carol", ARN: "arn:aws:iam::222222222222:user/carol", Check: ConsoleMFAMissing, Credential: "password"},
 			want: "aws iam delete-login-profile --user-name carol\n" +
 				"aws iam create-virtual-mfa-device --virtual-mfa-device-name carol --outfile carol-mfa.png --bootstrap-method QRCodePNG\n" +
 				"aws iam enable-mfa-device --user-name carol --serial-number arn:aws:iam::222222222222:mfa/carol --authentication-code1 <code-1> --authentication-code2 <code-2>",
+		},
+		{
+			name: "MFA in GovCloud: the user's partition",
+			f:    Finding{AccountID: "222222222222", Principal: "carol", ARN: "arn:aws-us-gov:iam::222222222222:user/staff/carol", Check: ConsoleMFAMissing, Credential: "password"},
+			want: "aws iam delete-login-profile --user-name carol\n" +
+				"aws iam create-virtual-mfa-device --virtual-mfa-device-name carol --outfile carol-mfa.png --bootstrap-method QRCodePNG\n" +
+				"aws iam enable-mfa-device --user-name carol --serial-number arn:aws-us-gov:iam::222222222222:mfa/carol --authentication-code1 <code-1> --authentication-code2 <code-2>",
+		},
+		{
+			name: "MFA in China: the user's partition",
+			f:    Finding{AccountID: "222222222222", Principal: "carol", ARN: "arn:aws-cn:iam::222222222222:user/carol", Check: ConsoleMFAMissing, Credential: "password"},
+			want: "aws iam delete-login-profile --user-name carol\n" +
+				"aws iam create-virtual-mfa-device --virtual-mfa-device-name carol --outfile carol-mfa.png --bootstrap-method QRCodePNG\n" +
+				"aws iam enable-mfa-device --user-name carol --serial-number arn:aws-cn:iam::222222222222:mfa/carol --authentication-code1 <code-1> --authentication-code2 <code-2>",
+		},
+		{
+			name: "MFA without an ARN: the partition left to fill in",
+			f:    Finding{AccountID: "222222222222", Principal: "carol", ARN: "", Check: ConsoleMFAMissing, Credential: "password"},
+			want: "aws iam delete-login-profile --user-name carol\n" +
+				"aws iam create-virtual-mfa-device --virtual-mfa-device-name carol --outfile carol-mfa.png --bootstrap-method QRCodePNG\n" +
+				"aws iam enable-mfa-device --user-name carol --serial-number arn:<partition>:iam::222222222222:mfa/carol --authentication-code1 <code-1> --authentication-code2 <code-2>",
+		},
+		{
+			name: "MFA with a partition that is no partition: left to fill in",
+			f:    Finding{AccountID: "222222222222", Principal: "carol", ARN: "arn:aws$(touch pwned):iam::222222222222:user/carol", Check: ConsoleMFAMissing, Credential: "password"},
+			want: "aws iam delete-login-profile --user-name carol\n" +
+				"aws iam create-virtual-mfa-device --virtual-mfa-device-name carol --outfile carol-mfa.png --bootstrap-method QRCodePNG\n" +
+				"aws iam enable-mfa-device --user-name carol --serial-number arn:<partition>:iam::222222222222:mfa/carol --authentication-code1 <code-1> --authentication-code2 <code-2>",
+		},
+		{
+			name: "MFA with an ARN of another shape: left to fill in",
+			f:    Finding{AccountID: "222222222222", Principal: "carol", ARN: "carol", Check: ConsoleMFAMissing, Credential: "password"},
+			want: "aws iam delete-login-profile --user-name carol\n" +
+				"aws iam create-virtual-mfa-device --virtual-mfa-device-name carol --outfile carol-mfa.png --bootstrap-method QRCodePNG\n" +
+				"aws iam enable-mfa-device --user-name carol --serial-number arn:<partition>:iam::222222222222:mfa/carol --authentication-code1 <code-1> --authentication-code2 <code-2>",
 		},
 		{
 			name: "unused services of a role: its ARN and the role's commands",
@@ -195,69 +230,164 @@ func TestRemediationFor(t *testing.T) {
 	}
 }
 
-// TestRemediationForHostileNames pastes the filled commands into a real
-// POSIX shell, as a reader would: each hostile name must arrive as one
-// argument, unchanged, and nothing else may run.
+// TestRemediationForHostileNames pastes the filled commands into real
+// POSIX shells (sh, bash, zsh: those installed), as a reader would: each
+// hostile name must arrive as one argument, unchanged, and nothing else
+// may run.
 func TestRemediationForHostileNames(t *testing.T) {
-	sh, err := exec.LookPath("sh")
-	if err != nil {
-		t.Skip("no sh on this machine")
+	var shells []string
+	for _, shell := range []string{"sh", "bash", "zsh"} {
+		if _, err := exec.LookPath(shell); err == nil {
+			shells = append(shells, shell)
+		}
+	}
+	if len(shells) == 0 {
+		t.Skip("no shell on this machine")
 	}
 	for _, name := range []string{
 		"alice", "a b", "o'brien", `"quoted"`, "$(touch pwned)", "`touch pwned`", "x; touch pwned", "a|b&c",
 		"*", "~root", "!!", `back\slash`, "$HOME", "'; touch pwned; '", "a\u202eb", "tab\there", "ünïcode",
+		"=ls", "=deploy", "#x", "{a,b}", "^x",
 	} {
-		t.Run(name, func(t *testing.T) {
-			f := Finding{AccountID: "111111111111", Principal: name, Check: AccessKeyNotRotated, Credential: "access_key_1"}
-			text := RemediationFor(&f)
-			lines := strings.Split(text, "\n")
-			if len(lines) != 4 || !strings.HasPrefix(lines[0], "# ") {
-				t.Fatalf("RemediationFor() = %q, want a comment line and three commands", text)
-			}
-			if !printable(name) {
-				if strings.Contains(text, name) || !strings.Contains(lines[1], "<user>") {
-					t.Errorf("a name with control or format characters was filled in: %q", text)
-				}
-				return
-			}
-			// Replace the AWS CLI by a function that prints its arguments,
-			// one a line, fill in the key ID as the reader would, and run
-			// everything the reader would paste.
-			dir := t.TempDir()
-			text = strings.ReplaceAll(text, "<access-key-id>", "AKIAEXAMPLE")
-			script := "aws() { printf '%s\\n' \"$@\"; }\n" + text + "\n"
-			cmd := exec.Command(sh, "-c", script)
-			cmd.Dir = dir
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("sh: %v\n%s", err, out)
-			}
-			args := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-			want := []string{"iam", "create-access-key", "--user-name", name}
-			if len(args) < len(want) || strings.Join(args[:4], "\x00") != strings.Join(want, "\x00") {
-				t.Errorf("the shell read %q, want %q first", args, want)
-			}
-			if n := strings.Count(string(out), name+"\n"); n != 3 {
-				t.Errorf("the name reached the CLI %d times whole, want 3:\n%s", n, out)
-			}
-			if entries, _ := exec.Command("ls", "-A", dir).Output(); len(entries) > 0 {
-				t.Errorf("pasting the commands created %q", entries)
+		for _, sh := range shells {
+			t.Run(sh+"/"+name, func(t *testing.T) { hostileNameInShell(t, sh, name) })
+		}
+	}
+}
+
+// hostileNameInShell is one case of TestRemediationForHostileNames.
+func hostileNameInShell(t *testing.T, sh, name string) {
+	f := Finding{AccountID: "111111111111", Principal: name, Check: AccessKeyNotRotated, Credential: "access_key_1"}
+	text := RemediationFor(&f)
+	lines := strings.Split(text, "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "# ") {
+		t.Fatalf("RemediationFor() = %q, want a comment line and three commands", text)
+	}
+	if !printable(name) {
+		if strings.Contains(text, name) || !strings.Contains(lines[1], "<user>") {
+			t.Errorf("a name with control or format characters was filled in: %q", text)
+		}
+		return
+	}
+	// Replace the AWS CLI by a function that prints its arguments,
+	// one a line, fill in the key ID as the reader would, and run
+	// everything the reader would paste.
+	dir := t.TempDir()
+	text = strings.ReplaceAll(text, "<access-key-id>", "AKIAEXAMPLE")
+	script := "aws() { printf '%s\\n' \"$@\"; }\n" + text + "\n"
+	cmd := exec.Command(sh, "-c", script)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("sh: %v\n%s", err, out)
+	}
+	args := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	want := []string{"iam", "create-access-key", "--user-name", name}
+	if len(args) < len(want) || strings.Join(args[:4], "\x00") != strings.Join(want, "\x00") {
+		t.Errorf("the shell read %q, want %q first", args, want)
+	}
+	if n := strings.Count(string(out), name+"\n"); n != 3 {
+		t.Errorf("the name reached the CLI %d times whole, want 3:\n%s", n, out)
+	}
+	if entries, _ := exec.Command("ls", "-A", dir).Output(); len(entries) > 0 {
+		t.Errorf("pasting the commands created %q", entries)
+	}
+}
+
+func TestPartitionOf(t *testing.T) {
+	for _, tt := range []struct {
+		arn, want string
+		ok        bool
+	}{
+		{"arn:aws:iam::111122223333:user/alice", "aws", true},
+		{"arn:aws-us-gov:iam::111122223333:user/alice", "aws-us-gov", true},
+		{"arn:aws-cn:iam::111122223333:user/alice", "aws-cn", true},
+		{"arn:aws-iso-b:iam::111122223333:user/alice", "aws-iso-b", true},
+		{"", "", false},
+		{"arn:", "", false},
+		{"arn:aws", "", false},
+		{"arn::iam::111122223333:user/alice", "", false},
+		{"arn:awsx:iam::111122223333:user/alice", "", false},
+		{"arn:aws-:iam::111122223333:user/alice", "", false},
+		{"arn:aws--cn:iam::111122223333:user/alice", "", false},
+		{"arn:aws-US-gov:iam::111122223333:user/alice", "", false},
+		{"arn:aws-cn;id:iam::111122223333:user/alice", "", false},
+		{"arn:other:iam::111122223333:user/alice", "", false},
+		{"urn:aws:iam::111122223333:user/alice", "", false},
+	} {
+		if got, ok := partitionOf(tt.arn); got != tt.want || ok != tt.ok {
+			t.Errorf("partitionOf(%q) = %q, %v; want %q, %v", tt.arn, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for _, tt := range []struct{ name, in, want string }{
+		{"empty", "", "''"},
+		{"a name", "alice", "alice"},
+		{"an ARN with every safe character", "arn:aws:iam::1:policy/x+y=z,w.v@u-t_s", "arn:aws:iam::1:policy/x+y=z,w.v@u-t_s"},
+		{"a space", "a b", "'a b'"},
+		{"a quote", "it's", `'it'\''s'`},
+		{"a command substitution", "$(id)", "'$(id)'"},
+		// zsh expands =NAME at the start of a word to the path of the
+		// command NAME (its EQUALS option, on by default).
+		{"a leading =: zsh's =cmd", "=deploy", "'=deploy'"},
+		{"= alone", "=", "'='"},
+		{"==", "==", "'=='"},
+		{"= inside a word stays", "a=b", "a=b"},
+		{"= at the end stays", "a=", "a="},
+		// ~ (home directory) and # (a comment) at the start of a word
+		// are quoted, as anywhere in it.
+		{"a leading ~", "~root", "'~root'"},
+		{"~ inside", "a~b", "'a~b'"},
+		{"a leading #", "#x", "'#x'"},
+		{"# inside", "x#y", "'x#y'"},
+		{"a brace expansion", "{a,b}", "'{a,b}'"},
+		{"a glob", "a*", "'a*'"},
+		{"a history expansion", "!!", "'!!'"},
+		{"zsh's ^ glob", "^x", "'^x'"},
+		// A leading - is no shell's business: set leaves such a name
+		// out of the commands.
+		{"a leading -", "-x", "-x"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ShellQuote(tt.in); got != tt.want {
+				t.Errorf("ShellQuote(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}
 }
 
-func TestShellQuote(t *testing.T) {
-	for _, tt := range []struct{ in, want string }{
-		{"", "''"},
-		{"alice", "alice"},
-		{"arn:aws:iam::1:policy/x+y=z,w.v@u-t_s", "arn:aws:iam::1:policy/x+y=z,w.v@u-t_s"},
-		{"a b", "'a b'"},
-		{"it's", `'it'\''s'`},
-		{"$(id)", "'$(id)'"},
-	} {
-		if got := ShellQuote(tt.in); got != tt.want {
-			t.Errorf("ShellQuote(%q) = %q, want %q", tt.in, got, tt.want)
+// TestShellQuoteInShells hands each quoted word to the shells a reader
+// pastes commands into (sh, bash, zsh: those installed) and checks it
+// arrives as one argument, unchanged.
+func TestShellQuoteInShells(t *testing.T) {
+	words := []string{"alice", "=deploy", "=ls", "=", "~", "~root", "#x", "a=~b", "x+y=z", "{a,b}", "a*", "!!", "^x", "$HOME", "it's", "a b"}
+	ran := 0
+	for _, shell := range []string{"sh", "bash", "zsh"} {
+		path, err := exec.LookPath(shell)
+		if err != nil {
+			t.Logf("no %s on this machine", shell)
+			continue
 		}
+		ran++
+		t.Run(shell, func(t *testing.T) {
+			script := "printf '%s\\n'"
+			for _, w := range words {
+				script += " " + ShellQuote(w)
+			}
+			cmd := exec.Command(path, "-c", script)
+			cmd.Dir = t.TempDir()
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", shell, err, out)
+			}
+			if got := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n"); !slices.Equal(got, words) {
+				t.Errorf("%s read %q, want %q", shell, got, words)
+			}
+		})
+	}
+	if ran == 0 {
+		t.Skip("no shell on this machine")
 	}
 }

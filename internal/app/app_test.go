@@ -468,3 +468,51 @@ func TestRunOnceReportsProgress(t *testing.T) {
 		t.Errorf("progress = %s", got)
 	}
 }
+
+// TestRunOnceSLABounds: sla_days up to audit.MaxSLADays (100 years)
+// give a complete run whose findings.json reads back with their due
+// dates; more (a due date past the year 9999, which findings.json cannot
+// hold) is refused before the run folder is made.
+func TestRunOnceSLABounds(t *testing.T) {
+	t.Run("at the bound", func(t *testing.T) {
+		opts := sampleOptions(t, mustSample())
+		days := audit.MaxSLADays
+		opts.SLA = audit.SLA{audit.Critical: days, audit.High: days, audit.Medium: days, audit.Low: days}
+		res, err := RunOnce(t.Context(), opts)
+		if err != nil {
+			t.Fatalf("RunOnce with sla_days %d: %v", days, err)
+		}
+		defer res.Close()
+		run := readFindingsJSON(t, res.Dir)
+		n := 0
+		must(t, run.EachFinding(func(f *audit.Finding) error {
+			if !f.Open() {
+				return nil
+			}
+			y, m, d := f.FirstSeen.UTC().Date()
+			if want := time.Date(y, m, d+days, 0, 0, 0, 0, time.UTC); !f.Due.Equal(want) || f.OverdueDays != audit.DaysOf(0) {
+				t.Errorf("findings.json: %s/%s due %v, overdue %+v; want %v, not overdue", f.Principal, f.Check, f.Due, f.OverdueDays, want)
+			}
+			n++
+			return nil
+		}))
+		if n == 0 {
+			t.Fatal("findings.json: no open finding")
+		}
+	})
+	t.Run("past the bound", func(t *testing.T) {
+		opts := sampleOptions(t, mustSample())
+		opts.SLA = audit.SLA{audit.Critical: 7, audit.High: 30, audit.Medium: 90, audit.Low: 3_000_000}
+		res, err := RunOnce(t.Context(), opts)
+		if err == nil {
+			res.Close()
+			t.Fatal("RunOnce with sla_days.low 3000000: no error, want it refused")
+		}
+		if !strings.Contains(err.Error(), "sla_days.low 3000000: want at most 36,500 days") {
+			t.Errorf("RunOnce with sla_days.low 3000000: %v, want the key and the bound", err)
+		}
+		if entries, _ := os.ReadDir(opts.OutDir); len(entries) != 0 {
+			t.Errorf("RunOnce refused the SLA but left %d entries in the output folder", len(entries))
+		}
+	})
+}

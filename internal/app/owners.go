@@ -31,15 +31,6 @@ type RouteOwner struct {
 	Covers func(a *result.Account) bool
 }
 
-// The sources of an owner, as Finding.OwnerSource names them
-// ("user-tag:KEY", "account-tag:KEY", "exception", "route").
-const (
-	OwnerFromUserTag    = "user-tag:"
-	OwnerFromAccountTag = "account-tag:"
-	OwnerFromException  = "exception"
-	OwnerFromRoute      = "route"
-)
-
 // OwnerLookup names owner lookups in an account's checks not run: the
 // users' tags that could not be read, and why.
 const OwnerLookup = "owners from user tags"
@@ -62,41 +53,52 @@ type accountOwners struct {
 }
 
 // assignOwner sets f's Owner and OwnerSource: the owner tag of its IAM
-// user, else the account's owner tag, else the owner of the exception
+// user (for every check about the user, see userName), else the account's owner tag, else the owner of the exception
 // covering it, else the owner of the route covering the account, else
 // none. Findings about other principals (root, roles, policies, the
 // password policy) start from the account's tag.
 func assignOwner(f *audit.Finding, o *accountOwners) {
 	f.Owner, f.OwnerSource = "", ""
-	if t, ok := o.users[f.Principal]; ok && isUser(f) {
-		f.Owner, f.OwnerSource = t.owner, OwnerFromUserTag+t.key
-		return
+	if name, ok := userName(f); ok {
+		if t, ok := o.users[name]; ok {
+			f.Owner, f.OwnerSource = t.owner, audit.OwnerFromUserTag+t.key
+			return
+		}
 	}
 	if o.account.owner != "" {
-		f.Owner, f.OwnerSource = o.account.owner, OwnerFromAccountTag+o.account.key
+		f.Owner, f.OwnerSource = o.account.owner, audit.OwnerFromAccountTag+o.account.key
 		return
 	}
 	if f.Exception != nil {
 		if owner := cleanOwner(f.Exception.Owner); owner != "" {
-			f.Owner, f.OwnerSource = owner, OwnerFromException
+			f.Owner, f.OwnerSource = owner, audit.OwnerFromException
 			return
 		}
 	}
 	if o.route != "" {
-		f.Owner, f.OwnerSource = o.route, OwnerFromRoute
+		f.Owner, f.OwnerSource = o.route, audit.OwnerFromRoute
 	}
 }
 
-// isUser reports whether f is about an IAM user: its ARN is a user's
-// (arn:PARTITION:iam::ACCOUNT:user/PATH/NAME), which no role, policy,
-// root or password policy ARN is.
-func isUser(f *audit.Finding) bool {
+// userName returns the name of the IAM user f is about, and whether it is
+// about one: its ARN is a user's (arn:PARTITION:iam::ACCOUNT:user/PATH/NAME),
+// which no role, policy, root or password policy ARN is. The name is the
+// ARN's last part (an IAM user name holds no "/"), whatever f.Principal
+// says: "alice" for the credential-report checks, "user/alice" for the
+// checks of the authorization details (policy-full-admin of an inline
+// policy, user-policy-attached, unused-services).
+func userName(f *audit.Finding) (string, bool) {
 	_, rest, ok := strings.Cut(f.ARN, ":iam::")
 	if !ok {
-		return false
+		return "", false
 	}
 	_, resource, _ := strings.Cut(rest, ":")
-	return strings.HasPrefix(resource, "user/")
+	path, ok := strings.CutPrefix(resource, "user/")
+	if !ok {
+		return "", false
+	}
+	name := path[strings.LastIndexByte(path, '/')+1:]
+	return name, name != ""
 }
 
 // tagged returns the owner named by the first of keys present in tags
@@ -153,8 +155,8 @@ func ownersOf(findings []audit.Finding, res *collect.AccountResult, acct *result
 	}
 	need := map[string]bool{}
 	for i := range findings {
-		if isUser(&findings[i]) {
-			need[findings[i].Principal] = true
+		if name, ok := userName(&findings[i]); ok {
+			need[name] = true
 		}
 	}
 	if len(need) == 0 {
@@ -194,7 +196,8 @@ func ownerLookupNotRun(tags *collect.UserTags) (audit.NotRun, bool) {
 
 // usersWithFindings returns the function that names the users of an
 // account's result that the credential-report checks find something
-// about, so that a source looks up only their tags. It evaluates the
+// about (by the bare name in their ARN, which iam:ListUserTags takes),
+// so that a source looks up only their tags. It evaluates the
 // report with eval, a copy: it may run in several goroutines at once.
 func usersWithFindings(eval audit.Evaluator) func(res *collect.AccountResult) []string {
 	return func(res *collect.AccountResult) []string {
@@ -214,7 +217,11 @@ func usersWithFindings(eval audit.Evaluator) func(res *collect.AccountResult) []
 				continue
 			}
 			if buf = eval.AppendRow(buf[:0], acct, &row); len(buf) > 0 {
-				users = append(users, strings.Clone(row.User))
+				// The name assignOwner looks the tags up by: the one in
+				// the row's ARN, bare (no "user/", no path).
+				if name, ok := userName(&buf[0]); ok {
+					users = append(users, strings.Clone(name))
+				}
 			}
 		}
 	}

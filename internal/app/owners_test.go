@@ -58,6 +58,15 @@ func TestAssignOwner(t *testing.T) {
 		{"nothing: none, and an earlier owner is cleared", audit.Finding{Principal: "bob", ARN: acct + "user/bob", Owner: "old", OwnerSource: "route"},
 			&accountOwners{}, "", ""},
 		{"a GovCloud user", audit.Finding{Principal: "alice", ARN: "arn:aws-us-gov:iam::111122223333:user/alice"}, tagged, "alice@example.com", "user-tag:owner"},
+		// The checks of the authorization details name a user "user/NAME".
+		{"policy-full-admin of the user's inline policy", audit.Finding{Principal: "user/alice", ARN: acct + "user/alice", Check: audit.PolicyFullAdmin},
+			tagged, "alice@example.com", "user-tag:owner"},
+		{"unused-services of a user in a path", audit.Finding{Principal: "user/svc", ARN: acct + "user/ci/svc", Check: audit.UnusedServices},
+			tagged, "data", "user-tag:team"},
+		{"unused-services of a role named like a tagged user: the account's", audit.Finding{Principal: "role/alice", ARN: acct + "role/alice", Check: audit.UnusedServices},
+			tagged, "payments", "account-tag:team"},
+		{"a user ARN without a name: the account's", audit.Finding{Principal: "user/", ARN: acct + "user/staff/"}, tagged, "payments", "account-tag:team"},
+		{"the ARN names the user, not the principal", audit.Finding{Principal: "alice", ARN: acct + "user/bob"}, tagged, "payments", "account-tag:team"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,7 +104,11 @@ func TestOwnersOf(t *testing.T) {
 	f := func(principal, kind string) audit.Finding {
 		return audit.Finding{AccountID: id, Principal: principal, ARN: "arn:aws:iam::" + id + ":" + kind + "/" + principal}
 	}
-	findings := []audit.Finding{f("alice", "user"), f("bob", "user"), f("carol", "user"), f("dave", "user"), f("erin", "role")}
+	findings := []audit.Finding{f("alice", "user"), f("bob", "user"), f("carol", "user"), f("dave", "user"), f("erin", "role"),
+		// The checks of the authorization details name their user
+		// "user/NAME"; its tags are looked up by NAME.
+		{AccountID: id, Principal: "user/gina", ARN: "arn:aws:iam::" + id + ":user/staff/gina", Check: audit.PolicyFullAdmin},
+		{AccountID: id, Principal: "user/hank", ARN: "arn:aws:iam::" + id + ":user/hank", Check: audit.UnusedServices}}
 	res := &collect.AccountResult{
 		Posture: posture.Data{Details: &posture.AuthorizationDetails{UserDetailList: []posture.UserDetail{
 			{UserName: "alice", Tags: []posture.Tag{{Key: "team", Value: "web"}, {Key: "owner", Value: "alice@example.com"}}},
@@ -103,10 +116,13 @@ func TestOwnersOf(t *testing.T) {
 			{UserName: "carol", Tags: []posture.Tag{{Key: "owner", Value: " "}, {Key: "team", Value: "data"}}},
 			{UserName: "erin", Tags: []posture.Tag{{Key: "owner", Value: "a role's namesake"}}},
 			{UserName: "frank", Tags: []posture.Tag{{Key: "owner", Value: "no findings"}}},
+			{UserName: "gina", Tags: []posture.Tag{{Key: "owner", Value: "gina@example.com"}}},
+			{UserName: "user/hank", Tags: []posture.Tag{{Key: "owner", Value: "the principal, not the name"}}},
 		}}},
 		UserTags: collect.UserTags{Tags: map[string]map[string]string{
 			"bob":  {"owner": "from-file"},
 			"dave": {"cost-center": "7"},
+			"hank": {"team": "hank-team"},
 		}},
 	}
 	acct := &result.Account{ID: id, Tags: map[string]string{"team": "platform"}, OUs: []string{"ou-a"}}
@@ -117,7 +133,8 @@ func TestOwnersOf(t *testing.T) {
 		{Owner: "later", Covers: func(a *result.Account) bool { return true }},
 	}}
 	got := ownersOf(findings, res, acct, opts)
-	want := map[string]tagOwner{"alice": {"alice@example.com", "owner"}, "bob": {"from-file", "owner"}, "carol": {"data", "team"}}
+	want := map[string]tagOwner{"alice": {"alice@example.com", "owner"}, "bob": {"from-file", "owner"}, "carol": {"data", "team"},
+		"gina": {"gina@example.com", "owner"}, "hank": {"hank-team", "team"}}
 	if !maps.Equal(got.users, want) {
 		t.Errorf("users = %v, want %v", got.users, want)
 	}
@@ -139,11 +156,15 @@ func TestUsersWithFindings(t *testing.T) {
 	report := header +
 		"<root_account>,arn:aws:iam::111122223333:root,2020-01-01T00:00:00+00:00,not_supported,2026-10-30T00:00:00+00:00,not_supported,not_supported,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n" +
 		"clean,arn:aws:iam::111122223333:user/clean,2026-10-01T00:00:00+00:00,false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n" +
-		"nomfa,arn:aws:iam::111122223333:user/nomfa,2026-10-01T00:00:00+00:00,true,2026-10-30T00:00:00+00:00,2026-10-01T00:00:00+00:00,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+		"nomfa,arn:aws:iam::111122223333:user/nomfa,2026-10-01T00:00:00+00:00,true,2026-10-30T00:00:00+00:00,2026-10-01T00:00:00+00:00,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n" +
+		"staff,arn:aws:iam::111122223333:user/it/staff,2026-10-01T00:00:00+00:00,true,2026-10-30T00:00:00+00:00,2026-10-01T00:00:00+00:00,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n" +
+		"notauser,arn:aws:iam::111122223333:role/notauser,2026-10-01T00:00:00+00:00,true,2026-10-30T00:00:00+00:00,2026-10-01T00:00:00+00:00,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
 	sel := usersWithFindings(audit.Evaluator{Thresholds: audit.DefaultThresholds(), AsOf: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
 	got := sel(&collect.AccountResult{Account: collect.Account{ID: "111122223333"}, Report: []byte(report)})
-	if !slices.Equal(got, []string{"nomfa"}) {
-		t.Errorf("usersWithFindings() = %q, want [nomfa]: only users the checks find something about", got)
+	// The bare names iam:ListUserTags takes (no path), and only of rows
+	// whose ARN is a user's: assignOwner would not use the others' tags.
+	if !slices.Equal(got, []string{"nomfa", "staff"}) {
+		t.Errorf("usersWithFindings() = %q, want [nomfa staff]: only users the checks find something about", got)
 	}
 	if got := sel(&collect.AccountResult{Report: []byte("<html>")}); len(got) != 0 {
 		t.Errorf("usersWithFindings(malformed) = %q, want none", got)
@@ -400,5 +421,42 @@ func TestRunOnceHostileOwners(t *testing.T) {
 	}
 	if active := mdcheck.ActiveExcept(md, docURLs()); len(active) > 0 {
 		t.Errorf("audit.md renders an owner as %s", strings.Join(active, "; "))
+	}
+}
+
+// TestRunOnceOwnerOfUserPolicies: the findings of the authorization
+// details about a user ("user/NAME": policy-full-admin of an inline
+// policy) get the user's owner tag, as its credential findings do.
+func TestRunOnceOwnerOfUserPolicies(t *testing.T) {
+	dir := copySample(t)
+	path := filepath.Join(dir, "222222222222.authorization-details.json")
+	data, err := os.ReadFile(path)
+	must(t, err)
+	admin := `"UserPolicyList": [{"PolicyName": "admin", "PolicyDocument": "{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}}"}], `
+	for _, user := range []string{`"UserName": "alice.chen",`, `"UserName": "ci-runner",`, `"UserName": "bob.martin",`} {
+		if !strings.Contains(string(data), user) {
+			t.Fatalf("the sample has no %s", user)
+		}
+		data = []byte(strings.Replace(string(data), user, user+admin, 1))
+	}
+	must(t, os.WriteFile(path, data, 0o644))
+	src, err := collect.NewDirSource(dir)
+	must(t, err)
+	res, err := RunOnce(context.Background(), sampleOptions(t, src))
+	must(t, err)
+	defer res.Close()
+	want := map[string]string{
+		"user/alice.chen": "alice.chen@example.com (user-tag:owner)",
+		"user/ci-runner":  "platform (user-tag:team)", // in the path /automation/
+		"user/bob.martin": "payments (account-tag:team)",
+	}
+	got := map[string]string{}
+	for _, f := range readFindingsJSON(t, res.Dir).FindingSet().(result.Findings) {
+		if f.AccountID == "222222222222" && f.Check == audit.PolicyFullAdmin && strings.HasPrefix(f.Principal, "user/") {
+			got[f.Principal] = f.Owner + " (" + f.OwnerSource + ")"
+		}
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("findings.json: owners of the users' full-admin policies %v, want %v", got, want)
 	}
 }

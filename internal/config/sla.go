@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/internal/thousands"
 )
 
 // SLADays are how many days an open finding of each severity may stay
@@ -13,7 +14,8 @@ import (
 // day plus the days, and it is overdue afterwards.
 type SLADays struct {
 	// Critical is the days a critical finding may stay open after the
-	// run that first saw it; it is overdue afterwards.
+	// run that first saw it, from 1 to 36,500 (100 years); it is overdue
+	// afterwards.
 	Critical int `yaml:"critical"`
 	// High is the days a high finding may stay open (see Critical).
 	High int `yaml:"high"`
@@ -34,14 +36,20 @@ func (s SLADays) SLA() audit.SLA {
 	return audit.SLA{audit.Critical: s.Critical, audit.High: s.High, audit.Medium: s.Medium, audit.Low: s.Low}
 }
 
-// Validate reports every severity whose days are not positive. (A
-// severity the file names that does not exist is refused when it is
-// read, with its line.)
+// Validate reports every severity whose days are not positive or more
+// than audit.MaxSLADays (36,500, about 100 years: a due date past the
+// year 9999 could not be written). (A severity the file names that does
+// not exist is refused when it is read, with its line.)
 func (s SLADays) Validate() error {
 	var errs []error
 	for _, sev := range audit.Severities {
-		if days := s.SLA()[sev]; days < 1 {
-			errs = append(errs, fmt.Errorf("sla_days.%s %d (%sSLA_DAYS_%s): want 1 or more days", sev, days, EnvPrefix, strings.ToUpper(sev.String())))
+		days := s.SLA()[sev]
+		where := fmt.Sprintf("sla_days.%s %d (%sSLA_DAYS_%s)", sev, days, EnvPrefix, strings.ToUpper(sev.String()))
+		switch {
+		case days < 1:
+			errs = append(errs, fmt.Errorf("%s: want 1 or more days", where))
+		case days > audit.MaxSLADays:
+			errs = append(errs, fmt.Errorf("%s: want at most %s days (100 years)", where, thousands.Format(audit.MaxSLADays)))
 		}
 	}
 	return errors.Join(errs...)

@@ -26,6 +26,13 @@ func TestSLADays(t *testing.T) {
 		{name: "zero days", file: "sla_days:\n  medium: 0\n", err: "sla_days.medium 0 (REPORTER_SLA_DAYS_MEDIUM): want 1 or more days"},
 		{name: "negative days from the environment", env: map[string]string{"REPORTER_SLA_DAYS_LOW": "-5"}, err: "sla_days.low -5"},
 		{name: "not a number", env: map[string]string{"REPORTER_SLA_DAYS_LOW": "soon"}, err: `REPORTER_SLA_DAYS_LOW="soon"`},
+		{name: "100 years, the most", file: "sla_days:\n  low: 36500\n", env: map[string]string{"REPORTER_SLA_DAYS_CRITICAL": "36500"},
+			want: audit.SLA{audit.Critical: 36500, audit.High: 30, audit.Medium: 90, audit.Low: 36500}},
+		{name: "a day more than 100 years", file: "sla_days:\n  low: 36501\n",
+			err: "sla_days.low 36501 (REPORTER_SLA_DAYS_LOW): want at most 36,500 days (100 years)"},
+		{name: "never due: past the year 9999", env: map[string]string{"REPORTER_SLA_DAYS_HIGH": "3000000"},
+			err: "sla_days.high 3000000 (REPORTER_SLA_DAYS_HIGH): want at most 36,500 days"},
+		{name: "the largest int", file: "sla_days:\n  medium: 9223372036854775807\n", err: "sla_days.medium 9223372036854775807 (REPORTER_SLA_DAYS_MEDIUM): want at most"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -54,10 +54,17 @@ type Slack struct {
 	// counted and left to the workbook. 0 means the default.
 	MaxFindings int `yaml:"max_findings"`
 	// Mentions lets digests mention people: each route's mention list,
-	// and the owners of listed findings whose owner is an email address
-	// of a Slack user (users.lookupByEmail, scope users:read.email).
-	// Off by default; text from AWS never becomes a mention.
+	// and the owners from exceptions and routes of listed findings whose
+	// owner is an email address of a Slack user (users.lookupByEmail,
+	// scope users:read.email). Off by default; owners from tags only with
+	// mention_tag_domains.
 	Mentions bool `yaml:"mentions"`
+	// MentionTagDomains are the email domains (example.com) whose owners
+	// from IAM user or account tags are looked up and mentioned too, with
+	// mentions on; exact domains, no subdomains. Empty (the default): an
+	// owner from a tag is never a mention, as anyone able to tag a user
+	// could name any colleague.
+	MentionTagDomains []string `yaml:"mention_tag_domains"`
 }
 
 // SlackRoute sends a channel the digest of the accounts it matches. An
@@ -241,6 +248,7 @@ func (c *Slack) Validate() error {
 	if err := c.validateUpload(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, validateMentionTagDomains(c.MentionTagDomains)...)
 	if c.MaxFindings < 0 {
 		errs = append(errs, fmt.Errorf("slack.max_findings %d: want 0 (default %d) or more", c.MaxFindings, DefaultSlackMaxFindings))
 	}
@@ -308,6 +316,46 @@ func (c *Slack) validateTeams() []error {
 		folders[folder] = r.Channel
 	}
 	return errs
+}
+
+// validateMentionTagDomains reports each entry of slack.mention_tag_domains
+// that is not a domain name (labels of ASCII letters, digits and inner
+// hyphens, at least two).
+func validateMentionTagDomains(domains []string) []error {
+	var errs []error
+	for i, d := range domains {
+		where := fmt.Sprintf("slack.mention_tag_domains[%d] %q (%sSLACK_MENTION_TAG_DOMAINS)", i, d, EnvPrefix)
+		switch {
+		case strings.Contains(d, "@"):
+			errs = append(errs, fmt.Errorf("%s: want the domain alone, without the @ (example.com)", where))
+		case strings.Contains(d, "*"):
+			errs = append(errs, fmt.Errorf("%s: want a domain, no wildcard: subdomains are not matched, list each", where))
+		case !isDomain(d):
+			errs = append(errs, fmt.Errorf("%s: want an email domain such as example.com", where))
+		}
+	}
+	return errs
+}
+
+// isDomain reports whether s is a domain name of at least two labels,
+// each 1 to 63 ASCII letters, digits and hyphens, not starting or
+// ending with one; 253 characters at most.
+func isDomain(s string) bool {
+	labels := strings.Split(s, ".")
+	if len(s) > 253 || len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (c *Slack) validateUpload() error {

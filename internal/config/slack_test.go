@@ -1,6 +1,9 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -50,6 +53,63 @@ func TestSlackRoutesValidate(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("Validate() = %v, want it to contain %q", err, w)
 				}
+			}
+		})
+	}
+}
+
+// TestSlackMentionTagDomains reads slack.mention_tag_domains from the
+// file and the environment, and refuses entries that are no domain.
+func TestSlackMentionTagDomains(t *testing.T) {
+	tests := []struct {
+		name string
+		file string // the configuration file, "" for none
+		env  map[string]string
+		want []string
+		err  []string // substrings of the error; none when valid
+	}{
+		{name: "none by default"},
+		{name: "from the file", file: "slack:\n  mention_tag_domains: [example.com, Corp.Example.org]\n", want: []string{"example.com", "Corp.Example.org"}},
+		{name: "the environment, comma-separated, overrides the file", file: "slack:\n  mention_tag_domains: [example.com]\n",
+			env: map[string]string{"REPORTER_SLACK_MENTION_TAG_DOMAINS": "acme.example,xn--bcher-kva.example"}, want: []string{"acme.example", "xn--bcher-kva.example"}},
+		{name: "an address, not a domain", file: "slack:\n  mention_tag_domains: ['@example.com', alice@example.com]\n",
+			err: []string{`slack.mention_tag_domains[0] "@example.com" (REPORTER_SLACK_MENTION_TAG_DOMAINS): want the domain alone, without the @`, `[1] "alice@example.com"`}},
+		{name: "a wildcard", env: map[string]string{"REPORTER_SLACK_MENTION_TAG_DOMAINS": "*.example.com"},
+			err: []string{`slack.mention_tag_domains[0] "*.example.com"`, "no wildcard: subdomains are not matched"}},
+		{name: "not domains", file: "slack:\n  mention_tag_domains: ['', com, example..com, -x.example, x-.example, 'a b.example', 'ex\u00e4mple.com', '<!channel>.example']\n",
+			err: []string{`[0] ""`, `[1] "com"`, `[2] "example..com"`, `[3] "-x.example"`, `[4] "x-.example"`, `[5] "a b.example"`, `[6] "exämple.com"`, `[7] "<!channel>.example"`}},
+		{name: "a label too long", env: map[string]string{"REPORTER_SLACK_MENTION_TAG_DOMAINS": strings.Repeat("a", 64) + ".example"},
+			err: []string{"want an email domain such as example.com"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := ""
+			if tt.file != "" {
+				path = filepath.Join(t.TempDir(), "reporter.yaml")
+				if err := os.WriteFile(path, []byte(tt.file), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c, err := FromEnvironment(path, func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok })
+			if err == nil {
+				err = c.Validate()
+			}
+			if len(tt.err) > 0 {
+				if err == nil {
+					t.Fatalf("error = nil, want %q", tt.err)
+				}
+				for _, w := range tt.err {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error = %v, want it to contain %q", err, w)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(c.Slack.MentionTagDomains, tt.want) {
+				t.Errorf("MentionTagDomains = %q, want %q", c.Slack.MentionTagDomains, tt.want)
 			}
 		})
 	}

@@ -550,7 +550,7 @@ func digestFinding(f audit.Finding, people People) Finding {
 		d.Overdue = f.OverdueDays.N
 	}
 	if people != nil && f.Owner != "" {
-		d.OwnerMention = Mention(people(f.Owner))
+		d.OwnerMention = Mention(people(f.Owner, f.OwnerSource))
 	}
 	return d
 }

@@ -44,7 +44,7 @@ func TestDigestGolden(t *testing.T) {
 	shortLinks := archived
 	shortLinks.LinksExpire, shortLinks.LinkLifetime = time.Date(2026, 11, 1, 8, 0, 12, 0, time.UTC), 2*time.Hour
 	shortLinks.LinkWarning = "download links work for 2 hours only, not the 7 days of s3.presign_expiry: the credentials that signed them (a role session) expire at 2026-11-01 08:00 UTC"
-	people := func(owner string) string {
+	people := func(owner, _ string) string {
 		if owner == "alice.chen@acme.example" {
 			return "U024BE7LH"
 		}

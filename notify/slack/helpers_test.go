@@ -161,14 +161,17 @@ func actionable(t *testing.T, run *result.Run) {
 		for i := range fs {
 			f := &fs[i]
 			switch {
+			// Owners from the configuration (an exception, a route) are
+			// looked up in Slack; owners from tags are not (see
+			// TestMentionsOwnerSources).
 			case f.Principal == "alice.chen":
-				f.Owner, f.OverdueDays = "alice.chen@acme.example", audit.DaysOf(12)
+				f.Owner, f.OwnerSource, f.OverdueDays = "alice.chen@acme.example", audit.OwnerFromException, audit.DaysOf(12)
 			case f.Principal == "billing.viewer":
-				f.Owner, f.OverdueDays = "<!channel> <@U999> billing@acme.example", audit.DaysOf(1)
+				f.Owner, f.OwnerSource, f.OverdueDays = "<!channel> <@U999> billing@acme.example", audit.OwnerFromUserTag+"owner", audit.DaysOf(1)
 			case f.AccountID == "222222222222" && f.Check == audit.RootAccessKeyActive:
-				f.Owner, f.OverdueDays = "team-payments", audit.DaysOf(40)
+				f.Owner, f.OwnerSource, f.OverdueDays = "team-payments", audit.OwnerFromAccountTag+"team", audit.DaysOf(40)
 			case f.Principal == "new.hire":
-				f.Owner, f.OverdueDays = "new.hire@acme.example", audit.DaysOf(0)
+				f.Owner, f.OwnerSource, f.OverdueDays = "new.hire@acme.example", audit.OwnerFromRoute, audit.DaysOf(0)
 			}
 		}
 		return nil

@@ -5,17 +5,19 @@ import (
 	"errors"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 
 	slackgo "github.com/slack-go/slack"
 
+	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/internal/config"
 )
 
-// People resolves the owner of a finding to the ID of the Slack user to
-// mention, or "" to show the owner as plain text. A nil People mentions
-// no one.
-type People func(owner string) (userID string)
+// People resolves the owner of a finding, with its source
+// (Finding.OwnerSource), to the ID of the Slack user to mention, or "" to
+// show the owner as plain text. A nil People mentions no one.
+type People func(owner, source string) (userID string)
 
 // plainEmail matches an owner that is an email address and nothing else:
 // the only owners looked up in Slack.
@@ -50,17 +52,45 @@ type directory struct {
 
 // people returns the People of one Notify call: nil (no mentions of
 // owners) unless slack.mentions is on and a bot token can look users up;
-// a dry run never calls Slack.
+// a dry run never calls Slack. Only owners mayLookUp allows are looked
+// up.
 func (n *Notifier) people(ctx context.Context) (People, *directory) {
 	if !n.cfg.Mentions {
 		return nil, nil
 	}
 	if n.api == nil || n.dryRun != config.DryRunOff {
 		// Route mentions still render; owners stay plain text.
-		return func(string) string { return "" }, nil
+		return func(string, string) string { return "" }, nil
 	}
 	d := &directory{api: n.api, log: n.log, cache: map[string]string{}}
-	return func(owner string) string { return d.lookup(ctx, owner) }, d
+	return func(owner, source string) string {
+		if !mayLookUp(owner, source, n.cfg.MentionTagDomains) {
+			return ""
+		}
+		return d.lookup(ctx, owner)
+	}, d
+}
+
+// mayLookUp reports whether an owner from source may be looked up in
+// Slack, and so become a mention: an owner the operator's own files give
+// (an exception's, a route's) always; one from an IAM user or account tag
+// only when its email's domain is one of tagDomains
+// (slack.mention_tag_domains, compared without regard to case), since
+// anyone able to tag a user in a member account chooses its text; an
+// owner of any other or no source (a run written before owner_source)
+// never.
+func mayLookUp(owner, source string, tagDomains []string) bool {
+	switch {
+	case source == audit.OwnerFromException || source == audit.OwnerFromRoute:
+		return true
+	case audit.OwnerFromTag(source):
+		at := strings.LastIndexByte(owner, '@')
+		if at < 0 {
+			return false
+		}
+		return slices.ContainsFunc(tagDomains, func(d string) bool { return strings.EqualFold(d, owner[at+1:]) })
+	}
+	return false
 }
 
 // lookup returns the Slack user ID of the owner's email, or "".

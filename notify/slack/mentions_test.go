@@ -133,6 +133,105 @@ func TestMentions(t *testing.T) {
 	}
 }
 
+// TestMentionsOwnerSources posts the sample run's digest with one owner,
+// alice's, from each source: owners from the configuration (an
+// exception, a route) are looked up as ever; owners from IAM user or
+// account tags, which anyone able to tag them chooses, only in a domain
+// of slack.mention_tag_domains, and otherwise stay plain text without a
+// lookup.
+func TestMentionsOwnerSources(t *testing.T) {
+	const mention, alice = "owner <@U024BE7LH>", "alice.chen@acme.example"
+	tests := []struct {
+		name, owner, source string
+		domains             []string
+		mentioned           bool
+	}{
+		{name: "an exception's owner", owner: alice, source: audit.OwnerFromException, mentioned: true},
+		{name: "a route's owner", owner: alice, source: audit.OwnerFromRoute, mentioned: true},
+		{name: "a route's owner, whatever the allow-list", owner: alice, source: audit.OwnerFromRoute, domains: []string{"example.com"}, mentioned: true},
+		{name: "a user tag, no allow-list", owner: alice, source: audit.OwnerFromUserTag + "owner"},
+		{name: "an account tag, no allow-list", owner: alice, source: audit.OwnerFromAccountTag + "team"},
+		{name: "a user tag outside the allow-list", owner: alice, source: audit.OwnerFromUserTag + "owner", domains: []string{"example.com"}},
+		{name: "a user tag in the allow-list", owner: alice, source: audit.OwnerFromUserTag + "owner", domains: []string{"example.com", "acme.example"}, mentioned: true},
+		{name: "an account tag in the allow-list, in other cases", owner: "Alice.Chen@ACME.example", source: audit.OwnerFromAccountTag + "owner",
+			domains: []string{"Acme.Example"}, mentioned: true},
+		{name: "a subdomain is not the domain", owner: "alice.chen@eu.acme.example", source: audit.OwnerFromUserTag + "owner", domains: []string{"acme.example"}},
+		{name: "a look-alike domain", owner: "alice.chen@acme.example.evil", source: audit.OwnerFromUserTag + "owner", domains: []string{"acme.example"}},
+		{name: "the domain as the local part", owner: "acme.example@evil.example", source: audit.OwnerFromUserTag + "owner", domains: []string{"acme.example"}},
+		{name: "no source (a run written before owner_source)", owner: alice, source: "", domains: []string{"acme.example"}},
+		{name: "an unknown source", owner: alice, source: "tag", domains: []string{"acme.example"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := slackfake.New(t)
+			// Every address is a Slack user: only the policy keeps it
+			// from becoming a mention.
+			for _, email := range []string{alice, "alice.chen@eu.acme.example", "alice.chen@acme.example.evil", "acme.example@evil.example"} {
+				srv.AddUser(email, "U024BE7LH")
+			}
+			run, dir := sampleRun(t)
+			actionable(t, run)
+			err := run.FindingSet().Update(func(fs []audit.Finding) error {
+				for i := range fs {
+					if fs[i].Principal == "alice.chen" {
+						fs[i].Owner, fs[i].OwnerSource = tt.owner, tt.source
+					} else {
+						fs[i].Owner, fs[i].OwnerSource = "", ""
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := tokenConfig(srv.APIURL())
+			cfg.Mentions, cfg.MentionTagDomains = true, tt.domains
+			n, _, _ := testNotifier(t, cfg, Credentials{Token: testToken})
+			if err := n.Notify(context.Background(), run, result.Location{Dir: dir}); err != nil {
+				t.Fatalf("Notify() = %v", err)
+			}
+			blocks := postTo(t, srv, "#security")
+			want, lookups := "owner "+tt.owner, 0
+			if tt.mentioned {
+				want, lookups = mention, 1
+			}
+			if !strings.Contains(blocks, want) {
+				t.Errorf("alice's owner is not shown as %q:\n%s", want, blocks)
+			}
+			if !tt.mentioned && strings.Contains(blocks, "<@U024BE7LH>") {
+				t.Errorf("an owner from %q became a mention:\n%s", tt.source, blocks)
+			}
+			if got := srv.Calls(slackfake.LookupByEmail); got != lookups {
+				t.Errorf("users.lookupByEmail called %d times (%v), want %d", got, srv.Lookups(), lookups)
+			}
+		})
+	}
+}
+
+// TestMentionTagDomainsWithoutMentions: mention_tag_domains with
+// slack.mentions off mentions nobody, looks nobody up, and says so.
+func TestMentionTagDomainsWithoutMentions(t *testing.T) {
+	srv := slackfake.New(t)
+	srv.AddUser("new.hire@acme.example", "U024BE7LH")
+	run, dir := sampleRun(t)
+	actionable(t, run)
+	cfg := tokenConfig(srv.APIURL())
+	cfg.MentionTagDomains = []string{"acme.example"}
+	n, logs, _ := testNotifier(t, cfg, Credentials{Token: testToken})
+	if err := n.Notify(context.Background(), run, result.Location{Dir: dir}); err != nil {
+		t.Fatalf("Notify() = %v", err)
+	}
+	if got := srv.Calls(slackfake.LookupByEmail); got != 0 {
+		t.Errorf("users.lookupByEmail called %d times with slack.mentions off, want 0", got)
+	}
+	if blocks := postTo(t, srv, "#security"); strings.Contains(blocks, "<@") {
+		t.Errorf("a digest mentions someone with slack.mentions off:\n%s", blocks)
+	}
+	if !strings.Contains(logs.String(), "slack.mention_tag_domains is set but slack.mentions is off") {
+		t.Errorf("the log does not say the domains do nothing:\n%s", logs)
+	}
+}
+
 // TestMentionsDryRun: a dry run renders the route's mentions as words
 // and never calls Slack to look owners up.
 func TestMentionsDryRun(t *testing.T) {

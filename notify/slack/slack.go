@@ -169,6 +169,9 @@ func New(cfg *config.Slack, creds Credentials, tmpl *template.Template, log *slo
 				break
 			}
 		}
+		if len(n.cfg.MentionTagDomains) > 0 {
+			n.log.Warn("slack.mention_tag_domains is set but slack.mentions is off: no owner is mentioned")
+		}
 	}
 	if creds.Token != "" {
 		n.api = slackgo.New(creds.Token, slackgo.OptionAPIURL(apiURL), slackgo.OptionHTTPClient(n.http))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/internal/mdcheck"
+	"github.com/reporter-dev/reporter/internal/oneline"
 	"github.com/reporter-dev/reporter/result"
 )
 
@@ -469,4 +470,74 @@ func docURLs() map[string]bool {
 		urls[c.DocURL] = true
 	}
 	return urls
+}
+
+// TestHostileFindingFields: every field of a finding that comes from AWS
+// or an input file (a dir: folder's authorization details name the
+// policy in "inline:NAME"; an earlier findings.json read back gives the
+// resolved findings whatever check, ID and account it holds) is shown
+// inert and whole, in each table that lists the finding: new, open by
+// account, resolved and accepted risks.
+func TestHostileFindingFields(t *testing.T) {
+	fields := []struct {
+		name string
+		set  func(f *audit.Finding, v string)
+		// cell is the text of the cell showing v, as read back.
+		cell func(v string) string
+		// cells counts the tables that show the field: accepted risks
+		// show no credential, the open findings of an account give its
+		// ID in their heading.
+		cells int
+	}{
+		{"credential", func(f *audit.Finding, v string) { f.Credential = "inline:" + v }, func(v string) string { return "inline:" + v }, 3},
+		{"check", func(f *audit.Finding, v string) { f.Check = v }, func(v string) string { return v }, 4},
+		{"id", func(f *audit.Finding, v string) { f.ID = v }, func(v string) string { return v }, 4},
+		{"account id", func(f *audit.Finding, v string) { f.AccountID = v }, func(v string) string { return "acct (" + strings.Trim(v, " ") + ")" }, 3},
+	}
+	for _, field := range fields {
+		for _, h := range hostileText {
+			t.Run(field.name+"/"+h.name, func(t *testing.T) {
+				mk := func(status string) audit.Finding {
+					f := finding("111111111111", "user/alice", audit.PolicyFullAdmin, audit.Critical, status)
+					f.AccountName, f.ID, f.Credential = "acct", "f-0123456789abcdef0123", "inline:admin"
+					field.set(&f, h.in)
+					return f
+				}
+				open, resolved, excepted := mk(audit.StatusNew), mk(audit.StatusResolved), mk(audit.StatusNew)
+				excepted.Principal = "user/bob"
+				excepted.Exception = &audit.Exception{Account: "111111111111", Principal: "user/bob", Check: audit.PolicyFullAdmin,
+					Reason: "r", Owner: "o", ApprovedBy: "a", Expires: asOf.AddDate(0, 1, 0)}
+				r := &result.Run{
+					Run:      result.RunInfo{ID: "20261101T060000Z", AsOf: asOf, Status: "complete", SLADays: audit.DefaultSLA()},
+					Accounts: []result.Account{collected("111111111111", "20261001T060000Z")},
+					Changes:  &result.Changes{PreviousRunID: "20261001T060000Z", PreviousAsOf: asOf.AddDate(0, -1, 0)},
+					Findings: sortFindings([]audit.Finding{open, excepted}),
+					Resolved: []audit.Finding{resolved},
+				}
+				md := render(t, r, DefaultLimits)
+				if active := mdcheck.ActiveExcept([]byte(md), docURLs()); len(active) > 0 {
+					t.Errorf("audit.md renders %v", active)
+				}
+				for _, line := range strings.Split(md, "\n") {
+					if strings.HasPrefix(line, "#") && !strings.HasPrefix(line, "## ") && !strings.HasPrefix(line, "### ") && !strings.HasPrefix(line, "# IAM credential audit") {
+						t.Errorf("audit.md has an injected heading: %q", line)
+					}
+				}
+				cells, err := mdcheck.Texts([]byte(md), "td")
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := strings.Trim(field.cell(oneline.Clean(h.in)), " ")
+				n := 0
+				for _, c := range cells {
+					if strings.Trim(c, " ") == want {
+						n++
+					}
+				}
+				if n != field.cells {
+					t.Errorf("audit.md shows %q whole in %d cells, want %d (new, by account, resolved, accepted risks):\n%s", want, n, field.cells, md)
+				}
+			})
+		}
+	}
 }
