@@ -54,6 +54,8 @@ func TestRunExitStatus(t *testing.T) {
 		{"missing source", []string{"run"}, exitUsage, "", "--source is required"},
 		{"unknown source", []string{"run", "--source", "ftp:x"}, exitUsage, "", "unknown source \"ftp:x\""},
 		{"bad as-of", []string{"run", "--source", "sample", "--as-of", "yesterday"}, exitUsage, "", "--as-of"},
+		{"as-of too far ahead", []string{"run", "--source", "sample", "--as-of", "9900-01-01"}, exitUsage, "", "want a time from 2006-01-01 to 8999-12-31"},
+		{"as-of before AWS", []string{"run", "--source", "sample", "--as-of", "1999-12-31T23:59:59Z"}, exitUsage, "", "--as-of"},
 		{"bad preset", []string{"run", "--source", "sample", "--preset", "strict"}, exitUsage, "", "unknown threshold preset"},
 		{"negative threshold", []string{"run", "--source", "sample", "--rotation-days", "-5"}, exitUsage, "", "must not be negative"},
 		{"missing directory", []string{"run", "--source", "dir:/no/such/dir"}, exitUsage, "", "report directory"},

@@ -92,11 +92,23 @@ func parseAsOf(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		if t, err = time.Parse(time.DateOnly, s); err != nil {
+			return time.Time{}, fmt.Errorf("--as-of %q: want RFC 3339 (2026-11-01T06:00:00Z) or a date (2026-11-01)", s)
+		}
 	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
+	t = t.UTC()
+	if t.Before(minAsOf) || !t.Before(maxAsOf) {
+		return time.Time{}, fmt.Errorf("--as-of %q: want a time from %s to %s", s, minAsOf.Format(time.DateOnly), maxAsOf.AddDate(0, 0, -1).Format(time.DateOnly))
 	}
-	return time.Time{}, fmt.Errorf("--as-of %q: want RFC 3339 (2026-11-01T06:00:00Z) or a date (2026-11-01)", s)
+	return t, nil
 }
+
+// The bounds of --as-of: AWS's first year, and a year whose due dates
+// (up to sla_days' 36,500 days later) still fit findings.json's
+// four-digit years.
+var (
+	minAsOf = time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxAsOf = time.Date(9000, 1, 1, 0, 0, 0, 0, time.UTC)
+)
