@@ -64,6 +64,22 @@ type AccountResult struct {
 }
 
 // Source yields one AccountResult per account of the organization.
+// asOfKey keys the run's as-of in a Collect context.
+type asOfKey struct{}
+
+// WithAsOf returns ctx carrying the run's as-of, for the sources whose
+// collection depends on it (which principals the last-accessed jobs ask
+// about). A run passes it to Collect.
+func WithAsOf(ctx context.Context, asOf time.Time) context.Context {
+	return context.WithValue(ctx, asOfKey{}, asOf)
+}
+
+// AsOf returns the run's as-of that ctx carries, if any.
+func AsOf(ctx context.Context) (time.Time, bool) {
+	t, ok := ctx.Value(asOfKey{}).(time.Time)
+	return t, ok && !t.IsZero()
+}
+
 type Source interface {
 	// Name describes the source for logs and reports, e.g. "dir:./reports".
 	Name() string

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/reporter-dev/reporter/collect"
 	"github.com/reporter-dev/reporter/collect/posture"
 )
 
@@ -45,7 +46,8 @@ type LastAccessedOptions struct {
 	// JobTimeout bounds one principal's job, from generation to the last
 	// page; a job that takes longer fails that principal only.
 	JobTimeout time.Duration
-	// Now is the clock MinAge is measured with; time.Now when nil.
+	// Now is the clock MinAge is measured with when the Collect context
+	// carries no as-of (collect.WithAsOf); time.Now when nil.
 	Now func() time.Time
 }
 
@@ -72,7 +74,12 @@ var ErrJobTimeout = errors.New("last-accessed job deadline exceeded")
 func (s *Source) lastAccessed(ctx context.Context, client iamAPI, account string, d *posture.AuthorizationDetails) (*posture.LastAccessed, []posture.File) {
 	o := s.opts.LastAccessed
 	la := posture.NewLastAccessed()
-	now := o.Now()
+	// The run's as-of, as the evaluator judges ages: a principal too
+	// young for it is not asked about, one old enough always is.
+	now, ok := collect.AsOf(ctx)
+	if !ok {
+		now = o.Now()
+	}
 	var asked []posture.Principal
 	for _, p := range d.PolicyHolders() {
 		if !p.Created.IsZero() && now.Sub(p.Created) <= o.MinAge {

@@ -303,3 +303,74 @@ func endlessJobs(want string) func(*testing.T, *posture.LastAccessed, []posture.
 		}
 	}
 }
+
+// TestLastAccessedAgesFromTheAsOf: which principals are old enough to be
+// asked about is measured from the run's as-of that the Collect context
+// carries, as the evaluator judges them, not from the clock (Now).
+func TestLastAccessedAgesFromTheAsOf(t *testing.T) {
+	org := lastAccessedOrg(2, 3)
+	member := org.Accounts[1]
+	holders := member.Details.PolicyHolders()
+	// oldEnough counts the principals created more than 90 days before
+	// asOf (or at an unknown time).
+	oldEnough := func(asOf time.Time) int {
+		n := 0
+		for _, p := range holders {
+			if p.Created.IsZero() || asOf.Sub(p.Created) > 90*24*time.Hour {
+				n++
+			}
+		}
+		return n
+	}
+	oldest, youngest := holders[0].Created, holders[0].Created
+	for _, p := range holders {
+		if p.Created.Before(oldest) {
+			oldest = p.Created
+		}
+		if p.Created.After(youngest) {
+			youngest = p.Created
+		}
+	}
+	clock := youngest.AddDate(1, 0, 0)
+	_, url := fake(t, org, awsfake.Options{})
+	tests := []struct {
+		name string
+		asOf time.Time // zero: no as-of in the context
+		want int
+	}{
+		{"no as-of: the clock", time.Time{}, oldEnough(clock)},
+		{"an as-of before any principal was 90 days old", oldest.AddDate(0, 0, 10), oldEnough(oldest.AddDate(0, 0, 10))},
+		{"an as-of between", youngest.AddDate(0, 0, 80), oldEnough(youngest.AddDate(0, 0, 80))},
+		{"an as-of after every one was", youngest.AddDate(0, 0, 91), len(holders)},
+	}
+	if tests[0].want == tests[1].want {
+		t.Fatalf("the synthetic principals do not tell the clock from the as-of (%d old enough either way)", tests[0].want)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := laOptions(awsorg.LastAccessedOptions{})
+			opts.LastAccessed.Now = func() time.Time { return clock }
+			src, err := awsorg.New(baseConfig(url, mgmtCreds), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			if !tt.asOf.IsZero() {
+				ctx = collect.WithAsOf(ctx, tt.asOf)
+			}
+			var la *posture.LastAccessed
+			err = src.Collect(ctx, func(res collect.AccountResult) error {
+				if res.Account.ID == member.ID {
+					la = res.Posture.LastAccessed
+				}
+				return nil
+			})
+			if err != nil || la == nil {
+				t.Fatalf("Collect = %v, last accessed %v", err, la)
+			}
+			if got := len(la.Principals) + len(la.Failed); got != tt.want {
+				t.Errorf("%d principals asked about, want %d", got, tt.want)
+			}
+		})
+	}
+}

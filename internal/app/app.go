@@ -195,7 +195,7 @@ func RunOnce(ctx context.Context, opts Options) (*Result, error) {
 		timings = append(timings, Timing{name, now.Sub(phase)})
 		phase = now
 	}
-	if err := opts.Source.Collect(ctx, sink); err != nil {
+	if err := opts.Source.Collect(collect.WithAsOf(ctx, asOf), sink); err != nil {
 		run.Run.Error = fmt.Sprintf("collection stopped: %v", err)
 		log.Error("collection stopped", "err", err)
 	} else if ctx.Err() != nil {
