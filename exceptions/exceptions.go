@@ -243,5 +243,22 @@ func (a *Applier) Apply(findings []audit.Finding) {
 	}
 }
 
+// Count counts the findings each exception matches, as Apply does,
+// without marking them: for a part of a run whose findings Apply marked
+// already (a team's accounts).
+func (a *Applier) Count(findings []audit.Finding) {
+	for i := range findings {
+		for j := range a.list {
+			if !a.matchers[j].matches(&findings[i]) {
+				continue
+			}
+			a.uses[j].Matched++
+			if a.uses[j].Status != Expired {
+				a.uses[j].Status = Active
+			}
+		}
+	}
+}
+
 // Uses reports how every exception applied to the findings so far.
 func (a *Applier) Uses() []audit.ExceptionUse { return slices.Clone(a.uses) }
