@@ -50,6 +50,7 @@ func TestPrincipalPatterns(t *testing.T) {
 		{"negated class", "svc-[^a]", audit.AccessKeyUnused, []string{"svc-b", "svc-/"}, []string{"svc-a", "svc-bb"}},
 		{"range", "role/v[0-9]", audit.RoleUnused, []string{"role/v7"}, []string{"role/va", "role/v10"}},
 		{"escaped star is literal", `svc-\*`, audit.AccessKeyUnused, []string{"svc-*"}, []string{"svc-a"}},
+		{"escaped backslash is literal", `svc\\*`, audit.AccessKeyUnused, []string{`svc\`, `svc\x`}, []string{"svc", "svcx"}},
 		{"regexp characters are literal", "a.b+(c)|d$", audit.AccessKeyUnused, []string{"a.b+(c)|d$"}, []string{"aXb+(c)|d$", "a.bb(c)"}},
 		{"regexp characters in a glob are literal", "a.b*", audit.AccessKeyUnused, []string{"a.b", "a.bc"}, []string{"aXb"}},
 		{"glob is anchored", "svc", audit.AccessKeyUnused, []string{"svc"}, []string{"svc-a", "a-svc"}},
