@@ -7,7 +7,7 @@
 //
 //	exceptions:
 //	  - account: "222222222222"      # account ID, or "*"
-//	    principal: "svc-*"           # exact user name or glob; "*" for account-level checks
+//	    principal: "svc-*"           # exact name or glob (* crosses /); "*" for every principal
 //	    check: access-key-not-rotated
 //	    reason: Vendor integration cannot rotate until the Q2 migration
 //	    owner: payments-team@example.com
@@ -18,7 +18,6 @@ package exceptions
 import (
 	"errors"
 	"fmt"
-	"path"
 	"regexp"
 	"slices"
 	"time"
@@ -162,8 +161,8 @@ func parseEntry(n *yaml.Node, name string, asOf time.Time, maxDays int) (audit.E
 	if _, ok := audit.LookupCheck(raw.Check); !ok {
 		return fail(lineOf("check"), "unknown check %q (see `reporter checks`)", raw.Check)
 	}
-	if _, err := path.Match(raw.Principal, ""); err != nil {
-		return fail(lineOf("principal"), "principal %q: invalid pattern", raw.Principal)
+	if _, err := compilePrincipal(raw.Principal); err != nil {
+		return fail(lineOf("principal"), "principal %q: invalid pattern: %v", raw.Principal, err)
 	}
 	expires, err := time.Parse(time.DateOnly, raw.Expires)
 	if err != nil {
@@ -180,13 +179,11 @@ func parseEntry(n *yaml.Node, name string, asOf time.Time, maxDays int) (audit.E
 	}, nil
 }
 
-// Matches reports whether e covers f, expiry aside.
+// Matches reports whether e covers f, expiry aside. It compiles e's
+// principal pattern at every call; an Applier compiles it once.
 func Matches(e *audit.Exception, f *audit.Finding) bool {
-	if e.Check != f.Check || (e.Account != "*" && e.Account != f.AccountID) {
-		return false
-	}
-	ok, _ := path.Match(e.Principal, f.Principal)
-	return ok
+	m, err := newMatcher(e)
+	return err == nil && m.matches(f)
 }
 
 // InForce reports whether e still applies at asOf: it is valid through
@@ -206,14 +203,17 @@ func Apply(findings []audit.Finding, list []audit.Exception, asOf time.Time) []a
 // Applier applies exceptions to a run's findings one batch (an account)
 // at a time, counting how each exception applied across the batches.
 type Applier struct {
-	list []audit.Exception
-	uses []audit.ExceptionUse
+	list     []audit.Exception
+	matchers []matcher
+	uses     []audit.ExceptionUse
 }
 
-// NewApplier prepares list for a run as of asOf.
+// NewApplier prepares list for a run as of asOf. An entry whose pattern
+// does not compile (Parse refuses those) matches nothing.
 func NewApplier(list []audit.Exception, asOf time.Time) *Applier {
-	a := &Applier{list: slices.Clone(list), uses: make([]audit.ExceptionUse, len(list))}
+	a := &Applier{list: slices.Clone(list), matchers: make([]matcher, len(list)), uses: make([]audit.ExceptionUse, len(list))}
 	for i := range list {
+		a.matchers[i], _ = newMatcher(&list[i])
 		a.uses[i] = audit.ExceptionUse{Exception: list[i], Status: Stale}
 		if !InForce(&list[i], asOf) {
 			a.uses[i].Status = Expired
@@ -228,7 +228,7 @@ func (a *Applier) Apply(findings []audit.Finding) {
 	for i := range findings {
 		f := &findings[i]
 		for j := range a.list {
-			if !Matches(&a.list[j], f) {
+			if !a.matchers[j].matches(f) {
 				continue
 			}
 			a.uses[j].Matched++
@@ -238,6 +238,23 @@ func (a *Applier) Apply(findings []audit.Finding) {
 			a.uses[j].Status = Active
 			if f.Exception == nil {
 				f.Exception = &a.list[j]
+			}
+		}
+	}
+}
+
+// Count counts the findings each exception matches, as Apply does,
+// without marking them: for a part of a run whose findings Apply marked
+// already (a team's accounts).
+func (a *Applier) Count(findings []audit.Finding) {
+	for i := range findings {
+		for j := range a.list {
+			if !a.matchers[j].matches(&findings[i]) {
+				continue
+			}
+			a.uses[j].Matched++
+			if a.uses[j].Status != Expired {
+				a.uses[j].Status = Active
 			}
 		}
 	}

@@ -104,8 +104,11 @@ type Summary struct {
 	Open     int `json:"open"`
 	Excepted int `json:"excepted"`
 	// New and Resolved compare with the previous run; both are 0 when
-	// there is none (see Run.Changes).
+	// there is none (see Run.Changes). New counts every new finding,
+	// excepted ones included; NewOpen the open ones only, the figure
+	// every report shows as "new".
 	New      int `json:"new"`
+	NewOpen  int `json:"new_open"`
 	Resolved int `json:"resolved"`
 	// BySeverity and ByCheck count open findings.
 	BySeverity map[string]int `json:"by_severity"`
@@ -176,6 +179,9 @@ func (r *Run) Summarize() error {
 		s.Findings++
 		if f.Status == audit.StatusNew && r.Changes != nil {
 			s.New++
+			if f.Open() {
+				s.NewOpen++
+			}
 		}
 		if !f.Open() {
 			s.Excepted++

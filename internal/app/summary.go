@@ -36,7 +36,11 @@ func (res *Result) WriteSummary(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	if ch := res.Run.Changes; ch != nil {
-		fmt.Fprintf(w, "Since run %s: %d new, %d resolved\n", ch.PreviousRunID, s.New, s.Resolved)
+		fmt.Fprintf(w, "Since run %s: %d new", ch.PreviousRunID, s.NewOpen)
+		if n := s.New - s.NewOpen; n > 0 {
+			fmt.Fprintf(w, " (and %d excepted)", n)
+		}
+		fmt.Fprintf(w, ", %d resolved\n", s.Resolved)
 	}
 	for _, u := range res.Run.Exceptions {
 		if u.Status != exceptions.Active {

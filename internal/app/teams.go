@@ -9,6 +9,7 @@ import (
 	"text/template"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/exceptions"
 	"github.com/reporter-dev/reporter/internal/perm"
 	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/report/markdown"
@@ -109,8 +110,8 @@ func writeTeam(dir string, run *result.Run, t Team, evidence []xlsx.Evidence, tm
 }
 
 // teamRun returns the part of run in the accounts in, summarized: its
-// accounts, findings, resolved findings, changes and the exceptions that
-// can apply to them; not the source's unused files. Earlier runs are not kept per team: the trend holds
+// accounts, findings, resolved findings, changes and the exceptions as
+// they apply to them (teamExceptions); not the source's unused files. Earlier runs are not kept per team: the trend holds
 // this run only.
 func teamRun(run *result.Run, in map[string]bool) (*result.Run, error) {
 	has := func(id string) bool { return in[id] }
@@ -135,19 +136,58 @@ func teamRun(run *result.Run, in map[string]bool) (*result.Run, error) {
 		c.NewlyFailedAccounts = refsIn(c.NewlyFailedAccounts, in)
 		sub.Changes = &c
 	}
-	for _, u := range run.Exceptions {
-		if u.Account == "*" || in[u.Account] {
-			sub.Exceptions = append(sub.Exceptions, u)
-		}
-	}
-	if sub.Exceptions == nil {
-		sub.Exceptions = []audit.ExceptionUse{}
-	}
 	if err := sub.Summarize(); err != nil {
 		return nil, err
 	}
+	uses, err := teamExceptions(run, sub.FindingSet(), in)
+	if err != nil {
+		return nil, err
+	}
+	sub.Exceptions = uses
 	sub.Trend = []result.TrendPoint{{RunID: run.Run.ID, AsOf: run.Run.AsOf, BySeverity: sub.Summary.BySeverity, Status: run.Run.Status, Failed: sub.Failed()}}
 	return sub, nil
+}
+
+// teamExceptions returns the run's exceptions as they apply to a team's
+// findings: each one's match count and status (active or stale) are the
+// team's, not the organization's, so a team's files tell nothing of other
+// teams' findings. An exception naming one of the team's accounts is
+// listed even when it matches nothing (it is stale there); one for every
+// account ("*") only when it matches a finding of the team: a team has
+// nothing to do about the rest. An expired exception stays expired.
+func teamExceptions(run *result.Run, findings result.FindingSet, in map[string]bool) ([]audit.ExceptionUse, error) {
+	var list []audit.Exception
+	var expired []bool
+	for _, u := range run.Exceptions {
+		if u.Account == "*" || in[u.Account] {
+			list = append(list, u.Exception)
+			expired = append(expired, u.Status == exceptions.Expired)
+		}
+	}
+	a := exceptions.NewApplier(list, run.Run.AsOf)
+	if err := findings.EachAccount(func(fs []audit.Finding) error {
+		a.Count(fs)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("counting the team's exception matches: %w", err)
+	}
+	out := []audit.ExceptionUse{}
+	for i, u := range a.Uses() {
+		// Expiry is the run's, as of its as-of.
+		switch {
+		case expired[i]:
+			u.Status = exceptions.Expired
+		case u.Matched > 0:
+			u.Status = exceptions.Active
+		default:
+			u.Status = exceptions.Stale
+		}
+		if u.Account == "*" && u.Matched == 0 {
+			continue
+		}
+		out = append(out, u)
+	}
+	return out, nil
 }
 
 func refsIn(refs []result.AccountRef, in map[string]bool) []result.AccountRef {

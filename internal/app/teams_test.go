@@ -5,18 +5,23 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/reporter-dev/reporter/audit"
 	"github.com/reporter-dev/reporter/collect"
 	"github.com/reporter-dev/reporter/collect/passwordpolicy"
 	"github.com/reporter-dev/reporter/collect/posture"
 	"github.com/reporter-dev/reporter/collect/sample"
+	"github.com/reporter-dev/reporter/exceptions"
 	"github.com/reporter-dev/reporter/internal/runfolder"
 	"github.com/reporter-dev/reporter/report/xlsx"
 	"github.com/reporter-dev/reporter/result"
@@ -419,4 +424,107 @@ func verifiedManifest(t *testing.T, dir string) *runfolder.Manifest {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// TestTeamExceptionsAreTeamScoped: a team's workbook and audit.md used
+// to show every exception with the organization's match count and
+// status, telling a team how many findings other teams have accepted and
+// calling an exception stale or active by other teams' findings. Counts
+// and statuses are now the team's own, and an exception for every
+// account that matches nothing of the team's is left out.
+func TestTeamExceptionsAreTeamScoped(t *testing.T) {
+	exc := func(account, principal, check string, expires time.Time) audit.Exception {
+		return audit.Exception{Account: account, Principal: principal, Check: check, Reason: "r", Owner: "o",
+			ApprovedBy: "a", Expires: expires, Source: "exceptions.yaml:" + check}
+	}
+	inForce, past := sample.AsOf.AddDate(0, 1, 0).Truncate(24*time.Hour), sample.AsOf.AddDate(0, 0, -1).Truncate(24*time.Hour)
+	opts := sampleOptions(t, sample.NewSource())
+	opts.Teams = sampleTeams
+	opts.Exceptions = []audit.Exception{
+		exc("*", "*", audit.ConsoleMFAMissing, inForce),               // 111: 1, 222: 1, 333: 2
+		exc("*", "*", audit.UserInactive, inForce),                    // 222: 2, 333: 3, 444: 1
+		exc("111111111111", "nobody", audit.AccessKeyUnused, inForce), // matches nothing
+		exc("*", "*", audit.RootUsedRecently, past),                   // 111: 1, 222: 1
+		exc("*", "*", audit.RoleUnused, inForce),                      // 111: role/…
+		exc("333333333333", "*", audit.AccessKeyUnused, inForce),      // 333: 1
+	}
+	res, err := RunOnce(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	type use struct {
+		status  string
+		matched int
+	}
+	org := map[string]use{}
+	for _, u := range res.Run.Exceptions {
+		org[u.Check+" "+u.Account] = use{u.Status, u.Matched}
+	}
+	if want := (use{exceptions.Active, 6}); org[audit.UserInactive+" *"] != want {
+		t.Fatalf("the run's own user-inactive exception = %+v, want %+v", org[audit.UserInactive+" *"], want)
+	}
+	tests := []struct {
+		team string
+		want map[string]use // by check and account; absent ones are left out
+	}{
+		{"Payments", map[string]use{
+			audit.ConsoleMFAMissing + " *":          {exceptions.Active, 3},
+			audit.UserInactive + " *":               {exceptions.Active, 5},
+			audit.RootUsedRecently + " *":           {exceptions.Expired, 1},
+			audit.AccessKeyUnused + " 333333333333": {exceptions.Active, 1},
+		}},
+		{"#platform-team", map[string]use{
+			audit.ConsoleMFAMissing + " *":          {exceptions.Active, 1},
+			audit.AccessKeyUnused + " 111111111111": {exceptions.Stale, 0},
+			audit.RootUsedRecently + " *":           {exceptions.Expired, 1},
+			audit.RoleUnused + " *":                 {exceptions.Active, 1},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.team, func(t *testing.T) {
+			i := slices.IndexFunc(sampleTeams(nil), func(team Team) bool { return team.Name == tt.team })
+			team := sampleTeams(nil)[i]
+			sub, err := teamRun(res.Run, team.Accounts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]use{}
+			for _, u := range sub.Exceptions {
+				got[u.Check+" "+u.Account] = use{u.Status, u.Matched}
+			}
+			if !maps.Equal(got, tt.want) {
+				t.Errorf("teamRun(%s).Exceptions = %v, want %v", tt.team, got, tt.want)
+			}
+			// The workbook's Exceptions sheet says the same.
+			f, err := excelize.OpenFile(filepath.Join(res.Dir, "teams", team.Folder, "audit.xlsx"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			rows, err := f.GetRows("Exceptions")
+			if err != nil {
+				t.Fatal(err)
+			}
+			sheet := map[string]use{}
+			for _, r := range rows[1:] {
+				n, err := strconv.Atoi(r[1])
+				if err != nil {
+					t.Fatalf("Exceptions row %v: matched %q", r, r[1])
+				}
+				sheet[r[4]+" "+r[2]] = use{r[0], n}
+			}
+			if !maps.Equal(sheet, tt.want) {
+				t.Errorf("%s's Exceptions sheet = %v, want %v", tt.team, sheet, tt.want)
+			}
+			// audit.md's expired exception counts the team's findings.
+			md, err := os.ReadFile(filepath.Join(res.Dir, "teams", team.Folder, "audit.md"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := "expired " + past.Format(time.DateOnly) + " (1 finding;"; !strings.Contains(string(md), want) {
+				t.Errorf("%s's audit.md lacks %q", tt.team, want)
+			}
+		})
+	}
 }

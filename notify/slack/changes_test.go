@@ -7,6 +7,10 @@ import (
 	"github.com/reporter-dev/reporter/result"
 )
 
+// TestRunChangesAndExceptedFindings: the digest's "new" counts open
+// findings, as the Summary sheet and audit.md do (it used to count the
+// excepted new one too); excepted new findings are counted apart, and
+// never listed as needing action.
 func TestRunChangesAndExceptedFindings(t *testing.T) {
 	run := &result.Run{
 		Changes: &result.Changes{PreviousRunID: "prev"},
@@ -15,6 +19,8 @@ func TestRunChangesAndExceptedFindings(t *testing.T) {
 			{AccountID: "B", Principal: "new-other-scope", Check: audit.UserInactive, Severity: audit.High, Status: audit.StatusNew},
 			{AccountID: "A", Principal: "old", Check: audit.UserInactive, Severity: audit.High, Status: audit.StatusPersisting},
 			{AccountID: "A", Principal: "accepted", Check: audit.RootMFADisabled, Severity: audit.Critical, Status: audit.StatusPersisting,
+				Exception: &audit.Exception{Reason: "accepted"}},
+			{AccountID: "A", Principal: "new-accepted", Check: audit.UserInactive, Severity: audit.High, Status: audit.StatusNew,
 				Exception: &audit.Exception{Reason: "accepted"}},
 		},
 		Resolved: []audit.Finding{{AccountID: "A"}, {AccountID: "B"}, {AccountID: "B"}},
@@ -27,8 +33,8 @@ func TestRunChangesAndExceptedFindings(t *testing.T) {
 		want   Changes
 		wantOK bool
 	}{
-		{"org-wide", run, func(string) bool { return true }, Changes{New: 2, Resolved: 3}, true},
-		{"scoped to account A", run, inA, Changes{New: 1, Resolved: 1}, true},
+		{"org-wide", run, func(string) bool { return true }, Changes{New: 2, NewExcepted: 1, Resolved: 3}, true},
+		{"scoped to account A", run, inA, Changes{New: 1, NewExcepted: 1, Resolved: 1}, true},
 		{"first run: nothing to compare", &result.Run{}, inA, Changes{}, false},
 	}
 	for _, tt := range tests {

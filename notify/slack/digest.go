@@ -180,7 +180,9 @@ type SeverityCount struct {
 
 // Changes are the findings opened and resolved since the previous run.
 type Changes struct {
-	New, Resolved int
+	// New counts the new open findings: excepted ones are accepted
+	// risks, counted apart in NewExcepted.
+	New, NewExcepted, Resolved int
 }
 
 // ChangesFunc returns the changes since the previous run for the accounts
@@ -422,8 +424,9 @@ func scopeRun(run *result.Run, t *target) (*result.Run, error) {
 	return sub, sub.Summarize()
 }
 
-// RunChanges is the default ChangesFunc: new and resolved findings in
-// scope, from the run's own comparison with the previous run.
+// RunChanges is the default ChangesFunc: new (open, and apart excepted)
+// and resolved findings in scope, from the run's own comparison with the
+// previous run.
 func RunChanges(run *result.Run, inScope func(accountID string) bool) (Changes, bool) {
 	if run.Changes == nil {
 		return Changes{}, false
@@ -432,8 +435,12 @@ func RunChanges(run *result.Run, inScope func(accountID string) bool) (Changes, 
 	// Unreadable findings fail the digest when it ranks them.
 	err := result.FilterAccounts(run.FindingSet(), inScope).EachAccount(func(fs []audit.Finding) error {
 		for i := range fs {
-			if fs[i].Status == audit.StatusNew {
+			switch {
+			case fs[i].Status != audit.StatusNew:
+			case fs[i].Open():
 				c.New++
+			default:
+				c.NewExcepted++
 			}
 		}
 		return nil

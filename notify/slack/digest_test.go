@@ -102,7 +102,9 @@ func TestDigestGolden(t *testing.T) {
 		{name: "sample-archived", run: run, target: target{channel: "#security", orgWide: true}, loc: archived},
 		{
 			name: "sample-local", run: run, target: target{channel: "#security", orgWide: true}, loc: result.Location{Dir: dir},
-			changes: func(*result.Run, func(string) bool) (Changes, bool) { return Changes{New: 3, Resolved: 5}, true },
+			changes: func(*result.Run, func(string) bool) (Changes, bool) {
+				return Changes{New: 3, NewExcepted: 1, Resolved: 5}, true
+			},
 		},
 		{name: "sample-routed", run: &routed, target: payments, loc: shortLinks, people: people},
 		{name: "failed-run", run: failed, target: target{channel: "#security", orgWide: true}, loc: archived},

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/internal/runfolder"
@@ -92,11 +93,24 @@ func plan(run *result.Run, cfg *config.Slack) (targets []target, notes []string)
 // matches reports whether route r covers account a (config.SlackRoute.Matches).
 func matches(r *config.SlackRoute, a *result.Account) bool { return r.Matches(a.ID, a.OUs, a.Tags) }
 
+// Bounds of a rule (describeRoutes): its text lands in the digest's
+// scope line, a context block Slack refuses past MaxSectionText, after
+// escaping (which can make "<" four times longer). A channel can have
+// hundreds of routes, and a tag value can be long.
+const (
+	maxRoutesDescribed = 3
+	maxRuleItemLen     = 40  // bytes of one account, OU or tag, cut with …
+	maxRuleLen         = 500 // bytes of the whole rule
+)
+
 // describeRoutes says in words what routes match, for the digest's scope
 // line: "OU ou-ab12-payments, tag team=payments; account 111111111111".
+// It describes at most maxRoutesDescribed routes ("; and 197 more
+// routes"), at most four items of each kind per route, each item cut at
+// maxRuleItemLen bytes, and the whole at maxRuleLen bytes.
 func describeRoutes(routes []config.SlackRoute) string {
 	var parts []string
-	for _, r := range routes {
+	for _, r := range routes[:min(len(routes), maxRoutesDescribed)] {
 		var p []string
 		if len(r.Accounts) > 0 {
 			p = append(p, list("account", "accounts", r.Accounts))
@@ -114,17 +128,48 @@ func describeRoutes(routes []config.SlackRoute) string {
 		}
 		parts = append(parts, strings.Join(p, ", "))
 	}
-	return strings.Join(parts, "; ")
+	rule := strings.Join(parts, "; ")
+	more := ""
+	if n := len(routes) - maxRoutesDescribed; n > 0 {
+		more = fmt.Sprintf("; and %d more route%s", n, plural(n))
+	}
+	return clipText(rule, maxRuleLen-len(more)) + more
 }
 
-// list names up to four items: "accounts 1, 2, 3, 4 and 6 more".
+// list names up to four items: "accounts 1, 2, 3, 4 and 6 more", each
+// cut at maxRuleItemLen bytes.
 func list(one, many string, items []string) string {
-	if len(items) == 1 {
-		return one + " " + items[0]
-	}
 	const show = 4
-	if len(items) <= show {
-		return many + " " + strings.Join(items, ", ")
+	shown := make([]string, min(len(items), show))
+	for i := range shown {
+		shown[i] = clipText(items[i], maxRuleItemLen)
 	}
-	return fmt.Sprintf("%s %s and %d more", many, strings.Join(items[:show], ", "), len(items)-show)
+	switch {
+	case len(items) == 1:
+		return one + " " + shown[0]
+	case len(items) <= show:
+		return many + " " + strings.Join(shown, ", ")
+	}
+	return fmt.Sprintf("%s %s and %d more", many, strings.Join(shown, ", "), len(items)-show)
+}
+
+// clipText cuts s to at most n bytes, at a character boundary, ending
+// the cut text with "…".
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const mark = "…"
+	cut := s[:max(n-len(mark), 0)]
+	for !utf8.ValidString(cut) {
+		cut = cut[:len(cut)-1]
+	}
+	return cut + mark
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

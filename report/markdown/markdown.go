@@ -378,7 +378,7 @@ func newMarkdownView(r *result.Run, limits Limits) (markdownView, error) {
 			all = append(all, newBySeverity[s]...)
 		}
 		v.Changes.New, _ = capList(all, limits.Rows)
-		v.Changes.NewOmitted = r.Summary.New - v.Changes.NewExcepted - len(v.Changes.New)
+		v.Changes.NewOmitted = r.Summary.NewOpen - len(v.Changes.New)
 		v.Changes.Resolved, v.Changes.ResolvedOmitted = capList(bySeverity(r.Resolved, len(r.Resolved)), limits.Rows)
 	}
 	for _, a := range r.Accounts {

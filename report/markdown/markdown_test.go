@@ -110,7 +110,9 @@ func TestPlural(t *testing.T) {
 }
 
 // TestChanges: new and resolved findings under their own headings, and
-// which earlier run each account was compared with.
+// which earlier run each account was compared with. "New" counts open
+// findings everywhere (the headline used to count the excepted one too,
+// "4 new" above "3 new open findings"), the excepted one said apart.
 func TestChanges(t *testing.T) {
 	const prev, older = "20261001T060000Z", "20260901T060000Z"
 	excepted := finding("111111111111", "carol", "console-mfa-missing", audit.High, audit.StatusNew)
@@ -142,7 +144,7 @@ func TestChanges(t *testing.T) {
 
 	changes := section(md, "## Changes since the previous run")
 	for _, want := range []string{
-		"4 new findings and 1 resolved finding. Each account is compared with the newest earlier run that audited it:",
+		"3 new findings (and 1 excepted) and 1 resolved finding. Each account is compared with the newest earlier run that audited it:",
 		"- the previous run, `" + prev + "` (as of 2026-10-01 06:00:00 UTC): 2 accounts\n",
 		"- the older run `" + older + "`: 1 account (name-333333333333 (333333333333))\n",
 		"- no earlier run, as none audited them, so all their findings are new: 1 account (name-444444444444 (444444444444))\n",
@@ -184,7 +186,7 @@ func TestChanges(t *testing.T) {
 	if want := "critical 222222222222,high 444444444444,medium 111111111111"; strings.Join(got, ",") != want {
 		t.Errorf("new findings = %v, want %s", got, want)
 	}
-	if !strings.Contains(md, "; some accounts against older runs, see below): **4 new**, **1 resolved**.") {
+	if !strings.Contains(md, "; some accounts against older runs, see below): **3 new** (and 1 excepted), **1 resolved**.") {
 		t.Errorf("the summary does not say some accounts were compared with older runs:\n%s", md)
 	}
 	// The failed account's error does not repeat its ID.
