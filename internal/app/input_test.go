@@ -97,6 +97,12 @@ func TestRunOnceInputThatCouldHideAFinding(t *testing.T) {
 		{name: "header only",
 			report:    header() + "\n",
 			wantError: "account 666666666666: credential report: no <root_account> row (AWS always sends one)"},
+		{name: "a second root row without credentials (would hide root-mfa-disabled)",
+			report:    header() + "\n" + extraRoot + "\n" + extraUser + "\n" + strings.Replace(extraRoot, ",not_supported,", ",false,", 1) + "\n",
+			wantError: `account 666666666666: credential report line 4, column user: user "<root_account>" appears twice: lines 2 and 4`},
+		{name: "a user given twice",
+			report:    header() + "\n" + extraUser + "\n" + extraRoot + "\n" + extraUser + "\n",
+			wantError: `account 666666666666: credential report line 4, column user: user "bob" appears twice: lines 2 and 4`},
 		{name: "users without the root row",
 			report:    header() + "\n" + extraUser + "\n",
 			wantError: "account 666666666666: credential report: no <root_account> row"},
@@ -372,6 +378,8 @@ func TestRunOnceOrgSourceRefusesHidingReports(t *testing.T) {
 		{"666666666666", header() + ",mfa_active\n" + extraRoot + ",true\n", "credential report line 1, column mfa_active: duplicated column"},
 		{"777777777777", strings.Replace(header(), ",mfa_active", "", 1) + "\n", "credential report line 1: missing columns mfa_active"},
 		{"888888888888", header() + "\n", "credential report: no <root_account> row"},
+		{"999999999999", header() + "\n" + strings.ReplaceAll(extraRoot, extra, "999999999999") + "\n" + strings.ReplaceAll(strings.Replace(extraRoot, ",not_supported,", ",false,", 1), extra, "999999999999") + "\n",
+			`credential report line 3, column user: user "<root_account>" appears twice: lines 2 and 3`},
 	}
 	for _, h := range hostile {
 		org.Accounts = append(org.Accounts, awsfake.Account{ID: h.id, Name: "hostile-" + h.id, Report: []byte(h.report),
