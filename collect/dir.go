@@ -81,6 +81,9 @@ const (
 	// LastAccessedSuffix ends the name of an account's service
 	// last-accessed file.
 	LastAccessedSuffix = ".service-last-accessed.json"
+	// LastAccessedOff is the reason a service last-accessed file is not
+	// used when the opt-in unused-services check is off.
+	LastAccessedOff = "the unused-permissions check is off (unused_permissions.enabled)"
 )
 
 // ReadLastAccessed makes Collect read each account's
@@ -222,8 +225,8 @@ func (s *DirSource) accounts(fsys fs.FS) ([]Account, []UnusedFile, error) {
 		if id, ok := cutAccountID(name, LastAccessedSuffix); ok {
 			switch {
 			case s.lastAccessed == nil:
-				// The check is opt-in: the file is not read, and not
-				// listed either (the sample has one).
+				// The check is opt-in: the file is not read.
+				skip(name, LastAccessedOff)
 			case !csvIDs[id] && !cliIDs[id]:
 				skip(name, "no credential report for account "+id)
 			}

@@ -2,6 +2,7 @@ package collect
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,32 +154,74 @@ func TestDirSourceLastAccessed(t *testing.T) {
 	}
 }
 
-// TestDirSourceLastAccessedOptIn checks that without ReadLastAccessed the
-// file is neither read nor listed as unused.
+// TestDirSourceLastAccessedOptIn: the check is opt-in. Without
+// ReadLastAccessed a service last-accessed file is not read, kept as
+// evidence nor given to the check, and it is listed among the unused
+// files with the reason, as every file not used is.
 func TestDirSourceLastAccessedOptIn(t *testing.T) {
-	dir := t.TempDir()
-	for name, data := range map[string]string{
-		"111122223333.csv":                        "user,arn,user_creation_time\n<root_account>,arn:aws:iam::111122223333:root,2020-01-01T00:00:00+00:00\n",
-		"111122223333.service-last-accessed.json": lastAccessedJSON,
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	report := "user,arn,user_creation_time\n<root_account>,arn:aws:iam::111122223333:root,2020-01-01T00:00:00+00:00\n"
+	tests := []struct {
+		name       string
+		on         bool
+		files      map[string]string
+		wantRead   bool
+		wantUnused map[string]string // file name → reason
+	}{
+		{"check off: listed, not read", false,
+			map[string]string{"111122223333.csv": report, "111122223333.service-last-accessed.json": lastAccessedJSON},
+			false, map[string]string{"111122223333.service-last-accessed.json": LastAccessedOff}},
+		{"check on: read, not listed", true,
+			map[string]string{"111122223333.csv": report, "111122223333.service-last-accessed.json": lastAccessedJSON},
+			true, map[string]string{}},
+		{"check off, and another account's file without a report", false,
+			map[string]string{"111122223333.csv": report, "999999999999.service-last-accessed.json": lastAccessedJSON},
+			false, map[string]string{"999999999999.service-last-accessed.json": LastAccessedOff}},
+		{"check on, a file without a report", true,
+			map[string]string{"111122223333.csv": report, "999999999999.service-last-accessed.json": lastAccessedJSON},
+			false, map[string]string{"999999999999.service-last-accessed.json": "no credential report for account 999999999999"}},
+		{"check off, a malformed file: still not read", false,
+			map[string]string{"111122223333.csv": report, "111122223333.service-last-accessed.json": "{not json"},
+			false, map[string]string{"111122223333.service-last-accessed.json": LastAccessedOff}},
+		{"check off, a misnamed file", false,
+			map[string]string{"111122223333.csv": report, "prod.service-last-accessed.json": lastAccessedJSON},
+			false, map[string]string{"prod.service-last-accessed.json": "not named after a 12-digit account ID"}},
 	}
-	src, err := NewDirSource(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res AccountResult
-	if err := src.Collect(context.Background(), func(r AccountResult) error { res = r; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if res.Posture.LastAccessed != nil || len(src.UnusedFiles()) != 0 {
-		t.Errorf("last accessed %v, unused files %v; want neither", res.Posture.LastAccessed, src.UnusedFiles())
-	}
-	for _, f := range res.Posture.Evidence {
-		if strings.HasSuffix(f.Name, LastAccessedSuffix) {
-			t.Errorf("evidence %s kept although not read", f.Name)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, data := range tt.files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			src, err := NewDirSource(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.on {
+				src.ReadLastAccessed(posture.PathScope{})
+			}
+			var res AccountResult
+			if err := src.Collect(context.Background(), func(r AccountResult) error { res = r; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if read := res.Posture.LastAccessed != nil; read != tt.wantRead {
+				t.Errorf("last accessed read = %v, want %v", read, tt.wantRead)
+			}
+			got := map[string]string{}
+			for _, f := range src.UnusedFiles() {
+				got[f.Name] = f.Reason
+			}
+			if !maps.Equal(got, tt.wantUnused) {
+				t.Errorf("unused files = %v, want %v", got, tt.wantUnused)
+			}
+			if !tt.wantRead {
+				for _, f := range res.Posture.Evidence {
+					if strings.HasSuffix(f.Name, LastAccessedSuffix) {
+						t.Errorf("evidence %s kept although not read", f.Name)
+					}
+				}
+			}
+		})
 	}
 }

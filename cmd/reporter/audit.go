@@ -141,8 +141,15 @@ until SIGTERM or SIGINT, catching up a missed run at start. Serves /healthz,
 				return exit(exitUsage, err)
 			}
 			var ce *runner.ConfigError
+			var se *runner.SpoolError
 			if err := r.Serve(ctx); errors.As(err, &ce) {
 				return exit(exitUsage, err)
+			} else if errors.As(err, &se) {
+				// Nothing is lost: the runs wait in the spool, as when
+				// `reporter run` cannot reach S3, and exit likewise.
+				log.Error("daemon stopped with runs left in the spool: the next start or `reporter archive flush` uploads them",
+					"spool", se.Dir, "run_ids", se.Runs, "err", se.Err)
+				return exit(exitDelivery, nil)
 			} else if err != nil {
 				log.Error("daemon stopped", "err", err)
 				return exit(exitFatal, nil)

@@ -139,3 +139,62 @@ func TestDaemonRejectsBadConfiguration(t *testing.T) {
 		})
 	}
 }
+
+// TestDaemonStopsWithRunsLeftInTheSpool: a run waits in the spool and S3
+// is down when SIGTERM comes. The shutdown flush fails, the run stays in
+// the spool (nothing is lost), and the daemon exits 4, as `reporter run`
+// does, naming the run left; once S3 is back, a stop flushes it and
+// exits 0.
+func TestDaemonStopsWithRunsLeftInTheSpool(t *testing.T) {
+	srv := archiveEnv(t)
+	out := t.TempDir()
+	live := []string{"--bucket", "plain", "--s3-endpoint", srv.URL, "--s3-path-style"}
+	dead := []string{"--bucket", "plain", "--s3-endpoint", "http://127.0.0.1:1", "--s3-path-style"}
+	if code, stdout, stderr := cli(t, append([]string{"run", "--source", "sample", "--out", out, "--as-of", "2026-09-01"}, dead...)...); code != exitDelivery {
+		t.Fatalf("reporter run with S3 down = %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitDelivery, stdout, stderr)
+	}
+	spooled := filepath.Join(out, ".spool", "2026", "09", "20260901T000000Z", "manifest.json")
+
+	// serve starts the daemon (no catch-up, no run before the 1st), stops
+	// it as SIGTERM does, and returns its exit status and log.
+	serve := func(s3 []string) (int, string) {
+		ctx, cancel := context.WithCancel(context.Background())
+		var stderr syncBuffer
+		done := make(chan int)
+		go func() {
+			done <- run(ctx, append([]string{"daemon", "--source", "sample", "--out", out, "--listen", "",
+				"--catch-up=false", "--log-format", "json"}, s3...), io.Discard, &stderr)
+		}()
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(stderr.String(), "next audit scheduled") && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+		select {
+		case code := <-done:
+			return code, stderr.String()
+		case <-time.After(30 * time.Second):
+			t.Fatal("daemon did not stop")
+			return 0, ""
+		}
+	}
+
+	code, logs := serve(dead)
+	if code != exitDelivery {
+		t.Errorf("daemon stopped with S3 down: exit %d, want %d (delivery failed)\n%s", code, exitDelivery, logs)
+	}
+	if !strings.Contains(logs, `"msg":"daemon stopped with runs left in the spool`) || !strings.Contains(logs, `"run_ids":["20260901T000000Z"]`) {
+		t.Errorf("the log does not name the run left in the spool:\n%s", logs)
+	}
+	if _, err := os.Stat(spooled); err != nil {
+		t.Errorf("the run left the spool although S3 was down: %v", err)
+	}
+
+	code, logs = serve(live)
+	if code != exitOK || !strings.Contains(logs, `"msg":"stopped"`) {
+		t.Errorf("daemon stopped with S3 back: exit %d, want 0\n%s", code, logs)
+	}
+	if _, err := os.Stat(spooled); !os.IsNotExist(err) {
+		t.Errorf("the run is still in the spool after a flush with S3 back: %v", err)
+	}
+}

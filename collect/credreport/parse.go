@@ -44,7 +44,24 @@ var (
 	// ErrNoRoot means the report has no <root_account> row, which AWS
 	// always sends, so the root checks could not run.
 	ErrNoRoot = errors.New("no " + RootUser + " row (AWS always sends one)")
+	// ErrDuplicateUser means two rows name the same user (root
+	// included): which row holds the truth cannot be known, and a forged
+	// second row could hide the first one's findings.
+	ErrDuplicateUser = errors.New("duplicated user")
 )
+
+// duplicateUserError names a user given twice and both lines. It is an
+// ErrDuplicateUser.
+type duplicateUserError struct {
+	user        string
+	first, line int
+}
+
+func (e *duplicateUserError) Error() string {
+	return fmt.Sprintf("user %q appears twice: lines %d and %d", e.user, e.first, e.line)
+}
+
+func (e *duplicateUserError) Is(target error) bool { return target == ErrDuplicateUser }
 
 // ParseError locates a problem in a credential report.
 type ParseError struct {
@@ -132,6 +149,11 @@ type Reader struct {
 	pos [len(columnsArray)]int
 	// root is set once the <root_account> row has been read.
 	root bool
+	// lines maps each user name read so far (root included) to its
+	// line. The keys share the records' strings, so no row costs a copy;
+	// they keep the rows' text alive until the Reader is dropped, about
+	// the size of the report, which the caller holds anyway.
+	lines map[string]int
 }
 
 // columnsArray fixes the length of Columns at compile time.
@@ -142,7 +164,7 @@ var columnsArray [22]string
 func NewReader(src io.Reader, account string) (*Reader, error) {
 	cr := csv.NewReader(src)
 	cr.ReuseRecord = true
-	r := &Reader{csv: cr, account: account}
+	r := &Reader{csv: cr, account: account, lines: make(map[string]int)}
 	header, err := cr.Read()
 	if err == io.EOF {
 		return nil, &ParseError{Account: account, Line: 1, Err: ErrEmpty}
@@ -231,6 +253,11 @@ func (r *Reader) Next() (Row, error) {
 	if row.User == "" {
 		return Row{}, &ParseError{Account: r.account, Line: line, Column: "user", Err: ErrUser}
 	}
+	if first, dup := r.lines[row.User]; dup {
+		return Row{}, &ParseError{Account: r.account, Line: line, Column: "user",
+			Err: &duplicateUserError{user: row.User, first: first, line: line}}
+	}
+	r.lines[row.User] = line
 	if row.IsRoot() {
 		r.root = true
 	}

@@ -119,7 +119,7 @@ func TestParseLayouts(t *testing.T) {
 	}{
 		{"LF with final newline", header + "\n" + root + "\n" + row + "\n", 2},
 		{"LF without final newline", header + "\n" + root + "\n" + row, 2},
-		{"CRLF", header + "\r\n" + root + "\r\n" + row + "\r\n" + row + "\r\n", 3},
+		{"CRLF", header + "\r\n" + root + "\r\n" + row + "\r\n" + strings.ReplaceAll(row, "alice", "bob") + "\r\n", 3},
 		{"UTF-8 BOM", "\ufeff" + header + "\n" + root + "\n" + row, 2},
 		{"root row only", header + "\n" + root + "\n", 1},
 		{"root row last", header + "\n" + row + "\n" + root, 2},
@@ -183,7 +183,7 @@ func TestParseErrors(t *testing.T) {
 		{"16-column layout", "arn,user,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_2_active,access_key_2_last_rotated,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n" +
 			"arn:aws:iam::1:user/bob,bob,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,2020-01-01T00:00:00+00:00,false,N/A,false,N/A,false,N/A", 1, "", ErrMissingColumns},
 		{"header only", header + "\n", 0, "", ErrNoRoot},
-		{"users without root", header + "\n" + good + "\n" + good, 0, "", ErrNoRoot},
+		{"users without root", header + "\n" + good + "\n" + strings.ReplaceAll(good, "alice", "bob"), 0, "", ErrNoRoot},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -212,7 +212,10 @@ func TestParseFieldCount(t *testing.T) {
 }
 
 func TestReaderStreams(t *testing.T) {
-	data := header + "\n" + root + "\n" + strings.Repeat("u,arn:aws:iam::1:user/u,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n", 3)
+	data := header + "\n" + root + "\n"
+	for _, u := range []string{"u1", "u2", "u3"} {
+		data += u + ",arn:aws:iam::1:user/" + u + ",2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+	}
 	rd, err := NewReader(strings.NewReader(data), "1")
 	if err != nil {
 		t.Fatal(err)
@@ -251,5 +254,79 @@ func TestParseNamesEveryMissingColumn(t *testing.T) {
 	want := "account 111122223333: credential report line 1: missing columns password_last_used, mfa_active, cert_2_last_rotated (AWS always sends all 22)"
 	if err.Error() != want {
 		t.Errorf("Parse() error = %q, want %q", err, want)
+	}
+}
+
+// A user given twice (root included) is refused: the row the checks would
+// believe cannot be known, and a forged second root row without
+// credentials would hide root-mfa-disabled and root-hardware-mfa-missing.
+func TestParseRefusesRepeatedUser(t *testing.T) {
+	user := func(name string) string {
+		return name + ",arn:aws:iam::111122223333:user/" + name + ",2020-01-01T00:00:00+00:00,true,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A"
+	}
+	// rootNoCredentials is a root row as for centrally managed root access:
+	// no password, no key, so no root MFA check applies to it.
+	rootNoCredentials := "<root_account>,arn:aws:iam::111122223333:root,2017-06-10T02:35:07+00:00,false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A"
+	tests := []struct {
+		name string
+		rows []string // after the header, from line 2
+		want string   // the error, or "" when the report is valid
+	}{
+		{"root twice, the second without credentials", []string{root, user("alice"), rootNoCredentials},
+			`account 111122223333: credential report line 4, column user: user "<root_account>" appears twice: lines 2 and 4`},
+		{"root twice, identical rows", []string{root, root},
+			`credential report line 3, column user: user "<root_account>" appears twice: lines 2 and 3`},
+		{"user twice, adjacent", []string{root, user("alice"), user("alice")},
+			`credential report line 4, column user: user "alice" appears twice: lines 3 and 4`},
+		{"user twice, far apart", []string{root, user("alice"), user("bob"), user("carol"), user("dave"), user("erin"), user("frank"), user("alice")},
+			`credential report line 9, column user: user "alice" appears twice: lines 3 and 9`},
+		{"user twice before the root row", []string{user("alice"), user("alice"), root},
+			`credential report line 3, column user: user "alice" appears twice: lines 2 and 3`},
+		// The name is quoted: a control character in it cannot rewrite the log line.
+		{"hostile name twice", []string{root, user("\u202eeliv"), user("\u202eeliv")},
+			`user "\u202eeliv" appears twice: lines 3 and 4`},
+		// Names are compared as they are: the reference facts say nothing
+		// of IAM folding case, and a differently cased name is no root row.
+		{"names differing in case", []string{root, user("alice"), user("Alice")}, ""},
+		{"root's name differing in case", []string{root, user("<ROOT_ACCOUNT>")}, ""},
+		{"a user named like root's ARN", []string{root, user("root")}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := header + "\n" + strings.Join(tt.rows, "\n") + "\n"
+			rows, err := Parse([]byte(data), "111122223333")
+			if tt.want == "" {
+				if err != nil || len(rows) != len(tt.rows) {
+					t.Fatalf("Parse() = %d rows, %v; want %d rows", len(rows), err, len(tt.rows))
+				}
+				return
+			}
+			var pe *ParseError
+			if !errors.As(err, &pe) || !errors.Is(err, ErrDuplicateUser) || pe.Column != "user" {
+				t.Fatalf("Parse() error = %v, want a ParseError of column user wrapping %v", err, ErrDuplicateUser)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Parse() error = %q, want it to contain %q", err, tt.want)
+			}
+			if strings.ContainsRune(err.Error(), '\u202e') {
+				t.Errorf("Parse() error %q holds a raw bidi control", err)
+			}
+		})
+	}
+}
+
+// The rows before a repeated user are delivered; the repeat is an error,
+// not io.EOF, so a streaming caller cannot take the report as complete.
+func TestReaderStopsAtRepeatedUser(t *testing.T) {
+	data := header + "\n" + root + "\n" + root + "\n"
+	rd, err := NewReader(strings.NewReader(data), "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := rd.Next(); err != nil || !r.IsRoot() {
+		t.Fatalf("first Next() = %+v, %v; want the root row", r, err)
+	}
+	if _, err := rd.Next(); !errors.Is(err, ErrDuplicateUser) {
+		t.Fatalf("second Next() error = %v, want %v", err, ErrDuplicateUser)
 	}
 }

@@ -21,7 +21,7 @@ import (
 // hostileNames are account names an attacker with access to an
 // Organizations account (or to a dir: folder's accounts.json) can set.
 var hostileNames = map[string]string{
-	"111111111111": "[click](https://evil.example)",
+	"111111111111": "[click](https://evil.example) acme-prod\u202Edorp-emca \u2066x\u2069\u200F",
 	"222222222222": "![x](https://evil.example/pixel.png)",
 	"333333333333": "`x` <img src=x onerror=alert(1)>",
 	"444444444444": "prod\r\n# injected\x00 <https://evil.example>",
@@ -82,7 +82,8 @@ func must(t *testing.T, err error) {
 // names and exception fields: audit.md must render none of them as a
 // link, an image or HTML, keep every table row on its line, hold no CR
 // or NUL, and still show each name as text; the workbook must hold them
-// as plain strings, never as formulas or hyperlinks.
+// as plain strings, never as formulas or hyperlinks, its bidirectional
+// and control characters shown as U+FFFD.
 func TestRunOnceHostileText(t *testing.T) {
 	src, err := collect.NewDirSource(hostileDir(t))
 	if err != nil {
@@ -164,6 +165,16 @@ func TestRunOnceHostileText(t *testing.T) {
 	}
 	if !seen[hostileNames["666666666666"]] {
 		t.Errorf("the workbook does not show the name %q as text", hostileNames["666666666666"])
+	}
+	// Bidirectional controls are shown as U+FFFD, as in audit.md, so that
+	// a name cannot read as another account's.
+	if want := "[click](https://evil.example) acme-prod\uFFFDdorp-emca \uFFFDx\uFFFD\uFFFD"; !seen[want] {
+		t.Errorf("the workbook does not show the name of 111111111111 as %q", want)
+	}
+	for v := range seen {
+		if strings.ContainsAny(v, "\u202E\u2066\u2069\u200F\r\x00") {
+			t.Errorf("a workbook cell holds a bidirectional or control character: %q", v)
+		}
 	}
 }
 

@@ -97,6 +97,12 @@ func TestRunOnceInputThatCouldHideAFinding(t *testing.T) {
 		{name: "header only",
 			report:    header() + "\n",
 			wantError: "account 666666666666: credential report: no <root_account> row (AWS always sends one)"},
+		{name: "a second root row without credentials (would hide root-mfa-disabled)",
+			report:    header() + "\n" + extraRoot + "\n" + extraUser + "\n" + strings.Replace(extraRoot, ",not_supported,", ",false,", 1) + "\n",
+			wantError: `account 666666666666: credential report line 4, column user: user "<root_account>" appears twice: lines 2 and 4`},
+		{name: "a user given twice",
+			report:    header() + "\n" + extraUser + "\n" + extraRoot + "\n" + extraUser + "\n",
+			wantError: `account 666666666666: credential report line 4, column user: user "bob" appears twice: lines 2 and 4`},
 		{name: "users without the root row",
 			report:    header() + "\n" + extraUser + "\n",
 			wantError: "account 666666666666: credential report: no <root_account> row"},
@@ -263,6 +269,7 @@ func TestRunOnceListsUnusedFiles(t *testing.T) {
 	files := []struct {
 		name   string
 		folder bool
+		sample bool   // one of the sample's own files, not written here
 		reason string // "" when the file is used
 	}{
 		{name: "notes.txt", reason: "unknown file name"},
@@ -276,9 +283,15 @@ func TestRunOnceListsUnusedFiles(t *testing.T) {
 		{name: "111111111111.credential-report.json", reason: "111111111111.csv is read instead"},
 		{name: "888888888888.csv", folder: true, reason: "a folder: subfolders are not read"},
 		{name: "archive", folder: true, reason: "a folder: subfolders are not read"},
+		// The unused-services check is opt-in, and off here.
+		{name: "111111111111.service-last-accessed.json", sample: true, reason: "the unused-permissions check is off"},
+		{name: "222222222222.service-last-accessed.json", sample: true, reason: "the unused-permissions check is off"},
 	}
 	for _, f := range files {
 		p := filepath.Join(dir, f.name)
+		if f.sample {
+			continue
+		}
 		if f.folder {
 			if err := os.Mkdir(p, 0o755); err != nil {
 				t.Fatal(err)
@@ -372,6 +385,8 @@ func TestRunOnceOrgSourceRefusesHidingReports(t *testing.T) {
 		{"666666666666", header() + ",mfa_active\n" + extraRoot + ",true\n", "credential report line 1, column mfa_active: duplicated column"},
 		{"777777777777", strings.Replace(header(), ",mfa_active", "", 1) + "\n", "credential report line 1: missing columns mfa_active"},
 		{"888888888888", header() + "\n", "credential report: no <root_account> row"},
+		{"999999999999", header() + "\n" + strings.ReplaceAll(extraRoot, extra, "999999999999") + "\n" + strings.ReplaceAll(strings.Replace(extraRoot, ",not_supported,", ",false,", 1), extra, "999999999999") + "\n",
+			`credential report line 3, column user: user "<root_account>" appears twice: lines 2 and 3`},
 	}
 	for _, h := range hostile {
 		org.Accounts = append(org.Accounts, awsfake.Account{ID: h.id, Name: "hostile-" + h.id, Report: []byte(h.report),

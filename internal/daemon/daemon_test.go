@@ -54,28 +54,53 @@ func TestParseScheduleErrors(t *testing.T) {
 	}
 }
 
+// TestNeedsCatchUp: a schedule of fixed times catches up when the newest
+// run is older than the last scheduled time; a fixed interval (@every D)
+// has no fixed times and catches up only when the newest run is at least
+// D old, so a restart soon after a run does not audit everything again.
 func TestNeedsCatchUp(t *testing.T) {
-	monthly, _ := ParseSchedule("", "")
-	now := utc("2026-11-03T12:00:00Z") // the daemon was down over the 1st
+	now := "2026-11-03T12:00:00Z" // the daemon starts: it was down over the 1st
 	tests := []struct {
-		name    string
-		newest  string
-		haveRun bool
-		want    bool
+		name, spec, tz string
+		newest         string // "" for an empty archive
+		want           bool
 	}{
-		{"empty archive", "", false, true},
-		{"newest run before the 1st", "2026-10-01T06:00:00Z", true, true},
-		{"newest run is the 1st's", "2026-11-01T06:00:00Z", true, false},
-		{"manual run after the 1st", "2026-11-02T09:00:00Z", true, false},
+		{"monthly: empty archive", "", "", "", true},
+		{"monthly: newest run before the 1st", "", "", "2026-10-01T06:00:00Z", true},
+		{"monthly: newest run is the 1st's", "", "", "2026-11-01T06:00:00Z", false},
+		{"monthly: manual run after the 1st", "", "", "2026-11-02T09:00:00Z", false},
+		{"monthly: one second before the 1st's time", "", "", "2026-11-01T05:59:59Z", true},
+		{"cron in Paris: newest is today's 02:30 CET", "30 2 * * *", "Europe/Paris", "2026-11-03T01:30:00Z", false},
+		{"cron in Paris: newest is yesterday's", "30 2 * * *", "Europe/Paris", "2026-11-02T01:30:00Z", true},
+		{"@daily: newest is today's midnight", "@daily", "", "2026-11-03T00:00:00Z", false},
+		{"@daily: newest is from before midnight", "@daily", "", "2026-11-02T23:59:00Z", true},
+		{"@hourly: newest is noon's", "@hourly", "", "2026-11-03T12:00:00Z", false},
+		{"@hourly: newest is from 11:30", "@hourly", "", "2026-11-03T11:30:00Z", true},
+		{"@every 24h: empty archive", "@every 24h", "", "", true},
+		// The reviewer's case: before the fix, Previous gave a time of
+		// no meaning for @every, and this restart audited everything.
+		{"@every 24h: restart 10 h after a run", "@every 24h", "", "2026-11-03T02:00:00Z", false},
+		{"@every 24h: restart 1 s before the interval is up", "@every 24h", "", "2026-11-02T12:00:01Z", false},
+		{"@every 24h: restart exactly one interval after", "@every 24h", "", "2026-11-02T12:00:00Z", true},
+		{"@every 24h: down for three days", "@every 24h", "", "2026-10-31T12:00:00Z", true},
+		{"@every 24h: newest run's as-of in the future", "@every 24h", "", "2026-11-04T12:00:00Z", false},
+		{"@every 1h30m: 1 h after a run", "@every 1h30m", "", "2026-11-03T11:00:00Z", false},
+		{"@every 1h30m: 2 h after a run", "@every 1h30m", "", "2026-11-03T10:00:00Z", true},
+		{"@every 24h in a time zone: still an interval", "@every 24h", "Asia/Tokyo", "2026-11-03T02:00:00Z", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			s, err := ParseSchedule(tt.spec, tt.tz)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var newest time.Time
 			if tt.newest != "" {
 				newest = utc(tt.newest)
 			}
-			if got, why := NeedsCatchUp(monthly, now, newest, tt.haveRun); got != tt.want || (got && why == "") {
-				t.Errorf("NeedsCatchUp() = %v (%q), want %v", got, why, tt.want)
+			got, why := NeedsCatchUp(s, utc(now), newest, tt.newest != "")
+			if got != tt.want || got == (why == "") {
+				t.Errorf("NeedsCatchUp(%q, newest %s) = %v (%q), want %v", tt.spec, tt.newest, got, why, tt.want)
 			}
 		})
 	}
@@ -314,19 +339,25 @@ func TestPanicIsRecovered(t *testing.T) {
 func TestCatchUpAtStart(t *testing.T) {
 	tests := []struct {
 		name     string
+		spec     string
 		newest   time.Time
 		haveRun  bool
 		err      error
 		wantRuns int32
 	}{
-		{"missed the 1st", utc("2026-10-01T06:00:00Z"), true, nil, 1},
-		{"up to date", utc("2026-11-01T06:00:00Z"), true, nil, 0},
-		{"archive unreadable: catch up anyway", time.Time{}, false, errors.New("s3 down"), 1},
+		{"missed the 1st", "", utc("2026-10-01T06:00:00Z"), true, nil, 1},
+		{"up to date", "", utc("2026-11-01T06:00:00Z"), true, nil, 0},
+		{"archive unreadable: catch up anyway", "", time.Time{}, false, errors.New("s3 down"), 1},
+		{"@every 24h, restarted 10 h after a run", "@every 24h", utc("2026-11-03T02:00:00Z"), true, nil, 0},
+		{"@every 24h, restarted 25 h after a run", "@every 24h", utc("2026-11-02T11:00:00Z"), true, nil, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := newFakeClock(utc("2026-11-03T12:00:00Z"))
-			sched, _ := ParseSchedule("", "")
+			sched, err := ParseSchedule(tt.spec, "")
+			if err != nil {
+				t.Fatal(err)
+			}
 			var runs atomic.Int32
 			d := New(Options{
 				Schedule: sched, Clock: clock, CatchUp: true,

@@ -42,7 +42,10 @@ func ParseSchedule(spec, timezone string) (cron.Schedule, error) {
 }
 
 // Previous returns the latest activation of s at or before now, searching
-// back at most five years; ok is false when there is none.
+// back at most five years; ok is false when there is none. It is meant
+// for schedules of fixed times (cron expressions, @daily…): an @every
+// schedule has no fixed times (its activations count from whenever its
+// Next is asked), so what Previous returns for it means nothing.
 func Previous(s cron.Schedule, now time.Time) (time.Time, bool) {
 	for window := time.Minute; window <= 5*366*24*time.Hour; window *= 2 {
 		t := s.Next(now.Add(-window))
@@ -60,11 +63,22 @@ func Previous(s cron.Schedule, now time.Time) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// NeedsCatchUp decides whether to run at start: when no run exists, or
-// the newest run is older than the last scheduled activation.
+// NeedsCatchUp decides whether to run at start: when no run exists, or a
+// run is due that the newest run does not stand for. For a schedule of
+// fixed times (a cron expression, @daily, @monthly…) that is when the
+// newest run is older than the last scheduled time; for a fixed interval
+// (@every D) when the newest run is at least D old, so that a restart
+// soon after a run does not audit the whole organization again.
 func NeedsCatchUp(s cron.Schedule, now time.Time, newest time.Time, haveRun bool) (bool, string) {
 	if !haveRun {
 		return true, "no earlier run found"
+	}
+	if every, ok := s.(cron.ConstantDelaySchedule); ok {
+		if due := newest.Add(every.Delay); due.After(now) {
+			return false, ""
+		}
+		return true, fmt.Sprintf("newest run (as of %s) is at least one interval (%s) old",
+			newest.UTC().Format(time.RFC3339), every.Delay)
 	}
 	prev, ok := Previous(s, now)
 	if !ok || !newest.Before(prev) {

@@ -1,6 +1,7 @@
 // Package oneline makes text from AWS or input files safe to show on one
-// line of a report, a chat message or a terminal: no line breaks, no
-// control characters, no bidirectional overrides, valid UTF-8.
+// line of a report, a chat message or a terminal (or, with CleanLines, on
+// several lines of a workbook cell): no line breaks, no control
+// characters, no bidirectional controls, valid UTF-8.
 //
 // It removes what no output medium should receive; each medium (audit.md,
 // Slack mrkdwn) still escapes its own syntax on top.
@@ -13,22 +14,33 @@ import (
 )
 
 // Replacement stands for a character that cannot be shown: a control
-// character, a bidirectional override or an invalid UTF-8 byte.
+// character, a bidirectional control or an invalid UTF-8 byte.
 const Replacement = '\uFFFD'
 
 // Clean returns s on one line: tabs and line breaks (LF, CR, U+2028,
 // U+2029) become spaces; other control characters (NUL, ESC, DEL, C1),
-// bidirectional embeddings, overrides and isolates (U+202A–U+202E,
-// U+2066–U+2069) and invalid UTF-8 become U+FFFD. Text without any of
-// them is returned as is.
-func Clean(s string) string {
-	if isClean(s) {
+// bidirectional controls (the embeddings, overrides and isolates
+// U+202A–U+202E and U+2066–U+2069, and the marks U+200E, U+200F and
+// U+061C) and invalid UTF-8 become U+FFFD. Text without any of them is
+// returned as is.
+func Clean(s string) string { return clean(s, false) }
+
+// CleanLines is Clean for text shown on several lines, such as a
+// workbook cell: each line is cleaned as Clean cleans it, and the line
+// feeds (LF) between them are kept. Text without anything to clean is
+// returned as is.
+func CleanLines(s string) string { return clean(s, true) }
+
+func clean(s string, keepLF bool) string {
+	if isClean(s, keepLF) {
 		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range strings.ToValidUTF8(s, string(Replacement)) {
 		switch {
+		case r == '\n' && keepLF:
+			b.WriteByte('\n')
 		case r == '\t' || r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029':
 			b.WriteByte(' ')
 		case unsafe(r):
@@ -40,23 +52,26 @@ func Clean(s string) string {
 	return b.String()
 }
 
-// isClean reports whether Clean would return s unchanged.
-func isClean(s string) bool {
+// isClean reports whether clean would return s unchanged.
+func isClean(s string, keepLF bool) bool {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' || c == 0x7f {
+		if c := s[i]; (c < ' ' && !(c == '\n' && keepLF)) || c == 0x7f {
 			return false
 		} else if c >= utf8.RuneSelf {
-			return cleanRunes(s[i:])
+			return cleanRunes(s[i:], keepLF)
 		}
 	}
 	return true
 }
 
-func cleanRunes(s string) bool {
+func cleanRunes(s string, keepLF bool) bool {
 	if !utf8.ValidString(s) {
 		return false
 	}
 	for _, r := range s {
+		if r == '\n' && keepLF {
+			continue
+		}
 		if r == '\t' || r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029' || unsafe(r) {
 			return false
 		}
@@ -66,7 +81,8 @@ func cleanRunes(s string) bool {
 
 // unsafe reports whether r is a control character or a bidirectional
 // control that could reorder the text around it (the "Trojan Source"
-// characters).
+// characters, CVE-2021-42574).
 func unsafe(r rune) bool {
-	return unicode.IsControl(r) || ('\u202A' <= r && r <= '\u202E') || ('\u2066' <= r && r <= '\u2069')
+	return unicode.IsControl(r) || ('\u202A' <= r && r <= '\u202E') || ('\u2066' <= r && r <= '\u2069') ||
+		r == '\u200E' || r == '\u200F' || r == '\u061C'
 }

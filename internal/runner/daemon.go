@@ -17,7 +17,8 @@ import (
 // or SIGINT in the reporter), serving /healthz, /readyz and /metrics on
 // the configured listen address. An unusable schedule or listen address
 // is a *ConfigError, returned before anything starts. On shutdown it
-// uploads what the spool still holds.
+// uploads what the spool still holds; the runs it cannot upload stay
+// there, and the error returned is then a *SpoolError naming them.
 func (r *Runner) Serve(ctx context.Context) error {
 	cfg, log := r.cfg, r.log
 	sched, err := daemon.ParseSchedule(cfg.Daemon.Schedule, cfg.Daemon.Timezone)

@@ -221,8 +221,8 @@ func (r *Runner) RunOnce(ctx context.Context, asOf time.Time) Outcome {
 func (r *Runner) History() history.Store { return runHistory(r.cfg, r.arch) }
 
 // FlushSpool uploads the runs that earlier runs left in the spool. Its
-// error is reported with the run's delivery; the spool keeps what it
-// could not upload. Without an archive it does nothing.
+// error, a *SpoolError, is reported with the run's delivery; the spool
+// keeps what it could not upload. Without an archive it does nothing.
 func (r *Runner) FlushSpool(ctx context.Context) error {
 	if r.arch == nil {
 		return nil
@@ -232,11 +232,31 @@ func (r *Runner) FlushSpool(ctx context.Context) error {
 		r.log.Info("earlier run archived from the spool", "uri", loc.ArchiveURI)
 	}
 	if err != nil {
-		r.log.Error("earlier runs still in the spool", "spool", r.arch.SpoolDir(), "runs", len(res.Failed), "err", err)
-		return fmt.Errorf("archive spool: %d earlier runs still in %s: %w", len(res.Failed), r.arch.SpoolDir(), err)
+		left := make([]string, len(res.Failed))
+		for i, p := range res.Failed {
+			left[i] = p.ID
+		}
+		r.log.Error("earlier runs still in the spool", "spool", r.arch.SpoolDir(), "runs", len(left), "run_ids", left, "err", err)
+		return &SpoolError{Dir: r.arch.SpoolDir(), Runs: left, Err: err}
 	}
 	return nil
 }
+
+// SpoolError says that runs are left in the spool because they could not
+// be uploaded: nothing is lost, but their delivery failed.
+type SpoolError struct {
+	Dir  string   // the spool
+	Runs []string // the IDs of the runs left, oldest first
+	Err  error
+}
+
+// Error implements error.
+func (e *SpoolError) Error() string {
+	return fmt.Sprintf("archive spool: %d earlier runs still in %s: %v", len(e.Runs), e.Dir, e.Err)
+}
+
+// Unwrap returns the upload error.
+func (e *SpoolError) Unwrap() error { return e.Err }
 
 // teamsOf returns the teams of the Slack routes, each getting its own
 // files in the run folder; nil without routes.

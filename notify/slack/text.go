@@ -7,6 +7,8 @@ import (
 	"unicode"
 
 	slackgo "github.com/slack-go/slack"
+
+	"github.com/reporter-dev/reporter/internal/oneline"
 )
 
 // PlainText renders m for a person at a terminal, block by block: no
@@ -178,14 +180,6 @@ func closing(r []rune, i int, word func(int) bool, space func(int) bool) int {
 	return -1
 }
 
-// inert replaces every control character of s but the line break with
-// U+FFFD (the digest's texts are cleaned already; this holds for any
-// template).
-func inert(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r != '\n' && (unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')) {
-			return '\uFFFD'
-		}
-		return r
-	}, strings.ToValidUTF8(s, "\uFFFD"))
-}
+// inert cleans s as oneline.CleanLines does, line breaks kept (the
+// digest's texts are cleaned already; this holds for any template).
+func inert(s string) string { return oneline.CleanLines(s) }

@@ -16,6 +16,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/reporter-dev/reporter/audit"
+	"github.com/reporter-dev/reporter/internal/oneline"
 	"github.com/reporter-dev/reporter/result"
 )
 
@@ -353,8 +354,12 @@ func (w *workbook) openLaidOut(sheet, name string, cols []column, lay layout) (*
 // sheetName is the name of the sheet being written.
 func (t *table) sheetName() string { return partName(t.sheet, t.part, " ") }
 
-// add writes one row. The values are not kept.
+// add writes one row, its texts cleaned (cellValue). The values are not
+// kept, but a text cleaned is replaced in values.
 func (t *table) add(values []any) error {
+	for i, v := range values {
+		values[i] = cellValue(v)
+	}
 	if t.w.csv != nil {
 		return t.w.csvRow(t.sheet, values)
 	}
@@ -378,6 +383,31 @@ func (t *table) add(values []any) error {
 	}
 	t.height[0].Height = linesHeight(lines)
 	return t.sw.SetRow(rowStart(t.rows), values, t.height[:]...)
+}
+
+// cellValue returns v with its text, when it is one (a string, or the
+// string of an excelize.Cell), cleaned as audit.md and the Slack digest
+// clean theirs (oneline.CleanLines): control characters and the
+// bidirectional controls that would reorder what a reader sees become
+// U+FFFD, line breaks other than LF become spaces. Text from AWS or an
+// input file (an account or user name, a tag, an error) is shown as it
+// reads. A value with nothing to clean is returned as it is, unboxed
+// again: the rows of a million credentials cost no allocation more.
+func cellValue(v any) any {
+	switch x := v.(type) {
+	case string:
+		if c := oneline.CleanLines(x); c != x {
+			return c
+		}
+	case excelize.Cell:
+		if s, ok := x.Value.(string); ok {
+			if c := oneline.CleanLines(s); c != s {
+				x.Value = c
+				return x
+			}
+		}
+	}
+	return v
 }
 
 // lineHeight is the height in points of a line of text in the

@@ -156,6 +156,7 @@ func (w *workbook) setRow(sheet string, n int, values []any) error {
 	plain := make([]any, len(values))
 	styled := map[int]int{}
 	for i, v := range values {
+		v = cellValue(v)
 		if c, ok := v.(excelize.Cell); ok {
 			plain[i], styled[i] = c.Value, c.StyleID
 			continue

@@ -3,6 +3,7 @@ package xlsx
 import (
 	"fmt"
 
+	"github.com/reporter-dev/reporter/internal/oneline"
 	"github.com/reporter-dev/reporter/internal/thousands"
 )
 
@@ -60,7 +61,7 @@ func (w *workbook) noteSheet(sheet string, lines []string) error {
 		if i == 0 {
 			row = 1
 		}
-		if err := w.f.SetCellStr(sheet, rowStart(row), l); err != nil {
+		if err := w.f.SetCellStr(sheet, rowStart(row), oneline.CleanLines(l)); err != nil {
 			return err
 		}
 	}

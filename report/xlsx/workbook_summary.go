@@ -257,7 +257,7 @@ type cells struct {
 // set writes v (unless nil) to ref and gives it style (unless 0).
 func (c *cells) set(ref string, v any, style int) {
 	if c.err == nil && v != nil {
-		c.err = c.f.SetCellValue(c.sheet, ref, v)
+		c.err = c.f.SetCellValue(c.sheet, ref, cellValue(v))
 	}
 	if c.err == nil && style != 0 {
 		c.err = c.f.SetCellStyle(c.sheet, ref, ref, style)
