@@ -1,7 +1,9 @@
 package oneline
 
 import (
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestClean(t *testing.T) {
@@ -43,6 +45,47 @@ func TestCleanTextIsNotCopied(t *testing.T) {
 	for _, s := range []string{"arn:aws:iam::111111111111:user/alice", "Zürich\nline two"} {
 		if n := testing.AllocsPerRun(100, func() { _ = CleanLines(s) }); n != 0 {
 			t.Errorf("CleanLines(%q) allocates %v times, want 0", s, n)
+		}
+	}
+}
+
+// TestIsCleanEveryPosition puts every byte value that needs cleaning (or
+// may: LF, the first byte of a multi-byte character) at every position of
+// ASCII texts around the eight-byte words isClean reads, and checks it
+// against the byte-by-byte rule.
+func TestIsCleanEveryPosition(t *testing.T) {
+	slow := func(s string, keepLF bool) bool {
+		for _, r := range s {
+			if r == '\n' && keepLF {
+				continue
+			}
+			if r == '\t' || r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029' || unsafe(r) {
+				return false
+			}
+		}
+		return utf8.ValidString(s)
+	}
+	specials := []string{"\x00", "\x01", "\n", "\r", "\x1f", "\x7f", "\x80", "\xff", "é", "\u202e", "\u2028", "\ufffd", " ", "~"}
+	for n := 0; n <= 20; n++ {
+		for pos := 0; pos < n; pos++ {
+			for _, sp := range specials {
+				s := strings.Repeat("a", pos) + sp + strings.Repeat("z", n-pos-1)
+				for _, keepLF := range []bool{false, true} {
+					if got, want := isClean(s, keepLF), slow(s, keepLF); got != want {
+						t.Errorf("isClean(%q, keepLF %t) = %t, want %t", s, keepLF, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkIsCleanASCII(b *testing.B) {
+	s := strings.Repeat("aws iam delete-login-profile --user-name bob.martin ", 6)
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		if !isClean(s, true) {
+			b.Fatal("not clean")
 		}
 	}
 }
