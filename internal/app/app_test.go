@@ -516,3 +516,22 @@ func TestRunOnceSLABounds(t *testing.T) {
 		}
 	})
 }
+
+// runDirAt runs once over the dir: source dir into out at asOf with the
+// exceptions excs, as the sample is run, failing the test on an error.
+// The result is closed when the test ends.
+func runDirAt(t *testing.T, dir, out string, asOf time.Time, excs []audit.Exception) *Result {
+	t.Helper()
+	src, err := collect.NewDirSource(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := sampleOptions(t, src)
+	opts.OutDir, opts.AsOf, opts.Exceptions = out, asOf, excs
+	res, err := RunOnce(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { res.Close() })
+	return res
+}

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/reporter-dev/reporter/audit"
-	"github.com/reporter-dev/reporter/collect"
 	"github.com/reporter-dev/reporter/exceptions"
 	"github.com/reporter-dev/reporter/internal/runfolder"
 )
@@ -20,20 +18,7 @@ import (
 func TestRunOverRun(t *testing.T) {
 	dir := copySample(t)
 	out := t.TempDir()
-	run := func(asOf time.Time, excs []audit.Exception) *Result {
-		t.Helper()
-		src, err := collect.NewDirSource(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		opts := sampleOptions(t, src)
-		opts.OutDir, opts.AsOf, opts.Exceptions = out, asOf, excs
-		res, err := RunOnce(context.Background(), opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
+	run := func(asOf time.Time, excs []audit.Exception) *Result { return runDirAt(t, dir, out, asOf, excs) }
 	first := run(time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC), nil)
 	if first.Run.Changes != nil {
 		t.Fatalf("first run has changes %+v", first.Run.Changes)

@@ -15,7 +15,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/reporter-dev/reporter/audit"
-	"github.com/reporter-dev/reporter/collect"
 	"github.com/reporter-dev/reporter/internal/config"
 	"github.com/reporter-dev/reporter/notify/slack"
 )
@@ -29,21 +28,7 @@ import (
 func TestNewFindingsCountedAlikeEverywhere(t *testing.T) {
 	dir := copySample(t)
 	out := t.TempDir()
-	run := func(asOf time.Time, excs []audit.Exception) *Result {
-		t.Helper()
-		src, err := collect.NewDirSource(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		opts := sampleOptions(t, src)
-		opts.OutDir, opts.AsOf, opts.Exceptions = out, asOf, excs
-		res, err := RunOnce(context.Background(), opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { res.Close() })
-		return res
-	}
+	run := func(asOf time.Time, excs []audit.Exception) *Result { return runDirAt(t, dir, out, asOf, excs) }
 	run(time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC), nil)
 
 	// Between runs, svc-new-etl appears in acme-prod as a copy of

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/reporter-dev/reporter/audit"
-	"github.com/reporter-dev/reporter/collect"
 )
 
 // TestChecksNotRunKeepHistory runs three times over the sample: in the
@@ -20,20 +18,7 @@ import (
 func TestChecksNotRunKeepHistory(t *testing.T) {
 	dir := copySample(t)
 	out := t.TempDir()
-	run := func(asOf time.Time) *Result {
-		t.Helper()
-		src, err := collect.NewDirSource(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		opts := sampleOptions(t, src)
-		opts.OutDir, opts.AsOf = out, asOf
-		res, err := RunOnce(context.Background(), opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
+	run := func(asOf time.Time) *Result { return runDirAt(t, dir, out, asOf, nil) }
 	const acct = "111111111111"
 	permission := []string{audit.UserPolicyAttached, audit.PolicyFullAdmin, audit.RoleUnused}
 	details := filepath.Join(dir, acct+".authorization-details.json")
