@@ -224,24 +224,7 @@ func TestBaselines(t *testing.T) {
 			for _, id := range tt.need {
 				need[id] = true
 			}
-			tmp := t.TempDir()
-			// Through a stream store, which copies what it verifies:
-			// the copies show which runs were read whole.
-			got, err := Baselines(context.Background(), streamStore{Local{Root: root}}, log, day(10), "cur", need, tmp)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var ids []string
-			for _, f := range got {
-				ids = append(ids, f.RunID)
-			}
-			if copies, _ := filepath.Glob(filepath.Join(tmp, "*")); len(copies) != len(got) {
-				t.Errorf("Baselines() made %d copies for %d runs: a run not needed was copied", len(copies), len(got))
-			}
-			for _, f := range got {
-				f.Close()
-			}
-			if strings.Join(ids, " ") != tt.want {
+			if ids := baselineIDs(t, root, need); ids != tt.want {
 				t.Errorf("Baselines(need %v) = %v, want %s", tt.need, ids, tt.want)
 			}
 		})
@@ -442,7 +425,6 @@ func TestOpenFindingsInPlaceChanged(t *testing.T) {
 // baseline too; runs that judged no more than the newer ones are not
 // copied, and a check no run judged ends the search at MaxLookback.
 func TestBaselinesChecksNotRun(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	const a, b = "111111111111", "222222222222"
 	ok := result.StatusCollected
 	details := audit.NotRun{Checks: []string{audit.UserPolicyAttached, audit.PolicyFullAdmin, audit.RoleUnused},
@@ -483,27 +465,36 @@ func TestBaselinesChecksNotRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			root, tmp := t.TempDir(), t.TempDir()
+			root := t.TempDir()
 			for _, r := range tt.runs {
 				writeRunFolder(t, root, r)
 			}
-			got, err := Baselines(context.Background(), streamStore{Local{Root: root}}, log, day(10), "cur", map[string]bool{a: true, b: true}, tmp)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var ids []string
-			for _, f := range got {
-				ids = append(ids, f.RunID)
-			}
-			if copies, _ := filepath.Glob(filepath.Join(tmp, "*")); len(copies) != len(got) {
-				t.Errorf("Baselines() made %d copies for %d runs", len(copies), len(got))
-			}
-			for _, f := range got {
-				f.Close()
-			}
-			if strings.Join(ids, " ") != tt.want {
+			if ids := baselineIDs(t, root, map[string]bool{a: true, b: true}); ids != tt.want {
 				t.Errorf("Baselines() = %v, want %s", ids, tt.want)
 			}
 		})
 	}
+}
+
+// baselineIDs returns the IDs of the runs Baselines picks under root for
+// the accounts in need at day 10, space-separated. It reads through a
+// stream store, which copies what it verifies: a copy beyond the runs
+// picked (a run read whole though not needed) fails the test.
+func baselineIDs(t *testing.T, root string, need map[string]bool) string {
+	t.Helper()
+	tmp := t.TempDir()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	got, err := Baselines(context.Background(), streamStore{Local{Root: root}}, log, day(10), "cur", need, tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if copies, _ := filepath.Glob(filepath.Join(tmp, "*")); len(copies) != len(got) {
+		t.Errorf("Baselines() made %d copies for %d runs: a run not needed was copied", len(copies), len(got))
+	}
+	var ids []string
+	for _, f := range got {
+		ids = append(ids, f.RunID)
+		f.Close()
+	}
+	return strings.Join(ids, " ")
 }
