@@ -208,7 +208,7 @@ func checkNextRunKeepsHistory(t *testing.T, ctx context.Context, c config.S3, wa
 	a := openArchiverLog(t, c, t.TempDir(), log)
 	next := findingsRun(t, "20261101T060000Z", map[string]time.Time{"alice": {}, "bob": {}})
 	earlier, err := history.Baselines(ctx, archive.History{Archiver: a}, log, next.Run.AsOf, next.Run.ID,
-		map[string]bool{"111111111111": true}, t.TempDir())
+		history.Need{Accounts: map[string]bool{"111111111111": true}}, t.TempDir())
 	if err != nil {
 		t.Fatalf("Baselines = %v", err)
 	}

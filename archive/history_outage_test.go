@@ -76,7 +76,7 @@ func TestHistoryOutageReadingFindings(t *testing.T) {
 			store := &history.Union{Stores: []history.Store{
 				archive.History{Archiver: openArchiverLog(t, c, t.TempDir(), log)}, history.Local{Root: root}}}
 			next := findingsRun(t, "20261101T060000Z", map[string]time.Time{"alice": {}})
-			earlier, err := history.Baselines(ctx, store, log, next.Run.AsOf, next.Run.ID, map[string]bool{"111111111111": true}, t.TempDir())
+			earlier, err := history.Baselines(ctx, store, log, next.Run.AsOf, next.Run.ID, history.Need{Accounts: map[string]bool{"111111111111": true}}, t.TempDir())
 			for _, f := range earlier {
 				defer f.Close()
 			}
@@ -131,7 +131,7 @@ func TestHistoryOutageLocalCopyTampered(t *testing.T) {
 	store := &history.Union{Stores: []history.Store{archive.History{Archiver: openArchiver(t, c, t.TempDir())}, history.Local{Root: out}}}
 	log := slog.New(slog.DiscardHandler)
 	earlier, err := history.Baselines(ctx, store, log, time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC), "20261101T060000Z",
-		map[string]bool{"111111111111": true}, t.TempDir())
+		history.Need{Accounts: map[string]bool{"111111111111": true}}, t.TempDir())
 	for _, f := range earlier {
 		f.Close()
 	}

@@ -22,23 +22,72 @@ type NotRun struct {
 	// for the Principals named; false when they did not run for it.
 	Partial bool `json:"partial,omitempty"`
 	// Principals are the principals a partial entry's checks did not
-	// judge (user/alice, role/ops, policy/Admin), as findings name them;
-	// none when the entry only reports input that was refused.
+	// judge at all (user/alice, role/ops), as findings name them.
 	Principals []string `json:"principals,omitempty"`
+	// NotJudged are single findings' subjects a partial entry's checks
+	// did not judge: a principal's one credential (the inline policy
+	// inline:X of user/alice) while its others were judged.
+	NotJudged []Subject `json:"not_judged,omitempty"`
 }
 
-// Judged reports whether check judged principal in an account whose
-// checks not run are notRun: false when an entry says the check did not
-// run for the account, or did not judge that principal. A run's
-// comparison neither resolves an earlier finding that was not judged nor
-// takes the run as its baseline.
-func Judged(notRun []NotRun, check, principal string) bool {
+// Subject is what one finding is about within its account and check: a
+// principal and a credential, as the finding names them.
+type Subject struct {
+	Principal  string `json:"principal"`
+	Credential string `json:"credential"`
+}
+
+// partialReasons begin the reasons of the partial entries that runs
+// wrote before NotRun had Partial: read from such a run, an entry with
+// one of them is partial, with nothing named as not judged.
+var partialReasons = []string{
+	"not judged for these unreadable policy documents: ",
+	"last-accessed data missing for ",
+	"no last-accessed data for ",
+}
+
+// IsPartial reports whether n is a partial entry, also when an older run
+// wrote it without Partial.
+func (n *NotRun) IsPartial() bool {
+	if n.Partial {
+		return true
+	}
+	for _, p := range partialReasons {
+		if strings.HasPrefix(n.Reason, p) {
+			return true
+		}
+	}
+	// "3 principals not asked about: …", "2 last-accessed entries refused: …"
+	_, rest, ok := strings.Cut(n.Reason, " ")
+	return ok && (strings.HasPrefix(rest, "principal not asked about: ") || strings.HasPrefix(rest, "principals not asked about: ") ||
+		strings.HasPrefix(rest, "last-accessed entry refused: ") || strings.HasPrefix(rest, "last-accessed entries refused: "))
+}
+
+// Judged reports whether check judged a finding's subject (principal and
+// credential) in an account whose checks not run are notRun: false when
+// an entry says the check did not run for the account, or did not judge
+// that principal, or that credential of it. A run's comparison neither
+// resolves an earlier finding that was not judged nor takes the run as
+// its baseline.
+func Judged(notRun []NotRun, check, principal, credential string) bool {
 	for i := range notRun {
 		n := &notRun[i]
 		if !slices.Contains(n.Checks, check) {
 			continue
 		}
-		if !n.Partial || slices.Contains(n.Principals, principal) {
+		if !n.IsPartial() || slices.Contains(n.Principals, principal) ||
+			slices.Contains(n.NotJudged, Subject{Principal: principal, Credential: credential}) {
+			return false
+		}
+	}
+	return true
+}
+
+// JudgedAnything reports whether check ran for the account at all (for
+// every principal or some) when its checks not run are notRun.
+func JudgedAnything(notRun []NotRun, check string) bool {
+	for i := range notRun {
+		if n := &notRun[i]; slices.Contains(n.Checks, check) && !n.IsPartial() {
 			return false
 		}
 	}
@@ -109,10 +158,11 @@ func (e *Evaluator) AppendPosture(dst []Finding, acct Account, root Root, d *pos
 		dst = e.appendHardwareMFA(dst, acct, root, d.Summary, d.VirtualMFA)
 	}
 	if !skip(detailsChecks, posture.AuthorizationDetailsInput) {
-		var bad, unjudged []string
+		var bad []string
+		var unjudged []Subject
 		dst, bad, unjudged = e.appendPermissions(dst, acct, d.Details)
 		if len(bad) > 0 {
-			notRun = append(notRun, NotRun{Checks: []string{PolicyFullAdmin}, Failed: true, Partial: true, Principals: unjudged,
+			notRun = append(notRun, NotRun{Checks: []string{PolicyFullAdmin}, Failed: true, Partial: true, NotJudged: unjudged,
 				Reason: "not judged for these unreadable policy documents: " + strings.Join(bad, "; ")})
 		}
 	}
@@ -146,20 +196,20 @@ func (e *Evaluator) appendHardwareMFA(dst []Finding, acct Account, root Root, su
 
 // appendPermissions applies user-policy-attached, policy-full-admin and
 // role-unused. It returns the policies whose documents could not be read,
-// and the principals policy-full-admin therefore did not judge whole.
-func (e *Evaluator) appendPermissions(dst []Finding, acct Account, d *posture.AuthorizationDetails) ([]Finding, []string, []string) {
-	var bad, unjudged []string
-	unreadable := func(principal, why string) {
+// and what policy-full-admin therefore did not judge: the findings it
+// could have made of them.
+func (e *Evaluator) appendPermissions(dst []Finding, acct Account, d *posture.AuthorizationDetails) ([]Finding, []string, []Subject) {
+	var bad []string
+	var unjudged []Subject
+	unreadable := func(principal, credential, why string) {
 		bad = append(bad, why)
-		if !slices.Contains(unjudged, principal) {
-			unjudged = append(unjudged, principal)
-		}
+		unjudged = append(unjudged, Subject{Principal: principal, Credential: credential})
 	}
 	inline := func(kind, name, arn string, list []posture.InlinePolicy) {
 		for _, p := range list {
 			admin, where, err := FullAdmin(p.PolicyDocument)
 			if err != nil {
-				unreadable(kind+"/"+name, fmt.Sprintf("%s/%s inline policy %s: %v", kind, name, p.PolicyName, err))
+				unreadable(kind+"/"+name, "inline:"+p.PolicyName, fmt.Sprintf("%s/%s inline policy %s: %v", kind, name, p.PolicyName, err))
 				continue
 			}
 			if admin {
@@ -193,12 +243,12 @@ func (e *Evaluator) appendPermissions(dst []Finding, acct Account, d *posture.Au
 		}
 		v, ok := p.DefaultVersion()
 		if !ok {
-			unreadable("policy/"+p.PolicyName, fmt.Sprintf("policy/%s: no default version among %d", p.PolicyName, len(p.PolicyVersionList)))
+			unreadable("policy/"+p.PolicyName, "policy", fmt.Sprintf("policy/%s: no default version among %d", p.PolicyName, len(p.PolicyVersionList)))
 			continue
 		}
 		admin, where, err := FullAdmin(v.Document)
 		if err != nil {
-			unreadable("policy/"+p.PolicyName, fmt.Sprintf("policy/%s version %s: %v", p.PolicyName, v.VersionID, err))
+			unreadable("policy/"+p.PolicyName, "policy", fmt.Sprintf("policy/%s version %s: %v", p.PolicyName, v.VersionID, err))
 			continue
 		}
 		if admin {

@@ -200,7 +200,7 @@ func (c *coverage) judges(f *audit.Finding) bool {
 		return false
 	}
 	n, ok := c.notRun[f.AccountID]
-	return !ok || audit.Judged(n, f.Check, f.Principal)
+	return !ok || audit.Judged(n, f.Check, f.Principal, f.Credential)
 }
 
 // regularChecks returns the checks every earlier run that lists its

@@ -34,6 +34,13 @@ func TestChecksNotRunAreUnknown(t *testing.T) {
 		Reason: "iam:GetAccountAuthorizationDetails: Throttling", Failed: true}}
 	jobFailed := []audit.NotRun{{Checks: []string{audit.UnusedServices}, Failed: true, Partial: true, Principals: []string{"role/a"},
 		Reason: "last-accessed data missing for 1 principal: role/a (job FAILED)"}}
+	inlineUnreadable := []audit.NotRun{{Checks: []string{audit.PolicyFullAdmin}, Failed: true, Partial: true,
+		NotJudged: []audit.Subject{{Principal: "user/alice", Credential: "inline:X"}},
+		Reason:    "not judged for these unreadable policy documents: user/alice inline policy X: not JSON"}}
+	// As runs wrote them before NotRun had partial: the principals not
+	// asked about over the cap read as partial, not as "not run".
+	legacyCap := []audit.NotRun{{Checks: []string{audit.UnusedServices},
+		Reason: "3 principals not asked about: over the cap of 50 principals per account (unused_permissions.max_principals_per_account)"}}
 	strayOnly := []audit.NotRun{{Checks: []string{audit.UnusedServices}, Failed: true, Partial: true,
 		Reason: "1 last-accessed entry refused: another account's ARN"}}
 	withUnused := audit.Applied(audit.Thresholds{UnusedPermissionsDays: 90})
@@ -94,6 +101,23 @@ func TestChecksNotRunAreUnknown(t *testing.T) {
 				run("r2", t2, withUnused, nil, unused("role/a", t1), unused("role/b", t2)),
 			},
 			want: map[string]state{"role/a": {audit.StatusPersisting, t1}, "role/b": {audit.StatusPersisting, t2}},
+		},
+		{
+			name: "one credential not judged in the previous run: the principal's others are compared there",
+			cur: run("cur", t4, withUnused, nil, audit.Finding{AccountID: "A", Principal: "user/alice", Check: audit.PolicyFullAdmin,
+				Credential: "inline:Y", Severity: audit.Critical}),
+			earlier: []*result.Run{run("r3", t3, withUnused, inlineUnreadable, audit.Finding{AccountID: "A", Principal: "user/alice",
+				Check: audit.PolicyFullAdmin, Credential: "inline:Y", Severity: audit.Critical, FirstSeen: t2})},
+			want: map[string]state{"user/alice": {audit.StatusPersisting, t2}},
+		},
+		{
+			name: "entries of runs written before partial existed",
+			cur:  run("cur", t4, withUnused, nil, unused("role/a", time.Time{})),
+			earlier: []*result.Run{
+				run("r3", t3, withUnused, legacyCap, unused("role/a", t2)),
+				run("r2", t2, withUnused, legacyCap, unused("role/a", t2)),
+			},
+			want: map[string]state{"role/a": {audit.StatusPersisting, t2}},
 		},
 		{
 			name:     "refused file entries only: the check judged every principal",

@@ -41,10 +41,13 @@ type matcher struct {
 	// check (bareKinds); empty when the principal has a slash or the
 	// check names principals without kinds.
 	bareKind string
+	// every is set for a principal of stars alone ("*"): every principal
+	// of the check, whatever its kind.
+	every bool
 }
 
 func newMatcher(e *audit.Exception) (matcher, error) {
-	m := matcher{check: e.Check, account: e.Account}
+	m := matcher{check: e.Check, account: e.Account, every: e.Principal != "" && strings.Trim(e.Principal, "*") == ""}
 	if !strings.Contains(e.Principal, "/") {
 		m.bareKind = bareKinds[e.Check]
 	}
@@ -64,12 +67,12 @@ func (m *matcher) matches(f *audit.Finding) bool {
 	if m.check != f.Check || (m.account != "*" && m.account != f.AccountID) {
 		return false
 	}
-	if m.principal(f.Principal) {
-		return true
+	if m.bareKind == "" || m.every {
+		return m.principal(f.Principal)
 	}
-	if m.bareKind == "" {
-		return false
-	}
+	// A principal without a slash names a user of the check (bareKind):
+	// matched against the user's name only, so that "*-admin" covers
+	// user/ops-admin and never role/ops-admin or policy/x-admin.
 	name, ok := strings.CutPrefix(f.Principal, m.bareKind)
 	return ok && m.principal(name)
 }

@@ -285,11 +285,20 @@ func compareWithHistory(ctx context.Context, log *slog.Logger, opts Options, run
 	if store == nil {
 		store = history.Local{Root: opts.OutDir}
 	}
-	need := map[string]bool{}
+	need := history.Need{Accounts: map[string]bool{}}
+	notRun := map[string][]audit.NotRun{}
 	for _, a := range run.Accounts {
 		if a.Status == result.StatusCollected {
-			need[a.ID] = true
+			need.Accounts[a.ID] = true
+			notRun[a.ID] = a.ChecksNotRun
 		}
+	}
+	applied := map[string]bool{}
+	for _, c := range run.Run.Checks {
+		applied[c.ID] = true
+	}
+	need.Judges = func(account, check string) bool {
+		return applied[check] && audit.JudgedAnything(notRun[account], check)
 	}
 	// Temporary files go beside the run folders, which are known to be
 	// writable (a container's root file system may not be) and large.

@@ -283,7 +283,7 @@ func matches(runID string, entry *runfolder.ManifestFile, sum []byte, n int64) e
 // passed over. It returns nil when there is none. The caller closes it.
 // The verified copy is made in tmpDir (os.TempDir when empty).
 func Previous(ctx context.Context, s Store, log *slog.Logger, asOf time.Time, runID, tmpDir string) (*Findings, error) {
-	earlier, err := Baselines(ctx, s, log, asOf, runID, nil, tmpDir)
+	earlier, err := Baselines(ctx, s, log, asOf, runID, Need{}, tmpDir)
 	if err != nil || len(earlier) == 0 {
 		return nil, err
 	}
@@ -317,12 +317,12 @@ const MaxLookback = 24
 // run and wrapping the store's (Unavailable reports it), rather than
 // compare with an older run or with none. The caller closes every copy;
 // they are made in tmpDir.
-func Baselines(ctx context.Context, s Store, log *slog.Logger, asOf time.Time, runID string, need map[string]bool, tmpDir string) ([]*Findings, error) {
+func Baselines(ctx context.Context, s Store, log *slog.Logger, asOf time.Time, runID string, need Need, tmpDir string) ([]*Findings, error) {
 	runs, err := s.Runs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	pending := newNeeds(need)
+	pending, judges := newNeeds(need)
 	var out []*Findings
 	fail := func(err error) ([]*Findings, error) {
 		for _, f := range out {
@@ -388,7 +388,7 @@ func Baselines(ctx context.Context, s Store, log *slog.Logger, asOf time.Time, r
 			f.Close()
 			continue
 		}
-		pending.place(ids)
+		pending.place(ids, judges)
 		out = append(out, f)
 	}
 	return out, nil
@@ -405,21 +405,36 @@ func unreadableRun(r Run, err error) error {
 // account's checks not run, whole or for some principals).
 type placement map[string][]string
 
+// Need is what a run needs earlier runs for.
+type Need struct {
+	// Accounts are the accounts it audited.
+	Accounts map[string]bool
+	// Judges reports whether the run judged check in account (for every
+	// principal or some); nil: every check in every account. A check it
+	// did not judge (turned off, its input failed) needs no baseline.
+	Judges func(account, check string) bool
+}
+
 // needs are the accounts still without a baseline for some checks: nil
 // for every check (no run placed the account yet), else the checks the
 // runs placing it so far did not judge in full. compare.Runs then takes
 // each finding's baseline from the first run that judged its check.
 type needs map[string]map[string]bool
 
-// newNeeds returns the needs of the accounts audited now.
-func newNeeds(accounts map[string]bool) needs {
+// newNeeds returns the needs of a run; judges is need.Judges, or every
+// check when that is nil.
+func newNeeds(need Need) (needs, func(account, check string) bool) {
 	n := needs{}
-	for id, ok := range accounts {
+	for id, ok := range need.Accounts {
 		if ok {
 			n[id] = nil
 		}
 	}
-	return n
+	judges := need.Judges
+	if judges == nil {
+		judges = func(string, string) bool { return true }
+	}
+	return n, judges
 }
 
 // placedBy reports whether a run of placement p is the baseline of
@@ -444,8 +459,8 @@ func (n needs) placedBy(p placement) bool {
 }
 
 // place records the run of placement p as a baseline: what it judged is
-// no longer needed.
-func (n needs) place(p placement) {
+// no longer needed, nor what the current run did not judge (judges).
+func (n needs) place(p placement, judges func(account, check string) bool) {
 	for id, gaps := range p {
 		checks, ok := n[id]
 		if !ok {
@@ -453,7 +468,7 @@ func (n needs) place(p placement) {
 		}
 		left := map[string]bool{}
 		for _, c := range gaps {
-			if checks == nil || checks[c] {
+			if (checks == nil || checks[c]) && judges(id, c) {
 				left[c] = true
 			}
 		}
@@ -519,6 +534,16 @@ func audited(info result.RunInfo, accounts []result.Account) placement {
 	if result.StatusOf(info.Status, info.Error, nil) == result.RunIncomplete {
 		return nil
 	}
+	// A run that lists the checks it applied judged none of the others
+	// (the opt-in unused-services turned off).
+	var unapplied []string
+	if len(info.Checks) > 0 {
+		for _, c := range audit.Catalog() {
+			if !slices.ContainsFunc(info.Checks, func(e audit.CatalogEntry) bool { return e.ID == c.ID }) {
+				unapplied = append(unapplied, c.ID)
+			}
+		}
+	}
 	var p placement
 	for _, a := range accounts {
 		if a.Status != result.StatusCollected {
@@ -529,8 +554,8 @@ func audited(info result.RunInfo, accounts []result.Account) placement {
 		}
 		var gaps []string
 		for _, n := range a.ChecksNotRun {
-			if n.Partial && len(n.Principals) == 0 {
-				continue // only input refused: every principal was judged
+			if n.IsPartial() && len(n.Principals) == 0 && len(n.NotJudged) == 0 {
+				continue // only input refused: everything was judged
 			}
 			for _, c := range n.Checks {
 				if _, isCheck := audit.LookupCheck(c); isCheck {
@@ -538,7 +563,7 @@ func audited(info result.RunInfo, accounts []result.Account) placement {
 				}
 			}
 		}
-		p[a.ID] = gaps
+		p[a.ID] = append(gaps, unapplied...)
 	}
 	return p
 }

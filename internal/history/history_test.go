@@ -3,6 +3,7 @@ package history
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -247,7 +248,7 @@ func TestBaselinesLookback(t *testing.T) {
 		asOf := base.AddDate(0, 0, i)
 		writeRunFolder(t, root, runWith(asOf.Format("20060102T150405Z"), asOf, "", map[string]string{a: result.StatusCollected, b: result.StatusFailed}))
 	}
-	got, err := Baselines(context.Background(), Local{Root: root}, log, base.AddDate(1, 0, 0), "cur", map[string]bool{a: true, b: true}, t.TempDir())
+	got, err := Baselines(context.Background(), Local{Root: root}, log, base.AddDate(1, 0, 0), "cur", Need{Accounts: map[string]bool{a: true, b: true}}, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -436,6 +437,10 @@ func TestBaselinesChecksNotRun(t *testing.T) {
 		}
 		return run
 	}
+	withChecks := func(r *result.Run, th audit.Thresholds) *result.Run {
+		r.Run.Checks = audit.Applied(th)
+		return r
+	}
 	tests := []struct {
 		name string
 		runs []*result.Run
@@ -457,6 +462,11 @@ func TestBaselinesChecksNotRun(t *testing.T) {
 					{Checks: []string{audit.UnusedServices}, Partial: true, Failed: true, Reason: "1 last-accessed entry refused"},
 				}}),
 			}, "r2"},
+		{"a check the previous run did not apply: the older run that applied it",
+			[]*result.Run{
+				withChecks(withGaps("r1", day(1), nil), audit.Thresholds{UnusedPermissionsDays: 90}),
+				withChecks(withGaps("r2", day(2), nil), audit.Thresholds{}),
+			}, "r2 r1"},
 		{"a gap no run fills: the previous run only, nothing more copied",
 			[]*result.Run{
 				withGaps("r1", day(1), map[string][]audit.NotRun{b: {details}}),
@@ -476,6 +486,32 @@ func TestBaselinesChecksNotRun(t *testing.T) {
 	}
 }
 
+// TestBaselinesNeedOnlyWhatIsJudgedNow: a check the current run did not
+// judge either (off now too) sends Baselines to no older run.
+func TestBaselinesNeedOnlyWhatIsJudgedNow(t *testing.T) {
+	const a = "111111111111"
+	root := t.TempDir()
+	for i, th := range []audit.Thresholds{{UnusedPermissionsDays: 90}, {}} {
+		r := runWith(fmt.Sprintf("r%d", i+1), day(i+1), "", map[string]string{a: result.StatusCollected})
+		r.Run.Checks = audit.Applied(th)
+		writeRunFolder(t, root, r)
+	}
+	log := slog.New(slog.DiscardHandler)
+	need := Need{Accounts: map[string]bool{a: true}, Judges: func(_, check string) bool { return check != audit.UnusedServices }}
+	got, err := Baselines(context.Background(), Local{Root: root}, log, day(10), "cur", need, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, f := range got {
+		ids = append(ids, f.RunID)
+		f.Close()
+	}
+	if strings.Join(ids, " ") != "r2" {
+		t.Errorf("Baselines() = %v, want only r2: unused-services is not judged now", ids)
+	}
+}
+
 // baselineIDs returns the IDs of the runs Baselines picks under root for
 // the accounts in need at day 10, space-separated. It reads through a
 // stream store, which copies what it verifies: a copy beyond the runs
@@ -484,7 +520,7 @@ func baselineIDs(t *testing.T, root string, need map[string]bool) string {
 	t.Helper()
 	tmp := t.TempDir()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	got, err := Baselines(context.Background(), streamStore{Local{Root: root}}, log, day(10), "cur", need, tmp)
+	got, err := Baselines(context.Background(), streamStore{Local{Root: root}}, log, day(10), "cur", Need{Accounts: need}, tmp)
 	if err != nil {
 		t.Fatal(err)
 	}

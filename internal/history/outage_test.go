@@ -114,7 +114,7 @@ func TestBaselinesOutage(t *testing.T) {
 			if len(tt.stores) == 1 {
 				s = tt.stores[0]
 			}
-			earlier, err := Baselines(context.Background(), s, log, day(10), "cur", tt.need, t.TempDir())
+			earlier, err := Baselines(context.Background(), s, log, day(10), "cur", Need{Accounts: tt.need}, t.TempDir())
 			var got []string
 			for _, f := range earlier {
 				got = append(got, f.RunID)
