@@ -7,8 +7,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
-// errEndlessPages is the error of a listing that does not end: a Marker
-// answered twice, or more pages than the listing can genuinely have.
+// errEndlessPages is the error of a listing that cannot be read to its
+// end: a Marker answered twice, a truncated page without a Marker, or
+// more pages than the listing can genuinely have.
 var errEndlessPages = errors.New("the listing does not end")
 
 // The page caps of IAM's Marker listings. Each is far above what a genuine
@@ -35,9 +36,9 @@ const (
 )
 
 // pageGuard follows the Markers of one listing and stops it with
-// errEndlessPages when a Marker comes back or the pages pass max. It also
-// ends a listing on a page whose IsTruncated is false, whatever its
-// Marker. The SDK's paginators go on while a Marker comes; their
+// errEndlessPages when a Marker comes back, a truncated page gives none,
+// or the pages pass max. It ends a listing on a page whose IsTruncated
+// is false, whatever its Marker. The SDK's paginators go on while a Marker comes; their
 // StopOnDuplicateToken option (off by default) stops silently, and only
 // on the same Marker twice in a row: a partial listing passed off as
 // whole.
@@ -60,8 +61,10 @@ func (g *pageGuard) next(truncated bool, marker *string) (bool, error) {
 	g.pages++
 	m := aws.ToString(marker)
 	switch {
-	case !truncated || m == "":
+	case !truncated:
 		return false, nil
+	case m == "":
+		return false, fmt.Errorf("%w: page %d is truncated but gives no Marker to go on from", errEndlessPages, g.pages)
 	case g.seen[m]:
 		return false, fmt.Errorf("%w: page %d repeats an earlier Marker", errEndlessPages, g.pages)
 	case g.pages >= g.max:

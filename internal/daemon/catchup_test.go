@@ -84,3 +84,32 @@ func TestCatchUpAfterAnInterruptedRun(t *testing.T) {
 		t.Errorf("catch-up run compared with %+v, want the October run %s", next.Run.Changes, october.Run.Run.ID)
 	}
 }
+// TestPreviousYearsApart: a schedule of Feb 29 has activations four
+// years apart; Previous must find the last one.
+func TestPreviousYearsApart(t *testing.T) {
+	s, err := ParseSchedule("0 6 29 2 *", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2028, 2, 28, 12, 0, 0, 0, time.UTC)
+	prev, ok := Previous(s, now)
+	if want := time.Date(2024, 2, 29, 6, 0, 0, 0, time.UTC); !ok || !prev.Equal(want) {
+		t.Errorf("Previous = %v, %v; want %v", prev, ok, want)
+	}
+	newest := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
+	if need, _ := NeedsCatchUp(s, now, newest, true); !need {
+		t.Errorf("newest run 2023-01-01, scheduled run 2024-02-29 missed: no catch-up")
+	}
+}
+
+// TestPreviousNone: a schedule with no activation in the five years
+// searched (February 30) has no previous time, and the search ends.
+func TestPreviousNone(t *testing.T) {
+	s, err := ParseSchedule("0 6 30 2 *", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prev, ok := Previous(s, time.Date(2028, 2, 28, 12, 0, 0, 0, time.UTC)); ok {
+		t.Errorf("Previous = %v, want none", prev)
+	}
+}

@@ -47,20 +47,21 @@ func ParseSchedule(spec, timezone string) (cron.Schedule, error) {
 // schedule has no fixed times (its activations count from whenever its
 // Next is asked), so what Previous returns for it means nothing.
 func Previous(s cron.Schedule, now time.Time) (time.Time, bool) {
-	for window := time.Minute; window <= 5*366*24*time.Hour; window *= 2 {
-		t := s.Next(now.Add(-window))
-		if t.IsZero() || t.After(now) {
-			continue
-		}
-		for {
-			next := s.Next(t)
-			if next.IsZero() || next.After(now) {
-				return t, true
+	const longest = 5 * 366 * 24 * time.Hour
+	for window := time.Minute; ; window = min(2*window, longest) {
+		if t := s.Next(now.Add(-window)); !t.IsZero() && !t.After(now) {
+			for {
+				next := s.Next(t)
+				if next.IsZero() || next.After(now) {
+					return t, true
+				}
+				t = next
 			}
-			t = next
+		}
+		if window == longest {
+			return time.Time{}, false // the last window tried is the whole five years
 		}
 	}
-	return time.Time{}, false
 }
 
 // NeedsCatchUp decides whether to run at start: when no run exists, or a
