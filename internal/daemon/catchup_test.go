@@ -84,6 +84,7 @@ func TestCatchUpAfterAnInterruptedRun(t *testing.T) {
 		t.Errorf("catch-up run compared with %+v, want the October run %s", next.Run.Changes, october.Run.Run.ID)
 	}
 }
+
 // TestPreviousYearsApart: a schedule of Feb 29 has activations four
 // years apart; Previous must find the last one.
 func TestPreviousYearsApart(t *testing.T) {
