@@ -252,6 +252,11 @@ type SpoolError struct {
 
 // Error implements error.
 func (e *SpoolError) Error() string {
+	if len(e.Runs) == 0 {
+		// The spool itself could not be read: whether runs wait in it
+		// is not known.
+		return fmt.Sprintf("archive spool %s: %v", e.Dir, e.Err)
+	}
 	return fmt.Sprintf("archive spool: %d earlier runs still in %s: %v", len(e.Runs), e.Dir, e.Err)
 }
 
