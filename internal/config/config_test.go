@@ -236,3 +236,17 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+// fromFileAndEnv is FromEnvironment with a configuration file holding
+// file (none when it is empty) and the environment env.
+func fromFileAndEnv(t *testing.T, file string, env map[string]string) (Config, error) {
+	t.Helper()
+	path := ""
+	if file != "" {
+		path = filepath.Join(t.TempDir(), "reporter.yaml")
+		if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return FromEnvironment(path, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+}

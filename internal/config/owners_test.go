@@ -33,14 +33,7 @@ func TestOwnerTagKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := ""
-			if tt.file != "" {
-				path = filepath.Join(t.TempDir(), "reporter.yaml")
-				if err := os.WriteFile(path, []byte(tt.file), 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
-			c, err := FromEnvironment(path, func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok })
+			c, err := fromFileAndEnv(t, tt.file, tt.env)
 			if err != nil {
 				t.Fatal(err)
 			}
