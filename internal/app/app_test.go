@@ -271,14 +271,7 @@ func TestRunOnceMalformedReportFailsOnlyItsAccount(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, tt.file), []byte(tt.content), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			src, err := collect.NewDirSource(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := RunOnce(context.Background(), sampleOptions(t, src))
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := runDir(t, dir, nil)
 			if !res.Partial() || res.Run.Summary.AccountsFailed != 1 || res.Run.Summary.AccountsAudited != 5 {
 				t.Fatalf("summary = %+v, want 5 audited and 1 failed", res.Run.Summary)
 			}
@@ -518,16 +511,25 @@ func TestRunOnceSLABounds(t *testing.T) {
 }
 
 // runDirAt runs once over the dir: source dir into out at asOf with the
-// exceptions excs, as the sample is run, failing the test on an error.
-// The result is closed when the test ends.
+// exceptions excs (see runDir).
 func runDirAt(t *testing.T, dir, out string, asOf time.Time, excs []audit.Exception) *Result {
+	t.Helper()
+	return runDir(t, dir, func(o *Options) { o.OutDir, o.AsOf, o.Exceptions = out, asOf, excs })
+}
+
+// runDir runs once over the dir: source dir with the sample's options as
+// adjust changes them (when not nil), failing the test on an error. The
+// result is closed when the test ends.
+func runDir(t *testing.T, dir string, adjust func(*Options)) *Result {
 	t.Helper()
 	src, err := collect.NewDirSource(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts := sampleOptions(t, src)
-	opts.OutDir, opts.AsOf, opts.Exceptions = out, asOf, excs
+	if adjust != nil {
+		adjust(&opts)
+	}
 	res, err := RunOnce(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/reporter-dev/reporter/audit"
-	"github.com/reporter-dev/reporter/collect"
 	"github.com/reporter-dev/reporter/collect/awsorg"
 	"github.com/reporter-dev/reporter/collect/credreport"
 	"github.com/reporter-dev/reporter/collect/passwordpolicy"
@@ -50,21 +49,11 @@ const outsideReport = "user,arn,user_creation_time,password_enabled,password_las
 
 func header() string { return strings.Join(credreport.Columns, ",") }
 
-// runDir audits dir and returns the result and the run's log.
-func runDir(t *testing.T, dir string) (*Result, string) {
+// runDirLogged audits dir and returns the result and the run's log.
+func runDirLogged(t *testing.T, dir string) (*Result, string) {
 	t.Helper()
-	src, err := collect.NewDirSource(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var logs bytes.Buffer
-	opts := sampleOptions(t, src)
-	opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
-	res, err := RunOnce(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { res.Close() })
+	res := runDir(t, dir, func(o *Options) { o.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
 	return res, logs.String()
 }
 
@@ -143,7 +132,7 @@ func TestRunOnceInputThatCouldHideAFinding(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			res, logs := runDir(t, dir)
+			res, logs := runDirLogged(t, dir)
 			if s := res.Run.Summary; s.AccountsFailed != 1 || s.AccountsAudited != 5 || !res.Partial() {
 				t.Fatalf("summary = %+v, want 5 audited and %s failed", s, extra)
 			}
@@ -231,7 +220,7 @@ func TestRunOnceBarePasswordPolicy(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, acct+".password-policy.json"), tt.policy, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			res, _ := runDir(t, dir)
+			res, _ := runDirLogged(t, dir)
 			if res.Partial() {
 				t.Fatalf("run is partial: %+v", res.Run.Accounts)
 			}
@@ -306,7 +295,7 @@ func TestRunOnceListsUnusedFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	res, logs := runDir(t, dir)
+	res, logs := runDirLogged(t, dir)
 	if res.Partial() || res.Run.Summary.AccountsTotal != 5 {
 		t.Fatalf("summary = %+v, want the 5 sample accounts audited", res.Run.Summary)
 	}

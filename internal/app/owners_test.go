@@ -265,17 +265,7 @@ func TestRunOnceOwners(t *testing.T) {
 func TestRunOnceUserTagsFileMalformed(t *testing.T) {
 	dir := copySample(t)
 	must(t, os.WriteFile(filepath.Join(dir, "333333333333.user-tags.json"), []byte("{\n  \"new.hire\": {\"Tags\": [}\n"), 0o644))
-	src, err := collect.NewDirSource(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := sampleOptions(t, src)
-	opts.Owners = ownerOptions
-	res, err := RunOnce(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Close()
+	res := runDir(t, dir, func(o *Options) { o.Owners = ownerOptions })
 	var acct *result.Account
 	for i := range res.Run.Accounts {
 		if res.Run.Accounts[i].ID == "333333333333" {
@@ -353,16 +343,7 @@ func TestRunOnceHostileOwners(t *testing.T) {
 		doc += `"` + user + `": {"Tags": [{"Key": "owner", "Value": ` + strconv.Quote(hostile[user]) + `}]}`
 	}
 	must(t, os.WriteFile(filepath.Join(dir, "222222222222.user-tags.json"), []byte(doc+"}"), 0o644))
-	src, err := collect.NewDirSource(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := sampleOptions(t, src)
-	res, err := RunOnce(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Close()
+	res := runDir(t, dir, nil)
 
 	seen := map[string]bool{}
 	for _, f := range readFindingsJSON(t, res.Dir).FindingSet().(result.Findings) {
@@ -440,11 +421,7 @@ func TestRunOnceOwnerOfUserPolicies(t *testing.T) {
 		data = []byte(strings.Replace(string(data), user, user+admin, 1))
 	}
 	must(t, os.WriteFile(path, data, 0o644))
-	src, err := collect.NewDirSource(dir)
-	must(t, err)
-	res, err := RunOnce(context.Background(), sampleOptions(t, src))
-	must(t, err)
-	defer res.Close()
+	res := runDir(t, dir, nil)
 	want := map[string]string{
 		"user/alice.chen": "alice.chen@example.com (user-tag:owner)",
 		"user/ci-runner":  "platform (user-tag:team)", // in the path /automation/

@@ -384,17 +384,7 @@ func TestTeamRunLeavesOutUnusedFiles(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "777777777777.csv.bak"), []byte("user,arn\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	src, err := collect.NewDirSource(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := sampleOptions(t, src)
-	opts.Teams = sampleTeams
-	res, err := RunOnce(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Close()
+	res := runDir(t, dir, func(o *Options) { o.Teams = sampleTeams })
 	org, err := os.ReadFile(filepath.Join(res.Dir, "audit.md"))
 	if err != nil {
 		t.Fatal(err)
